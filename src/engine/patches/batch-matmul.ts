@@ -1,0 +1,99 @@
+/**
+ * wasm BatchMatMul reaches XNNPACK only for one untransposed rank-2 product; every
+ * backward matmul (xᵀg, gWᵀ) and every batched product falls to a naive loop that is
+ * 10–25x slower. This wrapper rewrites each call into the fast path:
+ *  - a transposed operand is transposed explicitly (O(n²), cheap next to O(n³));
+ *  - a batch times a shared right matrix becomes one tall product [B·M, K]·[K, N];
+ *  - other batches run as one fast product per batch element, when each product is big
+ *    enough for XNNPACK's setup cost to pay; small ones keep the original kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelBackend, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
+import { allocateWasm, disposeWasm, heapView } from '../kernel-io.js';
+
+type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
+type Kernel = (args: KernelArgs) => TensorInfo;
+
+/** Multiply-adds per batch element below which the original (naive) kernel is used. */
+export const SMALL_PRODUCT_MACS = 24_000;
+
+function broadcastShape(x: number[], y: number[]): number[] {
+  const rank = Math.max(x.length, y.length);
+  const px = [...Array(rank - x.length).fill(1), ...x];
+  const py = [...Array(rank - y.length).fill(1), ...y];
+  return px.map((d, i) => Math.max(d, py[i]));
+}
+
+export function registerFastBatchMatMul(): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  const transposeKernel = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transposeKernel) throw new Error('wasm backend kernels are not registered');
+  if ((original as { patched?: boolean }).patched) return;
+  const naive = original.kernelFunc as unknown as Kernel;
+  const transpose = transposeKernel.kernelFunc as unknown as Kernel;
+
+  const fast: Kernel = ({ inputs, backend, attrs }) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const transposeA = Boolean(attrs.transposeA);
+    const transposeB = Boolean(attrs.transposeB);
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return naive({ inputs, backend, attrs });
+    const aRank = a.shape.length;
+    const bRank = b.shape.length;
+    const batchA = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+    const batchB = b.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+    const M = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
+    const K = transposeA ? a.shape[aRank - 2] : a.shape[aRank - 1];
+    const Kb = transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2];
+    const N = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
+    const batch = Math.max(batchA, batchB);
+    const sameBatch = batchA === batchB || batchA === 1 || batchB === 1;
+    if (K !== Kb || !sameBatch) return naive({ inputs, backend, attrs }); // let it raise its error
+    if (batch > 1 && batchB !== 1 && M * K * N < SMALL_PRODUCT_MACS) return naive({ inputs, backend, attrs });
+
+    const outBatchShape = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const temps: TensorInfo[] = [];
+    const as3d = (x: TensorInfo, bt: number, transposed: boolean, rows: number, cols: number): TensorInfo => {
+      const view: TensorInfo = { dataId: x.dataId, dtype: x.dtype, shape: transposed ? [bt, cols, rows] : [bt, rows, cols] };
+      if (!transposed) return view;
+      const t = transpose({ inputs: { x: view }, backend, attrs: { perm: [0, 2, 1] } });
+      temps.push(t);
+      return t;
+    };
+    const a3 = as3d(a, batchA, transposeA, M, K);
+    const b3 = as3d(b, batchB, transposeB, K, N);
+    const noTranspose = { transposeA: false, transposeB: false };
+
+    let out: TensorInfo;
+    if (batchB === 1) {
+      // [B, M, K]·[K, N] is one tall product [B·M, K]·[K, N].
+      const a2: TensorInfo = { dataId: a3.dataId, dtype: 'float32', shape: [batchA * M, K] };
+      const b2: TensorInfo = { dataId: b3.dataId, dtype: 'float32', shape: [K, N] };
+      out = naive({ inputs: { a: a2, b: b2 }, backend, attrs: noTranspose });
+    } else {
+      out = allocateWasm(backend, [batch, M, N], 'float32');
+      for (let i = 0; i < batch; i++) {
+        const ai = batchA === 1 ? 0 : i;
+        const sa = allocateWasm(backend, [M, K], 'float32');
+        const sb = allocateWasm(backend, [K, N], 'float32');
+        heapView(backend, sa).set(heapView(backend, a3).subarray(ai * M * K, (ai + 1) * M * K));
+        heapView(backend, sb).set(heapView(backend, b3).subarray(i * K * N, (i + 1) * K * N));
+        const r = naive({ inputs: { a: sa, b: sb }, backend, attrs: noTranspose });
+        heapView(backend, out).set(heapView(backend, r) as Float32Array, i * M * N);
+        disposeWasm(backend, sa);
+        disposeWasm(backend, sb);
+        disposeWasm(backend, r);
+      }
+    }
+    for (const t of temps) disposeWasm(backend, t);
+    return { dataId: out.dataId, dtype: 'float32', shape: [...outBatchShape, M, N] };
+  };
+
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    kernelFunc: fast as unknown as tf.KernelFunc,
+    patched: true,
+  } as tf.KernelConfig);
+}

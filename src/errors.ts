@@ -1,0 +1,37 @@
+/**
+ * One error class per kind of failure. Every message names the file, field or value
+ * at fault and, where there is one, the fix. The CLI prints `error.message` (no stack)
+ * and exits with the class's exit code.
+ */
+
+export class TrustnluError extends Error {
+  /** Process exit code the CLI uses for this kind of failure. */
+  readonly exitCode: number = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A command-line flag is unknown, missing or has a bad value. */
+export class UsageError extends TrustnluError {
+  override readonly exitCode = 2;
+}
+
+/** A dataset file is missing, unreadable or does not have the expected format. */
+export class DatasetFormatError extends TrustnluError {}
+
+/** No dataset directory or dataset of that name could be found. */
+export class DatasetNotFoundError extends TrustnluError {}
+
+/** A tensor or array has a shape other than the one an operation needs. */
+export class ShapeMismatchError extends TrustnluError {}
+
+/** A checkpoint directory is missing, incomplete or from an incompatible version. */
+export class CheckpointError extends TrustnluError {}
+
+/** A configuration value (model, trainer, dataset option) is out of range or inconsistent. */
+export class ConfigError extends TrustnluError {}
+
+/** A value that must be finite (a loss, a gradient, an update) is NaN or infinite. */
+export class NonFiniteError extends TrustnluError {}
