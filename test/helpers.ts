@@ -35,3 +35,16 @@ export function seededValues(n: number, seed: number): Float32Array {
 }
 
 export { tf };
+
+import { resolveDataDir } from '../src/data/locate.js';
+
+/** The real data directory when present (CI always has it), else undefined. */
+export const REAL_DATA_DIR: string | undefined = resolveDataDir();
+
+/**
+ * Options for a test that needs the real datasets: it runs whenever they are present and
+ * is reported as skipped, with the reason, when they are not (a fresh clone without data).
+ */
+export const needsRealData: { skip: string | false } = {
+  skip: REAL_DATA_DIR ? false : 'real data not found (set TRUSTNLU_DATA or provide ../shared/data)',
+};
