@@ -12,3 +12,5 @@ export type { BackendName, EngineOptions } from './backend.js';
 export { SeededRandom, hashString } from './random.js';
 export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './io.js';
 export type { Checkpoint, NamedWeight, WeightEntry } from './io.js';
+export { gradientsOfRegistered } from './gradients.js';
+export type { LazyGradients } from './gradients.js';

@@ -1,0 +1,56 @@
+/**
+ * Shared CLI plumbing: option parsers that reject bad values with exit code 2, the one
+ * JSON object on stdout, and error reporting without stack traces.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { initEngine, BACKENDS, type BackendName } from '../engine/index.js';
+
+export function parseInteger(name: string, min = 0): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+export function parseNumber(name: string, check: (n: number) => boolean = () => true, requirement = 'a number'): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !check(n)) {
+      throw new InvalidArgumentError(`${name} must be ${requirement}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+export function parseChoice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`${name} must be one of ${choices.join(', ')}, got "${value}"`);
+    }
+    return value as T;
+  };
+}
+
+/** Adds --backend and --json, the options every compute command shares. */
+export function withCommonOptions(command: Command): Command {
+  return command
+    .option('--backend <name>', `tensor backend: ${BACKENDS.join(' | ')}`, parseChoice('--backend', BACKENDS), 'wasm')
+    .option('--json', 'print exactly one JSON object on stdout; progress as JSON lines on stderr', false);
+}
+
+export async function startEngine(options: { backend?: BackendName }): Promise<void> {
+  await initEngine({ backend: options.backend ?? 'wasm' });
+}
+
+/** Prints the command's result: one JSON object with --json, else a readable summary. */
+export function printResult(result: object, json: boolean | undefined, human: (r: any) => string): void {
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else process.stdout.write(`${human(result)}\n`);
+}
+
+export function formatNumber(n: number, digits = 4): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(digits);
+}

@@ -1,0 +1,93 @@
+/**
+ * Building models by kind, and moving them to and from the checkpoint format (engine/io):
+ * architecture config, tokenizer and labels travel inside the checkpoint, so a saved model
+ * loads and predicts on its own.
+ */
+import { saveCheckpoint, loadCheckpoint, type NamedWeight } from '../engine/index.js';
+import { CheckpointError, ConfigError } from '../errors.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../text/index.js';
+import { IntentClassifier, CLASSIFIER_DEFAULTS, type ClassifierConfig } from './classifiers/classifier.js';
+import { NextTokenModel, LANGUAGE_MODEL_DEFAULTS, type LanguageModelConfig } from './lm/language-model.js';
+import { isClassifierKind, isLanguageModelKind, MODEL_KINDS, type ClassifierModel, type LanguageModel, type Model } from './model.js';
+
+export type AnyModel = ClassifierModel | LanguageModel;
+
+export interface CreateModelOptions {
+  kind: string;
+  tokenizer: Tokenizer;
+  /** Classifiers only. */
+  labels?: string[];
+  seed: number;
+  /** Overrides of the kind's default hyper-parameters. */
+  config?: Partial<ClassifierConfig> | Partial<LanguageModelConfig>;
+  /** Classifiers only: initial embedding table [vocab·dim]. */
+  initialEmbeddings?: Float32Array;
+}
+
+export function defaultConfig(kind: string): ClassifierConfig | LanguageModelConfig {
+  if (isClassifierKind(kind)) return { ...CLASSIFIER_DEFAULTS[kind] };
+  if (isLanguageModelKind(kind)) return { ...LANGUAGE_MODEL_DEFAULTS[kind] };
+  throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
+}
+
+export function createModel(options: CreateModelOptions): AnyModel {
+  const { kind } = options;
+  const config = { ...defaultConfig(kind), ...(options.config ?? {}), kind };
+  if (isClassifierKind(kind)) {
+    if (!options.labels) throw new ConfigError(`model "${kind}" is a classifier and needs labels`);
+    return new IntentClassifier(config as ClassifierConfig, options.tokenizer, options.labels, options.seed, options.initialEmbeddings);
+  }
+  if (options.tokenizer.type === 'char' && kind.startsWith('word')) throw new ConfigError(`model "${kind}" needs a word tokenizer`);
+  if (options.tokenizer.type === 'word' && kind.startsWith('char')) throw new ConfigError(`model "${kind}" needs a char tokenizer`);
+  return new NextTokenModel(config as LanguageModelConfig, options.tokenizer, options.seed);
+}
+
+export function modelWeights(model: Model): NamedWeight[] {
+  return model.parameters().map((p) => ({
+    name: p.name,
+    shape: p.variable.shape,
+    values: p.variable.dataSync() as Float32Array,
+  }));
+}
+
+export function saveModel(dir: string, model: AnyModel, meta: Record<string, unknown> = {}): void {
+  saveCheckpoint(dir, {
+    kind: model.kind,
+    config: model.config,
+    tokenizer: model.tokenizer.toJSON(),
+    labels: model.task === 'classifier' ? model.labels : undefined,
+    meta,
+    weights: modelWeights(model),
+  });
+}
+
+export interface LoadedModel {
+  model: AnyModel;
+  meta: Record<string, unknown>;
+}
+
+export function loadModel(dir: string): LoadedModel {
+  const checkpoint = loadCheckpoint(dir);
+  const tokenizer = tokenizerFromJSON(checkpoint.tokenizer as TokenizerJSON);
+  let model: AnyModel;
+  try {
+    model = createModel({
+      kind: checkpoint.kind,
+      tokenizer,
+      labels: checkpoint.labels,
+      seed: 0,
+      config: checkpoint.config as Partial<ClassifierConfig>,
+    });
+  } catch (e) {
+    throw new CheckpointError(`${dir}: cannot rebuild the model (${(e as Error).message})`);
+  }
+  const expected = new Set(model.parameters().map((p) => p.name));
+  const present = new Set(checkpoint.weights.map((w) => w.name));
+  const missing = [...expected].filter((n) => !present.has(n));
+  if (missing.length > 0) {
+    model.dispose();
+    throw new CheckpointError(`${dir}: weights missing for ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  }
+  model.store.assign(checkpoint.weights);
+  return { model, meta: checkpoint.meta };
+}

@@ -1,0 +1,264 @@
+/**
+ * End-to-end jobs behind `trustnlu train` and `trustnlu eval`: load a dataset by name,
+ * build the tokenizer and model, train with the kind's defaults, evaluate, save. The
+ * result objects are the CLI's JSON contract.
+ */
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import { loadCorpus, loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import { resolveDataDir } from '../data/locate.js';
+import { readWord2VecText } from '../data/word-vectors.js';
+import type { IntentDataset, SplitName, TextCorpus } from '../data/types.js';
+import { SeededRandom } from '../engine/index.js';
+import {
+  createModel,
+  defaultConfig,
+  isClassifierKind,
+  isLanguageModelKind,
+  loadModel,
+  MODEL_KINDS,
+  type AnyModel,
+  type ClassifierModel,
+  type LanguageModel,
+} from '../models/index.js';
+import { fitCharTokenizer, fitWordTokenizer, type Tokenizer } from '../text/index.js';
+import { unitText } from './examples.js';
+import type { OptimizerName, ScheduleName } from './optimizers.js';
+import { SILENT, type ProgressReporter } from './progress.js';
+import { ClassificationTask, LanguageModelTask } from './tasks.js';
+import { train, type GradientStep, type TrainingResult } from './trainer.js';
+
+export interface TrainingDefaults {
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  schedule: ScheduleName;
+  warmupSteps: number;
+  patience?: number;
+}
+
+/** Per-kind defaults, chosen on CLINC150 (classifiers) and Tiny Shakespeare (LMs); see BENCHMARKS.md. */
+export const TRAINING_DEFAULTS: Record<string, TrainingDefaults> = {
+  embbag: { batchSize: 64, learningRate: 2e-3, optimizer: 'adamw', schedule: 'constant', warmupSteps: 0, patience: 3 },
+  cnn: { batchSize: 64, learningRate: 1e-3, optimizer: 'adamw', schedule: 'constant', warmupSteps: 0, patience: 3 },
+  transformer: { batchSize: 64, learningRate: 5e-4, optimizer: 'adamw', schedule: 'linear', warmupSteps: 100, patience: 3 },
+  'char-lstm': { batchSize: 32, learningRate: 3e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0 },
+  'word-lstm': { batchSize: 32, learningRate: 2e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0 },
+  'char-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
+  'word-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
+};
+
+export interface RunTrainingOptions {
+  /** Dataset name (default: clinc150 when its files are found, else synthetic). */
+  dataset?: string;
+  /** Model kind: embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer. */
+  model: string;
+  epochs: number;
+  seed: number;
+  /** Where the best checkpoint goes (required to use the model afterwards). */
+  out?: string;
+  dataDir?: string;
+  batchSize?: number;
+  learningRate?: number;
+  optimizer?: OptimizerName;
+  schedule?: ScheduleName;
+  warmupSteps?: number;
+  patience?: number;
+  resume?: boolean;
+  timeLimitSeconds?: number;
+  maxStepsPerEpoch?: number;
+  validateEverySteps?: number;
+  /** Classifiers: initialise the embedding table from the GloVe 100-d subset in the data directory. */
+  glove?: boolean;
+  /** Overrides of the architecture's hyper-parameters. */
+  config?: Record<string, unknown>;
+  /** Word vocabulary cap (default 20,000) and minimum count (default 1 for classifiers, 2 for word LMs). */
+  vocabularySize?: number;
+  minCount?: number;
+  progress?: ProgressReporter;
+  /** Replaces plain backprop (DP-SGD plugs in here). */
+  gradientStep?: GradientStep;
+  batchPlan?: Parameters<typeof train>[2]['batchPlan'];
+  meta?: Record<string, unknown>;
+}
+
+export interface ClassifierResult {
+  dataset: string;
+  model: string;
+  epochs: number;
+  seconds: number;
+  /** Test accuracy; for datasets with an out-of-scope label (CLINC150), in-scope test accuracy. */
+  accuracy: number;
+  oosRecall?: number;
+  synthetic: boolean;
+}
+
+export interface LanguageModelResult {
+  dataset: string;
+  model: string;
+  seconds: number;
+  /** Validation loss, nats per token. */
+  valLoss: number;
+  perplexity: number;
+  synthetic: boolean;
+}
+
+export interface RunTrainingOutput {
+  result: ClassifierResult | LanguageModelResult;
+  training: TrainingResult;
+  model: AnyModel;
+  task: ClassificationTask | LanguageModelTask;
+}
+
+function checkKind(kind: string): void {
+  if (!(MODEL_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
+  }
+}
+
+/** GloVe rows for the vocabulary (missing words keep a small random init). */
+export function gloveEmbeddings(tokenizer: Tokenizer, dim: number, seed: number, dataDir?: string): { table: Float32Array; found: number } {
+  const dir = resolveDataDir(dataDir);
+  const path = dir ? join(dir, 'glove-6b-100d-subset', 'vectors.txt') : undefined;
+  if (!path || !existsSync(path)) {
+    throw new ConfigError('--glove needs glove-6b-100d-subset/vectors.txt in the data directory (set --data-dir or TRUSTNLU_DATA)');
+  }
+  const vectors = readWord2VecText(path);
+  if (vectors.dim !== dim) throw new ConfigError(`GloVe vectors are ${vectors.dim}-d but the model's embeddingDim is ${dim}`);
+  const table = new SeededRandom(seed).fork('glove-oov').uniformArray(tokenizer.vocabSize * dim, 0.05);
+  let found = 0;
+  for (let id = 0; id < tokenizer.vocabSize; id++) {
+    const row = vectors.index.get(tokenizer.tokenOf(id));
+    if (row === undefined) continue;
+    table.set(vectors.vectors.subarray(row * dim, (row + 1) * dim), id * dim);
+    found++;
+  }
+  return { table, found };
+}
+
+export function classifierResult(
+  dataset: IntentDataset,
+  model: ClassifierModel,
+  task: ClassificationTask,
+  split: SplitName,
+  extra: { epochs: number; seconds: number },
+): ClassifierResult {
+  const m = task.evaluate(model, split);
+  const result: ClassifierResult = {
+    dataset: dataset.name,
+    model: model.kind,
+    epochs: extra.epochs,
+    seconds: Number(extra.seconds.toFixed(2)),
+    accuracy: m.inScopeAccuracy ?? m.accuracy,
+    synthetic: dataset.synthetic,
+  };
+  if (m.oosRecall !== undefined) result.oosRecall = m.oosRecall;
+  return result;
+}
+
+export function languageModelResult(corpus: TextCorpus, model: LanguageModel, task: LanguageModelTask, split: SplitName, seconds: number): LanguageModelResult {
+  const m = task.evaluate(model, split);
+  return {
+    dataset: corpus.name,
+    model: model.kind,
+    seconds: Number(seconds.toFixed(2)),
+    valLoss: m.loss,
+    perplexity: m.perplexity,
+    synthetic: corpus.synthetic,
+  };
+}
+
+export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
+  checkKind(options.model);
+  const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
+  const kind = options.model;
+  const defaults = TRAINING_DEFAULTS[kind];
+  const progress = options.progress ?? SILENT;
+  const trainerOptions = {
+    epochs: options.epochs,
+    batchSize: options.batchSize ?? defaults.batchSize,
+    learningRate: options.learningRate ?? defaults.learningRate,
+    optimizer: { name: options.optimizer ?? defaults.optimizer },
+    schedule: options.schedule ?? defaults.schedule,
+    warmupSteps: options.warmupSteps ?? defaults.warmupSteps,
+    patience: options.patience ?? defaults.patience,
+    seed: options.seed,
+    outDir: options.out,
+    resume: options.resume,
+    timeLimitSeconds: options.timeLimitSeconds,
+    maxStepsPerEpoch: options.maxStepsPerEpoch,
+    validateEverySteps: options.validateEverySteps,
+    progress,
+    gradientStep: options.gradientStep,
+    batchPlan: options.batchPlan,
+  };
+
+  if (isClassifierKind(kind)) {
+    const dataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
+    const tokenizer = fitWordTokenizer(
+      dataset.splits.train.map((e) => e.text),
+      { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 },
+    );
+    const config = { ...defaultConfig(kind), ...(options.config ?? {}) } as { embeddingDim: number; maxLength: number };
+    let initialEmbeddings: Float32Array | undefined;
+    if (options.glove) {
+      const g = gloveEmbeddings(tokenizer, config.embeddingDim, options.seed, options.dataDir);
+      initialEmbeddings = g.table;
+      progress.event('glove', { found: g.found, vocabulary: tokenizer.vocabSize });
+    }
+    const model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config, initialEmbeddings }) as ClassifierModel;
+    const task = new ClassificationTask(dataset, tokenizer, dataset.labels, config.maxLength);
+    progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count() });
+    const training = await train(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, ...options.meta } });
+    const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
+    return { result, training, model, task };
+  }
+
+  if (!isLanguageModelKind(kind)) throw new ConfigError(`unknown model "${kind}"`);
+  const corpus = loadCorpus(datasetName, { dataDir: options.dataDir, seed: options.seed });
+  const trainTexts = corpus.splits.train.map(unitText);
+  const tokenizer = kind.startsWith('char')
+    ? fitCharTokenizer(trainTexts.map((t) => `${t}\n\n`))
+    : fitWordTokenizer(trainTexts, { minCount: options.minCount ?? 2, maxSize: options.vocabularySize ?? 20000 });
+  const config = { ...defaultConfig(kind), ...(options.config ?? {}) } as { contextLength: number };
+  const model = createModel({ kind, tokenizer, seed: options.seed, config }) as LanguageModel;
+  const task = new LanguageModelTask(corpus, tokenizer, config.contextLength);
+  progress.event('start', { dataset: corpus.name, synthetic: corpus.synthetic, model: kind, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
+  const training = await train(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, ...options.meta } });
+  const result = languageModelResult(corpus, model, task, 'val', training.seconds);
+  return { result, training, model, task };
+}
+
+export interface RunEvaluationOptions {
+  modelDir: string;
+  dataset?: string;
+  split?: SplitName;
+  dataDir?: string;
+}
+
+/** Evaluates a saved model on a dataset split; same fields as the training result. */
+export function runEvaluation(options: RunEvaluationOptions): ClassifierResult | LanguageModelResult {
+  const split = options.split ?? 'test';
+  const started = Date.now();
+  const elapsed = () => (Date.now() - started) / 1000;
+  const { model, meta } = loadModel(options.modelDir);
+  try {
+    const datasetName = options.dataset ?? (meta.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
+    const seed = typeof meta.seed === 'number' ? meta.seed : 0;
+    if (model.task === 'classifier') {
+      const dataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
+      const unknown = dataset.labels.filter((l) => !model.labels.includes(l));
+      if (unknown.length > 0) {
+        throw new ConfigError(`dataset "${dataset.name}" has labels the model was not trained on (${unknown.slice(0, 3).join(', ')}...)`);
+      }
+      const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
+      return classifierResult(dataset, model, task, split, { epochs: Number(meta.epoch ?? 0) + 1, seconds: elapsed() });
+    }
+    const corpus = loadCorpus(datasetName, { dataDir: options.dataDir, seed });
+    const task = new LanguageModelTask(corpus, model.tokenizer, model.contextLength);
+    return languageModelResult(corpus, model, task, split, elapsed());
+  } finally {
+    model.dispose();
+  }
+}
