@@ -4,8 +4,10 @@
  * p ~ Dir(α·1_numClients) and cut that label's shuffled examples at ⌊cumsum(p)·count⌋.
  *
  * Size balancing (default on, as in the common implementation): before each label's split,
- * a client that already holds ≥ n/numClients examples gets proportion 0, so no client grows
- * far beyond its fair share (it can still overshoot within the label being split).
+ * a client that already holds ≥ n/numClients examples gets proportion 0 and the others are
+ * renormalised, so no client grows far beyond its fair share (it can still overshoot within
+ * the label being split). That is drawn directly as Dir(α) over the clients below the cap,
+ * which has the same distribution (Dirichlet subcomposition) and cannot divide 0 by 0.
  *
  * Minimum size: the whole draw is repeated (up to `maxAttempts`) until every client has at
  * least `minSize` examples, as the common implementation loops until min size ≥ 10. If no
@@ -49,22 +51,18 @@ function drawOnce(groups: readonly number[][], n: number, numClients: number, al
   const cap = n / numClients;
   for (const group of groups) {
     const idx = rng.shuffle(group.slice());
-    const p = sampleSymmetricDirichlet(alpha, numClients, rng);
+    let p: Float64Array;
     if (balance) {
-      let kept = 0;
-      for (let j = 0; j < numClients; j++) {
-        if (batches[j].length >= cap) p[j] = 0;
-        kept += p[j];
-      }
-      // at least one client is below n/numClients while examples remain, but every
-      // proportion below it may have underflowed to 0 for tiny α: then split among the
-      // clients below the cap equally rather than dividing by 0
-      if (kept > 0) for (let j = 0; j < numClients; j++) p[j] /= kept;
-      else {
-        const open = batches.filter((b) => b.length < cap).length;
-        for (let j = 0; j < numClients; j++) p[j] = batches[j].length < cap ? 1 / open : 0;
-      }
-    }
+      // Zeroing the proportions of clients at the cap and renormalising (the common
+      // implementation) gives, by the subcomposition property of the Dirichlet, exactly a
+      // Dir(α) draw over the clients below the cap; drawing that directly avoids 0/0 when
+      // tiny α puts all the mass on capped clients.
+      const open: number[] = [];
+      for (let j = 0; j < numClients; j++) if (batches[j].length < cap) open.push(j);
+      const q = sampleSymmetricDirichlet(alpha, open.length, rng);
+      p = new Float64Array(numClients);
+      open.forEach((j, r) => (p[j] = q[r]));
+    } else p = sampleSymmetricDirichlet(alpha, numClients, rng);
     let start = 0;
     let cumulative = 0;
     for (let j = 0; j < numClients; j++) {

@@ -37,11 +37,7 @@ export function nextPowerOfTwo(n: number): number {
   return p;
 }
 
-/**
- * In-place discrete Fourier transform of (re, im): X_k = Σ_j x_j e^{∓2πi jk/n}, with the minus
- * sign for the forward transform. The inverse includes the 1/n factor.
- */
-export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
+function checkLengths(re: Float64Array, im: Float64Array): number {
   const n = re.length;
   if (im.length !== n) {
     throw new ConfigError(`fft: real and imaginary parts differ in length (${n} vs ${im.length}).`);
@@ -49,8 +45,11 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   if (!isPowerOfTwo(n)) {
     throw new ConfigError(`fft: length must be a power of two; got ${n}. Pad with zeros to ${nextPowerOfTwo(n)}.`);
   }
-  if (n === 1) return;
-  // Bit-reversal permutation.
+  return n;
+}
+
+function bitReversePermute(re: Float64Array, im: Float64Array): void {
+  const n = re.length;
   for (let i = 1, j = 0; i < n; i++) {
     let bit = n >> 1;
     for (; j & bit; bit >>= 1) j ^= bit;
@@ -64,33 +63,100 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       im[j] = t;
     }
   }
+}
+
+/** Decimation-in-time butterflies: bit-reversed input, natural-order output. */
+function butterfliesInTime(re: Float64Array, im: Float64Array, sign: number): void {
+  const n = re.length;
   const { cos, sin } = twiddles(n);
-  const sign = inverse ? 1 : -1;
   for (let size = 2; size <= n; size <<= 1) {
     const half = size >> 1;
-    const stride = n / size;
+    const stride = (n / size) | 0; // an integer index keeps V8 on its fast array path
     for (let start = 0; start < n; start += size) {
       for (let k = 0; k < half; k++) {
         const wr = cos[k * stride];
         const wi = sign * sin[k * stride];
         const a = start + k;
         const b = a + half;
-        const xr = re[b] * wr - im[b] * wi;
-        const xi = re[b] * wi + im[b] * wr;
-        re[b] = re[a] - xr;
-        im[b] = im[a] - xi;
-        re[a] += xr;
-        im[a] += xi;
+        const br = re[b];
+        const bi = im[b];
+        const xr = br * wr - bi * wi;
+        const xi = br * wi + bi * wr;
+        const ar = re[a];
+        const ai = im[a];
+        re[b] = ar - xr;
+        im[b] = ai - xi;
+        re[a] = ar + xr;
+        im[a] = ai + xi;
       }
     }
   }
-  if (inverse) {
-    const scale = 1 / n;
-    for (let i = 0; i < n; i++) {
-      re[i] *= scale;
-      im[i] *= scale;
+}
+
+/** Decimation-in-frequency butterflies: natural-order input, bit-reversed output. */
+function butterfliesInFrequency(re: Float64Array, im: Float64Array, sign: number): void {
+  const n = re.length;
+  const { cos, sin } = twiddles(n);
+  for (let size = n; size >= 2; size >>= 1) {
+    const half = size >> 1;
+    const stride = (n / size) | 0;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * stride];
+        const wi = sign * sin[k * stride];
+        const a = start + k;
+        const b = a + half;
+        const ar = re[a];
+        const ai = im[a];
+        const br = re[b];
+        const bi = im[b];
+        re[a] = ar + br;
+        im[a] = ai + bi;
+        const dr = ar - br;
+        const di = ai - bi;
+        re[b] = dr * wr - di * wi;
+        im[b] = dr * wi + di * wr;
+      }
     }
   }
+}
+
+function scale(re: Float64Array, im: Float64Array): void {
+  const s = 1 / re.length;
+  for (let i = 0; i < re.length; i++) {
+    re[i] *= s;
+    im[i] *= s;
+  }
+}
+
+/**
+ * In-place discrete Fourier transform of (re, im): X_k = Σ_j x_j e^{∓2πi jk/n}, with the minus
+ * sign for the forward transform. The inverse includes the 1/n factor.
+ */
+export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
+  const n = checkLengths(re, im);
+  if (n === 1) return;
+  bitReversePermute(re, im);
+  butterfliesInTime(re, im, inverse ? 1 : -1);
+  if (inverse) scale(re, im);
+}
+
+/**
+ * Forward transform whose output is left in bit-reversed order. For convolutions the
+ * spectrum is only multiplied pointwise, so the order does not matter, and pairing this with
+ * `inverseFftFromBitReversed` skips both bit-reversal passes (random memory access that
+ * costs as much as the butterflies at 2^20 points).
+ */
+export function fftToBitReversed(re: Float64Array, im: Float64Array): void {
+  if (checkLengths(re, im) === 1) return;
+  butterfliesInFrequency(re, im, -1);
+}
+
+/** Inverse of `fftToBitReversed`: bit-reversed spectrum in, natural-order signal out. */
+export function inverseFftFromBitReversed(re: Float64Array, im: Float64Array): void {
+  if (checkLengths(re, im) === 1) return;
+  butterfliesInTime(re, im, 1);
+  scale(re, im);
 }
 
 /**

@@ -33,7 +33,7 @@
  * the total mass per entry) is the one part not bounded rigorously; negatives are clipped to 0.
  */
 import { ConfigError } from '../../errors.js';
-import { complexPowerInPlace, fft, nextPowerOfTwo } from './fft.js';
+import { complexPowerInPlace, fftToBitReversed, inverseFftFromBitReversed, nextPowerOfTwo } from './fft.js';
 import {
   checkDelta,
   checkNoiseMultiplier,
@@ -294,19 +294,32 @@ export function identityPld(discretisation = DEFAULT_PLD_DISCRETISATION): Discre
   return { discretisation, offset: 0, masses: new Float64Array([1]), infinityMass: 0 };
 }
 
-/** log E[e^{λ L}] over the finite part of a PLD. */
+/**
+ * log E[e^{λ L}] over the finite part of a PLD. The exponentials are built by recurrence from
+ * the end where they are largest, recomputed exactly every 256 points to cap rounding drift.
+ */
 export function logMomentGeneratingFunction(pld: DiscretePld, lambda: number): number {
   const { masses, offset, discretisation: h } = pld;
-  let max = -Infinity;
-  for (let i = 0; i < masses.length; i++) {
-    if (masses[i] > 0) max = Math.max(max, lambda * (offset + i) * h);
+  const n = masses.length;
+  if (lambda === 0) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += masses[i];
+    return Math.log(total);
   }
-  if (max === -Infinity) return -Infinity;
+  // Walk from the end with the largest λ·l towards the other, with factor e^{−|λ|h} per point.
+  const fromTop = lambda > 0;
+  const ratio = Math.exp(-Math.abs(lambda) * h);
+  let factor = 1;
   let sum = 0;
-  for (let i = 0; i < masses.length; i++) {
-    if (masses[i] > 0) sum += masses[i] * Math.exp(lambda * (offset + i) * h - max);
+  for (let step = 0; step < n; step++) {
+    const i = fromTop ? n - 1 - step : step;
+    if ((step & 255) === 0) factor = Math.exp(-Math.abs(lambda) * h * step);
+    if (factor === 0) break;
+    sum += masses[i] * factor;
+    factor *= ratio;
   }
-  return max + Math.log(sum);
+  const anchor = fromTop ? (offset + n - 1) * h : offset * h;
+  return lambda * anchor + Math.log(sum);
 }
 
 const CHERNOFF_LAMBDAS = Array.from({ length: 33 }, (_, i) => 2 ** (i / 2 - 6)); // 1/64 .. 1024
@@ -384,7 +397,7 @@ export function composePlds(
     im.fill(0);
     const { masses, offset } = it.pld;
     for (let i = 0; i < masses.length; i++) re[mod(offset + i, size)] += masses[i];
-    fft(re, im);
+    fftToBitReversed(re, im);
     complexPowerInPlace(re, im, it.count);
     for (let k = 0; k < size; k++) {
       const r = accRe[k] * re[k] - accIm[k] * im[k];
@@ -392,7 +405,7 @@ export function composePlds(
       accRe[k] = r;
     }
   }
-  fft(accRe, accIm, true);
+  inverseFftFromBitReversed(accRe, accIm);
   const masses = new Float64Array(size);
   for (let i = 0; i < size; i++) {
     const v = accRe[mod(windowLow + i, size)];
@@ -474,31 +487,38 @@ export function pldOfPhases(
   });
   const active = phases.filter((p) => p.steps > 0 && p.sampleRate > 0);
   if (active.some((p) => p.noiseMultiplier === 0)) return null;
-  // Per-step truncation mass scaled so that the composed +∞ mass stays near tailMass.
-  const perStep: PldOptions = {
-    discretisation: resolved.h,
-    tailMass: resolved.tailMass / Math.max(1, totalSteps(active)),
-    rounding: resolved.rounding,
-    maxFftSize: resolved.maxFftSize,
-  };
-  // Merge phases with equal (q, σ): they self-compose in one power.
+  // Merge phases with equal (q, σ): they self-compose in one power. All q = 1 steps together
+  // are one Gaussian mechanism with 1/σ_eff² = Σ steps/σ² (exact), so they need no FFT.
   const groups = new Map<string, { q: number; sigma: number; count: number }>();
+  let gaussianPrecision = 0;
   for (const p of active) {
+    if (p.sampleRate === 1) {
+      gaussianPrecision += p.steps / (p.noiseMultiplier * p.noiseMultiplier);
+      continue;
+    }
     const key = `${p.sampleRate}|${p.noiseMultiplier}`;
     const g = groups.get(key);
     if (g) g.count += p.steps;
     else groups.set(key, { q: p.sampleRate, sigma: p.noiseMultiplier, count: p.steps });
   }
+  const perStep: PldOptions = {
+    discretisation: resolved.h,
+    tailMass: resolved.tailMass / Math.max(1, [...groups.values()].reduce((s, g) => s + g.count, 0) + 1),
+    rounding: resolved.rounding,
+    maxFftSize: resolved.maxFftSize,
+  };
+  // The Gaussian mechanism has the same PLD in both directions: discretise it once.
+  const gaussian =
+    gaussianPrecision > 0
+      ? { pld: discretiseSubsampledGaussian(1, 1 / Math.sqrt(gaussianPrecision), 'remove', perStep), count: 1 }
+      : undefined;
   const result: Partial<SubsampledGaussianPlds> = {};
   for (const direction of ['remove', 'add'] as const) {
     const items = [...groups.values()].map((g) => ({
-      // The Gaussian mechanism (q = 1) has the same PLD in both directions.
-      pld:
-        direction === 'add' && g.q === 1
-          ? discretiseSubsampledGaussian(g.q, g.sigma, 'remove', perStep)
-          : discretiseSubsampledGaussian(g.q, g.sigma, direction, perStep),
+      pld: discretiseSubsampledGaussian(g.q, g.sigma, direction, perStep),
       count: g.count,
     }));
+    if (gaussian) items.push(gaussian);
     result[direction] = composePlds(items, resolved);
   }
   return result as SubsampledGaussianPlds;
