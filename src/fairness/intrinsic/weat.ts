@@ -202,6 +202,9 @@ export function weatPermutationTest(values: Float64Array, sizeX: number, options
   if (!Number.isInteger(permutations) || permutations < 1) {
     throw new ConfigError(`WEAT: permutations must be a positive integer, got ${permutations}`);
   }
+  if (!Number.isInteger(sizeX) || sizeX < 1 || sizeX >= n) {
+    throw new ConfigError(`WEAT: |X| must be between 1 and ${n - 1} (the number of target vectors minus one), got ${sizeX}`);
+  }
   let observed = 0;
   let scale = 0;
   for (let i = 0; i < n; i++) {
@@ -310,7 +313,7 @@ export function resolveWords(
     if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`WEAT: set ${names[role]} (${role}) is empty`);
     for (const word of list) {
       const v = embed(word);
-      if (v === undefined) missingBySet[role].push(word);
+      if (v === undefined || v === null) missingBySet[role].push(word);
       else {
         vectors[role].push(v);
         kept[role].push(word);

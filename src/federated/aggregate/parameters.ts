@@ -57,8 +57,12 @@ export function unflattenParameters(flat: ArrayLike<number>, layout: ParameterSe
   const arrays: Float32Array[] = [];
   let offset = 0;
   for (const a of layout.arrays) {
-    const part = new Float32Array(a.length);
-    for (let j = 0; j < a.length; j++) part[j] = flat[offset + j];
+    let part: Float32Array;
+    if (flat instanceof Float32Array) part = flat.slice(offset, offset + a.length);
+    else {
+      part = new Float32Array(a.length);
+      for (let j = 0; j < a.length; j++) part[j] = flat[offset + j];
+    }
     arrays.push(part);
     offset += a.length;
   }

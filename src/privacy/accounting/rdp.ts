@@ -47,6 +47,16 @@ export const OPACUS_ORDERS: readonly number[] = Object.freeze([
   ...Array.from({ length: 52 }, (_, i) => i + 12),
 ]);
 
+/**
+ * dp_accounting's `DEFAULT_RDP_ORDERS` (used by TF Privacy's newer statements):
+ * 1.1, 1.2, ..., 10.9, then 11..63, 128, 256, 512, 1024.
+ */
+export const DP_ACCOUNTING_ORDERS: readonly number[] = Object.freeze([
+  ...Array.from({ length: 99 }, (_, i) => 1 + (i + 1) / 10),
+  ...Array.from({ length: 53 }, (_, i) => i + 11),
+  128, 256, 512, 1024,
+]);
+
 /** The orders used when none are given. */
 export const DEFAULT_RDP_ORDERS: readonly number[] = TF_PRIVACY_ORDERS;
 
