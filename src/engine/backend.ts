@@ -7,6 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerUnsortedSegmentSum } from './patches/unsorted-segment-sum.js';
 import { registerFastBatchMatMul } from './patches/batch-matmul.js';
 import { registerConvFilterGradient } from './patches/conv-filter-gradient.js';
+import { registerFastBroadcasts } from './patches/broadcast-binary.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -21,6 +22,7 @@ function applyPatches(): void {
   registerUnsortedSegmentSum('wasm');
   registerFastBatchMatMul();
   registerConvFilterGradient();
+  registerFastBroadcasts();
   patched = true;
 }
 

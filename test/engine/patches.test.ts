@@ -90,3 +90,34 @@ test('Conv2DBackpropFilter on wasm (conv1d filter gradient) equals the cpu refer
     assertClose(wasm[1], cpu[1], 1e-5, 'filter gradient');
   }
 });
+
+test('broadcast comparisons, min/max and Tile on wasm equal the cpu reference', async () => {
+  const shapePairs: [number[], number[]][] = [
+    [[4, 5, 6], [4, 1, 6]],
+    [[4, 5, 6], [4, 5, 1]],
+    [[4, 5, 6], [6]],
+    [[3, 1], [1, 7]],
+    [[2, 3, 4, 5], [1, 3, 1, 5]],
+    [[5], []],
+  ];
+  for (const [sa, sb] of shapePairs) {
+    // small integers so that equalities actually occur
+    const av = Array.from(seededValues(sa.reduce((p, q) => p * q, 1), 8), (v) => Math.round(v * 6));
+    const bv = Array.from(seededValues(Math.max(1, sb.reduce((p, q) => p * q, 1)), 9), (v) => Math.round(v * 6));
+    for (const dtype of ['float32', 'int32'] as const) {
+      const run = () =>
+        ['equal', 'notEqual', 'greater', 'greaterEqual', 'less', 'lessEqual', 'maximum', 'minimum'].map((op) => {
+          const r = (tf as unknown as Record<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>)[op](tf.tensor(av, sa, dtype), tf.tensor(bv, sb, dtype));
+          return { shape: r.shape, values: Array.from(r.dataSync(), (v) => v + 0) }; // +0: -0 and 0 are the same here
+        });
+      const cpu = await onBackend('cpu', run);
+      const wasm = await onBackend('wasm', run);
+      assert.deepEqual(wasm, cpu, `${JSON.stringify([sa, sb, dtype])}`);
+    }
+  }
+  for (const [shape, reps] of [[[2, 3], [3, 2]], [[4, 1, 5], [1, 6, 1]], [[3], [4]], [[2, 2, 2], [2, 1, 3]]] as [number[], number[]][]) {
+    const xv = seededValues(shape.reduce((p, q) => p * q, 1), 10);
+    const run = () => Array.from(tf.tile(tf.tensor(xv, shape), reps).dataSync());
+    assert.deepEqual(await onBackend('wasm', run), await onBackend('cpu', run), `tile ${JSON.stringify([shape, reps])}`);
+  }
+});

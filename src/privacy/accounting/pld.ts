@@ -461,14 +461,10 @@ export function epsilonForDelta(pld: DiscretePld, delta: number): number {
   return 0;
 }
 
-/** Per-step discrete PLDs of both directions for one (q, σ). */
+/** Discrete PLDs of both adjacency directions (one step, or composed). */
 export interface SubsampledGaussianPlds {
   remove: DiscretePld;
   add: DiscretePld;
-}
-
-function totalSteps(phases: readonly PrivacyPhase[]): number {
-  return phases.reduce((s, p) => s + p.steps, 0);
 }
 
 /**
