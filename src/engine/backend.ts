@@ -8,6 +8,7 @@ import { registerUnsortedSegmentSum } from './patches/unsorted-segment-sum.js';
 import { registerFastBatchMatMul } from './patches/batch-matmul.js';
 import { registerConvFilterGradient } from './patches/conv-filter-gradient.js';
 import { registerFastBroadcasts } from './patches/broadcast-binary.js';
+import { registerFastMemoryMovement } from './patches/memory-movement.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -23,6 +24,7 @@ function applyPatches(): void {
   registerFastBatchMatMul();
   registerConvFilterGradient();
   registerFastBroadcasts();
+  registerFastMemoryMovement();
   patched = true;
 }
 

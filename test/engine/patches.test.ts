@@ -121,3 +121,29 @@ test('broadcast comparisons, min/max and Tile on wasm equal the cpu reference', 
     assert.deepEqual(await onBackend('wasm', run), await onBackend('cpu', run), `tile ${JSON.stringify([shape, reps])}`);
   }
 });
+
+test('Slice, SplitV, Unpack and GatherV2 on wasm equal the cpu reference', async () => {
+  const shape = [3, 4, 5, 6];
+  const xv = seededValues(3 * 4 * 5 * 6, 12);
+  const run = () => {
+    const x = tf.tensor(xv, shape);
+    const out: number[][] = [];
+    const push = (t: tf.Tensor) => out.push([...t.shape, ...Array.from(t.dataSync())]);
+    push(tf.slice(x, [1, 0, 2, 0], [2, -1, 3, -1]));
+    push(tf.slice(x, [0, 1, 0, 3], [-1, 2, -1, 2]));
+    push(tf.slice(x, [2, 3, 4, 5], [1, 1, 1, 1]));
+    push(tf.slice(tf.tensor1d([1, 2, 3, 4]), [1], [2]));
+    for (const axis of [0, 1, 2, 3]) tf.split(x, [1, shape[axis] - 1], axis).forEach(push);
+    tf.split(x, 2, 1).forEach(push);
+    for (const axis of [0, 1, 3]) tf.unstack(x, axis).forEach(push);
+    const table = tf.tensor(xv.subarray(0, 10 * 7), [10, 7]);
+    push(tf.gather(table, tf.tensor2d([0, 9, 3, 3, 1, 0], [2, 3], 'int32')));
+    push(tf.gather(tf.tensor1d(Int32Array.from([5, 6, 7]), 'int32'), tf.tensor1d([2, 0], 'int32')));
+    push(tf.gather(table, tf.tensor1d([1, 2], 'int32'), 1)); // axis 1: the original kernel
+    return out;
+  };
+  assert.deepEqual(await onBackend('wasm', run), await onBackend('cpu', run));
+  await onBackend('wasm', () => {
+    assert.throws(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([3], 'int32')).dataSync(), /outside \[0, 2\]/);
+  });
+});
