@@ -1,0 +1,40 @@
+/** Shared benchmark helpers: medians, machine description, result files. */
+import { cpus, totalmem, platform, release } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+/** Median wall time (ms) of `runs` calls after `warmup` untimed calls. */
+export function timeMedian(fn: () => void, runs = 5, warmup = 1): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+export function machine(): Record<string, unknown> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.version,
+  };
+}
+
+export function writeResult(suite: string, result: unknown): string {
+  mkdirSync('bench-results', { recursive: true });
+  const path = join('bench-results', `${suite}.json`);
+  writeFileSync(path, JSON.stringify({ suite, date: new Date().toISOString(), machine: machine(), command: `node dist/bench/run.js ${suite}`, result }, null, 1));
+  return path;
+}

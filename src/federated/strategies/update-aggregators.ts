@@ -1,0 +1,79 @@
+/**
+ * How a strategy combines the round's client deltas into one pseudo-gradient Δ, before the
+ * server optimiser steps with it. The mean honours the selection's weights; the robust
+ * aggregators (Yin et al. 2018; Blanchard et al. 2017) treat every accepted update alike,
+ * because a weight reported by a Byzantine client cannot be trusted either.
+ */
+import { ConfigError } from '../../errors.js';
+import {
+  coordinateMedian,
+  multiKrum,
+  trimmedMean,
+  weightedMean,
+  weightedSum,
+  type ParameterSet,
+} from '../aggregate/index.js';
+
+export interface UpdateAggregator {
+  /** e.g. "mean", "median", "trimmed(β=0.1)", "krum(f=1)". */
+  readonly name: string;
+  /** Fewest updates it can combine; with fewer, the round leaves the model unchanged. */
+  minUpdates(): number;
+  /**
+   * Combines deltas (in a fixed order) with their selection weights. `weightsSumToOne`
+   * says whether the weights were meant to sum to one (see selection/sampler.ts).
+   */
+  combine(deltas: readonly ParameterSet[], weights: readonly number[], weightsSumToOne: boolean): ParameterSet;
+  /** True when the selection weights are ignored. */
+  readonly ignoresWeights: boolean;
+}
+
+/**
+ * FedAvg's combination. With weights meant to sum to one, the weighted mean over the
+ * updates that arrived (renormalised over the survivors when some clients failed, as Flower
+ * does). With importance weights (`weightsSumToOne` false), Σ wᵢΔᵢ with the weights as
+ * drawn: renormalising them would break the unbiasedness they were chosen for (a failed
+ * client then simply contributes 0).
+ */
+export function meanAggregator(): UpdateAggregator {
+  return {
+    name: 'mean',
+    ignoresWeights: false,
+    minUpdates: () => 1,
+    combine: (deltas, weights, sumsToOne) => (sumsToOne ? weightedMean(deltas, weights) : weightedSum(deltas, weights)),
+  };
+}
+
+/** Coordinate-wise median of the deltas. */
+export function medianAggregator(): UpdateAggregator {
+  return { name: 'median', ignoresWeights: true, minUpdates: () => 1, combine: (deltas) => coordinateMedian(deltas) };
+}
+
+/** Coordinate-wise β-trimmed mean: drops ⌊β·n⌋ values at each end of every coordinate. */
+export function trimmedMeanAggregator(beta: number): UpdateAggregator {
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 0.5)) {
+    throw new ConfigError(`trimmed mean: beta must be in [0, 0.5), got ${beta} (the fraction trimmed from each end)`);
+  }
+  return {
+    name: `trimmed(β=${beta})`,
+    ignoresWeights: true,
+    // β < 0.5 leaves n − 2⌊βn⌋ ≥ 1 values per coordinate for every n ≥ 1
+    minUpdates: () => 1,
+    combine: (deltas) => trimmedMean(deltas, beta),
+  };
+}
+
+/**
+ * Krum (m = 1) or Multi-Krum (m > 1) tolerating f Byzantine clients; needs n > 2f + 2
+ * updates. Multi-Krum averages the m best-scored updates without weights.
+ */
+export function krumAggregator(f: number, m = 1): UpdateAggregator {
+  if (!Number.isInteger(f) || f < 0) throw new ConfigError(`krum: f (Byzantine clients tolerated) must be an integer ≥ 0, got ${f}`);
+  if (!Number.isInteger(m) || m < 1) throw new ConfigError(`krum: m (updates averaged) must be an integer ≥ 1, got ${m}`);
+  return {
+    name: m === 1 ? `krum(f=${f})` : `multi-krum(f=${f}, m=${m})`,
+    ignoresWeights: true,
+    minUpdates: () => Math.max(2 * f + 3, m),
+    combine: (deltas) => multiKrum(deltas, f, Math.min(m, deltas.length)),
+  };
+}
