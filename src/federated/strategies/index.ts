@@ -1,0 +1,26 @@
+/**
+ * Federated strategies: one ServerStrategy (selection → local config → delta aggregation →
+ * server optimiser) configured as FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi,
+ * coordinate median, trimmed mean, Krum/Multi-Krum; and their names for the CLI.
+ * See docs/federated.md.
+ */
+export {
+  ServerStrategy,
+  LOCAL_TRAINING_DEFAULTS,
+  type LocalTrainingSettings,
+  type StrategyOptions,
+  type StrategyDefinition,
+  type ServerOptimizerChoice,
+} from './server-strategy.js';
+export {
+  type UpdateAggregator,
+  meanAggregator,
+  medianAggregator,
+  trimmedMeanAggregator,
+  krumAggregator,
+} from './update-aggregators.js';
+export { fedAvg } from './fedavg.js';
+export { fedProx, type FedProxOptions } from './fedprox.js';
+export { fedAvgM, fedAdagrad, fedAdam, fedYogi, FEDOPT_DEFAULT_SERVER_LR, type FedAvgMOptions, type FedAdaptiveOptions } from './fedopt.js';
+export { fedMedian, fedTrimmedMean, fedKrum, type TrimmedMeanOptions, type KrumOptions } from './robust.js';
+export { parseStrategySpec, createStrategy, STRATEGY_FORMS, type StrategySpec, type CreateStrategyOptions } from './spec.js';

@@ -1,0 +1,106 @@
+/**
+ * Strategies by name, as the CLI and studies spell them: "fedavg", "fedprox:0.01",
+ * "fedavgm", "fedadagrad", "fedadam", "fedyogi", "median", "trimmed:0.1", "krum:1",
+ * "multikrum:1:5". Parsing is separate from construction so a bad string fails before any
+ * data is loaded, with the list of valid forms.
+ */
+import { ConfigError } from '../../errors.js';
+import { fedAvg } from './fedavg.js';
+import { fedProx } from './fedprox.js';
+import { fedAdagrad, fedAdam, fedAvgM, fedYogi } from './fedopt.js';
+import { fedKrum, fedMedian, fedTrimmedMean } from './robust.js';
+import type { ServerStrategy, StrategyOptions } from './server-strategy.js';
+
+export type StrategySpec =
+  | { kind: 'fedavg' | 'fedavgm' | 'fedadagrad' | 'fedadam' | 'fedyogi' | 'median' }
+  | { kind: 'fedprox'; mu: number }
+  | { kind: 'trimmed'; beta: number }
+  | { kind: 'krum'; f: number; m: number };
+
+export const STRATEGY_FORMS = [
+  'fedavg',
+  'fedprox:MU',
+  'fedavgm',
+  'fedadagrad',
+  'fedadam',
+  'fedyogi',
+  'median',
+  'trimmed:BETA',
+  'krum:F',
+  'multikrum:F:M',
+] as const;
+
+function invalid(text: string, why: string): never {
+  throw new ConfigError(`invalid strategy "${text}": ${why}; valid forms: ${STRATEGY_FORMS.join(' | ')}`);
+}
+
+function numberArg(text: string, raw: string | undefined, name: string, ok: (n: number) => boolean, requirement: string): number {
+  if (raw === undefined || raw.trim() === '') invalid(text, `${name} is missing`);
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !ok(n)) invalid(text, `${name} must be ${requirement}, got "${raw}"`);
+  return n;
+}
+
+export function parseStrategySpec(text: string): StrategySpec {
+  const [name, ...args] = String(text).trim().toLowerCase().split(':');
+  const arity = (n: number) => {
+    if (args.length !== n) invalid(text, n === 0 ? `"${name}" takes no parameter` : `"${name}" takes ${n} parameter${n > 1 ? 's' : ''}`);
+  };
+  switch (name) {
+    case 'fedavg':
+    case 'fedavgm':
+    case 'fedadagrad':
+    case 'fedadam':
+    case 'fedyogi':
+    case 'median':
+      arity(0);
+      return { kind: name };
+    case 'fedprox':
+      arity(1);
+      return { kind: 'fedprox', mu: numberArg(text, args[0], 'MU', (n) => n >= 0, 'a number ≥ 0') };
+    case 'trimmed':
+      arity(1);
+      return { kind: 'trimmed', beta: numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
+    case 'krum':
+      arity(1);
+      return { kind: 'krum', f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), m: 1 };
+    case 'multikrum':
+      arity(2);
+      return {
+        kind: 'krum',
+        f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
+        m: numberArg(text, args[1], 'M', (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
+      };
+    default:
+      return invalid(text, `unknown strategy "${name}"`);
+  }
+}
+
+export interface CreateStrategyOptions extends StrategyOptions {
+  /** Server learning rate for fedavgm/fedadagrad/fedadam/fedyogi (their defaults otherwise). */
+  serverLearningRate?: number;
+}
+
+export function createStrategy(spec: StrategySpec | string, options: CreateStrategyOptions): ServerStrategy {
+  const s = typeof spec === 'string' ? parseStrategySpec(spec) : spec;
+  switch (s.kind) {
+    case 'fedavg':
+      return fedAvg(options);
+    case 'fedprox':
+      return fedProx({ ...options, mu: s.mu });
+    case 'fedavgm':
+      return fedAvgM(options);
+    case 'fedadagrad':
+      return fedAdagrad(options);
+    case 'fedadam':
+      return fedAdam(options);
+    case 'fedyogi':
+      return fedYogi(options);
+    case 'median':
+      return fedMedian(options);
+    case 'trimmed':
+      return fedTrimmedMean({ ...options, beta: s.beta });
+    case 'krum':
+      return fedKrum({ ...options, f: s.f, m: s.m });
+  }
+}

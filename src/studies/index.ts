@@ -1,0 +1,2 @@
+/** Studies: reproducible experiments that write results.json, a table and charts. */
+export * from './runner.js';
