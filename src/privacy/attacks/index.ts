@@ -1,0 +1,7 @@
+/**
+ * Privacy audits: what an attacker can learn from a trained model. Membership inference
+ * (loss threshold, LiRA), the empirical ε lower bound, canary exposure for language models.
+ */
+export * from './membership-scores.js';
+export * from './epsilon-lower-bound.js';
+export * from './exposure.js';
