@@ -194,6 +194,22 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     batchPlan: options.batchPlan,
   };
 
+  // How this model was trained, stored in the checkpoint so audits can train shadow models the same way.
+  const recipe = {
+    model: kind,
+    epochs: options.epochs,
+    batchSize: trainerOptions.batchSize,
+    learningRate: trainerOptions.learningRate,
+    optimizer: trainerOptions.optimizer.name,
+    schedule: trainerOptions.schedule,
+    warmupSteps: trainerOptions.warmupSteps,
+    patience: trainerOptions.patience ?? null,
+    glove: options.glove ?? false,
+    config: options.config ?? {},
+    vocabularySize: options.vocabularySize ?? null,
+    minCount: options.minCount ?? null,
+  };
+
   if (isClassifierKind(kind)) {
     const dataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
     const tokenizer = fitWordTokenizer(
@@ -210,7 +226,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     const model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config, initialEmbeddings }) as ClassifierModel;
     const task = new ClassificationTask(dataset, tokenizer, dataset.labels, config.maxLength);
     progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count() });
-    const training = await train(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, ...options.meta } });
+    const training = await train(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, recipe, ...options.meta } });
     const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
     return { result, training, model, task };
   }
@@ -225,7 +241,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   const model = createModel({ kind, tokenizer, seed: options.seed, config }) as LanguageModel;
   const task = new LanguageModelTask(corpus, tokenizer, config.contextLength);
   progress.event('start', { dataset: corpus.name, synthetic: corpus.synthetic, model: kind, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
-  const training = await train(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, ...options.meta } });
+  const training = await train(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, recipe, ...options.meta } });
   const result = languageModelResult(corpus, model, task, 'val', training.seconds);
   return { result, training, model, task };
 }
