@@ -1,0 +1,81 @@
+/**
+ * The trust report's data model: everything the HTML page shows, and nothing more, so the
+ * page and report.json always agree (a browser test checks every number).
+ */
+
+export interface RocPoint {
+  fpr: number;
+  tpr: number;
+}
+
+export interface AttackSummary {
+  attack: string;
+  auc: number;
+  balancedAccuracy: number;
+  tprAtFpr001: number;
+  tprAtFpr01: number;
+  epsilonLowerBound: number;
+  members: number;
+  nonMembers: number;
+  /** Down-sampled ROC curve for the log-log plot. */
+  roc: RocPoint[];
+}
+
+export interface PrivacySummary {
+  epsilon: number | null;
+  delta: number | null;
+  noiseMultiplier: number | null;
+  sampleRate: number | null;
+  steps: number | null;
+  clip: number | null;
+  accountant: string | null;
+}
+
+export interface GroupMetric {
+  group: string;
+  value: number;
+  low: number;
+  high: number;
+  count: number;
+}
+
+export interface FairnessSummary {
+  probe: string;
+  /** Accuracy per group with bootstrap intervals. */
+  accuracyByGroup: GroupMetric[];
+  accuracyDifference: number;
+  accuracyDifferenceLow: number;
+  accuracyDifferenceHigh: number;
+  /** Counterfactual token fairness: fraction of predictions that flip when the identity term is swapped. */
+  counterfactualFlipRate: number;
+  counterfactualMeanChange: number;
+  /** Accumulated prediction sensitivity over the probe set (null when not computed). */
+  aps: number | null;
+}
+
+export interface ModelSection {
+  name: string;
+  private: boolean;
+  accuracy: number;
+  oosRecall: number | null;
+  trainSeconds: number;
+  privacy: PrivacySummary;
+  audit: AttackSummary[];
+  fairness: FairnessSummary | null;
+  /** Canary exposure (LMs) or extraction rate (classifiers), when run. */
+  canary: { kind: 'exposure' | 'extraction'; value: number; chance: number; detail: string } | null;
+}
+
+export interface TrustReport {
+  title: string;
+  generatedAt: string;
+  command: string;
+  seed: number;
+  seconds: number;
+  machine: { cpu: string; cores: number; node: string; backend: string };
+  dataset: { name: string; synthetic: boolean; train: number; val: number; test: number; labels: number };
+  modelKind: string;
+  models: ModelSection[];
+  /** Plain-language model-card sentences, generated from the numbers above. */
+  summary: string[];
+}
