@@ -13,6 +13,13 @@
  * - The bootstrap resamples within each group by default (group sizes stay fixed, so no group
  *   can vanish from a replicate); pass stratified: false to resample the whole data set, as
  *   fairlearn does.
+ * - Intervals for the difference and ratio are *oriented*: the two groups that attain the max and
+ *   the min in the data are fixed, and each replicate computes v[max group] − v[min group] (and
+ *   v[min group] / v[max group]). Re-taking max − min in every replicate instead is biased upward
+ *   (it is never below zero and is above the true gap whenever groups are close), so its
+ *   percentile interval can exclude the estimate, e.g. [0.001, 0.04] around an observed gap of 0.
+ *   An oriented interval that reaches below 0 (or above 1 for a ratio) says the ordering of the
+ *   two groups itself is uncertain.
  */
 import { ConfigError } from '../errors.js';
 import {
@@ -173,6 +180,18 @@ export function metricFrame(options: MetricFrameOptions): MetricFrame {
   return frame;
 }
 
+/**
+ * Indices of the groups with the largest and the smallest value (first on ties), distinct when
+ * there are two or more groups, so that tied groups still give a gap that can vary.
+ */
+function extremeGroups(values: number[]): { hi: number; lo: number } {
+  let hi = 0;
+  for (let k = 1; k < values.length; k++) if (values[k] > values[hi]) hi = k;
+  let lo = hi === 0 ? Math.min(1, values.length - 1) : 0;
+  for (let k = 0; k < values.length; k++) if (k !== hi && values[k] < values[lo]) lo = k;
+  return { hi, lo };
+}
+
 function bootstrapFrame(options: MetricFrameOptions, frame: MetricFrame, groupIndices: Map<string, Int32Array>): MetricFrameIntervals {
   const bootstrap = options.bootstrap!;
   const { resamples, confidence } = checkBootstrapOptions('metricFrame', bootstrap);
@@ -182,6 +201,7 @@ function bootstrapFrame(options: MetricFrameOptions, frame: MetricFrame, groupIn
   const groups = frame.groups;
   const strata = groups.map((g) => groupIndices.get(g)!);
   const n = yTrue.length;
+  const orientation = Object.fromEntries(names.map((m) => [m, extremeGroups(groups.map((g) => frame.byGroup[g][m]))]));
 
   const series = {
     overall: Object.fromEntries(names.map((m) => [m, new Float64Array(resamples)])),
@@ -205,8 +225,9 @@ function bootstrapFrame(options: MetricFrameOptions, frame: MetricFrame, groupIn
       // A group absent from a replicate (possible only without stratification) has no value.
       const values = groups.map((g) => (replicateGroups.get(g)!.length === 0 ? Number.NaN : byGroup[g][m]));
       series.overall[m][r] = overall[m];
-      series.difference[m][r] = differenceOf(values);
-      series.ratio[m][r] = ratioOf(values);
+      const { hi, lo } = orientation[m];
+      series.difference[m][r] = values[hi] - values[lo];
+      series.ratio[m][r] = values[hi] === values[lo] ? 1 : values[lo] / values[hi];
       groups.forEach((g, k) => (series.byGroup[g][m][r] = values[k]));
     }
   }

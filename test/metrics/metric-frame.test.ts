@@ -111,7 +111,7 @@ test('bootstrap intervals: seeded, stratified by group, covering overall, groups
   assert.deepEqual([ci.difference.size.low, ci.difference.size.high], [4, 4]);
   const acc = ci.difference.accuracy;
   assert.equal(acc.estimate, frame.difference().accuracy);
-  assert.ok(acc.low <= acc.high && acc.low >= 0 && acc.high <= 1, JSON.stringify(acc));
+  assert.ok(acc.low <= acc.estimate && acc.estimate <= acc.high && acc.low >= -1 && acc.high <= 1, JSON.stringify(acc));
   for (const g of frame.groups) {
     const a = ci.byGroup[g].accuracy;
     assert.ok(a.low <= frame.byGroup[g].accuracy && frame.byGroup[g].accuracy <= a.high, `${g}: ${JSON.stringify(a)}`);
@@ -122,6 +122,22 @@ test('bootstrap intervals: seeded, stratified by group, covering overall, groups
   // Unstratified resampling lets group sizes vary.
   const loose = metricFrame({ ...options, bootstrap: { rng: new SeededRandom(42), resamples: 400, stratified: false } });
   assert.ok(loose.ci!.byGroup.c.size.high > 8 && loose.ci!.byGroup.c.size.low < 8);
+});
+
+test('difference intervals are oriented: two equal groups give an interval around 0, not above it', () => {
+  // Two groups with the same accuracy (3/4 each): max − min re-taken per replicate is ≥ 0 and
+  // almost always > 0, so its percentile interval would exclude the observed gap of 0.
+  const t = [1, 1, 1, 1, 1, 1, 1, 1];
+  const p = [1, 1, 1, 0, 1, 1, 1, 0];
+  const s = ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b'];
+  const frame = metricFrame({ metrics: { accuracy }, yTrue: t, yPred: p, sensitive: s, bootstrap: { rng: new SeededRandom(3), resamples: 500 } });
+  const d = frame.ci!.difference.accuracy;
+  assert.equal(d.estimate, 0);
+  assert.ok(d.low < 0 && d.high > 0, JSON.stringify(d));
+  // Symmetric groups: the interval is close to symmetric around 0.
+  assert.ok(Math.abs(d.low + d.high) <= 0.25, JSON.stringify(d));
+  const r = frame.ci!.ratio.accuracy;
+  assert.ok(r.low <= 1 && r.high >= 1, JSON.stringify(r));
 });
 
 test('metricFrame checks its input', () => {
