@@ -1,0 +1,196 @@
+/**
+ * The DP-SGD gradient step (Abadi et al. 2016) for the trainer, computed efficiently:
+ *   1. one tapped forward pass and one backward pass w.r.t. the taps (per-sample.ts);
+ *   2. per-example gradient norms from the layer rules, clip factors
+ *      cᵢ = min(1, C / (‖∇Lᵢ‖ + 10⁻⁶)) (flat), or per layer with thresholds C_l = C/√L;
+ *   3. the clipped sum Σᵢ cᵢ∇Lᵢ from the same rules, accumulated over physical chunks when
+ *      the logical (Poisson) batch is larger than `physicalBatchSize`;
+ *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch;
+ *   5. division by the EXPECTED batch size q·N, not the realised one (the realised size is
+ *      itself private; dividing by it would change the sensitivity).
+ * An empty Poisson batch is a noise-only step: no forward pass at all.
+ * The reported loss is the batch's mean loss (a diagnostic, not a private quantity).
+ */
+import { tf } from '../../engine/index.js';
+import { ConfigError } from '../../errors.js';
+import type { AnyModel, ForwardContext, HostBatch, TensorBatch } from '../../models/index.js';
+import type { GradientResult, GradientStep } from '../../train/index.js';
+import { AdaptiveClipping, type AdaptiveClippingOptions } from './adaptive-clipping.js';
+import { sliceBatch } from './naive.js';
+import { createGaussianNoise, type GaussianNoise } from './noise.js';
+import { perSampleGradients, recordSquaredNorms, totalSquaredNorms } from './per-sample.js';
+import type { PerSampleOptions, RecordGradients } from './rules/index.js';
+
+export type ClippingMode = 'flat' | 'per-layer';
+
+/** Added to norms before dividing, as Opacus does: a zero gradient gets factor 1, not NaN. */
+export const NORM_EPSILON = 1e-6;
+
+export interface DpStepOptions {
+  /** Noise multiplier σ: noise std is σ·C on the clipped sum (the σ the accountant is told). */
+  noiseMultiplier: number;
+  /** Clip norm C, or 'auto' for adaptive clipping (flat only). */
+  clip: number | 'auto';
+  adaptiveClipping?: AdaptiveClippingOptions;
+  /** q·N: the clipped noisy sum is divided by this. */
+  expectedBatchSize: number;
+  /** 'flat' (default): one norm over all parameters; 'per-layer': each layer clipped to C/√L. */
+  clipping?: ClippingMode;
+  /** Largest number of examples in one tapped pass (default: the whole logical batch). */
+  physicalBatchSize?: number;
+  /** Noise source (default: CSPRNG, prefetched in a worker thread). */
+  noise?: GaussianNoise;
+  /** Hardened sampler against floating-point attacks (ignored when `noise` is given). */
+  secureNoise?: boolean;
+  /** Generate noise a step ahead in a worker thread (default true; ignored when `noise` is given). */
+  prefetchNoise?: boolean;
+  perSample?: PerSampleOptions;
+  /**
+   * Profiling: if given, milliseconds accumulate under 'pass', 'norms' (see PerSampleOptions),
+   * 'clip' (factors and clipped sums), 'noise' (sampling, copy and add) and 'total'.
+   */
+  timings?: Record<string, number>;
+}
+
+/** What the step exposes: only private or public quantities (never a raw count of clipped examples). */
+export interface DpStepState {
+  steps: number;
+  /** Clip norm used by the last step (changes under adaptive clipping). */
+  clip: number;
+  /** Noise std per coordinate of the summed gradient at the last step: σ_Δ·C. */
+  noiseStd: number;
+  /** Adaptive clipping's private estimate of the unclipped fraction at the last step. */
+  unclippedFraction?: number;
+  /** Path each layer's rule took at the last non-empty step (e.g. 'ghost', 'instantiate'). */
+  paths: Record<string, string>;
+}
+
+export type DpGradientStep = GradientStep & {
+  readonly state: DpStepState;
+  readonly adaptive?: AdaptiveClipping;
+  /** Releases the noise worker. */
+  dispose(): void;
+};
+
+function checkOptions(options: DpStepOptions): void {
+  const { noiseMultiplier, clip, expectedBatchSize, physicalBatchSize } = options;
+  if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier)) throw new ConfigError(`noise multiplier must be a finite number ≥ 0, got ${noiseMultiplier}`);
+  if (clip !== 'auto' && (!(clip > 0) || !Number.isFinite(clip))) throw new ConfigError(`clip norm must be a finite number > 0 or 'auto', got ${clip}`);
+  if (!(expectedBatchSize > 0) || !Number.isFinite(expectedBatchSize)) throw new ConfigError(`expected batch size must be > 0, got ${expectedBatchSize}`);
+  if (physicalBatchSize !== undefined && (!Number.isInteger(physicalBatchSize) || physicalBatchSize < 1)) {
+    throw new ConfigError(`physical batch size must be an integer ≥ 1, got ${physicalBatchSize}`);
+  }
+  if (clip === 'auto' && (options.clipping ?? 'flat') !== 'flat') throw new ConfigError("adaptive clipping ('auto') works with flat clipping only: drop per-layer clipping or give a fixed clip");
+}
+
+/** Clip factors: one [B] vector for flat clipping, or one per record (per-layer). */
+function clipFactors(records: RecordGradients[], clip: number, mode: ClippingMode, scale: number): { perRecord: tf.Tensor1D[]; norms: tf.Tensor1D } {
+  if (mode === 'flat') {
+    const norms = tf.sqrt(totalSquaredNorms(records)) as tf.Tensor1D;
+    const c = tf.mul(tf.minimum(1, tf.div(clip, tf.add(norms, NORM_EPSILON))), scale) as tf.Tensor1D;
+    return { perRecord: records.map(() => c), norms };
+  }
+  const layerClip = clip / Math.sqrt(records.length);
+  const perRecord = records.map((r) => {
+    const norms = tf.sqrt(recordSquaredNorms(r));
+    return tf.mul(tf.minimum(1, tf.div(layerClip, tf.add(norms, NORM_EPSILON))), scale) as tf.Tensor1D;
+  });
+  return { perRecord, norms: tf.sqrt(totalSquaredNorms(records)) as tf.Tensor1D };
+}
+
+export function dpGradientStep(options: DpStepOptions): DpGradientStep {
+  checkOptions(options);
+  const mode = options.clipping ?? 'flat';
+  const scale = 1 / options.expectedBatchSize;
+  const adaptive = options.clip === 'auto' ? new AdaptiveClipping(options.adaptiveClipping ?? {}, options.noiseMultiplier, options.expectedBatchSize) : undefined;
+  const gradientSigma = adaptive ? adaptive.gradientNoiseMultiplier : options.noiseMultiplier;
+  let noise: GaussianNoise | undefined = options.noise;
+  const ownsNoise = noise === undefined;
+  const state: DpStepState = { steps: 0, clip: adaptive ? adaptive.clip : (options.clip as number), noiseStd: 0, paths: {} };
+
+  const timings = options.timings;
+  const perSample: PerSampleOptions = { ...options.perSample, timings };
+  const addTime = (key: string, since: number): number => {
+    const now = performance.now();
+    if (timings) timings[key] = (timings[key] ?? 0) + (now - since);
+    return now;
+  };
+
+  const step = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch): GradientResult => {
+    const started = performance.now();
+    const B = host.size;
+    const clip = adaptive ? adaptive.clip : (options.clip as number);
+    const params = model.parameters();
+    const chunk = options.physicalBatchSize ?? Math.max(B, 1);
+    let sums: tf.Tensor[] | undefined;
+    let lossSum = 0;
+    let unclipped = 0;
+    for (let start = 0; start < B; start += chunk) {
+      const n = Math.min(chunk, B - start);
+      const previous = sums;
+      const out = tf.tidy(() => {
+        const part = n === B ? batch : sliceBatch(batch, start, n);
+        const { lossSum, records } = perSampleGradients(model, part, ctx, perSample);
+        const clipStart = performance.now();
+        const { perRecord, norms } = clipFactors(records, clip, mode, scale);
+        const partial = new Map<string, tf.Tensor>();
+        records.forEach((r, k) => {
+          for (const [name, t] of r.clippedSum(perRecord[k])) partial.set(name, t);
+          state.paths[r.layer] = r.path;
+        });
+        const count = adaptive ? tf.sum(tf.cast(tf.lessEqual(norms, clip), 'float32')) : tf.scalar(0);
+        const next = params.map((p, k) => (previous ? tf.add(previous[k], partial.get(p.name)!) : partial.get(p.name)!));
+        addTime('clip', clipStart);
+        return [lossSum, count, ...next];
+      });
+      previous?.forEach((t) => t.dispose());
+      lossSum += out[0].dataSync()[0];
+      if (adaptive) unclipped += out[1].dataSync()[0];
+      out[0].dispose();
+      out[1].dispose();
+      sums = out.slice(2);
+    }
+
+    // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
+    const noiseStart = performance.now();
+    const std = gradientSigma * clip * scale;
+    const grads = new Map<string, tf.Tensor>();
+    if (std > 0) {
+      noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
+      const total = params.reduce((n, p) => n + p.variable.size, 0);
+      const z = noise.standardNormals(total);
+      let offset = 0;
+      params.forEach((p, k) => {
+        const size = p.variable.size;
+        // The source's buffer is reused at its next call: the tensor made here is consumed by
+        // the multiply right away (wasm copies it; cpu reads it during the op).
+        const z01 = tf.tensor(z.subarray(offset, offset + size), p.variable.shape, 'float32');
+        offset += size;
+        const scaled = tf.mul(z01, std);
+        grads.set(p.name, sums ? tf.add(sums[k], scaled) : scaled);
+      });
+    } else {
+      params.forEach((p, k) => grads.set(p.name, sums ? sums[k] : tf.zerosLike(p.variable)));
+    }
+
+    addTime('noise', noiseStart);
+    addTime('total', started);
+    state.steps++;
+    state.clip = clip;
+    state.noiseStd = gradientSigma * clip;
+    if (adaptive) {
+      adaptive.update(unclipped);
+      state.unclippedFraction = adaptive.lastUnclippedFraction;
+    }
+    return { loss: tf.scalar(B > 0 ? lossSum / B : 0), grads };
+  };
+
+  return Object.assign(step, {
+    state,
+    adaptive,
+    dispose() {
+      if (ownsNoise) noise?.dispose();
+      noise = undefined;
+    },
+  });
+}

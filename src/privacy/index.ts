@@ -1,0 +1,3 @@
+/** Privacy: DP-SGD training (dpsgd) and privacy accountants (accounting). */
+export * from './dpsgd/index.js';
+export * from './accounting/index.js';
