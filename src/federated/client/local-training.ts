@@ -1,0 +1,182 @@
+/**
+ * Local training on one client's examples, starting from the global parameters: the piece
+ * every federated client runs (in process, in a pool worker, or on a device). Plain local
+ * SGD (or Adam) over `localEpochs` shuffled passes, with the project's gradient step and
+ * optimisers; FedProx's proximal term is a gradient-step variant (`proximalGradients`).
+ *
+ * Everything random comes from `config.seed` (batch order per epoch, dropout masks), and
+ * the optimiser starts fresh each call, so the result depends only on (model architecture,
+ * global parameters, indices, config): not on which worker runs the client, or what it ran
+ * before. A non-finite loss stops training with NonFiniteError (the update is not sent).
+ */
+import { tf, SeededRandom, type NamedWeight } from '../../engine/index.js';
+import { ConfigError, NonFiniteError } from '../../errors.js';
+import { toTensorBatch, type AnyModel } from '../../models/index.js';
+import { createOptimizer, standardGradients, type GradientStep } from '../../train/index.js';
+import type { ParameterSet } from '../aggregate/index.js';
+import type { ClientConfig } from '../strategy.js';
+import { batchOf, exampleCount, type FederatedExamples } from './examples.js';
+import { writeModelParameters } from './model-parameters.js';
+
+export interface LocalTrainingConfig {
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'sgd' | 'adam';
+  /** SGD momentum (0 = plain SGD). */
+  momentum: number;
+  /** Cap on steps (0 = none). */
+  maxSteps: number;
+  /** FedProx μ (0 = FedAvg's plain local objective). */
+  proximalMu: number;
+  seed: number;
+}
+
+function field(config: ClientConfig, key: string): unknown {
+  return config[key];
+}
+
+/** Reads and checks the local-training keys of a fit config (ConfigError names the key). */
+export function localTrainingConfigFrom(config: ClientConfig): LocalTrainingConfig {
+  const number = (key: string, fallback: number | undefined, ok: (n: number) => boolean, requirement: string): number => {
+    const v = field(config, key) ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+      throw new ConfigError(`fit config: ${key} must be ${requirement}, got ${JSON.stringify(field(config, key))}`);
+    }
+    return v;
+  };
+  const optimizer = field(config, 'optimizer') ?? 'sgd';
+  if (optimizer !== 'sgd' && optimizer !== 'adam') throw new ConfigError(`fit config: optimizer must be "sgd" or "adam", got ${JSON.stringify(optimizer)}`);
+  return {
+    localEpochs: number('localEpochs', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
+    batchSize: number('batchSize', 32, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
+    learningRate: number('learningRate', undefined, (n) => n > 0, 'a number > 0'),
+    optimizer,
+    momentum: number('momentum', 0, (n) => n >= 0 && n < 1, 'in [0, 1)'),
+    maxSteps: number('maxSteps', 0, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
+    proximalMu: number('proximalMu', 0, (n) => n >= 0, 'a number ≥ 0'),
+    seed: number('seed', undefined, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0 (set by the strategy)'),
+  };
+}
+
+/**
+ * FedProx's gradient step: the base gradients plus ∇(μ/2·‖w − w_anchor‖²) = μ(w − w_anchor)
+ * for every parameter with an anchor. The reported loss stays the data loss.
+ */
+export function proximalGradients(base: GradientStep, mu: number, anchors: Map<string, tf.Tensor>): GradientStep {
+  return (model, batch, ctx, host) => {
+    const result = base(model, batch, ctx, host);
+    if (mu === 0) return result;
+    for (const p of model.parameters()) {
+      const anchor = anchors.get(p.name);
+      if (!anchor) continue;
+      const pull = tf.mul(tf.sub(p.variable, anchor), mu);
+      const g = result.grads.get(p.name);
+      result.grads.set(p.name, g ? tf.add(g, pull) : pull);
+    }
+    return result;
+  };
+}
+
+/** A client's optimiser state carried between rounds (only with a client-state store). */
+export interface LocalOptimizerState {
+  steps: number;
+  slots: NamedWeight[];
+}
+
+export interface LocalTrainingResult {
+  /** local − global, all tensors concatenated in the model's parameter order (owned: safe to transfer). */
+  delta: Float32Array;
+  numExamples: number;
+  metrics: { loss: number; steps: number; seconds: number };
+  /** The optimiser state after training, when `keepOptimizerState` was asked for. */
+  optimizerState?: LocalOptimizerState;
+}
+
+export interface LocalTrainingOptions {
+  /** Resume the client's optimiser (e.g. momentum or Adam moments) from a previous round. */
+  optimizerState?: LocalOptimizerState;
+  /** Return the optimiser state for the next round. */
+  keepOptimizerState?: boolean;
+}
+
+/**
+ * Loads `global` into `model`, trains on the examples at `indices`, and returns the delta.
+ * The model is left holding the local parameters.
+ */
+export function trainLocally(
+  model: AnyModel,
+  examples: FederatedExamples,
+  indices: ArrayLike<number>,
+  global: ParameterSet,
+  config: LocalTrainingConfig,
+  options: LocalTrainingOptions = {},
+): LocalTrainingResult {
+  const started = performance.now();
+  if (indices.length === 0) throw new ConfigError('local training: the client has no examples');
+  if (model.task !== examples.task) throw new ConfigError(`local training: a ${model.task} model cannot train on ${examples.task} examples`);
+  const total = exampleCount(examples);
+  for (let j = 0; j < indices.length; j++) {
+    if (!(indices[j] >= 0 && indices[j] < total)) throw new ConfigError(`local training: example index ${indices[j]} is outside [0, ${total})`);
+  }
+  writeModelParameters(model, global);
+  const params = model.parameters();
+  const optimizer = createOptimizer(config.optimizer === 'sgd' ? { name: 'sgd', momentum: config.momentum } : { name: 'adam' });
+  if (options.optimizerState) optimizer.setState(options.optimizerState);
+  const anchors = new Map<string, tf.Tensor>();
+  if (config.proximalMu > 0) params.forEach((p, i) => anchors.set(p.name, tf.tensor(global.arrays[i], p.variable.shape, 'float32')));
+  const gradientStep = config.proximalMu > 0 ? proximalGradients(standardGradients, config.proximalMu, anchors) : standardGradients;
+  const rng = new SeededRandom(config.seed);
+  const dropoutRng = rng.fork('dropout');
+  let steps = 0;
+  let lossSum = 0;
+  let seen = 0;
+  let optimizerState: LocalOptimizerState | undefined;
+  try {
+    for (let epoch = 0; epoch < config.localEpochs; epoch++) {
+      const order = rng.fork(`epoch${epoch}`).shuffle(Array.from(indices));
+      for (let start = 0; start < order.length; start += config.batchSize) {
+        if (config.maxSteps > 0 && steps >= config.maxSteps) break;
+        const host = batchOf(examples, order.slice(start, start + config.batchSize));
+        const loss = tf.tidy(() => {
+          const batch = toTensorBatch(host, examples.task);
+          const { loss, grads } = gradientStep(model, batch, { training: true, rng: dropoutRng }, host);
+          const value = loss.dataSync()[0];
+          if (Number.isFinite(value)) optimizer.step(params, grads, config.learningRate);
+          return value;
+        });
+        if (!Number.isFinite(loss)) {
+          throw new NonFiniteError(
+            `local training loss became ${loss} at epoch ${epoch + 1}, step ${steps + 1} (learning rate ${config.learningRate}); the update is not sent — lower the client learning rate`,
+          );
+        }
+        steps++;
+        lossSum += loss * host.size;
+        seen += host.size;
+      }
+    }
+    if (options.keepOptimizerState) {
+      const state = optimizer.getState();
+      // copies: on the cpu backend dataSync returns the tensor's own storage
+      optimizerState = { steps: state.steps, slots: state.slots.map((w) => ({ name: w.name, shape: w.shape.slice(), values: w.values.slice() })) };
+    }
+  } finally {
+    optimizer.dispose();
+    for (const a of anchors.values()) a.dispose();
+  }
+  const size = global.arrays.reduce((s, a) => s + a.length, 0);
+  const delta = new Float32Array(size);
+  let offset = 0;
+  params.forEach((p, i) => {
+    const local = p.variable.dataSync() as Float32Array;
+    const g = global.arrays[i];
+    for (let j = 0; j < local.length; j++) delta[offset + j] = local[j] - g[j];
+    offset += local.length;
+  });
+  return {
+    delta,
+    numExamples: indices.length,
+    metrics: { loss: lossSum / Math.max(1, seen), steps, seconds: (performance.now() - started) / 1000 },
+    ...(optimizerState ? { optimizerState } : {}),
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Where simulated clients run: on the worker pool (one tfjs engine and one model per
+ * worker, the dataset sent once at start-up) or in this thread (workers = 0, for small
+ * runs, tests and the overhead benchmark). Both run the same handler code, and every job
+ * is self-contained (parameters, indices, seed), so results do not depend on the executor
+ * or on which worker ran which client.
+ */
+import { availableParallelism } from 'node:os';
+import { initEngine, type BackendName } from '../../engine/index.js';
+import { WorkerPool } from '../../engine/workers/index.js';
+import { ConfigError } from '../../errors.js';
+import type { ParameterLayout, ParameterSet } from '../aggregate/index.js';
+import { combineEvaluations, exampleCount, packParameters, viewParameters, type EvaluationSums } from '../client/index.js';
+import type { FederatedDataset } from './federated-dataset.js';
+import {
+  TrainingWorker,
+  type FitJobResult,
+  type InitialParametersResult,
+  type SimulationJob,
+  type TrainingHandlerConfig,
+} from './training-handler.js';
+
+/** Evaluation is cut into chunks of this many examples whatever the worker count, so sums add up identically. */
+export const EVALUATION_CHUNK = 256;
+
+export interface ExecutorOptions {
+  /** Worker threads; 0 runs clients in this thread. Default os.availableParallelism(). */
+  workers?: number;
+  /** tfjs backend (workers initialise their own; in-process initialises this thread's). Default wasm. */
+  backend?: BackendName;
+}
+
+export class SimulationExecutor {
+  private constructor(
+    readonly workers: number,
+    private readonly runJob: (job: SimulationJob) => Promise<unknown>,
+    private readonly shutdown: () => Promise<void>,
+    readonly layout: ParameterLayout,
+    private readonly initialFlat: Float32Array,
+  ) {}
+
+  static async create(data: FederatedDataset, options: ExecutorOptions = {}): Promise<SimulationExecutor> {
+    const workers = options.workers ?? availableParallelism();
+    if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(`workers must be an integer ≥ 0 (0 = in this thread), got ${options.workers}`);
+    const backend = options.backend ?? 'wasm';
+    const config: TrainingHandlerConfig = {
+      model: data.model,
+      train: data.train,
+      evaluation: data.evaluation,
+      ...(data.outOfScopeIndex !== undefined ? { outOfScopeIndex: data.outOfScopeIndex } : {}),
+    };
+    let runJob: (job: SimulationJob) => Promise<unknown>;
+    let shutdown: () => Promise<void>;
+    if (workers === 0) {
+      await initEngine({ backend });
+      const worker = new TrainingWorker(config);
+      runJob = async (job) => worker.handle(job);
+      shutdown = async () => worker.dispose();
+    } else {
+      const pool = new WorkerPool<SimulationJob, unknown, TrainingHandlerConfig>({
+        handler: new URL('./training-handler.js', import.meta.url),
+        config,
+        size: workers,
+        backend,
+      });
+      try {
+        await pool.ready();
+      } catch (error) {
+        await pool.close();
+        throw error;
+      }
+      runJob = (job) => pool.run(job);
+      shutdown = () => pool.close();
+    }
+    const initial = (await runJob({ type: 'initial' })) as InitialParametersResult;
+    return new SimulationExecutor(workers, runJob, shutdown, initial.layout, initial.parameters);
+  }
+
+  /** The model's initial parameters (built from the dataset's model seed). */
+  initialParameters(): ParameterSet {
+    return viewParameters(this.initialFlat.slice(), this.layout);
+  }
+
+  /** Parameters as one vector every job of a round can share (shared memory when there are workers). */
+  broadcast(parameters: ParameterSet): Float32Array {
+    return packParameters(parameters, this.workers > 0);
+  }
+
+  /** Runs fit jobs concurrently; settles each one (a failed client does not stop the others). */
+  fit(jobs: Extract<SimulationJob, { type: 'fit' }>[], onSettled?: () => void): Promise<PromiseSettledResult<FitJobResult>[]> {
+    return Promise.allSettled(
+      jobs.map((job) =>
+        (this.runJob(job) as Promise<FitJobResult>).finally(() => onSettled?.()),
+      ),
+    );
+  }
+
+  /** Evaluates `parameters` (a broadcast vector) on the examples at `indices` of a split, in fixed chunks. */
+  async evaluate(split: 'train' | 'evaluation', indices: Int32Array, parameters: Float32Array): Promise<EvaluationSums> {
+    const chunks: Int32Array[] = [];
+    for (let start = 0; start < indices.length; start += EVALUATION_CHUNK) chunks.push(indices.subarray(start, start + EVALUATION_CHUNK));
+    const parts = await Promise.all(
+      chunks.map((chunk) => this.runJob({ type: 'evaluate', split, indices: chunk.slice(), parameters }) as Promise<EvaluationSums>),
+    );
+    return combineEvaluations(parts);
+  }
+
+  /** Every example of the evaluation split. */
+  evaluationIndices(data: FederatedDataset): Int32Array {
+    return Int32Array.from({ length: exampleCount(data.evaluation) }, (_, i) => i);
+  }
+
+  async close(): Promise<void> {
+    await this.shutdown();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * One federated experiment from names (what `trustnlu fl simulate` and the studies run):
+ * prepare the dataset and partition, build the strategy and sampler, simulate, and, in the
+ * continual setting, optionally the "all data at once" baseline with the same rounds on the
+ * same workers. Returns a JSON-ready summary; the final parameters are dropped.
+ */
+import { availableParallelism } from 'node:os';
+import type { BackendName } from '../../engine/index.js';
+import { ConfigError } from '../../errors.js';
+import { TRAINING_DEFAULTS } from '../../train/run.js';
+import type { ProgressReporter } from '../../train/progress.js';
+import { createStrategy, parseStrategySpec, type StrategySpec } from '../strategies/index.js';
+import { SimulationExecutor } from './executor.js';
+import { prepareFederatedDataset } from './federated-dataset.js';
+import { runSimulation, type CurvePoint, type PeriodRecord, type SimulationResult } from './simulator.js';
+import {
+  createSampler,
+  parsePartitionSpec,
+  parseSelectionSpec,
+  parseSettingSpec,
+  type PartitionSpec,
+  type SelectionSpec,
+  type SettingSpec,
+} from './spec.js';
+
+export interface FederatedExperimentOptions {
+  dataset: string;
+  partition: PartitionSpec | string;
+  strategy: StrategySpec | string;
+  selection?: SelectionSpec | string;
+  setting?: SettingSpec | string;
+  rounds: number;
+  clientsPerRound: number;
+  localEpochs?: number;
+  /** Default: embbag for intent datasets, char-lstm for corpora (set by the caller). */
+  model: string;
+  modelConfig?: Record<string, unknown>;
+  seed: number;
+  /** Clients for iid / dirichlet / quantity; default 100. */
+  numClients?: number;
+  workers?: number;
+  backend?: BackendName;
+  batchSize?: number;
+  /** Default: the centralised trainer's rate for the model kind with adam (see TRAINING_DEFAULTS), 0.1 with sgd. */
+  learningRate?: number;
+  /** Default adam (plain local SGD often barely moves the small text models in few rounds). */
+  localOptimizer?: 'sgd' | 'adam';
+  maxLocalSteps?: number;
+  serverLearningRate?: number;
+  availability?: number;
+  dropout?: number;
+  evaluateEvery?: number;
+  evaluationSplit?: 'val' | 'test';
+  /** Continual setting only: also run the static setting with the same total rounds. */
+  baseline?: boolean;
+  dataDir?: string;
+  progress?: ProgressReporter;
+}
+
+export interface FederatedExperimentSummary {
+  rounds: number;
+  accuracy: number;
+  loss: number;
+  curve: CurvePoint[];
+  seconds: number;
+  dataset: string;
+  synthetic: boolean;
+  model: string;
+  partition: string;
+  strategy: string;
+  selection: string;
+  setting: string;
+  clients: number;
+  clientsPerRound: number;
+  localEpochs: number;
+  localOptimizer: 'sgd' | 'adam';
+  learningRate: number;
+  batchSize: number;
+  workers: number;
+  seed: number;
+  evaluationSplit: 'val' | 'test';
+  totals: SimulationResult['totals'];
+  periods?: PeriodRecord[];
+  continual?: { averageAccuracy: number; forgetting: number };
+  baseline?: { setting: string; accuracy: number; loss: number; curve: CurvePoint[]; seconds: number };
+  notes: string[];
+}
+
+export async function runFederatedExperiment(options: FederatedExperimentOptions): Promise<FederatedExperimentSummary> {
+  const started = performance.now();
+  // parse every spec before any data is touched
+  const partition = typeof options.partition === 'string' ? parsePartitionSpec(options.partition) : options.partition;
+  const strategySpec = typeof options.strategy === 'string' ? parseStrategySpec(options.strategy) : options.strategy;
+  const selection = typeof options.selection === 'string' ? parseSelectionSpec(options.selection) : options.selection ?? { kind: 'uniform' as const };
+  const setting = typeof options.setting === 'string' ? parseSettingSpec(options.setting) : options.setting ?? { kind: 'static' as const };
+  if (options.baseline && setting.kind !== 'continual') throw new ConfigError('baseline: the all-data-at-once baseline is for the continual setting (use --setting continual:T)');
+  const localOptimizer = options.localOptimizer ?? 'adam';
+  const defaults = TRAINING_DEFAULTS[options.model];
+  if (!defaults) throw new ConfigError(`unknown model "${options.model}": choose one of ${Object.keys(TRAINING_DEFAULTS).join(', ')}`);
+  const learningRate = options.learningRate ?? (localOptimizer === 'adam' ? defaults.learningRate : 0.1);
+  const batchSize = options.batchSize ?? 32;
+  const localEpochs = options.localEpochs ?? 1;
+  const workers = options.workers ?? availableParallelism();
+
+  const data = prepareFederatedDataset({
+    dataset: options.dataset,
+    partition,
+    numClients: options.numClients,
+    model: options.model,
+    modelConfig: options.modelConfig,
+    seed: options.seed,
+    dataDir: options.dataDir,
+    evaluationSplit: options.evaluationSplit,
+  });
+  const makeStrategy = () =>
+    createStrategy(strategySpec, {
+      clientsPerRound: options.clientsPerRound,
+      sampler: createSampler(selection),
+      local: { localEpochs, batchSize, learningRate, optimizer: localOptimizer, maxSteps: options.maxLocalSteps ?? 0 },
+      serverLearningRate: options.serverLearningRate,
+    });
+  const strategy = makeStrategy(); // fails fast on bad strategy options (e.g. Krum with too few clients)
+  options.progress?.event('data', {
+    dataset: data.name,
+    synthetic: data.synthetic,
+    partition: data.partition,
+    clients: data.clients.length,
+    train: data.train.task === 'classifier' ? data.train.targets.length : data.train.count,
+    notes: data.notes,
+  });
+  const executor = await SimulationExecutor.create(data, { workers, backend: options.backend });
+  try {
+    const common = {
+      data,
+      rounds: options.rounds,
+      seed: options.seed,
+      executor,
+      availability: options.availability,
+      dropout: options.dropout,
+      evaluateEvery: options.evaluateEvery,
+      progress: options.progress,
+    };
+    const result = await runSimulation({ ...common, strategy, setting });
+    const summary: FederatedExperimentSummary = {
+      rounds: result.rounds,
+      accuracy: result.accuracy,
+      loss: result.loss,
+      curve: result.curve,
+      seconds: 0,
+      dataset: data.name,
+      synthetic: data.synthetic,
+      model: options.model,
+      partition: data.partition,
+      strategy: result.strategy,
+      selection: strategy.sampler.name,
+      setting: result.setting,
+      clients: data.clients.length,
+      clientsPerRound: options.clientsPerRound,
+      localEpochs,
+      localOptimizer,
+      learningRate,
+      batchSize,
+      workers,
+      seed: options.seed,
+      evaluationSplit: data.evaluationSplit,
+      totals: result.totals,
+      notes: data.notes,
+    };
+    if (result.periods) summary.periods = result.periods;
+    if (result.continual) summary.continual = result.continual;
+    if (options.baseline) {
+      options.progress?.event('baseline', { setting: 'static', rounds: options.rounds });
+      const base = await runSimulation({ ...common, strategy: makeStrategy(), setting: { kind: 'static' } });
+      summary.baseline = { setting: base.setting, accuracy: base.accuracy, loss: base.loss, curve: base.curve, seconds: base.seconds };
+    }
+    summary.seconds = (performance.now() - started) / 1000;
+    return summary;
+  } finally {
+    await executor.close();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Federated simulation: datasets prepared for federated runs (partitions, encoded data), an
+ * executor on the worker pool (or in process), the round loop with static and continual
+ * settings, availability and dropout, and the spec strings the CLI accepts.
+ * Guarantees (memory, reproducibility) are described in docs/federated.md.
+ */
+export {
+  type PartitionSpec,
+  type SelectionSpec,
+  type SettingSpec,
+  PARTITION_FORMS,
+  SELECTION_FORMS,
+  SETTING_FORMS,
+  parsePartitionSpec,
+  parseSelectionSpec,
+  parseSettingSpec,
+  createSampler,
+} from './spec.js';
+export { type ModelSpec, type FederatedDataset, type PrepareOptions, prepareFederatedDataset } from './federated-dataset.js';
+export { ClientRegistry, MemoryClientStateStore, type ClientStateStore } from './client-registry.js';
+export { SimulationExecutor, EVALUATION_CHUNK, type ExecutorOptions } from './executor.js';
+export {
+  TrainingWorker,
+  type TrainingHandlerConfig,
+  type SimulationJob,
+  type FitJobResult,
+  type InitialParametersResult,
+} from './training-handler.js';
+export {
+  runSimulation,
+  roundsPerPeriod,
+  type SimulationOptions,
+  type SimulationResult,
+  type RoundRecord,
+  type PeriodRecord,
+  type CurvePoint,
+} from './simulator.js';
+export { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from './experiment.js';

@@ -1,0 +1,116 @@
+/**
+ * The simulator's job handler: what every pool worker (or the in-process executor) runs.
+ * `init` receives the federated dataset once, builds the model once; each job then loads
+ * the global parameters it carries and trains (or evaluates) on the indices it names.
+ * Jobs and results are plain data: parameters travel as one flat Float32Array in the
+ * model's parameter order (shared memory when broadcast from the simulator), deltas come
+ * back as a flat array the worker owns (transferred, not copied).
+ */
+import { createModel, type AnyModel } from '../../models/index.js';
+import { tokenizerFromJSON } from '../../text/index.js';
+import { ConfigError } from '../../errors.js';
+import type { ParameterLayout } from '../aggregate/index.js';
+import {
+  evaluateExamples,
+  modelLayout,
+  readModelParameters,
+  trainLocally,
+  viewParameters,
+  writeModelParameters,
+  type EvaluationSums,
+  type FederatedExamples,
+  type LocalOptimizerState,
+  type LocalTrainingConfig,
+} from '../client/index.js';
+import type { ModelSpec } from './federated-dataset.js';
+
+export interface TrainingHandlerConfig {
+  model: ModelSpec;
+  train: FederatedExamples;
+  evaluation: FederatedExamples;
+  outOfScopeIndex?: number;
+}
+
+export type SimulationJob =
+  | { type: 'initial' }
+  | {
+      type: 'fit';
+      clientId: string;
+      indices: Int32Array;
+      parameters: Float32Array;
+      config: LocalTrainingConfig;
+      optimizerState?: LocalOptimizerState;
+      keepOptimizerState?: boolean;
+    }
+  | { type: 'evaluate'; split: 'train' | 'evaluation'; indices: Int32Array; parameters: Float32Array };
+
+export interface InitialParametersResult {
+  layout: ParameterLayout;
+  parameters: Float32Array;
+}
+
+export interface FitJobResult {
+  delta: Float32Array;
+  numExamples: number;
+  metrics: { loss: number; steps: number; seconds: number };
+  optimizerState?: LocalOptimizerState;
+}
+
+/** One worker's model and data; the in-process executor makes one directly. */
+export class TrainingWorker {
+  readonly model: AnyModel;
+  readonly layout: ParameterLayout;
+
+  constructor(private readonly config: TrainingHandlerConfig) {
+    const spec = config.model;
+    this.model = createModel({
+      kind: spec.kind,
+      tokenizer: tokenizerFromJSON(spec.tokenizer),
+      labels: spec.labels,
+      seed: spec.seed,
+      config: spec.config as never,
+    });
+    this.layout = modelLayout(this.model);
+  }
+
+  handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {
+    if (job.type === 'initial') {
+      const params = readModelParameters(this.model);
+      const flat = new Float32Array(this.layout.lengths.reduce((a, b) => a + b, 0));
+      let offset = 0;
+      for (const a of params.arrays) {
+        flat.set(a, offset);
+        offset += a.length;
+      }
+      return { layout: this.layout, parameters: flat };
+    }
+    if (job.type === 'fit') {
+      const global = viewParameters(job.parameters, this.layout);
+      return trainLocally(this.model, this.config.train, job.indices, global, job.config, {
+        optimizerState: job.optimizerState,
+        keepOptimizerState: job.keepOptimizerState,
+      });
+    }
+    if (job.type === 'evaluate') {
+      writeModelParameters(this.model, viewParameters(job.parameters, this.layout));
+      const examples = job.split === 'train' ? this.config.train : this.config.evaluation;
+      return evaluateExamples(this.model, examples, job.indices, { outOfScopeIndex: this.config.outOfScopeIndex });
+    }
+    throw new ConfigError(`simulation worker: unknown job type ${JSON.stringify((job as { type?: unknown }).type)}`);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+let worker: TrainingWorker | undefined;
+
+export function init(config: TrainingHandlerConfig): void {
+  worker = new TrainingWorker(config);
+}
+
+export function handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {
+  if (!worker) throw new ConfigError('simulation worker: handle() called before init()');
+  return worker.handle(job);
+}
