@@ -85,29 +85,42 @@ export class IntentClassifier implements ClassifierModel {
 
   /** One feature vector per example [B, F]. */
   features(batch: TensorBatch, ctx: ForwardContext): tf.Tensor2D {
-    const embedded = this.embedding.apply(batch.ids, ctx); // [B, T, D]
+    return this.featuresFromEmbeddings(this.embedding.apply(batch.ids, ctx), batch.mask, ctx);
+  }
+
+  /** The encoder from embedded tokens [B, T, D] and their mask [B, T] to features [B, F]. */
+  private featuresFromEmbeddings(embedded: tf.Tensor, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
     const c = this.config;
     switch (c.kind) {
       case 'embbag': {
-        const mean = dropout(maskedMean(embedded, batch.mask), c.dropout, ctx);
+        const mean = dropout(maskedMean(embedded, mask), c.dropout, ctx);
         if (!this.hiddenLayer) return mean as tf.Tensor2D;
         return dropout(tf.relu(this.hiddenLayer.apply(mean, ctx)), c.dropout, ctx) as tf.Tensor2D;
       }
       case 'cnn': {
         const x = dropout(embedded, c.dropout / 2, ctx);
-        const padBias = tf.expandDims(tf.mul(tf.sub(1, batch.mask), -1e4), 2); // keep padding out of the max
+        const padBias = tf.expandDims(tf.mul(tf.sub(1, mask), -1e4), 2); // keep padding out of the max
         const pooled = this.convs.map((conv) => tf.max(tf.add(tf.relu(conv.apply(x, ctx)), padBias), 1));
         return dropout(pooled.length === 1 ? pooled[0] : tf.concat(pooled, 1), c.dropout, ctx) as tf.Tensor2D;
       }
       case 'transformer': {
-        const states = this.encoder!.apply(embedded, batch.mask, false, ctx);
-        return maskedMean(states, batch.mask) as tf.Tensor2D;
+        const states = this.encoder!.apply(embedded, mask, false, ctx);
+        return maskedMean(states, mask) as tf.Tensor2D;
       }
     }
   }
 
   logits(batch: TensorBatch, ctx: ForwardContext): tf.Tensor2D {
     return this.output.apply(this.features(batch, ctx), ctx) as tf.Tensor2D;
+  }
+
+  /**
+   * Class scores from already-embedded tokens [B, T, D] (rows of the embedding table, or any
+   * point of that space): equals logits() when embedded = E[ids]. Lets fairness measures take
+   * gradients with respect to the input representation (prediction sensitivity).
+   */
+  logitsFromEmbeddings(embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    return this.output.apply(this.featuresFromEmbeddings(embedded, mask, ctx), ctx) as tf.Tensor2D;
   }
 
   perExampleLoss(batch: TensorBatch, ctx: ForwardContext): tf.Tensor1D {

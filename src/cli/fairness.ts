@@ -1,0 +1,253 @@
+/**
+ * `trustnlu fairness ...`: intrinsic (weat) and extrinsic (groups, aps) fairness measures and the
+ * probe-set listing. Parsing only; the work is in src/fairness. registerFairness returns the
+ * `fairness` command so other modules can add sub-commands to it (e.g. mitigation's `swap`).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveDataDir } from '../data/locate.js';
+import { embeddingLookup, readWord2VecText, readWordSets } from '../data/word-vectors.js';
+import { SeededRandom } from '../engine/random.js';
+import { ConfigError, UsageError } from '../errors.js';
+import {
+  auditGroups,
+  auditSensitivity,
+  GROUP_SCHEME_NAMES,
+  listProbeSets,
+  PROBE_FAMILIES,
+  vaderClassifier,
+  weat,
+  weatQueryFromSets,
+  type Embed,
+} from '../fairness/index.js';
+import { loadModel, type ClassifierModel } from '../models/index.js';
+import { UNK_ID } from '../text/index.js';
+import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
+
+/** "X,Y" → [X, Y]; anything else is a usage error (exit 2). */
+function parseSetPair(name: string): (value: string) => [string, string] {
+  return (value) => {
+    const parts = value.split(',').map((s) => s.trim());
+    if (parts.length !== 2 || parts.some((p) => p === '')) throw new InvalidArgumentError(`${name} must be two set names separated by a comma, e.g. male_names,female_names; got "${value}"`);
+    return [parts[0], parts[1]];
+  };
+}
+
+const parseFraction = (name: string) => parseNumber(name, (n) => n >= 0 && n <= 1, 'a number between 0 and 1');
+const parseConfidence = (name: string) => parseNumber(name, (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
+
+interface WeatFlags {
+  embeddings: string;
+  targets: [string, string];
+  attributes: [string, string];
+  wordSets?: string;
+  permutations: number;
+  maxMissing: number;
+  seed: number;
+  dataDir?: string;
+  json?: boolean;
+  backend?: 'wasm' | 'cpu';
+}
+
+function isModelDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'model.json'));
+}
+
+/** A word → vector lookup from a word2vec text file or a saved model's embedding table. */
+async function embeddingsFrom(path: string, flags: WeatFlags): Promise<{ embed: Embed; source: string; dispose(): void }> {
+  if (isModelDirectory(path)) {
+    await startEngine(flags);
+    const { model } = loadModel(path);
+    if (!model.store.has('embedding/embeddings')) {
+      model.dispose();
+      throw new ConfigError(`${path}: this model has no token embedding table`);
+    }
+    const table = model.store.get('embedding/embeddings');
+    const [, dim] = table.shape;
+    const values = table.dataSync() as Float32Array;
+    const tokenizer = model.tokenizer;
+    if (tokenizer.type !== 'word') {
+      model.dispose();
+      throw new ConfigError(`${path}: WEAT needs word embeddings; this model uses a ${tokenizer.type} tokenizer`);
+    }
+    // The tokenizer lower-cases, so "John" is looked up as "john"; <unk> counts as missing.
+    const embed: Embed = (word) => {
+      const id = tokenizer.idOf(word.toLowerCase());
+      return id === UNK_ID ? undefined : values.subarray(id * dim, (id + 1) * dim);
+    };
+    return { embed, source: `model ${path} (${model.kind}, vocabulary ${tokenizer.vocabSize})`, dispose: () => model.dispose() };
+  }
+  if (!existsSync(path)) throw new ConfigError(`--embeddings ${path}: no such file or model directory`);
+  const vectors = readWord2VecText(path);
+  return { embed: embeddingLookup(vectors, { lowercaseFallback: true }), source: `word2vec ${path} (${vectors.words.length} words)`, dispose: () => undefined };
+}
+
+function defaultWordSets(dataDir?: string): string {
+  const dir = resolveDataDir(dataDir);
+  const path = dir ? join(dir, 'wefe-weat', 'WEAT.json') : undefined;
+  if (!path || !existsSync(path)) throw new ConfigError('no WEAT.json found (wefe-weat/WEAT.json in the data directory): pass --word-sets FILE or --data-dir');
+  return path;
+}
+
+async function runWeat(flags: WeatFlags) {
+  const wordSetsPath = flags.wordSets ?? defaultWordSets(flags.dataDir);
+  const sets = readWordSets(wordSetsPath);
+  const query = weatQueryFromSets(sets, flags.targets[0], flags.targets[1], flags.attributes[0], flags.attributes[1]);
+  const embeddings = await embeddingsFrom(flags.embeddings, flags);
+  try {
+    const r = weat(query, embeddings.embed, { permutations: flags.permutations, maxMissingFraction: flags.maxMissing, rng: new SeededRandom(flags.seed) });
+    return {
+      effectSize: r.effectSize,
+      statistic: r.statistic,
+      pValue: r.pValue,
+      exact: r.exact,
+      permutations: r.permutations,
+      missing: r.missing,
+      exceedances: r.exceedances,
+      ...(r.pValueInterval ? { pValueInterval: r.pValueInterval } : {}),
+      names: r.names,
+      sizes: r.sizes,
+      embeddings: embeddings.source,
+      wordSets: wordSetsPath,
+    };
+  } finally {
+    embeddings.dispose();
+  }
+}
+
+interface ProbeFlags {
+  model?: string;
+  reference?: 'vader';
+  probe: string;
+  groups?: string;
+  positive?: string;
+  resamples: number;
+  confidence: number;
+  seed: number;
+  json?: boolean;
+  backend?: 'wasm' | 'cpu';
+}
+
+async function loadClassifier(flags: { model?: string; backend?: 'wasm' | 'cpu' }): Promise<{ model: ClassifierModel; meta: Record<string, unknown> }> {
+  if (!flags.model) throw new UsageError('--model DIR is required');
+  await startEngine(flags);
+  const { model, meta } = loadModel(flags.model);
+  if (model.task !== 'classifier') {
+    model.dispose();
+    throw new ConfigError(`${flags.model} is a "${model.kind}" language model; fairness probes need a classifier`);
+  }
+  return { model, meta };
+}
+
+function describeGroups(r: ReturnType<typeof auditGroups>['audit']): string {
+  const lines = [`${r.probe}: ${r.examples} examples, groups ${r.groups.join(' / ')}, positive label "${r.positive}"`];
+  for (const g of r.groups) {
+    const m = r.groupMetrics.byGroup[g];
+    lines.push(`  ${g}: accuracy ${formatNumber(m.accuracy ?? Number.NaN)}, selection rate ${formatNumber(m.selectionRate ?? Number.NaN)}`);
+  }
+  const d = r.groupMetrics.differences;
+  lines.push(`  demographic parity difference ${formatNumber(d.demographicParity ?? Number.NaN)}, equalised odds difference ${formatNumber(d.equalizedOdds ?? Number.NaN)}, equal opportunity difference ${formatNumber(d.equalOpportunity ?? Number.NaN)}`);
+  lines.push(`  counterfactual: mean |Δp| ${formatNumber(r.counterfactual.meanAbsoluteChange)}, flip rate ${formatNumber(r.counterfactual.flipRate)}`);
+  return lines.join('\n');
+}
+
+export function registerFairness(program: Command): Command {
+  const fairness = program.command('fairness').description('fairness measures: WEAT on embeddings, group gaps, counterfactual token fairness and APS on probe sets');
+
+  const weatCommand = fairness
+    .command('weat')
+    .description('Word Embedding Association Test on a word2vec file or a saved model\'s embedding table')
+    .requiredOption('--embeddings <path>', 'word2vec text file, or a model directory written by "trustnlu train"')
+    .requiredOption('--targets <X,Y>', 'two target set names from the word-set file', parseSetPair('--targets'))
+    .requiredOption('--attributes <A,B>', 'two attribute set names from the word-set file', parseSetPair('--attributes'))
+    .option('--word-sets <file>', 'JSON {set: [words]} (default: wefe-weat/WEAT.json in the data directory)')
+    .option('--permutations <n>', 'Monte Carlo re-partitions when exact enumeration is too large', parseInteger('--permutations', 1), 100000)
+    .option('--max-missing <fraction>', 'largest fraction of a set that may be missing from the vocabulary', parseFraction('--max-missing'), 0.2)
+    .option('--seed <n>', 'seed of the Monte Carlo test', parseInteger('--seed', 0), 0)
+    .option('--data-dir <dir>', 'data directory');
+  withCommonOptions(weatCommand).action(async (flags: WeatFlags) => {
+    const result = await runWeat(flags);
+    printResult(result, flags.json, (r) =>
+      `${r.names.X} vs ${r.names.Y} wrt ${r.names.A} vs ${r.names.B}: effect size ${formatNumber(r.effectSize)}, p = ${formatNumber(r.pValue)} (${r.exact ? 'exact' : 'Monte Carlo'}, ${r.permutations} partitions)` +
+        (r.missing.length ? `\nmissing: ${r.missing.join(', ')}` : ''),
+    );
+  });
+
+  const addProbeOptions = (command: Command) =>
+    command
+      .requiredOption('--probe <name>', `probe set: ${PROBE_FAMILIES.join(', ')} (see "trustnlu fairness probes")`, parseChoice('--probe', PROBE_FAMILIES))
+      .option('--groups <scheme>', `group scheme: ${GROUP_SCHEME_NAMES.join(', ')}`, parseChoice('--groups', GROUP_SCHEME_NAMES), 'gender')
+      .option('--resamples <n>', 'bootstrap resamples for the intervals', parseInteger('--resamples', 1), 1000)
+      .option('--confidence <level>', 'confidence level of the intervals', parseConfidence('--confidence'), 0.95)
+      .option('--seed <n>', 'bootstrap seed', parseInteger('--seed', 0), 0);
+
+  const groupsCommand = addProbeOptions(
+    fairness
+      .command('groups')
+      .description('per-group metrics with bootstrap CIs, their gaps, and counterfactual token fairness on a probe set')
+      .option('--model <dir>', 'classifier checkpoint directory')
+      .option('--reference <name>', 'a built-in reference model instead of --model: vader (sentiment)', parseChoice('--reference', ['vader'] as const))
+      .option('--positive <label>', 'label for selection rate, TPR and FPR (default: the probe\'s)'),
+  );
+  withCommonOptions(groupsCommand).action(async (flags: ProbeFlags) => {
+    if (!flags.model === !flags.reference) throw new UsageError('give exactly one of --model DIR or --reference vader');
+    if (flags.reference) {
+      const { audit } = auditGroups(vaderClassifier(), { ...flags, groups: flags.groups });
+      printResult({ model: 'vader', ...audit }, flags.json, describeGroups);
+      return;
+    }
+    const { model } = await loadClassifier(flags);
+    try {
+      const { audit } = auditGroups(model, { ...flags, groups: flags.groups });
+      printResult({ model: flags.model, kind: model.kind, ...audit }, flags.json, describeGroups);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  const apsCommand = addProbeOptions(
+    fairness
+      .command('aps')
+      .description('accumulated prediction sensitivity (Krishna et al. 2022) on a probe set, per group, and its correlation with counterfactual change')
+      .requiredOption('--model <dir>', 'classifier checkpoint directory')
+      .option('--protected-data <source>', 'training texts of the protected-status model: identity (the scheme\'s names and terms) or dataset (gendered texts of --dataset)', parseChoice('--protected-data', ['identity', 'dataset'] as const), 'identity')
+      .option('--dataset <name>', 'dataset for --protected-data dataset (default: the one the model was trained on)')
+      .option('--data-dir <dir>', 'data directory')
+      .option('--class-weighting <w>', 'class weights w: probability, uniform or predicted', parseChoice('--class-weighting', ['probability', 'uniform', 'predicted'] as const), 'probability')
+      .option('--form <form>', 'elementwise (w^T |J| v, the paper\'s) or directional (projection on the protected gradient)', parseChoice('--form', ['elementwise', 'directional'] as const), 'elementwise')
+      .option('--l2 <penalty>', 'L2 penalty of the protected-status logistic regression', parseNumber('--l2', (n) => n > 0, 'a number > 0'), 0.01),
+  );
+  withCommonOptions(apsCommand).action(async (flags: ProbeFlags & { protectedData: 'identity' | 'dataset'; dataset?: string; dataDir?: string; classWeighting: 'probability' | 'uniform' | 'predicted'; form: 'elementwise' | 'directional'; l2: number }) => {
+    const { model, meta } = await loadClassifier(flags);
+    try {
+      const result = auditSensitivity(model, {
+        ...flags,
+        dataset: flags.dataset ?? (typeof meta.dataset === 'string' ? meta.dataset : undefined),
+        datasetSeed: typeof meta.seed === 'number' ? meta.seed : 0,
+      });
+      printResult({ model: flags.model, kind: model.kind, ...result }, flags.json, (r: typeof result) => {
+        const s = r.correlationWithCounterfactual?.spearman;
+        return (
+          `${r.probe}: APS ${formatNumber(r.aps, 6)} [${formatNumber(r.ci?.low ?? Number.NaN, 6)}, ${formatNumber(r.ci?.high ?? Number.NaN, 6)}] (${r.form}, w = ${r.classWeighting})\n` +
+          Object.entries(r.byGroup).map(([g, v]) => `  ${g}: ${formatNumber(v.aps, 6)}`).join('\n') +
+          `\n  Spearman with counterfactual |Δp|: ${s ? `${formatNumber(s.estimate)} [${formatNumber(s.low)}, ${formatNumber(s.high)}]` : 'undefined (a constant variable)'}`
+        );
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+
+  const probesCommand = fairness.command('probes').description('list the probe sets: names, tasks, labels, sizes per group scheme and sources');
+  probesCommand.option('--json', 'print exactly one JSON object on stdout', false).action((flags: { json?: boolean }) => {
+    const probes = listProbeSets();
+    printResult({ probes }, flags.json, () =>
+      probes
+        .map((p) => `${p.name} (${p.task}, ${p.labels.length} labels, positive "${p.positive}")\n` + p.schemes.map((s) => `  ${p.name}/${s.scheme}: ${s.size} examples (${Object.entries(s.groups).map(([g, n]) => `${g} ${n}`).join(', ')})`).join('\n'))
+        .join('\n'),
+    );
+  });
+
+  return fairness;
+}
