@@ -8,7 +8,10 @@ import { TrustnluError } from '../errors.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
+import { registerFairness } from './fairness.js';
+import { registerFl } from './fl.js';
 import { registerPredict } from './predict.js';
+import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerEval(program);
   registerPredict(program);
   registerDemo(program);
+  registerFairness(program);
+  registerStudy(program);
+  registerFl(program);
   // Every sub-command reports usage errors through the same path.
   const applyOverride = (c: Command) => {
     c.exitOverride();

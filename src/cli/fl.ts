@@ -1,0 +1,171 @@
+/**
+ * `trustnlu fl simulate`: a federated-learning simulation from names. Parsing only; the
+ * experiment is `runFederatedExperiment` in src/federated/simulation.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { DATASETS, defaultDatasetName } from '../data/registry.js';
+import { MODEL_KINDS } from '../models/index.js';
+import { progressFor } from '../train/index.js';
+import { TrustnluError } from '../errors.js';
+import {
+  PARTITION_FORMS,
+  SELECTION_FORMS,
+  SETTING_FORMS,
+  STRATEGY_FORMS,
+  parsePartitionSpec,
+  parseSelectionSpec,
+  parseSettingSpec,
+  parseStrategySpec,
+  runFederatedExperiment,
+  type FederatedExperimentSummary,
+} from '../federated/index.js';
+import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
+
+/** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
+function specParser<T>(parse: (text: string) => T): (value: string) => string {
+  return (value) => {
+    try {
+      parse(value);
+      return value;
+    } catch (error) {
+      if (error instanceof TrustnluError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
+  return (value) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
+    }
+    return parsed as Record<string, unknown>;
+  };
+}
+
+interface SimulateFlags {
+  dataset?: string;
+  partition: string;
+  strategy: string;
+  selection: string;
+  setting: string;
+  rounds: number;
+  clientsPerRound: number;
+  localEpochs: number;
+  model?: string;
+  modelConfig?: Record<string, unknown>;
+  seed: number;
+  clients: number;
+  workers: number;
+  batch?: number;
+  lr?: number;
+  localOptimizer: 'sgd' | 'adam';
+  maxLocalSteps?: number;
+  serverLr?: number;
+  availability?: number;
+  dropout?: number;
+  evalEvery: number;
+  evalSplit: 'val' | 'test';
+  baseline?: boolean;
+  dataDir?: string;
+  json?: boolean;
+  backend?: 'wasm' | 'cpu';
+}
+
+function describe(r: FederatedExperimentSummary): string {
+  const synthetic = r.synthetic ? ' [SYNTHETIC data]' : '';
+  const lines = [
+    `${r.strategy} on ${r.dataset}${synthetic}, ${r.partition}, ${r.selection} selection, ${r.setting}: ` +
+      `accuracy ${formatNumber(r.accuracy)}, loss ${formatNumber(r.loss)} after ${r.rounds} rounds (${r.seconds.toFixed(1)} s, ${r.workers} workers)`,
+  ];
+  if (r.continual) lines.push(`continual: average accuracy over periods ${formatNumber(r.continual.averageAccuracy)}, forgetting ${formatNumber(r.continual.forgetting)}`);
+  if (r.baseline) lines.push(`all data at once (${r.baseline.setting}, same rounds): accuracy ${formatNumber(r.baseline.accuracy)}, loss ${formatNumber(r.baseline.loss)}`);
+  const t = r.totals;
+  if (t.failures || t.rejectedNonFinite) lines.push(`failures ${t.failures} (dropped ${t.dropped}), non-finite updates rejected ${t.rejectedNonFinite}`);
+  return lines.join('\n');
+}
+
+export function registerFl(program: Command): void {
+  const fl = program.command('fl').description('federated learning: simulate strategies, partitions and settings');
+  const simulate = fl
+    .command('simulate')
+    .description('simulate federated training on the worker pool and report the accuracy curve')
+    .option('--dataset <name>', `dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}`)
+    .option('--partition <spec>', `how data is split into clients: ${PARTITION_FORMS.join(' | ')}`, specParser(parsePartitionSpec), 'iid')
+    .option('--strategy <spec>', `server strategy: ${STRATEGY_FORMS.join(' | ')}`, specParser(parseStrategySpec), 'fedavg')
+    .option('--selection <spec>', `client selection: ${SELECTION_FORMS.join(' | ')}`, specParser(parseSelectionSpec), 'uniform')
+    .option('--setting <spec>', `data arrival: ${SETTING_FORMS.join(' | ')}`, specParser(parseSettingSpec), 'static')
+    .option('--rounds <n>', 'federated rounds (in total, over all periods)', parseInteger('--rounds', 1), 10)
+    .option('--clients-per-round <k>', 'clients selected per round', parseInteger('--clients-per-round', 1), 10)
+    .option('--local-epochs <e>', 'local epochs per round', parseInteger('--local-epochs', 1), 1)
+    .option('--model <kind>', `model (default embbag, or char-lstm for corpora): ${MODEL_KINDS.join(', ')}`, parseChoice('--model', MODEL_KINDS))
+    .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 64}\'', parseJsonObject('--model-config'))
+    .option('--seed <n>', 'random seed (partition, init, selection, local shuffles)', parseInteger('--seed', 0), 0)
+    .option('--clients <n>', 'number of clients for iid / dirichlet / quantity partitions', parseInteger('--clients', 1), 100)
+    .option('--workers <n>', 'worker threads (0 = run clients in this thread)', parseInteger('--workers', 0), availableParallelism())
+    .option('--batch <n>', 'local batch size (default 32)', parseInteger('--batch', 1))
+    .option('--lr <rate>', 'client learning rate (default: the model kind\'s rate with adam, 0.1 with sgd)', parseNumber('--lr', (n) => n > 0, 'a number > 0'))
+    .option('--local-optimizer <name>', 'client optimiser: sgd | adam', parseChoice('--local-optimizer', ['sgd', 'adam'] as const), 'adam')
+    .option('--max-local-steps <n>', 'cap on local steps per client per round', parseInteger('--max-local-steps', 1))
+    .option('--server-lr <rate>', 'server learning rate for fedavgm/fedadagrad/fedadam/fedyogi', parseNumber('--server-lr', (n) => n > 0, 'a number > 0'))
+    .option('--availability <p>', 'probability a client is online in a round (default 1)', parseNumber('--availability', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .option('--dropout <p>', 'probability a selected client fails to report (default 0)', parseNumber('--dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
+    .option('--eval-every <n>', 'evaluate the global model every n rounds', parseInteger('--eval-every', 1), 1)
+    .option('--eval-split <split>', 'split the global model is evaluated on', parseChoice('--eval-split', ['val', 'test'] as const), 'test')
+    .option('--baseline', 'continual setting: also run the all-data-at-once baseline with the same rounds', false)
+    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Natural partitions: speaker (Tiny Shakespeare turns, char LM: accuracy = next-character accuracy),',
+        'domain (CLINC150 domains), scenario (HWU64/SLURP scenarios).',
+        '',
+        'Examples:',
+        '  trustnlu fl simulate --dataset synthetic --partition dirichlet:0.5 --strategy fedavg --rounds 20 --clients 50 --clients-per-round 10 --json',
+        '  trustnlu fl simulate --dataset clinc150 --partition domain --strategy fedprox:0.01 --selection activity:0.5 --rounds 30 --clients-per-round 5',
+        '  trustnlu fl simulate --dataset tinyshakespeare --partition speaker --model char-lstm --model-config \'{"hidden":128}\' --max-local-steps 20 --rounds 20',
+        '  trustnlu fl simulate --dataset synthetic --setting continual:4 --baseline --rounds 20 --json',
+      ].join('\n'),
+    );
+  withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
+    const dataset = flags.dataset ?? defaultDatasetName(flags.dataDir);
+    const corpus = DATASETS.find((d) => d.name === dataset)?.task === 'lm';
+    const summary = await runFederatedExperiment({
+      dataset,
+      partition: flags.partition,
+      strategy: flags.strategy,
+      selection: flags.selection,
+      setting: flags.setting,
+      rounds: flags.rounds,
+      clientsPerRound: flags.clientsPerRound,
+      localEpochs: flags.localEpochs,
+      model: flags.model ?? (corpus ? 'char-lstm' : 'embbag'),
+      modelConfig: flags.modelConfig,
+      seed: flags.seed,
+      numClients: flags.clients,
+      workers: flags.workers,
+      backend: flags.backend,
+      batchSize: flags.batch,
+      learningRate: flags.lr,
+      localOptimizer: flags.localOptimizer,
+      maxLocalSteps: flags.maxLocalSteps,
+      serverLearningRate: flags.serverLr,
+      availability: flags.availability,
+      dropout: flags.dropout,
+      evaluateEvery: flags.evalEvery,
+      evaluationSplit: flags.evalSplit,
+      baseline: flags.baseline,
+      dataDir: flags.dataDir,
+      progress: progressFor({ json: flags.json }),
+    });
+    printResult(summary, flags.json, describe);
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * `trustnlu study NAME [--quick]`: runs a registered study through the study runner (results.json,
+ * a markdown table and SVG charts in docs/studies/NAME or --out). STUDIES is the registry: add a
+ * StudyDefinition to it to make a study runnable from the command line.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
+import { runStudy, type StudyDefinition } from '../studies/index.js';
+import { progressFor } from '../train/index.js';
+import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
+
+/** Every study the CLI can run, by name. */
+export const STUDIES: StudyDefinition[] = [fairnessMetricsStudy];
+
+export function registerStudy(program: Command): Command {
+  const command = program
+    .command('study')
+    .description('run a reproducible study (results.json, markdown table, charts); no name lists the studies')
+    .argument('[name]', 'study name')
+    .option('--quick', 'small, fast settings (smoke runs and tests); the results say so', false)
+    .option('--seed <n>', 'seed', parseInteger('--seed', 0), 0)
+    .option('--out <dir>', 'output folder (default docs/studies/NAME)')
+    .option('--data-dir <dir>', 'data directory');
+  withCommonOptions(command).action(async (name: string | undefined, flags: { quick: boolean; seed: number; out?: string; dataDir?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+    if (!name) {
+      printResult({ studies: STUDIES.map((s) => ({ name: s.name, title: s.title })) }, flags.json, (r: { studies: { name: string; title: string }[] }) =>
+        r.studies.map((s) => `${s.name}\t${s.title}`).join('\n'),
+      );
+      return;
+    }
+    const study = STUDIES.find((s) => s.name === name);
+    if (!study) throw new UsageError(`unknown study "${name}"; studies: ${STUDIES.map((s) => s.name).join(', ')}`);
+    await startEngine(flags);
+    const commandLine = ['trustnlu study', name, flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
+    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, progress: progressFor({ json: flags.json }) }, { out: flags.out, command: commandLine });
+    printResult({ study: name, quick: flags.quick, seconds: output.seconds, files: output.files, rows: output.rows }, flags.json, (r: { files: string[]; seconds: number }) =>
+      `${name}: ${r.seconds.toFixed(1)} s\n${r.files.join('\n')}`,
+    );
+  });
+  return command;
+}
