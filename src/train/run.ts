@@ -27,7 +27,7 @@ import { unitText } from './examples.js';
 import type { OptimizerName, ScheduleName } from './optimizers.js';
 import { SILENT, type ProgressReporter } from './progress.js';
 import { ClassificationTask, LanguageModelTask } from './tasks.js';
-import { train, type GradientStep, type TrainingResult } from './trainer.js';
+import { train, type GradientStep, type TrainerOptions, type TrainingResult } from './trainer.js';
 
 export interface TrainingDefaults {
   batchSize: number;
@@ -79,7 +79,31 @@ export interface RunTrainingOptions {
   progress?: ProgressReporter;
   /** Replaces plain backprop (DP-SGD plugs in here). */
   gradientStep?: GradientStep;
-  batchPlan?: Parameters<typeof train>[2]['batchPlan'];
+  batchPlan?: TrainerOptions['batchPlan'];
+  meta?: Record<string, unknown>;
+  /**
+   * Called once the model and the task exist, before training: returns a gradient step, a
+   * batch plan and checkpoint meta that override the ones above. This is how DP-SGD plugs
+   * in without train importing privacy (it needs the model and N, which are built here).
+   */
+  configureTraining?: (setup: TrainingSetup) => TrainingConfiguration;
+}
+
+/** What `configureTraining` is told. */
+export interface TrainingSetup {
+  model: AnyModel;
+  trainSize: number;
+  /** The batch size the trainer uses (for DP: the expected Poisson batch size). */
+  batchSize: number;
+  epochs: number;
+  maxStepsPerEpoch?: number;
+}
+
+/** What `configureTraining` returns (every field optional). */
+export interface TrainingConfiguration {
+  gradientStep?: GradientStep;
+  batchPlan?: TrainerOptions['batchPlan'];
+  /** Merged into the checkpoint's meta (e.g. the privacy mechanism). */
   meta?: Record<string, unknown>;
 }
 
@@ -169,6 +193,28 @@ export function languageModelResult(corpus: TextCorpus, model: LanguageModel, ta
   };
 }
 
+/** Trains with the caller's overrides from `configureTraining`, if any. */
+function trainConfigured(
+  model: AnyModel,
+  task: ClassificationTask | LanguageModelTask,
+  trainerOptions: TrainerOptions,
+  options: RunTrainingOptions,
+): Promise<TrainingResult> {
+  const extra = options.configureTraining?.({
+    model,
+    trainSize: task.trainSize,
+    batchSize: trainerOptions.batchSize,
+    epochs: trainerOptions.epochs,
+    maxStepsPerEpoch: trainerOptions.maxStepsPerEpoch,
+  }) ?? {};
+  return train(model, task, {
+    ...trainerOptions,
+    gradientStep: extra.gradientStep ?? trainerOptions.gradientStep,
+    batchPlan: extra.batchPlan ?? trainerOptions.batchPlan,
+    meta: { ...trainerOptions.meta, ...extra.meta },
+  });
+}
+
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
   checkKind(options.model);
   const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
@@ -226,7 +272,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     const model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config, initialEmbeddings }) as ClassifierModel;
     const task = new ClassificationTask(dataset, tokenizer, dataset.labels, config.maxLength);
     progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count() });
-    const training = await train(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, recipe, ...options.meta } });
+    const training = await trainConfigured(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, recipe, ...options.meta } }, options);
     const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
     return { result, training, model, task };
   }
@@ -241,7 +287,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   const model = createModel({ kind, tokenizer, seed: options.seed, config }) as LanguageModel;
   const task = new LanguageModelTask(corpus, tokenizer, config.contextLength);
   progress.event('start', { dataset: corpus.name, synthetic: corpus.synthetic, model: kind, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
-  const training = await train(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, recipe, ...options.meta } });
+  const training = await trainConfigured(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, recipe, ...options.meta } }, options);
   const result = languageModelResult(corpus, model, task, 'val', training.seconds);
   return { result, training, model, task };
 }
