@@ -11,6 +11,7 @@ import { registerEval } from './eval.js';
 import { registerFairness } from './fairness.js';
 import { registerFl } from './fl.js';
 import { registerPredict } from './predict.js';
+import { registerPrivacy } from './privacy.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerFairness(program);
   registerStudy(program);
   registerFl(program);
+  registerPrivacy(program);
   // Every sub-command reports usage errors through the same path.
   const applyOverride = (c: Command) => {
     c.exitOverride();

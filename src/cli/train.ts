@@ -1,8 +1,26 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { MODEL_KINDS } from '../models/index.js';
 import { OPTIMIZER_NAMES, SCHEDULES, progressFor, runTraining, type ClassifierResult, type LanguageModelResult } from '../train/index.js';
 import { DATASETS } from '../data/registry.js';
+import { UsageError } from '../errors.js';
+import { PrivateTraining, type AccountantName, type ClippingMode, type PrivacyReport } from '../privacy/index.js';
 import { parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions, formatNumber } from './common.js';
+
+export const ACCOUNTANTS: readonly AccountantName[] = ['rdp', 'pld'];
+const CLIPPING_MODES: readonly ClippingMode[] = ['flat', 'per-layer'];
+
+/** The DP flags of `trustnlu train`. */
+export interface DpFlags {
+  dp?: boolean;
+  epsilon?: number;
+  delta?: number;
+  noiseMultiplier?: number;
+  clip?: number | 'auto';
+  clipping?: ClippingMode;
+  accountant?: AccountantName;
+  physicalBatch?: number;
+  secureNoise?: boolean;
+}
 
 export interface TrainFlags {
   dataset?: string;
@@ -24,6 +42,60 @@ export interface TrainFlags {
   glove?: boolean;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
+}
+
+function parseClip(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !(n > 0)) throw new InvalidArgumentError(`--clip must be a number > 0 or "auto", got "${value}"`);
+  return n;
+}
+
+export function addDpOptions(command: Command): Command {
+  return command
+    .option('--dp', 'differentially private training (eDP-SGD: Poisson batches, per-example clipping, Gaussian noise)', false)
+    .option('--epsilon <e>', 'DP: target ε; the noise multiplier is calibrated to it for the planned steps', parseNumber('--epsilon', (n) => n > 0, 'a number > 0'))
+    .option('--delta <d>', 'DP: δ, below 1/N', parseNumber('--delta', (n) => n > 0 && n < 1, 'a number in (0, 1)'))
+    .option('--noise-multiplier <s>', 'DP: noise multiplier σ instead of a target ε (ε is then computed)', parseNumber('--noise-multiplier', (n) => n >= 0, 'a number ≥ 0'))
+    .option('--clip <c>', 'DP: per-example clip norm, or "auto" for adaptive quantile clipping (default 1)', parseClip)
+    .option('--clipping <mode>', `DP: ${CLIPPING_MODES.join(' | ')} (per-layer: each layer clipped to C/√L)`, parseChoice('--clipping', CLIPPING_MODES))
+    .option('--accountant <name>', `DP: privacy accountant ${ACCOUNTANTS.join(' | ')} (default rdp)`, parseChoice('--accountant', ACCOUNTANTS))
+    .option('--physical-batch <n>', 'DP: largest number of examples per pass (gradient accumulation within a Poisson batch)', parseInteger('--physical-batch', 1))
+    .option('--secure-noise', 'DP: noise sampler hardened against floating-point attacks, and batches drawn from the CSPRNG', false);
+}
+
+/** The PrivateTraining the DP flags ask for, or undefined without --dp; bad combinations are usage errors. */
+export function privateTrainingFrom(flags: DpFlags): PrivateTraining | undefined {
+  const dpOnly: [keyof DpFlags, string][] = [
+    ['epsilon', '--epsilon'], ['delta', '--delta'], ['noiseMultiplier', '--noise-multiplier'], ['clip', '--clip'],
+    ['clipping', '--clipping'], ['accountant', '--accountant'], ['physicalBatch', '--physical-batch'],
+  ];
+  if (!flags.dp) {
+    const given = dpOnly.filter(([k]) => flags[k] !== undefined).map(([, f]) => f);
+    if (flags.secureNoise) given.push('--secure-noise');
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} ${given.length > 1 ? 'need' : 'needs'} --dp`);
+    return undefined;
+  }
+  if ((flags.epsilon === undefined) === (flags.noiseMultiplier === undefined)) {
+    throw new UsageError('--dp needs exactly one of --epsilon (a target) or --noise-multiplier');
+  }
+  if (flags.delta === undefined) throw new UsageError('--dp needs --delta (below 1/N, e.g. 1e-5)');
+  if (flags.clip === 'auto' && flags.clipping === 'per-layer') throw new UsageError('--clip auto works with flat clipping only: drop --clipping per-layer or give a number');
+  return new PrivateTraining({
+    epsilon: flags.epsilon,
+    noiseMultiplier: flags.noiseMultiplier,
+    delta: flags.delta,
+    clip: flags.clip,
+    clipping: flags.clipping,
+    accountant: flags.accountant,
+    physicalBatchSize: flags.physicalBatch,
+    secureNoise: flags.secureNoise,
+  });
+}
+
+export function describePrivacy(r: PrivacyReport): string {
+  const target = r.targetEpsilon !== undefined ? ` (target ${r.targetEpsilon})` : '';
+  return `privacy: ε = ${formatNumber(r.epsilon, 3)}${target} at δ = ${r.delta} (${r.accountant}), σ = ${formatNumber(r.noiseMultiplier, 3)}, q = ${formatNumber(r.sampleRate, 5)}, ${r.steps} steps, clip ${formatNumber(r.clip, 3)}${r.adaptiveClipping ? ' (adaptive)' : ''}`;
 }
 
 export function describeResult(r: ClassifierResult | LanguageModelResult): string {
@@ -83,11 +155,23 @@ export function registerTrain(program: Command): void {
   const command = program
     .command('train')
     .description('train a classifier or language model and save the best checkpoint')
-    .addHelpText('after', `\nModels:\n  classifiers:      embbag, cnn, transformer\n  language models:  char-lstm, char-transformer, word-lstm, word-transformer\n\nExample:\n  trustnlu train --dataset clinc150 --model cnn --epochs 8 --seed 1 --out runs/cnn --json`);
-  withCommonOptions(addTrainingOptions(command)).action(async (flags: TrainFlags) => {
+    .addHelpText('after', `\nModels:\n  classifiers:      embbag, cnn, transformer\n  language models:  char-lstm, char-transformer, word-lstm, word-transformer\n\nExamples:\n  trustnlu train --dataset clinc150 --model cnn --epochs 8 --seed 1 --out runs/cnn --json\n  trustnlu train --dataset clinc150 --model embbag --dp --epsilon 8 --delta 1e-5 --batch 256 --clip 1 --json`);
+  withCommonOptions(addDpOptions(addTrainingOptions(command))).action(async (flags: TrainFlags & DpFlags) => {
+    const privacy = privateTrainingFrom(flags);
     await startEngine(flags);
-    const { result, model } = await runTraining(trainingOptionsFrom(flags));
-    model.dispose();
-    printResult(result, flags.json, (r) => describeResult(r) + (flags.out ? `\nbest checkpoint: ${flags.out}` : ''));
+    try {
+      const { result, model, training } = await runTraining({
+        ...trainingOptionsFrom(flags),
+        configureTraining: privacy ? (setup) => privacy.configure(setup) : undefined,
+      });
+      model.dispose();
+      // ε for the steps that actually ran (early stopping or a time limit spend less than planned).
+      const report = privacy?.report(training.steps);
+      const output = report ? { ...result, ...report } : result;
+      printResult(output, flags.json, (r) =>
+        describeResult(r) + (report ? `\n${describePrivacy(report)}` : '') + (flags.out ? `\nbest checkpoint: ${flags.out}` : ''));
+    } finally {
+      privacy?.dispose();
+    }
   });
 }

@@ -5,7 +5,9 @@
  *      cᵢ = min(1, C / (‖∇Lᵢ‖ + 10⁻⁶)) (flat), or per layer with thresholds C_l = C/√L;
  *   3. the clipped sum Σᵢ cᵢ∇Lᵢ from the same rules, accumulated over physical chunks when
  *      the logical (Poisson) batch is larger than `physicalBatchSize`;
- *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch;
+ *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch (drawn
+ *      first and scaled on the host; rules with a host path, i.e. embeddings, add their
+ *      sparse clipped sums straight into it, which spares three dense passes over the table);
  *   5. division by the EXPECTED batch size q·N, not the realised one (the realised size is
  *      itself private; dividing by it would change the sensitivity).
  * An empty Poisson batch is a noise-only step: no forward pass at all.
@@ -116,64 +118,91 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     return now;
   };
 
+  let zeros = new Float32Array(0);
   const step = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch): GradientResult => {
     const started = performance.now();
     const B = host.size;
     const clip = adaptive ? adaptive.clip : (options.clip as number);
     const params = model.parameters();
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
-    let sums: tf.Tensor[] | undefined;
+
+    // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean, drawn first:
+    // rules with a host path (embeddings) add their clipped sums straight into it.
+    const noiseStart = performance.now();
+    const std = gradientSigma * clip * scale;
+    const total = params.reduce((n, p) => n + p.variable.size, 0);
+    let z: Float32Array;
+    if (std > 0) {
+      noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
+      // The source's buffer is ours until its next call: scale it in place.
+      z = noise.standardNormals(total);
+      for (let j = 0; j < total; j++) z[j] *= std;
+    } else {
+      if (zeros.length !== total) zeros = new Float32Array(total);
+      else zeros.fill(0);
+      z = zeros;
+    }
+    const slices = new Map<string, Float32Array>();
+    let offset = 0;
+    for (const p of params) {
+      slices.set(p.name, z.subarray(offset, offset + p.variable.size));
+      offset += p.variable.size;
+    }
+    addTime('noise', noiseStart);
+
+    // Backend clipped sums, accumulated over physical chunks (kept across the chunks' scopes).
+    const sums = new Map<string, tf.Tensor>();
     let lossSum = 0;
     let unclipped = 0;
     for (let start = 0; start < B; start += chunk) {
       const n = Math.min(chunk, B - start);
-      const previous = sums;
       const out = tf.tidy(() => {
         const part = n === B ? batch : sliceBatch(batch, start, n);
         const { lossSum, records } = perSampleGradients(model, part, ctx, perSample);
         const clipStart = performance.now();
         const { perRecord, norms } = clipFactors(records, clip, mode, scale);
-        const partial = new Map<string, tf.Tensor>();
         records.forEach((r, k) => {
-          for (const [name, t] of r.clippedSum(perRecord[k])) partial.set(name, t);
           state.paths[r.layer] = r.path;
+          if (r.addClippedSumTo) {
+            r.addClippedSumTo(perRecord[k].dataSync() as Float32Array, new Map(r.parameters.map((name) => [name, slices.get(name)!])));
+            return;
+          }
+          for (const [name, t] of r.clippedSum(perRecord[k])) {
+            const previous = sums.get(name);
+            sums.set(name, tf.keep(previous ? tf.add(previous, t) : t));
+            previous?.dispose();
+          }
         });
         const count = adaptive ? tf.sum(tf.cast(tf.lessEqual(norms, clip), 'float32')) : tf.scalar(0);
-        const next = params.map((p, k) => (previous ? tf.add(previous[k], partial.get(p.name)!) : partial.get(p.name)!));
         addTime('clip', clipStart);
-        return [lossSum, count, ...next];
+        return [lossSum, count];
       });
-      previous?.forEach((t) => t.dispose());
       lossSum += out[0].dataSync()[0];
       if (adaptive) unclipped += out[1].dataSync()[0];
-      out[0].dispose();
-      out[1].dispose();
-      sums = out.slice(2);
+      out.forEach((t) => t.dispose());
     }
 
-    // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
-    const noiseStart = performance.now();
-    const std = gradientSigma * clip * scale;
+    const addStart = performance.now();
+    // wasm copies a new tensor's values; cpu keeps the array, which the noise source reuses.
+    const copies = tf.getBackend() === 'wasm';
     const grads = new Map<string, tf.Tensor>();
-    if (std > 0) {
-      noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
-      const total = params.reduce((n, p) => n + p.variable.size, 0);
-      const z = noise.standardNormals(total);
-      let offset = 0;
-      params.forEach((p, k) => {
-        const size = p.variable.size;
-        // The source's buffer is reused at its next call: the tensor made here is consumed by
-        // the multiply right away (wasm copies it; cpu reads it during the op).
-        const z01 = tf.tensor(z.subarray(offset, offset + size), p.variable.shape, 'float32');
-        offset += size;
-        const scaled = tf.mul(z01, std);
-        grads.set(p.name, sums ? tf.add(sums[k], scaled) : scaled);
-      });
-    } else {
-      params.forEach((p, k) => grads.set(p.name, sums ? sums[k] : tf.zerosLike(p.variable)));
+    for (const p of params) {
+      const sum = sums.get(p.name);
+      if (sum && std === 0) {
+        // A clone shares the data and belongs to the caller's scope (the kept sum does not).
+        grads.set(p.name, tf.clone(sum));
+        sum.dispose();
+        continue;
+      }
+      const values = slices.get(p.name)!;
+      const noisy = tf.tensor(copies ? values : values.slice(), p.variable.shape, 'float32');
+      if (sum) {
+        grads.set(p.name, tf.add(sum, noisy));
+        sum.dispose();
+        noisy.dispose();
+      } else grads.set(p.name, noisy);
     }
-
-    addTime('noise', noiseStart);
+    addTime('noise', addStart);
     addTime('total', started);
     state.steps++;
     state.clip = clip;

@@ -6,6 +6,8 @@
  *  - Every model kind end to end against the naive per-example loop (tf.grad of Lᵢ alone):
  *    every parameter's per-example squared norm and a weighted sum Σᵢ cᵢ∇Lᵢ, relative error
  *    ≤ 1e-4, on wasm and on cpu, with the ghost and the instantiate path for sequences.
+ *  - The embedding's host path (adding the clipped sum into a buffer, as the DP step does
+ *    with the noise) against the same references.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +63,15 @@ function checkAgainstExplicit(
     }
     assertClose(result.squaredNorms.get(name)!.dataSync(), expectedNorms, TOLERANCE, `${what} ${name} norms`);
     assertClose(sums.get(name)!.dataSync(), expectedSum.dataSync(), TOLERANCE, `${what} ${name} weighted sum`);
+    if (result.addClippedSumTo) {
+      // The host path adds the same sum into a buffer that already holds values (the DP step's noise).
+      const size = shapes.get(name)!.reduce((p, n) => p * n, 1);
+      const base = seededValues(size, 99);
+      const into = Float32Array.from(base);
+      result.addClippedSumTo(c, new Map([[name, into]]));
+      const expected = tf.add(expectedSum, tf.tensor(base, shapes.get(name)!)).dataSync();
+      assertClose(into, expected, TOLERANCE, `${what} ${name} host weighted sum`);
+    }
   }
   return result.path;
 }
@@ -171,6 +182,7 @@ for (const backend of BACKENDS) {
         const batch = toTensorBatch(host, model.task);
         const naive = naivePerExampleGradients(model, batch, INFERENCE, (i) => c[i]);
         const paths = new Set<string>();
+        let hostPaths = 0;
         for (const sequencePath of ['ghost', 'instantiate'] as const) {
           const result = perSampleGradients(model, batch, INFERENCE, { sequencePath, embeddingPath: sequencePath === 'ghost' ? 'ghost' : 'segments' });
           assertClose([result.lossSum.dataSync()[0]], [naive.losses.reduce((s, x) => s + x, 0)], 1e-5, `${kind} loss sum`);
@@ -182,11 +194,18 @@ for (const backend of BACKENDS) {
               covered.add(name);
               assertClose(record.squaredNorms.get(name)!.dataSync(), naive.squaredNorms.get(name)!, TOLERANCE, `${kind} ${sequencePath} ${name} norms`);
               assertClose(sums.get(name)!.dataSync(), naive.weightedSum.get(name)!.dataSync(), TOLERANCE, `${kind} ${sequencePath} ${name} weighted sum`);
+              if (record.addClippedSumTo) {
+                hostPaths++;
+                const into = new Float32Array(naive.weightedSum.get(name)!.size);
+                record.addClippedSumTo(c, new Map([[name, into]]));
+                assertClose(into, naive.weightedSum.get(name)!.dataSync(), TOLERANCE, `${kind} ${sequencePath} ${name} host weighted sum`);
+              }
             }
           }
           assert.deepEqual([...covered].sort(), model.parameters().map((p) => p.name).sort(), 'every parameter is covered');
         }
         for (const t of naive.weightedSum.values()) t.dispose();
+        assert.ok(hostPaths > 0, `${kind}: the embedding's host path ran`);
         if (kind !== 'embbag') assert.ok(paths.has('ghost') && paths.has('instantiate'), `${kind}: both sequence paths ran (${[...paths]})`);
       });
       model.dispose();

@@ -84,14 +84,18 @@ export function embeddingRule({ record, a, g, shapes, options }: RuleInput): Rec
   const rows = tf.reshape(g, [B * T, dim]) as tf.Tensor2D;
   const path = options.embeddingPath ?? 'segments';
   let squared: tf.Tensor1D;
+  let hostIds: Int32Array | undefined;
+  let hostG: Float32Array | undefined;
   if (path === 'ghost') {
     const gram = tf.matMul(g as tf.Tensor3D, g as tf.Tensor3D, false, true); // [B, T, T]
     const same = tf.cast(tf.equal(tf.reshape(a, [B, T, 1]), tf.reshape(a, [B, 1, T])), 'float32');
     squared = tf.sum(tf.reshape(tf.mul(gram, same), [B, T * T]), 1) as tf.Tensor1D;
   } else {
-    squared = tf.tensor1d(embeddingSquaredNorms(a.dataSync() as Int32Array, g.dataSync(), B, T, dim, vocabulary));
+    hostIds = a.dataSync() as Int32Array;
+    hostG = g.dataSync() as Float32Array;
+    squared = tf.tensor1d(embeddingSquaredNorms(hostIds, hostG, B, T, dim, vocabulary));
   }
-  return {
+  const result: RecordGradients = {
     layer: record.layer,
     rule: 'embedding',
     path,
@@ -102,4 +106,30 @@ export function embeddingRule({ record, a, g, shapes, options }: RuleInput): Rec
       return new Map([[weight, tf.unsortedSegmentSum(scaled, tf.reshape(a, [B * T]) as tf.Tensor1D, vocabulary)]]);
     },
   };
+  if (hostIds && hostG) {
+    const ids = hostIds;
+    const rows = hostG;
+    result.addClippedSumTo = (c, into) => {
+      const table = into.get(weight);
+      if (!table || table.length !== vocabulary * dim) throw new ShapeMismatchError(`embedding "${record.layer}": host sum needs a [${vocabulary}·${dim}] buffer for "${weight}"`);
+      addScaledRows(ids, rows, c, B, T, dim, vocabulary, table);
+    };
+  }
+  return result;
+}
+
+/** table[idₖ] += c_{k/T} · g_k for every position k (ids outside the table touch no row, as in the scatter). */
+export function addScaledRows(ids: Int32Array, g: Float32Array, c: Float32Array, B: number, T: number, D: number, vocabulary: number, table: Float32Array): void {
+  for (let i = 0; i < B; i++) {
+    const ci = c[i];
+    if (ci === 0) continue;
+    for (let t = 0; t < T; t++) {
+      const k = i * T + t;
+      const id = ids[k];
+      if (id < 0 || id >= vocabulary) continue;
+      const target = id * D;
+      const source = k * D;
+      for (let d = 0; d < D; d++) table[target + d] += ci * g[source + d];
+    }
+  }
 }

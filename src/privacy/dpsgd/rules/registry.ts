@@ -54,6 +54,14 @@ export interface RecordGradients {
   readonly squaredNorms: Map<string, tf.Tensor1D>;
   /** Σᵢ cᵢ ∇_θ Lᵢ for each parameter θ (the parameter's shape), c: [B]. */
   clippedSum(c: tf.Tensor1D): Map<string, tf.Tensor>;
+  /**
+   * Optional host path: adds Σᵢ cᵢ ∇_θ Lᵢ into `into` (one row-major array per parameter,
+   * e.g. the noise buffer). Offered by rules whose per-example gradients are sparse and
+   * already on the host (embeddings on the segments path): the DP step then adds them
+   * straight into the noise, instead of a dense scatter, a noise upload and an add over the
+   * whole table on the backend.
+   */
+  addClippedSumTo?(c: Float32Array, into: Map<string, Float32Array>): void;
 }
 
 export type PerSampleRule = (input: RuleInput) => RecordGradients;
