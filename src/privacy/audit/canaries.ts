@@ -26,6 +26,8 @@ export interface CanaryPlan {
   repetitions: number[];
   /** Classifiers: the intent label of the canary utterances. */
   label?: string;
+  /** Classifiers: one label per canary (overrides `label`), so that each canary is its own extraction target. */
+  labels?: string[];
 }
 
 export function drawCanaries(plan: CanaryPlan, rng: SeededRandom): Canary[] {
@@ -36,13 +38,16 @@ export function drawCanaries(plan: CanaryPlan, rng: SeededRandom): Canary[] {
   }
   const space = candidateSpaceSize(format);
   if (plan.repetitions.length > space) throw new ConfigError(`format "${plan.format}" has only ${space} candidates`);
+  if (plan.labels && plan.labels.length !== plan.repetitions.length) {
+    throw new ConfigError(`${plan.labels.length} canary labels for ${plan.repetitions.length} canaries: give one label per canary`);
+  }
   const seen = new Set<string>();
-  return plan.repetitions.map((repetitions) => {
+  return plan.repetitions.map((repetitions, k) => {
     let text: string;
     do text = randomCanary(format, rng);
     while (seen.has(text));
     seen.add(text);
-    return { text, repetitions, format: plan.format, label: plan.label };
+    return { text, repetitions, format: plan.format, label: plan.labels?.[k] ?? plan.label };
   });
 }
 

@@ -1,4 +1,11 @@
-/** Audits that run models: canaries and their exposure, membership inference against trained models. */
+/**
+ * Audits that run models: canaries (planting, exposure for LMs, extraction from classifiers),
+ * membership inference (loss, LiRA with shadow models on the worker pool) against trained models.
+ */
 export * from './canaries.js';
 export * from './sequence-scores.js';
 export * from './exposure-audit.js';
+export * from './shadow-training.js';
+export * from './membership-audit.js';
+export * from './canary-training.js';
+export * from './extraction-audit.js';

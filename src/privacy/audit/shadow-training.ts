@@ -1,0 +1,221 @@
+/**
+ * Training many classifiers on different subsets of one example list, in parallel on the
+ * engine's worker pool (one tfjs engine per worker): LiRA's shadow models, and the target
+ * models of a membership experiment. This file is also the pool's job-handler module
+ * (`init(config)` receives the examples once; each job names the training indices and the
+ * seed). A job returns, for every example of the list, the statistics membership attacks
+ * need: LiRA's φ (the stable logit of the true-class probability) and the loss.
+ *
+ * Every model of a run uses the same tokenizer (the target's, or one fitted on the whole
+ * list), so the models differ only in their training examples and seed.
+ */
+import { availableParallelism } from 'node:os';
+import { initEngine, tf, type BackendName } from '../../engine/index.js';
+import { WorkerPool } from '../../engine/workers/index.js';
+import { ConfigError } from '../../errors.js';
+import { createModel, INFERENCE, toTensorBatch, type ClassifierModel } from '../../models/index.js';
+import { batchIndices, tokenizerFromJSON, type TokenizerJSON } from '../../text/index.js';
+import type { IntentDataset, TextExample } from '../../data/types.js';
+import { ClassificationTask, classificationBatch, encodeClassification, train, type OptimizerName, type ScheduleName, type TrainerOptions } from '../../train/index.js';
+import { PrivateTraining } from '../dpsgd/index.js';
+import { logitScaledConfidence } from '../attacks/membership-scores.js';
+
+/** How every model of the run is trained (the target checkpoint's `recipe`). */
+export interface TrainingRecipe {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  schedule: ScheduleName;
+  warmupSteps: number;
+  /** Early stopping on the validation examples; null/undefined: train every epoch. */
+  patience?: number | null;
+}
+
+/** DP-SGD for every model (the target's mechanism). Give a noise multiplier or a target ε. */
+export interface DpRecipe {
+  noiseMultiplier?: number;
+  epsilon?: number;
+  delta: number;
+  clip?: number;
+}
+
+export interface ClassifierSpec {
+  kind: string;
+  config: Record<string, unknown>;
+  tokenizer: TokenizerJSON;
+  labels: string[];
+}
+
+export interface ShadowTrainingConfig {
+  model: ClassifierSpec;
+  recipe: TrainingRecipe;
+  dp?: DpRecipe;
+  /** Every example any model may train on; statistics are returned for all of them. */
+  examples: TextExample[];
+  /** Validation examples (early stopping and the best checkpoint), never trained on. */
+  validation: TextExample[];
+}
+
+export interface ShadowJob {
+  /** Indices into `examples` this model trains on. */
+  trainIndices: Int32Array;
+  seed: number;
+}
+
+export interface ShadowResult {
+  /** LiRA's φ for every example of the list. */
+  stats: Float64Array;
+  /** Cross-entropy of every example of the list. */
+  losses: Float64Array;
+  /** Accuracy on the validation examples. */
+  validationAccuracy: number;
+  /** ε actually spent (DP runs), else null. */
+  epsilon: number | null;
+  seconds: number;
+}
+
+/** φ and the loss of a classifier on labelled examples (used for targets loaded from disk too). */
+export function membershipStatistics(model: ClassifierModel, examples: TextExample[]): { stats: Float64Array; losses: Float64Array } {
+  const set = encodeClassification(examples, model.tokenizer, model.labels, model.maxLength);
+  const C = model.labels.length;
+  const stats = new Float64Array(set.size);
+  const losses = new Float64Array(set.size);
+  const order = Array.from({ length: set.size }, (_, i) => i);
+  let offset = 0;
+  for (const indices of batchIndices(order, 256)) {
+    const host = classificationBatch(set, indices);
+    // raw logits, not probabilities: φ of a memorised example (p_y rounds to 1) stays finite
+    const logits = tf.tidy(() => model.logits(toTensorBatch(host, 'classifier'), INFERENCE).dataSync() as Float32Array);
+    const phi = logitScaledConfidence(logits, host.targets, C);
+    for (let j = 0; j < indices.length; j++) {
+      const row = logits.subarray(j * C, (j + 1) * C);
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, row[c]);
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += Math.exp(row[c] - max);
+      losses[offset + j] = max + Math.log(sum) - row[host.targets[j]];
+      stats[offset + j] = phi[j];
+    }
+    offset += indices.length;
+  }
+  return { stats, losses };
+}
+
+function asDataset(train: TextExample[], validation: TextExample[], labels: string[]): IntentDataset {
+  return {
+    name: 'membership-experiment',
+    task: 'intent',
+    labels,
+    splits: { train, val: validation.length > 0 ? validation : train.slice(0, 1), test: [] },
+    synthetic: false,
+    notes: [],
+    licence: '',
+    source: '',
+  };
+}
+
+/** One worker's data; the in-process runner makes one directly. */
+export class ShadowTrainer {
+  constructor(private readonly config: ShadowTrainingConfig) {
+    if (config.examples.length === 0) throw new ConfigError('shadow training: the example list is empty');
+  }
+
+  async handle(job: ShadowJob): Promise<ShadowResult> {
+    const started = Date.now();
+    const { model: spec, recipe } = this.config;
+    const tokenizer = tokenizerFromJSON(spec.tokenizer);
+    const model = createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: job.seed, config: spec.config as never }) as ClassifierModel;
+    let privacy: PrivateTraining | undefined;
+    try {
+      const trainExamples = Array.from(job.trainIndices, (i) => {
+        const e = this.config.examples[i];
+        if (!e) throw new ConfigError(`shadow job: training index ${i} is outside the ${this.config.examples.length} examples`);
+        return e;
+      });
+      const task = new ClassificationTask(asDataset(trainExamples, this.config.validation, spec.labels), tokenizer, spec.labels, model.maxLength);
+      const options: TrainerOptions = {
+        epochs: recipe.epochs,
+        batchSize: recipe.batchSize,
+        learningRate: recipe.learningRate,
+        optimizer: { name: recipe.optimizer },
+        schedule: recipe.schedule,
+        warmupSteps: recipe.warmupSteps,
+        patience: recipe.patience ?? undefined,
+        seed: job.seed,
+      };
+      if (this.config.dp) {
+        const dp = this.config.dp;
+        privacy = new PrivateTraining({
+          ...(dp.noiseMultiplier !== undefined ? { noiseMultiplier: dp.noiseMultiplier } : { epsilon: dp.epsilon }),
+          delta: dp.delta,
+          clip: dp.clip ?? 1,
+          // a pool worker is already one of the cores: no extra noise thread
+          prefetchNoise: false,
+        });
+        const plan = privacy.configure({ model, trainSize: task.trainSize, batchSize: recipe.batchSize, epochs: recipe.epochs });
+        options.gradientStep = plan.gradientStep;
+        options.batchPlan = plan.batchPlan;
+      }
+      const result = await train(model, task, options);
+      const { stats, losses } = membershipStatistics(model, this.config.examples);
+      return {
+        stats,
+        losses,
+        validationAccuracy: result.bestValidation.accuracy ?? NaN,
+        epsilon: privacy ? privacy.report(result.steps).epsilon : null,
+        seconds: (Date.now() - started) / 1000,
+      };
+    } finally {
+      privacy?.dispose();
+      model.dispose();
+    }
+  }
+}
+
+let trainer: ShadowTrainer | undefined;
+
+export function init(config: ShadowTrainingConfig): void {
+  trainer = new ShadowTrainer(config);
+}
+
+export function handle(job: ShadowJob): Promise<ShadowResult> {
+  if (!trainer) throw new ConfigError('shadow worker: handle() called before init()');
+  return trainer.handle(job);
+}
+
+export interface TrainManyOptions {
+  /** Worker threads (default: one per core, at most one per job); 0 trains in this thread. */
+  workers?: number;
+  backend?: BackendName;
+  /** Called as each model finishes, with its job index. */
+  onModel?: (result: ShadowResult, index: number) => void;
+}
+
+/** Trains one model per job, in parallel on the worker pool; results in job order. */
+export async function trainModels(config: ShadowTrainingConfig, jobs: ShadowJob[], options: TrainManyOptions = {}): Promise<ShadowResult[]> {
+  if (jobs.length === 0) return [];
+  const workers = options.workers ?? Math.min(availableParallelism(), jobs.length);
+  if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(`workers must be an integer ≥ 0 (0 = this thread), got ${options.workers}`);
+  if (workers === 0) {
+    await initEngine({ backend: options.backend ?? 'wasm' });
+    const local = new ShadowTrainer(config);
+    const results: ShadowResult[] = [];
+    for (let i = 0; i < jobs.length; i++) {
+      results.push(await local.handle(jobs[i]));
+      options.onModel?.(results[i], i);
+    }
+    return results;
+  }
+  const pool = new WorkerPool<ShadowJob, ShadowResult, ShadowTrainingConfig>({
+    handler: new URL('./shadow-training.js', import.meta.url),
+    config,
+    size: Math.min(workers, jobs.length),
+    backend: options.backend ?? 'wasm',
+  });
+  try {
+    return await pool.map(jobs, { onResult: options.onModel });
+  } finally {
+    await pool.close();
+  }
+}
