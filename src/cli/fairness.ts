@@ -13,9 +13,11 @@ import { ConfigError, UsageError } from '../errors.js';
 import {
   auditGroups,
   auditSensitivity,
+  genderSwapLexicon,
   GROUP_SCHEME_NAMES,
   listProbeSets,
   PROBE_FAMILIES,
+  swapGender,
   vaderClassifier,
   weat,
   weatQueryFromSets,
@@ -247,6 +249,19 @@ export function registerFairness(program: Command): Command {
         .map((p) => `${p.name} (${p.task}, ${p.labels.length} labels, positive "${p.positive}")\n` + p.schemes.map((s) => `  ${p.name}/${s.scheme}: ${s.size} examples (${Object.entries(s.groups).map(([g, n]) => `${g} ${n}`).join(', ')})`).join('\n'))
         .join('\n'),
     );
+  });
+
+  const swapCommand = fairness
+    .command('swap')
+    .description('gender-swapped counterfactual of a text (the CDA lexicon: built-in, debiaswe and GN-GloVe pairs, first names)')
+    .argument('<text...>', 'the text (several arguments are joined by spaces)')
+    .option('--names <when>', 'swap first names: capitalised (default), any (lower-cased text) or none', parseChoice('--names', ['capitalised', 'any', 'none'] as const), 'capitalised')
+    .option('--data-dir <dir>', 'data directory with debiaswe/ and gn-glove-wordlists/ (none: built-in pairs only)')
+    .option('--json', 'print exactly one JSON object on stdout', false);
+  swapCommand.action((words: string[], flags: { names: 'capitalised' | 'any' | 'none'; dataDir?: string; json?: boolean }) => {
+    const lexicon = genderSwapLexicon({ dataDir: flags.dataDir, names: flags.names !== 'none' });
+    const result = swapGender(words.join(' '), lexicon, { names: flags.names });
+    printResult(result, flags.json, (r: typeof result) => r.text);
   });
 
   return fairness;

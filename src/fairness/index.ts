@@ -8,3 +8,4 @@ export * from './extrinsic/index.js';
 export * from './sensitivity/index.js';
 export * from './probes/index.js';
 export * from './groups.js';
+export * from './mitigation/index.js';
