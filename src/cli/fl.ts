@@ -21,6 +21,7 @@ import {
   type FederatedExperimentSummary,
 } from '../federated/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
+import { registerFlService } from './fl-service.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -168,4 +169,5 @@ export function registerFl(program: Command): void {
     });
     printResult(summary, flags.json, describe);
   });
+  registerFlService(fl);
 }

@@ -1,0 +1,121 @@
+/**
+ * Drives any `Client` (the interface the simulator uses) against a federated server: check
+ * in, and when selected fetch the task and global parameters, call `client.fit`, clip the
+ * update to the server's norm bound and submit it; repeat until the server says the
+ * federation is done. A straggler whose round closed meanwhile (409) just checks in again.
+ * Runs in Node and in the browser (no Node imports, no tfjs: parameters stay plain data).
+ */
+import type { ParameterSet } from '../aggregate/index.js';
+import type { Client } from './client.js';
+import { RemoteServerError, type RemoteSession } from './remote-session.js';
+
+export interface RemoteRunOptions {
+  session: RemoteSession;
+  client: Client;
+  /** Stop after this many submitted updates (default: until the server says done). */
+  maxUpdates?: number;
+  /** Give up after this long (ms; default no limit). */
+  timeLimitMs?: number;
+  onEvent?: (event: string, data: Record<string, unknown>) => void;
+  /** Stops the loop when it turns true (checked between requests). */
+  stopped?: () => boolean;
+}
+
+export interface RemoteRunSummary {
+  clientId: string;
+  updatesSubmitted: number;
+  /** Updates the server refused because their round had closed (stragglers). */
+  lateUpdates: number;
+  rounds: number[];
+  finished: boolean;
+  lastModelVersion: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function split(flat: Float32Array, layout: { names: string[]; lengths: number[] }): ParameterSet {
+  const arrays: Float32Array[] = [];
+  let offset = 0;
+  for (const length of layout.lengths) {
+    arrays.push(flat.subarray(offset, offset + length));
+    offset += length;
+  }
+  return { names: layout.names.slice(), arrays };
+}
+
+/** The client's answer as one flat delta (local − global when it returned parameters). */
+function flatDelta(global: Float32Array, answer: { delta?: ParameterSet; parameters?: ParameterSet }): Float32Array {
+  const source = answer.delta ?? answer.parameters;
+  if (!source) throw new RemoteServerError(0, 'InvalidUpdate', 'the client returned neither a delta nor parameters');
+  const out = new Float32Array(global.length);
+  let offset = 0;
+  for (const a of source.arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  if (offset !== global.length) throw new RemoteServerError(0, 'InvalidUpdate', `the client's update has ${offset} values, the model ${global.length}`);
+  if (!answer.delta) for (let i = 0; i < out.length; i++) out[i] -= global[i];
+  return out;
+}
+
+/** Scales `delta` down to norm ≤ bound (in place); returns the norm before clipping. */
+export function clipToNorm(delta: Float32Array, bound: number): number {
+  let sum = 0;
+  for (let i = 0; i < delta.length; i++) sum += delta[i] * delta[i];
+  const norm = Math.sqrt(sum);
+  if (norm > bound) {
+    // a hair under the bound so float32 rounding cannot push it over
+    const scale = (bound / norm) * (1 - 1e-6);
+    for (let i = 0; i < delta.length; i++) delta[i] *= scale;
+  }
+  return norm;
+}
+
+export async function runRemoteClient(options: RemoteRunOptions): Promise<RemoteRunSummary> {
+  const { session, client } = options;
+  const started = Date.now();
+  const summary: RemoteRunSummary = {
+    clientId: session.clientId ?? client.id,
+    updatesSubmitted: 0,
+    lateUpdates: 0,
+    rounds: [],
+    finished: false,
+    lastModelVersion: 0,
+  };
+  const emit = options.onEvent ?? (() => undefined);
+  while (!options.stopped?.()) {
+    if (options.maxUpdates !== undefined && summary.updatesSubmitted >= options.maxUpdates) break;
+    if (options.timeLimitMs !== undefined && Date.now() - started > options.timeLimitMs) break;
+    const answer = await session.checkIn();
+    if (answer.action === 'done') {
+      summary.finished = true;
+      summary.lastModelVersion = answer.modelVersion;
+      break;
+    }
+    if (answer.action === 'wait') {
+      await sleep(answer.retryAfterMs);
+      continue;
+    }
+    try {
+      const task = await session.task(answer.round);
+      const global = await session.parameters(task);
+      emit('task', { round: task.round, modelVersion: task.modelVersion });
+      const fit = await client.fit(split(global, task.layout), task.config);
+      const delta = flatDelta(global, fit);
+      const norm = clipToNorm(delta, task.maxUpdateNorm);
+      const result = await session.submit(task, delta, fit.numExamples, { ...fit.metrics, updateNorm: norm });
+      summary.updatesSubmitted++;
+      summary.rounds.push(task.round);
+      summary.lastModelVersion = task.modelVersion;
+      emit('submitted', { round: task.round, duplicate: result.duplicate, loss: fit.metrics.loss, updateNorm: norm });
+    } catch (error) {
+      if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
+        summary.lateUpdates++;
+        emit('late', { message: error.message });
+        continue;
+      }
+      throw error;
+    }
+  }
+  return summary;
+}

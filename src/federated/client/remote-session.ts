@@ -1,0 +1,161 @@
+/**
+ * One client's conversation with a federated server over protocol v1 (see
+ * src/federated/server/protocol.ts and web/openapi.json): register, check in, fetch a task
+ * and the global parameters, submit an update. Uses only `fetch`, so the same code runs in
+ * Node and in a browser page. Network failures and 5xx/429 answers are retried with
+ * backoff; a submit is safe to retry because the server treats an identical resubmission as
+ * the same update (idempotent per client and round).
+ */
+import { TrustnluError } from '../../errors.js';
+import {
+  BINARY_CONTENT_TYPE,
+  PATHS,
+  UPDATE_HEADERS,
+  decodeFloat32,
+  encodeFloat32,
+  type CheckInResponse,
+  type ErrorResponse,
+  type RegisterResponse,
+  type TaskResponse,
+  type UpdateResponse,
+} from '../server/protocol.js';
+
+/** The server refused a request (a 4xx other than 429), or kept failing after the retries. */
+export class RemoteServerError extends TrustnluError {
+  constructor(
+    readonly statusCode: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RemoteSessionOptions {
+  /** Server base URL, e.g. http://127.0.0.1:8080 */
+  server: string;
+  /** Attempts per request for network errors, 429 and 5xx (default 8). */
+  attempts?: number;
+  /** First backoff in ms, doubled per attempt up to 4 s (default 100). */
+  backoffMs?: number;
+  /** Injected for tests and the browser (default globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class RemoteSession {
+  readonly server: string;
+  clientId: string | undefined;
+  private token: string | undefined;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(options: RemoteSessionOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.attempts = options.attempts ?? 8;
+    this.backoffMs = options.backoffMs ?? 100;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** Resumes with a token obtained earlier (a client that restarted). */
+  useToken(clientId: string, token: string): void {
+    this.clientId = clientId;
+    this.token = token;
+  }
+
+  get credentials(): { clientId: string; token: string } | undefined {
+    return this.clientId && this.token ? { clientId: this.clientId, token: this.token } : undefined;
+  }
+
+  private async request(method: string, path: string, init: { json?: unknown; body?: Uint8Array; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: BodyInit | undefined;
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    } else if (init.body) {
+      headers['content-type'] = BINARY_CONTENT_TYPE;
+      body = init.body as unknown as BodyInit;
+    }
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(`${this.server}${path}`, { method, headers, body });
+      } catch (error) {
+        lastProblem = `network error: ${(error as Error).message}`;
+        await sleep(Math.min(4000, this.backoffMs * 2 ** (attempt - 1)));
+        continue;
+      }
+      if (response.status === 429 || response.status >= 500) {
+        const retryAfter = Number(response.headers.get('retry-after'));
+        lastProblem = `HTTP ${response.status}`;
+        await response.arrayBuffer().catch(() => undefined);
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : Math.min(4000, this.backoffMs * 2 ** (attempt - 1)));
+        continue;
+      }
+      if (response.status >= 400) {
+        let problem: ErrorResponse['error'] = { type: 'HttpError', message: `HTTP ${response.status}`, statusCode: response.status };
+        try {
+          problem = ((await response.json()) as ErrorResponse).error ?? problem;
+        } catch {
+          // not JSON: keep the status line
+        }
+        throw new RemoteServerError(response.status, problem.type, `${method} ${path}: ${problem.message} (HTTP ${response.status})`);
+      }
+      return response;
+    }
+    throw new RemoteServerError(0, 'Unreachable', `${method} ${this.server}${path} failed ${this.attempts} times (${lastProblem}); is the server running?`);
+  }
+
+  async register(clientId: string, numExamples: number): Promise<RegisterResponse> {
+    const response = (await (await this.request('POST', PATHS.register, { json: { clientId, numExamples } })).json()) as RegisterResponse;
+    this.useToken(response.clientId, response.token);
+    return response;
+  }
+
+  async checkIn(numExamples?: number): Promise<CheckInResponse> {
+    return (await (await this.request('POST', PATHS.checkIn, { json: numExamples === undefined ? {} : { numExamples } })).json()) as CheckInResponse;
+  }
+
+  async task(round: number): Promise<TaskResponse> {
+    return (await (await this.request('GET', PATHS.task(round))).json()) as TaskResponse;
+  }
+
+  /** The global parameters of `task`, as one float32 vector in layout order. */
+  async parameters(task: TaskResponse): Promise<Float32Array> {
+    const bytes = new Uint8Array(await (await this.request('GET', task.parametersPath)).arrayBuffer());
+    const values = decodeFloat32(bytes);
+    const expected = task.layout.lengths.reduce((a, b) => a + b, 0);
+    if (!values || values.length !== expected) {
+      throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes of parameters, the task layout needs ${expected} float32 values`);
+    }
+    return values;
+  }
+
+  async submit(
+    task: Pick<TaskResponse, 'round' | 'modelVersion'>,
+    delta: Float32Array,
+    numExamples: number,
+    metrics: Record<string, number> = {},
+  ): Promise<UpdateResponse> {
+    const finite = Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v)));
+    const response = await this.request('PUT', PATHS.update(task.round), {
+      body: encodeFloat32(delta),
+      headers: {
+        [UPDATE_HEADERS.modelVersion]: String(task.modelVersion),
+        [UPDATE_HEADERS.numExamples]: String(numExamples),
+        [UPDATE_HEADERS.metrics]: JSON.stringify(finite),
+        [UPDATE_HEADERS.dtype]: 'float32',
+      },
+    });
+    return (await response.json()) as UpdateResponse;
+  }
+
+  async federation(): Promise<Record<string, unknown>> {
+    return (await (await this.request('GET', PATHS.federation)).json()) as Record<string, unknown>;
+  }
+}

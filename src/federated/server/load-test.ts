@@ -1,0 +1,254 @@
+/**
+ * `trustnlu fl loadtest`: N concurrent clients against a federated server (one started here
+ * as a child process on loopback, or a given URL serving a synthetic model), for R rounds.
+ * Each client registers, checks in, fetches its task and the global parameters, and submits
+ * a delta that is a known function of (client, round); with --dropout F it skips a round's
+ * submission with probability F (a client that dropped after selection).
+ *
+ * Accounting, independent of the server's own counters:
+ *   expected    updates the server acknowledged (HTTP 200) to a client, each (round, client) once;
+ *   accepted    (round, client) entries the server reports as aggregated in completed rounds;
+ *   lost        acknowledged but not aggregated;
+ *   duplicated  aggregated more than once (a repeated entry), or entries never acknowledged;
+ *   modelError  max |final model − the model recomputed here from the aggregated lists and the
+ *               known deltas| (FedAvg weights nₖ / Σn): a double-counted update would show here
+ *               even if the lists looked right.
+ * Latency is the submit request's round trip as the client sees it (p50, p99).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashString } from '../../engine/random.js';
+import { ConfigError } from '../../errors.js';
+import { RemoteServerError, RemoteSession } from '../client/remote-session.js';
+import { PATHS, decodeFloat32, type RoundSummary } from './protocol.js';
+import { packageRoot } from './http-server.js';
+
+export interface LoadTestOptions {
+  clients: number;
+  rounds: number;
+  /** Parameters of the synthetic model (default 1000). */
+  parameters?: number;
+  /** Probability a selected client does not submit in a round (default 0). */
+  dropout?: number;
+  /** Use this server (serving a synthetic model) instead of starting one. */
+  server?: string;
+  /** Round deadline for the server started here, seconds (default 30; 5 with dropout). */
+  roundTimeoutSeconds?: number;
+  seed?: number;
+  /** Stop after this long in any case (default 600 s). */
+  timeLimitSeconds?: number;
+  onEvent?: (event: string, data: Record<string, unknown>) => void;
+}
+
+export interface LoadTestResult {
+  clients: number;
+  rounds: number;
+  accepted: number;
+  expected: number;
+  lost: number;
+  duplicated: number;
+  p50Ms: number;
+  p99Ms: number;
+  updatesPerSecond: number;
+  parameters: number;
+  dropout: number;
+  roundsCompleted: number;
+  submitRequests: number;
+  lateUpdates: number;
+  modelMaxAbsError: number;
+  seconds: number;
+  server: string;
+}
+
+/** Client k's update in round r: a fixed pseudo-random pattern (bounded, distinct per client). */
+export function syntheticDelta(client: number, round: number, length: number): Float32Array {
+  const out = new Float32Array(length);
+  for (let j = 0; j < length; j++) out[j] = (((client * 7919 + round * 104729 + j * 31) % 2001) - 1000) / 100_000;
+  return out;
+}
+
+function dropsOut(seed: number, client: number, round: number, p: number): boolean {
+  if (p <= 0) return false;
+  return hashString(`${seed}:${client}:${round}`) / 2 ** 32 < p;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ChildServer {
+  url: string;
+  child: ChildProcess;
+  dir: string;
+}
+
+async function startChildServer(options: Required<Pick<LoadTestOptions, 'clients' | 'rounds' | 'parameters' | 'dropout' | 'seed'>> & { roundTimeoutSeconds: number }): Promise<ChildServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'trustnlu-loadtest-'));
+  const args = [
+    join(packageRoot(), 'bin', 'trustnlu.js'),
+    'fl', 'serve',
+    '--params', String(options.parameters),
+    '--rounds', String(options.rounds),
+    '--clients-per-round', String(options.clients),
+    '--min-clients', String(options.clients),
+    '--min-updates', '1',
+    '--round-timeout', String(options.roundTimeoutSeconds),
+    '--poll-interval', '500',
+    '--seed', String(options.seed),
+    '--state', join(dir, 'state.db'),
+    '--port', '0',
+    '--client-rate-limit', '1000',
+    '--address-rate-limit', '100000',
+    '--json',
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConfigError(`the load-test server did not start within 30 s:\n${stderr.slice(-2000)}`)), 30_000);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /"event":"listening"[^\n]*"url":"([^"]+)"/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+      if (stderr.length > 1_000_000) stderr = stderr.slice(-100_000);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new ConfigError(`the load-test server exited with code ${code} before listening:\n${stderr.slice(-2000)}`));
+    });
+  });
+  child.stdout!.resume();
+  return { url, child, dir };
+}
+
+async function stopChildServer(server: ChildServer): Promise<void> {
+  if (server.child.exitCode === null) {
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    if (server.child.exitCode === null) server.child.kill('SIGKILL');
+  }
+  rmSync(server.dir, { recursive: true, force: true });
+}
+
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
+  const clients = options.clients;
+  const parameters = options.parameters ?? 1000;
+  const dropout = options.dropout ?? 0;
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) throw new ConfigError(`clients must be an integer in [1, 100000], got ${clients}`);
+  if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new ConfigError(`rounds must be an integer ≥ 1, got ${options.rounds}`);
+  if (!(dropout >= 0 && dropout < 1)) throw new ConfigError(`dropout must be in [0, 1), got ${dropout}`);
+  const started = performance.now();
+  const child = options.server
+    ? undefined
+    : await startChildServer({ clients, rounds: options.rounds, parameters, dropout, seed, roundTimeoutSeconds: options.roundTimeoutSeconds ?? (dropout > 0 ? 5 : 30) });
+  const url = options.server ?? child!.url;
+  options.onEvent?.('server', { url, started: child !== undefined });
+  const deadline = Date.now() + (options.timeLimitSeconds ?? 600) * 1000;
+  const latencies: number[] = [];
+  const acknowledged = new Set<string>();
+  const numExamples = (k: number) => 10 + (k % 7);
+  let submitRequests = 0;
+  let lateUpdates = 0;
+  try {
+    const runClient = async (k: number) => {
+      const session = new RemoteSession({ server: url, attempts: 20, backoffMs: 50 });
+      await session.register(`load-${k}`, numExamples(k));
+      const skipped = new Set<number>();
+      while (Date.now() < deadline) {
+        const answer = await session.checkIn();
+        if (answer.action === 'done') return;
+        if (answer.action === 'wait' || skipped.has(answer.round)) {
+          await sleep(answer.action === 'wait' ? answer.retryAfterMs : 500);
+          continue;
+        }
+        try {
+          const task = await session.task(answer.round);
+          const global = await session.parameters(task);
+          if (dropsOut(seed, k, task.round, dropout)) {
+            skipped.add(task.round);
+            continue;
+          }
+          const delta = syntheticDelta(k, task.round, global.length);
+          const t0 = performance.now();
+          submitRequests++;
+          await session.submit(task, delta, numExamples(k), { loss: 1 / (1 + task.round) });
+          latencies.push(performance.now() - t0);
+          acknowledged.add(`${task.round}:load-${k}`);
+        } catch (error) {
+          if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
+            lateUpdates++;
+            continue;
+          }
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: clients }, (_, k) => runClient(k)));
+    const elapsed = (performance.now() - started) / 1000;
+    // the server's view: which updates went into which completed round, and the final model
+    const roundsResponse = (await (await fetch(`${url}${PATHS.rounds}`)).json()) as { rounds: RoundSummary[] };
+    const observer = new RemoteSession({ server: url });
+    await observer.register(`load-observer-${Date.now()}`, 1);
+    const status = (await (await fetch(`${url}${PATHS.status}`)).json()) as { modelVersion: number };
+    const finalBytes = new Uint8Array(await (await fetch(`${url}${PATHS.model(status.modelVersion)}`, { headers: { authorization: `Bearer ${observer.credentials!.token}` } })).arrayBuffer());
+    const finalModel = decodeFloat32(finalBytes)!;
+    const seen = new Set<string>();
+    let aggregatedEntries = 0;
+    let duplicated = 0;
+    const expectedModel = new Float64Array(finalModel.length);
+    for (const round of roundsResponse.rounds.filter((r) => r.status === 'completed').sort((a, b) => a.round - b.round)) {
+      let total = 0;
+      const sum = new Float64Array(finalModel.length);
+      for (const id of round.aggregated) {
+        aggregatedEntries++;
+        const key = `${round.round}:${id}`;
+        if (seen.has(key) || !acknowledged.has(key)) duplicated++;
+        seen.add(key);
+        const k = Number(id.replace('load-', ''));
+        const delta = syntheticDelta(k, round.round, finalModel.length);
+        const w = numExamples(k);
+        total += w;
+        for (let j = 0; j < delta.length; j++) sum[j] += w * delta[j];
+      }
+      // the server keeps the model in float32: round after each step as it does
+      for (let j = 0; j < sum.length; j++) expectedModel[j] = Math.fround(expectedModel[j] + Math.fround(sum[j] / total));
+    }
+    let lost = 0;
+    for (const key of acknowledged) if (!seen.has(key)) lost++;
+    let modelMaxAbsError = 0;
+    for (let j = 0; j < finalModel.length; j++) modelMaxAbsError = Math.max(modelMaxAbsError, Math.abs(finalModel[j] - expectedModel[j]));
+    latencies.sort((a, b) => a - b);
+    return {
+      clients,
+      rounds: options.rounds,
+      accepted: aggregatedEntries - duplicated,
+      expected: acknowledged.size,
+      lost,
+      duplicated,
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      updatesPerSecond: latencies.length / elapsed,
+      parameters: finalModel.length,
+      dropout,
+      roundsCompleted: roundsResponse.rounds.filter((r) => r.status === 'completed').length,
+      submitRequests,
+      lateUpdates,
+      modelMaxAbsError,
+      seconds: elapsed,
+      server: url,
+    };
+  } finally {
+    if (child) await stopChildServer(child);
+  }
+}

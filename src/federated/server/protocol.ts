@@ -1,0 +1,142 @@
+/**
+ * The federated service's wire protocol, version 1: paths, headers, JSON bodies and the
+ * binary parameter format. Shared by the server, the Node client and the browser client,
+ * so it imports nothing from Node (no Buffer, no node:*). The full contract, with every
+ * status code, is web/openapi.json (served at /openapi.json).
+ *
+ * Parameters and updates travel as one little-endian float32 vector: every tensor of the
+ * layout, in layout order, concatenated. Metadata of an update travels in headers, so the
+ * body stays a plain float32 array any client can produce without a framing library.
+ */
+
+export const PROTOCOL_VERSION = 'v1';
+export const API_PREFIX = `/${PROTOCOL_VERSION}`;
+
+export const PATHS = {
+  register: `${API_PREFIX}/clients`,
+  checkIn: `${API_PREFIX}/checkin`,
+  task: (round: number | string) => `${API_PREFIX}/rounds/${round}/task`,
+  update: (round: number | string) => `${API_PREFIX}/rounds/${round}/update`,
+  model: (version: number | string) => `${API_PREFIX}/models/${version}`,
+  status: `${API_PREFIX}/status`,
+  rounds: `${API_PREFIX}/rounds`,
+  federation: `${API_PREFIX}/federation`,
+  openapi: '/openapi.json',
+  dashboard: '/dashboard',
+} as const;
+
+/** Headers of a submitted update (names are lower-case, as HTTP/1.1 stacks normalise them). */
+export const UPDATE_HEADERS = {
+  modelVersion: 'x-trustnlu-model-version',
+  numExamples: 'x-trustnlu-num-examples',
+  /** JSON object of finite numbers, e.g. {"loss":0.71}. */
+  metrics: 'x-trustnlu-metrics',
+  /** Always "float32" in v1; anything else is rejected, so a future dtype cannot be misread. */
+  dtype: 'x-trustnlu-dtype',
+} as const;
+
+export const BINARY_CONTENT_TYPE = 'application/octet-stream';
+
+export interface RegisterRequest {
+  clientId: string;
+  /** Training examples the client holds (nₖ > 0); FedAvg weights by it. */
+  numExamples: number;
+}
+
+export interface RegisterResponse {
+  clientId: string;
+  /** Bearer token for every later request; shown once, the server keeps only its hash. */
+  token: string;
+}
+
+export interface CheckInRequest {
+  /** Updated example count, when the client's data changed. */
+  numExamples?: number;
+}
+
+export type CheckInResponse =
+  | { action: 'train'; round: number; modelVersion: number; deadline: number }
+  | { action: 'wait'; retryAfterMs: number; round?: number }
+  | { action: 'done'; modelVersion: number };
+
+export interface TaskResponse {
+  round: number;
+  modelVersion: number;
+  /** Local training settings from the strategy (epochs, batch size, learning rate, seed, ...). */
+  config: Record<string, number | string | boolean>;
+  layout: { names: string[]; lengths: number[] };
+  /** Absolute time (ms since the epoch) after which the update is refused. */
+  deadline: number;
+  /** Where to GET the global parameters (float32, layout order). */
+  parametersPath: string;
+  /** Largest update norm the server accepts (‖Δ‖₂); clients should clip to it. */
+  maxUpdateNorm: number;
+}
+
+export interface UpdateResponse {
+  accepted: true;
+  round: number;
+  /** True when this exact update had already been accepted (an idempotent retry). */
+  duplicate: boolean;
+}
+
+export interface ErrorResponse {
+  error: { type: string; message: string; statusCode: number };
+}
+
+export interface RoundSummary {
+  round: number;
+  modelVersion: number;
+  status: 'open' | 'completed' | 'failed';
+  openedAt: number;
+  deadline: number;
+  closedAt?: number;
+  selected: string[];
+  /** Clients whose update went into the aggregate. */
+  aggregated: string[];
+  /** Selected clients that did not report before the round closed (stragglers, dropouts). */
+  dropped: string[];
+  metrics: Record<string, number>;
+}
+
+export interface StatusResponse {
+  protocol: string;
+  federation: string;
+  strategy: string;
+  aggregator: string;
+  modelVersion: number;
+  roundsCompleted: number;
+  roundsTarget: number;
+  finished: boolean;
+  registeredClients: number;
+  availableClients: number;
+  currentRound?: RoundSummary & { accepted: number; target: number };
+  /** (ε, δ) spent so far when the aggregator is differentially private. */
+  privacy?: { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number };
+  /** Server-side evaluation per completed round (when the server has evaluation data). */
+  curve: { round: number; accuracy?: number; loss?: number; trainLoss?: number; clients: number }[];
+}
+
+/** Little-endian float32 bytes of a vector (a copy only on big-endian hosts). */
+export function encodeFloat32(values: Float32Array): Uint8Array {
+  if (IS_LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return out;
+}
+
+/** The float32 vector in little-endian `bytes` (copied into aligned memory); undefined when the length is not a multiple of 4. */
+export function decodeFloat32(bytes: Uint8Array): Float32Array | undefined {
+  if (bytes.byteLength % 4 !== 0) return undefined;
+  const out = new Float32Array(bytes.byteLength / 4);
+  if (IS_LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
+  return out;
+}
+
+const IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

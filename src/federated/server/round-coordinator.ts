@@ -1,0 +1,571 @@
+/**
+ * The federated server's round logic, independent of HTTP: registration, check-ins, rounds
+ * with a deadline, a minimum number of clients and over-selection, update acceptance and
+ * aggregation through the same Strategy the simulator drives, and recovery after a crash.
+ *
+ * A round:
+ *   open    when no round is open and ≥ minClients clients checked in recently: the
+ *           strategy's configureFit chooses among them (it may choose more than
+ *           `targetUpdates`: over-selection), and the round is stored with its seed and the
+ *           list of available clients, so the selection can be replayed after a crash;
+ *   accept  each selected client's update once (atomic in the store, keyed by round+client);
+ *   close   as soon as `targetUpdates` updates are in (the stragglers are dropped), or at the
+ *           deadline with what arrived: ≥ minClients → strategy.aggregateFit and a new
+ *           checkpoint, written in the same transaction that closes the round; fewer → the
+ *           round fails and the model is unchanged.
+ * Recovery (`open` on an existing state file): the latest checkpoint initialises the
+ * strategy, the open round's selection is replayed from its stored seed and available list
+ * (and checked against the stored selection), and its accepted updates are read back. So an
+ * update acknowledged before a crash is aggregated exactly once, and one that was not
+ * acknowledged can be resubmitted.
+ *
+ * State changes run one at a time (a promise chain), so a round cannot close while an update
+ * for it is being accepted.
+ */
+import { createHash } from 'node:crypto';
+import { SeededRandom } from '../../engine/random.js';
+import { ConfigError } from '../../errors.js';
+import { flattenParameters, parameterCount, unflattenParameters, type ParameterSet } from '../aggregate/index.js';
+import type { ClientInfo } from '../selection/index.js';
+import type { Failure, FitInstruction, FitResult, ServerEvaluation, Strategy } from '../strategy.js';
+import type { FederationStore, StoredRound, UpdateRecord } from '../store/index.js';
+import { StateStoreError } from '../store/index.js';
+import { newClientToken, tokenHash } from './client-tokens.js';
+import {
+  PATHS,
+  PROTOCOL_VERSION,
+  type CheckInResponse,
+  type RoundSummary,
+  type StatusResponse,
+  type TaskResponse,
+  type UpdateResponse,
+} from './protocol.js';
+import { FederationRequestError } from './request-error.js';
+import { validateDelta, type UpdateMetadata } from './update-validation.js';
+
+export interface RoundPolicy {
+  /** Rounds to complete (successful aggregations); then clients are told they are done. */
+  rounds: number;
+  /** Updates that close a round early (the strategy may select more: over-selection). */
+  targetUpdates: number;
+  /** Fewest available clients to open a round. */
+  minClients: number;
+  /** Fewest updates to aggregate when the deadline closes a round (default: min(minClients, targetUpdates)); fewer and the round fails. */
+  minUpdates: number;
+  /** How long a round stays open. */
+  roundTimeoutMs: number;
+  /** A client is available for selection if it checked in within this window. */
+  availabilityWindowMs: number;
+  /** After a restart, an open round gets at least this long before its deadline. */
+  recoveryGraceMs: number;
+  /** Largest accepted ‖Δ‖₂. */
+  maxUpdateNorm: number;
+  /** Seeds every round's selection stream. */
+  seed: number;
+  /** Suggested wait for clients with nothing to do. */
+  pollIntervalMs: number;
+}
+
+export const DEFAULT_ROUND_POLICY: Readonly<RoundPolicy> = {
+  rounds: 10,
+  targetUpdates: 10,
+  minClients: 2,
+  minUpdates: 2,
+  roundTimeoutMs: 60_000,
+  availabilityWindowMs: 30_000,
+  recoveryGraceMs: 10_000,
+  maxUpdateNorm: 1e4,
+  seed: 0,
+  pollIntervalMs: 1000,
+};
+
+export interface CoordinatorOptions {
+  store: FederationStore;
+  strategy: Strategy;
+  /** The model to start from when the store is new (its layout is the federation's). */
+  initialParameters: ParameterSet;
+  policy?: Partial<RoundPolicy>;
+  /**
+   * Settings that must not change across restarts (strategy, layout, data, ...). Stored with
+   * the state; a restart with different ones is refused.
+   */
+  fingerprint: Record<string, unknown>;
+  /** Public description of the federation for clients (dataset, model spec, ...). */
+  federation?: Record<string, unknown>;
+  /** The aggregator's name for the status page (e.g. "mean", "median"). */
+  aggregatorName?: string;
+  /** Server-side evaluation of each new model (after its checkpoint is committed). */
+  evaluate?: (round: number, parameters: ParameterSet) => Promise<ServerEvaluation | undefined>;
+  clock?: () => number;
+  onEvent?: (event: string, data: Record<string, unknown>) => void;
+}
+
+interface OpenRoundState {
+  record: StoredRound;
+  deadline: number;
+  instructions: Map<string, FitInstruction>;
+  target: number;
+  accepted: Map<string, UpdateRecord>;
+}
+
+interface ClientState {
+  numExamples: number;
+  lastSeen: number;
+}
+
+export class RoundCoordinator {
+  readonly policy: RoundPolicy;
+  private readonly store: FederationStore;
+  private readonly strategy: Strategy;
+  private readonly clock: () => number;
+  private readonly layout: { names: string[]; lengths: number[] };
+  private readonly valueCount: number;
+  private readonly tokens = new Map<string, string>(); // token hash → client id
+  private readonly clients = new Map<string, ClientState>();
+  private modelVersion = 0;
+  private modelBytes: Uint8Array = new Uint8Array(0);
+  private roundsCompleted = 0;
+  private lastRound = 0;
+  private current: OpenRoundState | undefined;
+  private history: RoundSummary[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private evaluations: Promise<void>[] = [];
+
+  private constructor(private readonly options: CoordinatorOptions) {
+    this.store = options.store;
+    this.strategy = options.strategy;
+    this.clock = options.clock ?? Date.now;
+    const given = Object.fromEntries(Object.entries(options.policy ?? {}).filter(([, v]) => v !== undefined)) as Partial<RoundPolicy>;
+    this.policy = { ...DEFAULT_ROUND_POLICY, ...given, minUpdates: given.minUpdates ?? Math.min(given.minClients ?? DEFAULT_ROUND_POLICY.minClients, given.targetUpdates ?? DEFAULT_ROUND_POLICY.targetUpdates) };
+    const p = this.policy;
+    const check = (ok: boolean, what: string) => {
+      if (!ok) throw new ConfigError(`federated server: ${what}`);
+    };
+    check(Number.isInteger(p.rounds) && p.rounds >= 1, `rounds must be an integer ≥ 1, got ${p.rounds}`);
+    check(Number.isInteger(p.minClients) && p.minClients >= 1, `minClients must be an integer ≥ 1, got ${p.minClients}`);
+    check(Number.isInteger(p.minUpdates) && p.minUpdates >= 1, `minUpdates must be an integer ≥ 1, got ${p.minUpdates}`);
+    check(Number.isInteger(p.targetUpdates) && p.targetUpdates >= p.minUpdates, `targetUpdates (${p.targetUpdates}) must be an integer ≥ minUpdates (${p.minUpdates})`);
+    check(p.roundTimeoutMs > 0 && p.availabilityWindowMs > 0, 'roundTimeoutMs and availabilityWindowMs must be > 0');
+    check(p.maxUpdateNorm > 0, `maxUpdateNorm must be > 0, got ${p.maxUpdateNorm}`);
+    this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
+    this.valueCount = parameterCount(options.initialParameters);
+  }
+
+  /** Opens the federation on `store`: a new one, or the one the store holds (recovery). */
+  static async open(options: CoordinatorOptions): Promise<RoundCoordinator> {
+    const c = new RoundCoordinator(options);
+    await c.load();
+    return c;
+  }
+
+  private emit(event: string, data: Record<string, unknown>): void {
+    this.options.onEvent?.(event, data);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async load(): Promise<void> {
+    const fingerprint = JSON.stringify({ ...this.options.fingerprint, layout: this.layout });
+    const meta = await this.store.loadMeta();
+    if (!meta) {
+      await this.store.initialize(
+        { schema: 1, config: fingerprint, createdAt: this.clock() },
+        { version: 0, round: 0, parameters: flattenParameters(this.options.initialParameters), createdAt: this.clock() },
+      );
+    } else if (meta.config !== fingerprint) {
+      throw new StateStoreError(
+        `${this.store.description} was created with different settings (${meta.config.slice(0, 300)}); ` +
+          'restart with the same strategy, model and data, or use a new --state file',
+      );
+    }
+    for (const client of await this.store.listClients()) {
+      this.tokens.set(client.tokenHash, client.id);
+      this.clients.set(client.id, { numExamples: client.numExamples, lastSeen: -Infinity });
+    }
+    const checkpoint = await this.store.latestCheckpoint();
+    if (checkpoint.parameters.length !== this.valueCount) {
+      throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
+    }
+    this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
+    this.setModel(checkpoint.version);
+    const rounds = await this.store.listRounds();
+    this.history = rounds.map((r) => this.summaryOf(r));
+    this.roundsCompleted = rounds.filter((r) => r.status === 'completed').length;
+    this.lastRound = rounds.length ? rounds[rounds.length - 1].round : 0;
+    const open = rounds.find((r) => r.status === 'open');
+    if (open) await this.recoverRound(open);
+  }
+
+  private setModel(version: number): void {
+    this.modelVersion = version;
+    this.modelBytes = new Uint8Array(flattenParameters(this.strategy.parameters).buffer);
+  }
+
+  private async recoverRound(record: StoredRound): Promise<void> {
+    if (record.modelVersion !== this.modelVersion) {
+      throw new StateStoreError(`open round ${record.round} trains model ${record.modelVersion} but the latest checkpoint is ${this.modelVersion}`);
+    }
+    const available = JSON.parse(record.available) as ClientInfo[];
+    const instructions = this.strategy.configureFit(record.round, available, new SeededRandom(record.seed));
+    const ids = instructions.map((i) => i.clientId);
+    if (JSON.stringify(ids) !== JSON.stringify(record.selected)) {
+      throw new StateStoreError(`replaying round ${record.round}'s selection gave other clients than stored; the strategy or its options changed since the crash`);
+    }
+    const accepted = new Map<string, UpdateRecord>();
+    for (const u of await this.store.updatesOf(record.round)) accepted.set(u.clientId, u);
+    const deadline = Math.max(record.deadline, this.clock() + this.policy.recoveryGraceMs);
+    this.current = {
+      record,
+      deadline,
+      instructions: new Map(instructions.map((i) => [i.clientId, i])),
+      target: Math.min(this.policy.targetUpdates, instructions.length),
+      accepted,
+    };
+    this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length });
+    if (accepted.size >= this.current.target) await this.serial(() => this.closeCurrent('target'));
+  }
+
+  // ---- clients ----
+
+  async register(clientId: unknown, numExamples: unknown): Promise<{ clientId: string; token: string }> {
+    if (typeof clientId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(clientId)) {
+      throw new FederationRequestError(400, 'BadRequest', 'clientId must be 1-128 letters, digits, _ . : - starting with a letter or digit');
+    }
+    if (typeof numExamples !== 'number' || !Number.isInteger(numExamples) || numExamples < 1 || numExamples > 1e9) {
+      throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, 1e9], got ${JSON.stringify(numExamples)}`);
+    }
+    const token = newClientToken();
+    const hash = tokenHash(token);
+    const outcome = await this.store.registerClient({ id: clientId, tokenHash: hash, numExamples, registeredAt: this.clock() });
+    if (outcome === 'exists') {
+      throw new FederationRequestError(409, 'Conflict', `client id "${clientId}" is already registered; reuse its token or register under another id`);
+    }
+    this.tokens.set(hash, clientId);
+    this.clients.set(clientId, { numExamples, lastSeen: -Infinity });
+    this.emit('registered', { clientId });
+    return { clientId, token };
+  }
+
+  /** The client id a bearer token belongs to, or undefined. */
+  authenticate(token: string | undefined): string | undefined {
+    if (!token) return undefined;
+    return this.tokens.get(tokenHash(token));
+  }
+
+  async checkIn(clientId: string, numExamples?: number): Promise<CheckInResponse> {
+    const client = this.clients.get(clientId)!;
+    client.lastSeen = this.clock();
+    if (numExamples !== undefined && numExamples !== client.numExamples) {
+      if (!Number.isInteger(numExamples) || numExamples < 1 || numExamples > 1e9) {
+        throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, 1e9], got ${JSON.stringify(numExamples)}`);
+      }
+      client.numExamples = numExamples;
+      await this.store.updateClientExamples(clientId, numExamples);
+    }
+    if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
+    await this.tick();
+    const round = this.current;
+    if (round && round.instructions.has(clientId) && !round.accepted.has(clientId)) {
+      return { action: 'train', round: round.record.round, modelVersion: round.record.modelVersion, deadline: round.deadline };
+    }
+    if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
+    return { action: 'wait', retryAfterMs: this.policy.pollIntervalMs, ...(round ? { round: round.record.round } : {}) };
+  }
+
+  get finished(): boolean {
+    return this.roundsCompleted >= this.policy.rounds;
+  }
+
+  /** Opens a round when none is open and enough clients are available; closes an expired one. */
+  async tick(): Promise<void> {
+    if (this.current && this.clock() >= this.current.deadline) {
+      await this.serial(async () => {
+        if (this.current && this.clock() >= this.current.deadline) await this.closeCurrent('deadline');
+      });
+    }
+    if (!this.current && !this.finished && this.availableClients().length >= this.policy.minClients) {
+      await this.serial(async () => {
+        if (!this.current && !this.finished) await this.openNext();
+      });
+    }
+  }
+
+  private availableClients(): ClientInfo[] {
+    const since = this.clock() - this.policy.availabilityWindowMs;
+    const out: ClientInfo[] = [];
+    for (const [id, c] of this.clients) if (c.lastSeen >= since) out.push({ id, numExamples: c.numExamples });
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  private async openNext(): Promise<void> {
+    const available = this.availableClients();
+    if (available.length < this.policy.minClients) return;
+    const round = this.lastRound + 1;
+    const seed = new SeededRandom(this.policy.seed).fork(`round:${round}`).seed;
+    const instructions = this.strategy.configureFit(round, available, new SeededRandom(seed));
+    if (instructions.length < this.policy.minUpdates) {
+      // the strategy chose too few: drop its plan (aggregate nothing) and wait for more clients
+      this.strategy.aggregateFit(round, [], []);
+      return;
+    }
+    const now = this.clock();
+    const record: StoredRound = {
+      round,
+      modelVersion: this.modelVersion,
+      status: 'open',
+      seed,
+      available: JSON.stringify(available),
+      selected: instructions.map((i) => i.clientId),
+      openedAt: now,
+      deadline: now + this.policy.roundTimeoutMs,
+      aggregated: [],
+      dropped: [],
+      metrics: {},
+    };
+    await this.store.openRound(record);
+    this.lastRound = round;
+    this.current = {
+      record,
+      deadline: record.deadline,
+      instructions: new Map(instructions.map((i) => [i.clientId, i])),
+      target: Math.min(this.policy.targetUpdates, instructions.length),
+      accepted: new Map(),
+    };
+    this.history.push(this.summaryOf(record));
+    this.emit('round-open', { round, modelVersion: this.modelVersion, selected: instructions.length, available: available.length });
+  }
+
+  task(clientId: string, roundText: string): TaskResponse {
+    const round = this.openRoundFor(clientId, roundText);
+    const instruction = round.instructions.get(clientId)!;
+    return {
+      round: round.record.round,
+      modelVersion: round.record.modelVersion,
+      config: instruction.config,
+      layout: { names: this.layout.names.slice(), lengths: this.layout.lengths.slice() },
+      deadline: round.deadline,
+      parametersPath: PATHS.model(round.record.modelVersion),
+      maxUpdateNorm: this.policy.maxUpdateNorm,
+    };
+  }
+
+  /** The float32 bytes of a model version (the current one from memory). */
+  async model(versionText: string): Promise<Uint8Array> {
+    if (!/^\d{1,15}$/.test(versionText)) throw new FederationRequestError(400, 'BadRequest', `model version must be a non-negative integer, got "${versionText.slice(0, 40)}"`);
+    const version = Number(versionText);
+    if (version === this.modelVersion) return this.modelBytes;
+    const checkpoint = await this.store.checkpoint(version);
+    if (!checkpoint) throw new FederationRequestError(404, 'NotFound', `model version ${version} does not exist; the current version is ${this.modelVersion}`);
+    return new Uint8Array(checkpoint.parameters.buffer);
+  }
+
+  private parseRound(roundText: string): number {
+    if (!/^\d{1,15}$/.test(roundText)) throw new FederationRequestError(400, 'BadRequest', `round must be a positive integer, got "${roundText.slice(0, 40)}"`);
+    return Number(roundText);
+  }
+
+  private openRoundFor(clientId: string, roundText: string): OpenRoundState {
+    const round = this.parseRound(roundText);
+    const current = this.current;
+    if (!current || current.record.round !== round) {
+      if (round > this.lastRound) throw new FederationRequestError(404, 'NotFound', `round ${round} has not opened; check in to learn the current round`);
+      throw new FederationRequestError(409, 'StaleRound', `round ${round} is closed${current ? `; the current round is ${current.record.round}` : ''}; check in for a new task`);
+    }
+    if (!current.instructions.has(clientId)) {
+      throw new FederationRequestError(403, 'NotSelected', `client "${clientId}" was not selected for round ${round}; check in again later`);
+    }
+    return current;
+  }
+
+  /** Validates and durably accepts one update; closes the round when it reaches its target. */
+  async submit(clientId: string, roundText: string, meta: UpdateMetadata, body: Uint8Array): Promise<UpdateResponse> {
+    const roundNumber = this.parseRound(roundText);
+    const digest = createHash('sha256')
+      .update(body)
+      .update(`\n${meta.modelVersion}\n${meta.numExamples}\n${JSON.stringify(meta.metrics)}`)
+      .digest('hex');
+    // an identical retry of an update already stored is acknowledged again, even after its round closed
+    const previous = await this.store.updateDigest(roundNumber, clientId);
+    if (previous !== undefined) {
+      if (previous === digest) return { accepted: true, round: roundNumber, duplicate: true };
+      throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already submitted a different update for round ${roundNumber}; one update per client and round`);
+    }
+    const round = this.openRoundFor(clientId, roundText);
+    if (meta.modelVersion !== round.record.modelVersion) {
+      throw new FederationRequestError(409, 'StaleModel', `update trained on model version ${meta.modelVersion}, but round ${round.record.round} trains version ${round.record.modelVersion}; fetch the task again`);
+    }
+    if (this.clock() >= round.deadline) {
+      await this.tick();
+      throw new FederationRequestError(409, 'StaleRound', `round ${round.record.round} passed its deadline; check in for a new task`);
+    }
+    const { delta } = validateDelta(body, { expectedValues: this.valueCount, maxNorm: this.policy.maxUpdateNorm });
+    return this.serial(async () => {
+      const update: UpdateRecord = {
+        round: roundNumber,
+        clientId,
+        digest,
+        numExamples: meta.numExamples,
+        metrics: meta.metrics,
+        delta,
+        acceptedAt: this.clock(),
+      };
+      const outcome = await this.store.acceptUpdate(update);
+      if (outcome.kind === 'duplicate') return { accepted: true as const, round: roundNumber, duplicate: true };
+      if (outcome.kind === 'conflict') {
+        throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already submitted a different update for round ${roundNumber}; one update per client and round`);
+      }
+      if (outcome.kind === 'closed' || this.current !== round) {
+        throw new FederationRequestError(409, 'StaleRound', `round ${roundNumber} closed before this update arrived; check in for a new task`);
+      }
+      round.accepted.set(clientId, update);
+      if (round.accepted.size >= round.target) await this.closeCurrent('target');
+      return { accepted: true as const, round: roundNumber, duplicate: false };
+    });
+  }
+
+  /** Aggregates (or fails) the open round; runs inside `serial`. */
+  private async closeCurrent(reason: 'target' | 'deadline'): Promise<void> {
+    const round = this.current;
+    if (!round) return;
+    const number = round.record.round;
+    const accepted = [...round.accepted.values()];
+    const results: FitResult[] = accepted.map((u) => ({
+      clientId: u.clientId,
+      numExamples: u.numExamples,
+      delta: unflattenParameters(u.delta, this.strategy.parameters),
+      metrics: u.metrics,
+    }));
+    const dropped = [...round.instructions.keys()].filter((id) => !round.accepted.has(id));
+    const failures: Failure[] = dropped.map((clientId) => ({ clientId, reason: 'dropout', message: reason === 'target' ? 'straggler: round reached its target' : 'missed the deadline' }));
+    const enough = accepted.length >= this.policy.minUpdates;
+    let output: { parameters: ParameterSet; metrics: Record<string, number> };
+    try {
+      output = this.strategy.aggregateFit(number, enough ? results : [], failures);
+    } catch (error) {
+      // e.g. a server optimiser step that overflowed: the round fails, the model stays as it was
+      this.emit('aggregation-failed', { round: number, message: (error as Error).message });
+      output = { parameters: this.strategy.parameters, metrics: { skipped: 1, aggregationError: 1 } };
+    }
+    const completed = enough && output.metrics.skipped !== 1;
+    const metrics: Record<string, number> = { ...output.metrics, accepted: accepted.length, dropped: dropped.length, closedByDeadline: reason === 'deadline' ? 1 : 0 };
+    const closedAt = this.clock();
+    const version = completed ? this.modelVersion + 1 : this.modelVersion;
+    await this.store.closeRound({
+      round: number,
+      status: completed ? 'completed' : 'failed',
+      closedAt,
+      aggregated: completed ? accepted.map((u) => u.clientId) : [],
+      dropped,
+      metrics,
+      ...(completed ? { checkpoint: { version, round: number, parameters: flattenParameters(output.parameters), createdAt: closedAt } } : {}),
+    });
+    this.current = undefined;
+    const stored: StoredRound = {
+      ...round.record,
+      status: completed ? 'completed' : 'failed',
+      closedAt,
+      aggregated: completed ? accepted.map((u) => u.clientId) : [],
+      dropped,
+      metrics,
+    };
+    this.history[this.history.findIndex((h) => h.round === number)] = this.summaryOf(stored);
+    if (completed) {
+      this.roundsCompleted++;
+      this.setModel(version);
+    }
+    this.emit('round-closed', { round: number, status: stored.status, reason, accepted: accepted.length, dropped: dropped.length, modelVersion: this.modelVersion });
+    if (completed && this.options.evaluate) this.evaluations.push(this.evaluateRound(number, output.parameters));
+  }
+
+  private async evaluateRound(round: number, parameters: ParameterSet): Promise<void> {
+    try {
+      const evaluation = await this.options.evaluate!(round, parameters);
+      if (!evaluation) return;
+      const metrics: Record<string, number> = { ...evaluation.metrics };
+      if (Number.isFinite(evaluation.loss)) metrics.loss = evaluation.loss;
+      await this.store.addRoundMetrics(round, metrics);
+      const entry = this.history.find((h) => h.round === round);
+      if (entry) entry.metrics = { ...entry.metrics, ...metrics };
+      this.emit('evaluated', { round, ...metrics });
+    } catch (error) {
+      this.emit('evaluation-failed', { round, message: (error as Error).message });
+    }
+  }
+
+  private summaryOf(r: StoredRound): RoundSummary {
+    return {
+      round: r.round,
+      modelVersion: r.modelVersion,
+      status: r.status,
+      openedAt: r.openedAt,
+      deadline: r.deadline,
+      ...(r.closedAt === undefined ? {} : { closedAt: r.closedAt }),
+      selected: r.selected,
+      aggregated: r.aggregated,
+      dropped: r.dropped,
+      metrics: r.metrics,
+    };
+  }
+
+  rounds(): RoundSummary[] {
+    return this.history.map((h) => ({ ...h }));
+  }
+
+  status(): StatusResponse {
+    const current = this.current;
+    return {
+      protocol: PROTOCOL_VERSION,
+      federation: String(this.options.federation?.name ?? 'federation'),
+      strategy: this.strategy.name,
+      aggregator: this.options.aggregatorName ?? 'mean',
+      modelVersion: this.modelVersion,
+      roundsCompleted: this.roundsCompleted,
+      roundsTarget: this.policy.rounds,
+      finished: this.finished,
+      registeredClients: this.clients.size,
+      availableClients: this.availableClients().length,
+      ...(current
+        ? {
+            currentRound: {
+              ...this.summaryOf(current.record),
+              deadline: current.deadline,
+              accepted: current.accepted.size,
+              target: current.target,
+            },
+          }
+        : {}),
+      curve: this.history
+        .filter((h) => h.status === 'completed')
+        .map((h) => ({
+          round: h.round,
+          clients: h.aggregated.length,
+          ...(h.metrics.accuracy !== undefined ? { accuracy: h.metrics.accuracy } : {}),
+          ...(h.metrics.loss !== undefined ? { loss: h.metrics.loss } : {}),
+          ...(h.metrics.trainLoss !== undefined ? { trainLoss: h.metrics.trainLoss } : {}),
+        })),
+    };
+  }
+
+  federation(): Record<string, unknown> {
+    return { protocol: PROTOCOL_VERSION, ...(this.options.federation ?? {}), layout: this.layout, strategy: this.strategy.name };
+  }
+
+  get currentModelVersion(): number {
+    return this.modelVersion;
+  }
+
+  /** The current global parameters (a view; do not modify). */
+  get parameters(): ParameterSet {
+    return this.strategy.parameters;
+  }
+
+  /** Waits for pending state changes and evaluations (for a clean shutdown). */
+  async drain(): Promise<void> {
+    await this.chain;
+    await Promise.all(this.evaluations);
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * A federated service from names, as `trustnlu fl serve` and the tests start it: a model
+ * (a real one built from a dataset and a partition, or a synthetic parameter vector for load
+ * tests), a strategy by name, the SQLite state file, the round policy, and the HTTP server.
+ *
+ * With a dataset, the server builds the same model the clients build (same dataset,
+ * partition, model kind and seed give the same vocabulary and layout), evaluates every new
+ * global model on the evaluation split (the accuracy curve), and tells clients the
+ * federation's description so they can check they hold the same model.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ConfigError } from '../../errors.js';
+import type { BackendName } from '../../engine/index.js';
+import type { ParameterSet } from '../aggregate/index.js';
+import { evaluateExamples, evaluationMetrics, readModelParameters, writeModelParameters } from '../client/index.js';
+import { createStrategy, parseStrategySpec, type LocalTrainingSettings } from '../strategies/index.js';
+import { SqliteFederationStore, type FederationStore } from '../store/index.js';
+import { createFederationServer, type HttpServerOptions } from './http-server.js';
+import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
+
+/** Where the model comes from. */
+export type ServiceModelSource =
+  | {
+      kind: 'dataset';
+      dataset: string;
+      partition: string;
+      numClients: number;
+      model: string;
+      modelConfig?: Record<string, unknown>;
+      seed: number;
+      dataDir?: string;
+      backend?: BackendName;
+    }
+  /** One tensor of `parameters` zeros: no model, no evaluation (protocol and load tests). */
+  | { kind: 'synthetic'; parameters: number };
+
+export interface ServiceOptions {
+  source: ServiceModelSource;
+  /** Strategy spec (fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum:F:M). */
+  strategy: string;
+  /** SQLite file (":memory:" for a throw-away federation). */
+  statePath: string;
+  policy: Partial<RoundPolicy> & { rounds: number; targetUpdates: number };
+  /** Extra clients selected per round, as a fraction of targetUpdates (default 0). */
+  overSelection?: number;
+  local?: Partial<LocalTrainingSettings>;
+  http?: HttpServerOptions;
+  fsync?: 'normal' | 'full';
+  onEvent?: (event: string, data: Record<string, unknown>) => void;
+}
+
+export interface RunningService {
+  app: FastifyInstance;
+  coordinator: RoundCoordinator;
+  store: FederationStore;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Strategies whose whole server state is the global model: after a crash the service
+ * restores them exactly from the latest checkpoint. FedAvgM/FedAdagrad/FedAdam/FedYogi keep
+ * server moments that the Strategy interface does not expose for restoring, so they are not
+ * offered by the service yet (the simulator has them).
+ */
+const SERVICE_STRATEGIES = ['fedavg', 'fedprox', 'median', 'trimmed', 'krum'] as const;
+
+export async function buildCoordinator(options: ServiceOptions): Promise<{ coordinator: RoundCoordinator; store: FederationStore }> {
+  const spec = parseStrategySpec(options.strategy);
+  if (!(SERVICE_STRATEGIES as readonly string[]).includes(spec.kind)) {
+    throw new ConfigError(
+      `strategy "${options.strategy}" keeps server-optimiser state that a restarted server cannot restore yet; the service offers fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum:F:M`,
+    );
+  }
+  const overSelection = options.overSelection ?? 0;
+  if (!(overSelection >= 0 && overSelection <= 10)) throw new ConfigError(`overSelection must be in [0, 10], got ${overSelection}`);
+  const selectCount = Math.ceil(options.policy.targetUpdates * (1 + overSelection));
+  const strategy = createStrategy(spec, { clientsPerRound: selectCount, local: options.local });
+
+  let initial: ParameterSet;
+  let federation: Record<string, unknown>;
+  let evaluate: ((round: number, parameters: ParameterSet) => Promise<{ loss: number; metrics: Record<string, number> } | undefined>) | undefined;
+  const source = options.source;
+  if (source.kind === 'synthetic') {
+    if (!Number.isInteger(source.parameters) || source.parameters < 1 || source.parameters > 50_000_000) {
+      throw new ConfigError(`synthetic model: parameters must be an integer in [1, 5e7], got ${source.parameters}`);
+    }
+    initial = { names: ['w'], arrays: [new Float32Array(source.parameters)] };
+    federation = { name: `synthetic(${source.parameters} parameters)`, source };
+  } else {
+    // heavy imports only when a real model is served
+    const [{ initEngine }, { prepareFederatedDataset }, { createModel }, { tokenizerFromJSON }] = await Promise.all([
+      import('../../engine/index.js'),
+      import('../simulation/federated-dataset.js'),
+      import('../../models/index.js'),
+      import('../../text/index.js'),
+    ]);
+    await initEngine({ backend: source.backend ?? 'wasm' });
+    const data = prepareFederatedDataset({
+      dataset: source.dataset,
+      partition: source.partition,
+      numClients: source.numClients,
+      model: source.model,
+      modelConfig: source.modelConfig,
+      seed: source.seed,
+      dataDir: source.dataDir,
+    });
+    const model = createModel({
+      kind: data.model.kind,
+      tokenizer: tokenizerFromJSON(data.model.tokenizer),
+      labels: data.model.labels,
+      seed: data.model.seed,
+      config: data.model.config as never,
+    });
+    initial = readModelParameters(model);
+    const indices = Int32Array.from({ length: data.task === 'classifier' ? data.evaluation.task === 'classifier' ? data.evaluation.targets.length : 0 : data.evaluation.task === 'lm' ? data.evaluation.count : 0 }, (_, i) => i);
+    evaluate = async (_round, parameters) => {
+      writeModelParameters(model, parameters);
+      const m = evaluationMetrics(evaluateExamples(model, data.evaluation, indices, { outOfScopeIndex: data.outOfScopeIndex }));
+      return { loss: m.loss, metrics: { accuracy: m.accuracy } };
+    };
+    federation = {
+      name: `${data.name}${data.synthetic ? ' [SYNTHETIC data]' : ''}, ${data.partition}, ${data.model.kind}`,
+      source: { ...source, dataDir: undefined, backend: undefined },
+      synthetic: data.synthetic,
+      clients: data.clients.map((c) => ({ id: c.id, examples: c.indices.length })),
+      model: data.model,
+    };
+  }
+  const store = new SqliteFederationStore(options.statePath, { fsync: options.fsync });
+  try {
+    const coordinator = await RoundCoordinator.open({
+      store,
+      strategy,
+      initialParameters: initial,
+      policy: options.policy,
+      fingerprint: {
+        strategy: strategy.name,
+        selectCount,
+        source: source.kind === 'synthetic' ? source : { ...source, dataDir: undefined, backend: undefined },
+        local: strategy instanceof Object && 'local' in strategy ? (strategy as { local: unknown }).local : undefined,
+        seed: options.policy.seed ?? 0,
+      },
+      federation,
+      aggregatorName: 'aggregator' in strategy ? (strategy as { aggregator: { name: string } }).aggregator.name : 'mean',
+      evaluate,
+      onEvent: options.onEvent,
+    });
+    return { coordinator, store };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Builds the coordinator and starts the HTTP server on host:port (port 0: any free port). */
+export async function startFederationService(options: ServiceOptions & { host?: string; port?: number }): Promise<RunningService> {
+  const { coordinator, store } = await buildCoordinator(options);
+  const app = await createFederationServer(coordinator, options.http);
+  try {
+    await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  } catch (error) {
+    await store.close();
+    throw new ConfigError(`cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 0}: ${(error as Error).message}`);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host ?? '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    app,
+    coordinator,
+    store,
+    url,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}

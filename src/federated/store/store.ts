@@ -1,0 +1,115 @@
+/**
+ * What the federated server keeps durably, behind one interface so the round logic does not
+ * know where state lives (embedded SQLite by default; a shared store for several server
+ * processes later). Every method that changes state is atomic: it either happens entirely
+ * or not at all, and a method that resolves has made its change durable against a crash of
+ * the process (kill -9). The round logic relies on three atomic operations:
+ *   - acceptUpdate: stores an update only while its round is open, once per (round, client);
+ *   - closeRound: marks the round closed and writes the new checkpoint together;
+ *   - openRound: refuses to open a round while another is open.
+ * Methods are async so that a networked store can implement the same contract.
+ */
+
+export interface FederationMeta {
+  /** Protocol and schema version of the stored state. */
+  schema: number;
+  /** The server's configuration as JSON (strategy, rounds, layout, ...), checked on restart. */
+  config: string;
+  createdAt: number;
+}
+
+export interface ClientRecord {
+  id: string;
+  /** SHA-256 of the bearer token, hex (the token itself is never stored). */
+  tokenHash: string;
+  numExamples: number;
+  registeredAt: number;
+}
+
+export interface CheckpointRecord {
+  version: number;
+  /** The round that produced it (0: the initial model). */
+  round: number;
+  parameters: Float32Array;
+  createdAt: number;
+}
+
+export interface StoredRound {
+  round: number;
+  modelVersion: number;
+  status: 'open' | 'completed' | 'failed';
+  /** Seed of the round's selection stream (selection is replayed from it on recovery). */
+  seed: number;
+  /** The clients that were available when the round opened (JSON of ClientInfo[]). */
+  available: string;
+  /** Selected client ids, in the strategy's instruction order. */
+  selected: string[];
+  openedAt: number;
+  deadline: number;
+  closedAt?: number;
+  /** Ids aggregated, ids dropped, and the round's metrics (set when it closes). */
+  aggregated: string[];
+  dropped: string[];
+  metrics: Record<string, number>;
+}
+
+export interface UpdateRecord {
+  round: number;
+  clientId: string;
+  /** SHA-256 (hex) of the body and metadata: an identical resubmission is a retry, not a new update. */
+  digest: string;
+  numExamples: number;
+  metrics: Record<string, number>;
+  delta: Float32Array;
+  acceptedAt: number;
+}
+
+export type AcceptOutcome =
+  | { kind: 'accepted' }
+  /** The same update was already stored (an idempotent retry). */
+  | { kind: 'duplicate' }
+  /** A different update from this client is already stored for the round (replay or tampering). */
+  | { kind: 'conflict' }
+  /** The round is not open (closed, failed or never opened). */
+  | { kind: 'closed' };
+
+export interface CloseRoundInput {
+  round: number;
+  status: 'completed' | 'failed';
+  closedAt: number;
+  aggregated: string[];
+  dropped: string[];
+  metrics: Record<string, number>;
+  /** The new global model (absent when the round failed and the model is unchanged). */
+  checkpoint?: CheckpointRecord;
+  /** Keep the round's update bodies after closing (default false: only their digests stay). */
+  keepUpdateBodies?: boolean;
+}
+
+export interface FederationStore {
+  /** Short description for logs, e.g. "sqlite:/tmp/fl.db". */
+  readonly description: string;
+  loadMeta(): Promise<FederationMeta | undefined>;
+  /** Writes the meta and the initial checkpoint (version 0) together; fails if meta exists. */
+  initialize(meta: FederationMeta, initial: CheckpointRecord): Promise<void>;
+  /** 'exists' when the id is taken (the token is not replaced). */
+  registerClient(client: ClientRecord): Promise<'created' | 'exists'>;
+  updateClientExamples(id: string, numExamples: number): Promise<void>;
+  listClients(): Promise<ClientRecord[]>;
+  latestCheckpoint(): Promise<CheckpointRecord>;
+  checkpoint(version: number): Promise<CheckpointRecord | undefined>;
+  /** Fails with a StateStoreError when another round is open or the round number exists. */
+  openRound(round: StoredRound): Promise<void>;
+  /** The open round, if any. */
+  openRoundRecord(): Promise<StoredRound | undefined>;
+  acceptUpdate(update: UpdateRecord): Promise<AcceptOutcome>;
+  /** Stored updates of a round, in acceptance order (bodies included while the round is open). */
+  updatesOf(round: number): Promise<UpdateRecord[]>;
+  /** Digest of a client's stored update for a round, if any (kept after the round closes). */
+  updateDigest(round: number, clientId: string): Promise<string | undefined>;
+  closeRound(input: CloseRoundInput): Promise<void>;
+  /** Adds metrics to a closed round (server-side evaluation, computed after the commit). */
+  addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void>;
+  listRounds(): Promise<StoredRound[]>;
+  close(): Promise<void>;
+}
