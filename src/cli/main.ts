@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TrustnluError } from '../errors.js';
+import { registerAudit } from './audit.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerData(program);
+  registerAudit(program);
   registerTrain(program);
   registerEval(program);
   registerPredict(program);

@@ -9,3 +9,4 @@ export * from './shadow-training.js';
 export * from './membership-audit.js';
 export * from './canary-training.js';
 export * from './extraction-audit.js';
+export * from './checkpoint-recipe.js';
