@@ -206,7 +206,8 @@ export function registerFlService(fl: Command): void {
         const timer = setInterval(() => {
           if (service.coordinator.finished) {
             clearInterval(timer);
-            resolve();
+            // linger so that waiting clients learn at their next check-in that the federation is done
+            setTimeout(resolve, Math.max(3000, 3 * flags.pollInterval)).unref();
           }
         }, 200);
       }

@@ -20,6 +20,7 @@ import {
   runFederatedExperiment,
   type FederatedExperimentSummary,
 } from '../federated/index.js';
+import { formatPartitionSummary } from '../data/partition/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
 
@@ -85,6 +86,7 @@ function describe(r: FederatedExperimentSummary): string {
   const lines = [
     `${r.strategy} on ${r.dataset}${synthetic}, ${r.partition}, ${r.selection} selection, ${r.setting}: ` +
       `accuracy ${formatNumber(r.accuracy)}, loss ${formatNumber(r.loss)} after ${r.rounds} rounds (${r.seconds.toFixed(1)} s, ${r.workers} workers)`,
+    `partition: ${formatPartitionSummary(r.partitionSummary)}`,
   ];
   if (r.continual) lines.push(`continual: average accuracy over periods ${formatNumber(r.continual.averageAccuracy)}, forgetting ${formatNumber(r.continual.forgetting)}`);
   if (r.baseline) lines.push(`all data at once (${r.baseline.setting}, same rounds): accuracy ${formatNumber(r.baseline.accuracy)}, loss ${formatNumber(r.baseline.loss)}`);

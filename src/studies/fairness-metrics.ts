@@ -16,9 +16,10 @@
  * Variants are architectures × seeds × a name–intent skew injected into the training data (the
  * share of call_contact/calendar_add utterances given a female name and of
  * send_message/restaurant_booking ones given a male name goes from 50% to (1 + skew)/2), so that
- * the variants differ in how much bias they could learn. The `variants` list is the extension
- * point: a variant may transform its training examples (e.g. counterfactual augmentation) or
- * pass trainer options (e.g. a DP gradient step).
+ * the variants differ in how much bias they could learn; plus, on the skewed data, variants
+ * trained with counterfactual data augmentation (every utterance with a person also appears with
+ * a name of the other gender group: `nameSwapAugmentation`) and with DP-SGD (the privacy
+ * pillar's PrivateTraining: per-example clipping, Gaussian noise, Poisson batches, ε reported).
  */
 import { loadIntentDataset } from '../data/registry.js';
 import { PERSON_NAME_GROUPS } from '../data/datasets/synthetic.js';
@@ -37,6 +38,7 @@ import {
   type Embed,
 } from '../fairness/index.js';
 import { kendallTau, spearman, type CorrelationResult } from '../metrics/index.js';
+import { PrivateTraining } from '../privacy/index.js';
 import { createModel, INFERENCE, toTensorBatch, type ClassifierConfig, type ClassifierModel, type IntentClassifier } from '../models/index.js';
 import { fitWordTokenizer, UNK_ID } from '../text/index.js';
 import { ClassificationTask, classificationBatch, encodeTexts, train, TRAINING_DEFAULTS, type TrainerOptions } from '../train/index.js';
@@ -53,8 +55,12 @@ export interface FairnessVariant {
   config?: Partial<ClassifierConfig>;
   /** Extension point: transform the (already skewed) training examples, e.g. counterfactual augmentation. */
   transformTrain?: (examples: TextExample[], rng: SeededRandom) => TextExample[];
-  /** Extension point: trainer overrides, e.g. a DP gradientStep and batchPlan. */
+  /** Extension point: trainer overrides. */
   trainer?: Partial<TrainerOptions>;
+  /** Counterfactual data augmentation by name swap (see nameSwapAugmentation). */
+  augmentation?: 'name-swap';
+  /** Train with DP-SGD at this noise multiplier and clip norm (δ = 1e-5; ε is reported). */
+  privacy?: { noiseMultiplier: number; clip: number };
 }
 
 /** Small configurations so that the quick study trains eight models in well under a minute. */
@@ -64,27 +70,61 @@ const QUICK_CONFIG: Record<FairnessVariant['architecture'], Partial<ClassifierCo
   transformer: { embeddingDim: 32, heads: 2, layers: 1, ffnDim: 64 },
 };
 
-/** Architectures × seeds × skews: 8 variants quick, 27 full. */
+/**
+ * Architectures × skews × seeds (quick: 2 × 2 × 2; full: 3 × 3 × 2), then on the most skewed
+ * data: name-swap augmentation (embbag and cnn) and DP-SGD (embbag) per seed. 12 quick, 26 full.
+ */
 export function fairnessVariants(quick: boolean): FairnessVariant[] {
   const architectures: FairnessVariant['architecture'][] = quick ? ['embbag', 'cnn'] : ['embbag', 'cnn', 'transformer'];
-  const seeds = quick ? [1, 2] : [1, 2, 3];
+  const seeds = quick ? [1, 2] : [1, 2];
   const skews = quick ? [0, 0.9] : [0, 0.5, 0.9];
+  const epochsOf = (architecture: FairnessVariant['architecture']) => (quick ? 4 : architecture === 'embbag' ? 8 : 5);
+  const base = (architecture: FairnessVariant['architecture'], skew: number, seed: number): FairnessVariant => ({
+    name: `${architecture}-skew${skew}-s${seed}`,
+    architecture,
+    seed,
+    skew,
+    epochs: epochsOf(architecture),
+    config: quick ? QUICK_CONFIG[architecture] : undefined,
+  });
   const variants: FairnessVariant[] = [];
   for (const architecture of architectures) {
     for (const skew of skews) {
-      for (const seed of seeds) {
-        variants.push({
-          name: `${architecture}-skew${skew}-s${seed}`,
-          architecture,
-          seed,
-          skew,
-          epochs: quick ? 4 : architecture === 'embbag' ? 8 : 5,
-          config: quick ? QUICK_CONFIG[architecture] : undefined,
-        });
-      }
+      for (const seed of seeds) variants.push(base(architecture, skew, seed));
     }
   }
+  const skewed = skews[skews.length - 1];
+  for (const architecture of ['embbag', 'cnn'] as const) {
+    for (const seed of seeds) variants.push({ ...base(architecture, skewed, seed), name: `${architecture}-skew${skewed}-cda-s${seed}`, augmentation: 'name-swap' });
+  }
+  for (const seed of seeds) {
+    variants.push({
+      ...base('embbag', skewed, seed),
+      name: `embbag-skew${skewed}-dp-s${seed}`,
+      // DP-SGD needs more epochs at a larger rate to reach a usable accuracy
+      epochs: quick ? 4 : 15,
+      privacy: { noiseMultiplier: 1, clip: 1 },
+      trainer: { learningRate: 1e-2 },
+    });
+  }
   return variants;
+}
+
+/**
+ * Counterfactual data augmentation by name swap: every training utterance that names a person
+ * is kept and also added once with that name replaced by a random seen name of the other gender
+ * group (the synthetic set's own name lists), so each intent sees both groups equally often.
+ */
+export function nameSwapAugmentation(examples: TextExample[], rng: SeededRandom): TextExample[] {
+  const out: TextExample[] = [...examples];
+  for (const e of examples) {
+    if (!e.person || (e.person.group !== 'female' && e.person.group !== 'male')) continue;
+    const other = e.person.group === 'female' ? 'male' : 'female';
+    const pool = PERSON_NAME_GROUPS[other].seen;
+    const name = pool[rng.int(pool.length)];
+    out.push({ ...e, text: e.text.replace(new RegExp(`\\b${e.person.name}\\b`), name), person: { name, group: other } });
+  }
+  return out;
 }
 
 const FEMALE_SKEWED = new Set(['call_contact', 'calendar_add']);
@@ -147,16 +187,21 @@ interface VariantScores {
   aps: number;
 }
 
-async function trainVariant(variant: FairnessVariant, base: IntentDataset, ctx: StudyContext): Promise<{ model: ClassifierModel; task: ClassificationTask }> {
+async function trainVariant(
+  variant: FairnessVariant,
+  base: IntentDataset,
+  ctx: StudyContext,
+): Promise<{ model: ClassifierModel; task: ClassificationTask; epsilon: number | null }> {
   const rng = new SeededRandom(ctx.seed * 1000 + variant.seed).fork(`fairness-metrics:${variant.name}`);
   let trainExamples = skewNames(base.splits.train, variant.skew, rng.fork('skew'));
+  if (variant.augmentation === 'name-swap') trainExamples = nameSwapAugmentation(trainExamples, rng.fork('augment'));
   if (variant.transformTrain) trainExamples = variant.transformTrain(trainExamples, rng.fork('transform'));
   const dataset: IntentDataset = { ...base, splits: { ...base.splits, train: trainExamples } };
   const tokenizer = fitWordTokenizer(trainExamples.map((e) => e.text), { minCount: 1, maxSize: 20000 });
   const model = createModel({ kind: variant.architecture, tokenizer, labels: dataset.labels, seed: variant.seed, config: variant.config }) as ClassifierModel;
   const task = new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength);
   const defaults = TRAINING_DEFAULTS[variant.architecture];
-  await train(model, task, {
+  const options: TrainerOptions = {
     epochs: variant.epochs,
     batchSize: defaults.batchSize,
     learningRate: defaults.learningRate,
@@ -165,8 +210,20 @@ async function trainVariant(variant: FairnessVariant, base: IntentDataset, ctx: 
     warmupSteps: ctx.quick ? 0 : defaults.warmupSteps,
     seed: variant.seed,
     ...variant.trainer,
-  });
-  return { model, task };
+  };
+  let privacy: PrivateTraining | undefined;
+  if (variant.privacy) {
+    privacy = new PrivateTraining({ noiseMultiplier: variant.privacy.noiseMultiplier, clip: variant.privacy.clip, delta: 1e-5, prefetchNoise: false });
+    const plan = privacy.configure({ model, trainSize: trainExamples.length, batchSize: options.batchSize, epochs: options.epochs });
+    options.gradientStep = plan.gradientStep;
+    options.batchPlan = plan.batchPlan;
+  }
+  try {
+    const result = await train(model, task, options);
+    return { model, task, epsilon: privacy ? privacy.report(result.steps).epsilon : null };
+  } finally {
+    privacy?.dispose();
+  }
 }
 
 async function scoreVariant(model: ClassifierModel, task: ClassificationTask, ctx: StudyContext): Promise<VariantScores> {
@@ -237,6 +294,8 @@ export function correlationRows(variantRows: StudyRow[]): StudyRow[] {
 
 const COLUMNS: StudyColumn[] = [
   { key: 'row', header: 'variant / correlation' },
+  { key: 'training', header: 'training' },
+  { key: 'epsilon', header: 'DP ε (δ = 1e-5)', digits: 2 },
   { key: 'accuracy', header: 'test acc.' },
   { key: 'weatAbs', header: 'abs WEAT d', digits: 2 },
   { key: 'seatAbs', header: 'abs SEAT d', digits: 2 },
@@ -263,11 +322,48 @@ function scatter(rows: StudyRow[], x: string, y: string, xTitle: string, yTitle:
   };
 }
 
+/** Trains and scores every variant, then appends the rank-correlation rows. */
+export async function runFairnessMetrics(ctx: StudyContext, variants: FairnessVariant[]): Promise<StudyRow[]> {
+  const base = loadIntentDataset('synthetic', { seed: 0, dataDir: ctx.dataDir });
+  const rows: StudyRow[] = [];
+  for (const [i, variant] of variants.entries()) {
+    ctx.progress.event('variant', { index: i + 1, of: variants.length, name: variant.name });
+    const { model, task, epsilon } = await trainVariant(variant, base, ctx);
+    try {
+      const s = await scoreVariant(model, task, ctx);
+      rows.push({
+        kind: 'variant',
+        row: variant.name,
+        architecture: variant.architecture,
+        seed: variant.seed,
+        skew: variant.skew,
+        skewLabel: String(variant.skew),
+        training: variant.privacy ? 'DP-SGD' : variant.augmentation ? 'name-swap CDA' : 'standard',
+        epsilon,
+        accuracy: s.accuracy,
+        weat: s.weat,
+        weatAbs: Math.abs(s.weat),
+        seat: s.seat,
+        seatAbs: Math.abs(s.seat),
+        dpGap: s.dpGap,
+        eoGap: s.eoGap,
+        accuracyGap: s.accuracyGap,
+        flipRate: s.flipRate,
+        cfChange: s.cfChange,
+        aps: s.aps,
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  return [...rows, ...correlationRows(rows)];
+}
+
 export const fairnessMetricsStudy: StudyDefinition = {
   name: 'fairness-metrics',
   title: 'Intrinsic vs extrinsic fairness metrics across model variants (synthetic intents)',
   description: [
-    'Each variant (architecture × seed × name–intent skew in the training data) is trained on the SYNTHETIC intent set.',
+    'Each variant (architecture × seed × name–intent skew in the training data; on the most skewed data also name-swap counterfactual augmentation and DP-SGD with σ = 1, clip 1) is trained on the SYNTHETIC intent set.',
     'Intrinsic: WEAT and SEAT effect sizes (female vs male names of the synthetic set against calling/calendar vs messaging/booking words) on the',
     "model's own embedding table and pooled features. Extrinsic, on the intent-synthetic probe with gender names: demographic parity and",
     'equalised odds gaps for call_contact, counterfactual flip rate and mean |Δp|, and APS (Krishna et al. 2022).',
@@ -275,40 +371,7 @@ export const fairnessMetricsStudy: StudyDefinition = {
     'SYNTHETIC data: the numbers say how the metrics relate on this controlled task, not how real systems behave.',
   ].join(' '),
   columns: COLUMNS,
-  async run(ctx) {
-    const base = loadIntentDataset('synthetic', { seed: 0, dataDir: ctx.dataDir });
-    const variants = fairnessVariants(ctx.quick);
-    const rows: StudyRow[] = [];
-    for (const [i, variant] of variants.entries()) {
-      ctx.progress.event('variant', { index: i + 1, of: variants.length, name: variant.name });
-      const { model, task } = await trainVariant(variant, base, ctx);
-      try {
-        const s = await scoreVariant(model, task, ctx);
-        rows.push({
-          kind: 'variant',
-          row: variant.name,
-          architecture: variant.architecture,
-          seed: variant.seed,
-          skew: variant.skew,
-          skewLabel: String(variant.skew),
-          accuracy: s.accuracy,
-          weat: s.weat,
-          weatAbs: Math.abs(s.weat),
-          seat: s.seat,
-          seatAbs: Math.abs(s.seat),
-          dpGap: s.dpGap,
-          eoGap: s.eoGap,
-          accuracyGap: s.accuracyGap,
-          flipRate: s.flipRate,
-          cfChange: s.cfChange,
-          aps: s.aps,
-        });
-      } finally {
-        model.dispose();
-      }
-    }
-    return [...rows, ...correlationRows(rows)];
-  },
+  run: (ctx) => runFairnessMetrics(ctx, fairnessVariants(ctx.quick)),
   charts(rows) {
     const variants = rows.filter((r) => r.kind === 'variant');
     return [

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
+import type { PartitionSummary } from '../../data/partition/index.js';
 import { TRAINING_DEFAULTS } from '../../train/run.js';
 import type { ProgressReporter } from '../../train/progress.js';
 import { createStrategy, parseStrategySpec, type StrategySpec } from '../strategies/index.js';
@@ -71,6 +72,8 @@ export interface FederatedExperimentSummary {
   selection: string;
   setting: string;
   clients: number;
+  /** Clients, size quantiles and mean label entropy of the partition (see summarizePartition). */
+  partitionSummary: PartitionSummary;
   clientsPerRound: number;
   localEpochs: number;
   localOptimizer: 'sgd' | 'adam';
@@ -125,6 +128,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     synthetic: data.synthetic,
     partition: data.partition,
     clients: data.clients.length,
+    summary: data.summary,
     train: data.train.task === 'classifier' ? data.train.targets.length : data.train.count,
     notes: data.notes,
   });
@@ -155,6 +159,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       selection: strategy.sampler.name,
       setting: result.setting,
       clients: data.clients.length,
+      partitionSummary: data.summary,
       clientsPerRound: options.clientsPerRound,
       localEpochs,
       localOptimizer,

@@ -18,8 +18,10 @@ import {
   iidPartition,
   naturalPartition,
   quantitySkewPartition,
+  summarizePartition,
   type Partition,
   type PartitionClient,
+  type PartitionSummary,
 } from '../../data/partition/index.js';
 import { defaultConfig, isClassifierKind, isLanguageModelKind, MODEL_KINDS } from '../../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, languageModelWindows, type TokenizerJSON } from '../../text/index.js';
@@ -50,6 +52,11 @@ export interface FederatedDataset {
   /** Class index of the out-of-scope label (CLINC150), for in-scope accuracy. */
   outOfScopeIndex?: number;
   partition: string;
+  /**
+   * The clients as registered (clients, size quantiles, label entropy over the class labels;
+   * for language models sizes count next-token windows and there are no labels).
+   */
+  summary: PartitionSummary;
   notes: string[];
 }
 
@@ -116,6 +123,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     }
     notes.push(...(partition.notes ?? []));
     const outOfScope = dataset.outOfScopeLabel ? dataset.labels.indexOf(dataset.outOfScopeLabel) : -1;
+    const summary = summarizePartition({ clients: partition.clients }, train.map((e) => e.label));
     return {
       name: dataset.name,
       synthetic: dataset.synthetic,
@@ -127,6 +135,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       clients: partition.clients,
       ...(outOfScope >= 0 ? { outOfScopeIndex: outOfScope } : {}),
       partition: describePartition(spec, numClients),
+      summary,
       notes,
     };
   }
@@ -192,6 +201,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     evaluationSplit,
     clients,
     partition: describePartition(spec, numClients),
+    summary: summarizePartition({ clients }),
     notes,
   };
 }

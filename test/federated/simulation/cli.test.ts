@@ -31,7 +31,11 @@ test('fl simulate prints one JSON object with the curve, and per-round JSON line
   assert.equal(out.selection, 'activity(τ=0.5)');
   assert.equal(out.partition, 'dirichlet(α=0.5, 8 clients)');
   assert.equal(out.synthetic, true);
+  assert.equal(out.partitionSummary.clients, 8, 'the partition summary is printed');
+  assert.ok(out.partitionSummary.meanLabelEntropy > 0 && out.partitionSummary.meanLabelEntropy <= out.partitionSummary.maxLabelEntropy);
   const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  const data = events.find((e) => e.event === 'data');
+  assert.deepEqual(data.summary, out.partitionSummary, 'the summary is also the first progress line');
   const rounds = events.filter((e) => e.event === 'round');
   assert.deepEqual(rounds.map((e) => e.round), [1, 2]);
   assert.ok(rounds.every((e) => typeof e.accuracy === 'number' && typeof e.selected === 'number'));

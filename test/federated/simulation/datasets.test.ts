@@ -62,3 +62,33 @@ test('real data: Tiny Shakespeare by speaker and CLINC150 by domain', needsRealD
   assert.equal(clinc.clients.find((c) => c.id === 'banking')?.indices.length, 1500);
   assert.ok(clinc.outOfScopeIndex !== undefined);
 });
+
+test('each prepared dataset carries the summary of its partition (sizes and label entropy, checked by a naive loop)', () => {
+  const data = prepareFederatedDataset({ dataset: 'synthetic', partition: 'dirichlet:0.3', numClients: 6, model: 'embbag', seed: 4 });
+  assert.equal(data.summary.clients, 6);
+  const targets = data.train.task === 'classifier' ? data.train.targets : new Int32Array();
+  assert.equal(data.summary.examples, targets.length);
+  let entropy = 0;
+  for (const client of data.clients) {
+    const counts: Record<number, number> = {};
+    for (const i of client.indices) counts[targets[i]] = (counts[targets[i]] ?? 0) + 1;
+    for (const c of Object.values(counts)) entropy -= (c / client.indices.length) * Math.log2(c / client.indices.length);
+  }
+  assert.ok(Math.abs(data.summary.meanLabelEntropy! - entropy / data.clients.length) < 1e-9);
+  const sizes = data.clients.map((c) => c.indices.length).sort((a, b) => a - b);
+  assert.equal(data.summary.sizeQuantiles.min, sizes[0]);
+  assert.equal(data.summary.sizeQuantiles.max, sizes[sizes.length - 1]);
+  // language models: sizes count windows, and there are no labels
+  const lm = prepareFederatedDataset({ dataset: 'synthetic-lm', partition: 'quantity:0.5', numClients: 5, model: 'char-lstm', modelConfig: { contextLength: 16 }, seed: 2 });
+  assert.equal(lm.summary.meanLabelEntropy, null);
+  assert.equal(lm.summary.examples, lm.train.task === 'lm' ? lm.train.count : -1);
+});
+
+test('real data: HWU64 and SLURP by scenario give one client per scenario', needsRealData, () => {
+  for (const dataset of ['hwu64', 'slurp']) {
+    const data = prepareFederatedDataset({ dataset, partition: 'scenario', model: 'embbag', seed: 0 });
+    assert.equal(data.clients.length, 18, `${dataset}: ${data.clients.map((c) => c.id).join(', ')}`);
+    assert.ok(data.clients.some((c) => c.id === 'alarm'), `${dataset} has an alarm scenario`);
+    assert.equal(data.summary.clients, 18);
+  }
+});
