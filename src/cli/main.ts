@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { TrustnluError } from '../errors.js';
 import { registerAudit } from './audit.js';
+import { registerBench } from './bench.js';
 import { registerData } from './data.js';
 import { registerDemo } from './demo.js';
 import { registerEval } from './eval.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerStudy(program);
   registerFl(program);
   registerPrivacy(program);
+  registerBench(program);
   // Every sub-command reports usage errors through the same path.
   const applyOverride = (c: Command) => {
     c.exitOverride();

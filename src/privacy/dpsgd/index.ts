@@ -22,3 +22,4 @@ export {
   type PrivateTrainingPlan,
   type PrivateTrainingSetup,
 } from './private-training.js';
+export { runDpBench, SMALL_LM_CONFIG, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';
