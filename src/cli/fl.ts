@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { DATASETS, defaultDatasetName } from '../data/registry.js';
 import { MODEL_KINDS } from '../models/index.js';
 import { progressFor } from '../train/index.js';
-import { TrustnluError } from '../errors.js';
+import { TrustnluError, UsageError } from '../errors.js';
 import {
   PARTITION_FORMS,
   SELECTION_FORMS,
@@ -79,6 +79,34 @@ interface SimulateFlags {
   dataDir?: string;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
+  dpClip?: number | 'auto';
+  dpNoise?: number;
+  dpEpsilon?: number;
+  dpDelta: number;
+  secagg?: boolean;
+  secaggRange?: number;
+  secaggNeighbours?: number;
+}
+
+function parseClip(value: string): number | 'auto' {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--dp-clip must be a number > 0 or "auto" (adaptive clipping), got "${value}"`);
+  return n;
+}
+
+/** The DP / secure-aggregation options of a simulation, or undefined; usage errors for inconsistent flags. */
+function privacyOptions(flags: SimulateFlags) {
+  const dpFlags = flags.dpNoise !== undefined || flags.dpEpsilon !== undefined;
+  if (dpFlags && flags.dpClip === undefined) throw new UsageError('--dp-noise/--dp-epsilon need --dp-clip C|auto (user-level DP clips every client update)');
+  if (flags.dpNoise !== undefined && flags.dpEpsilon !== undefined) throw new UsageError('give either --dp-noise or --dp-epsilon, not both');
+  if (flags.dpClip !== undefined && !dpFlags) throw new UsageError('--dp-clip needs --dp-noise S or --dp-epsilon E');
+  if (!flags.secagg && (flags.secaggRange !== undefined || flags.secaggNeighbours !== undefined)) throw new UsageError('--secagg-range/--secagg-neighbours need --secagg');
+  if (flags.dpClip === undefined && !flags.secagg) return undefined;
+  return {
+    dp: flags.dpClip === undefined ? undefined : { clip: flags.dpClip, noiseMultiplier: flags.dpNoise, epsilon: flags.dpEpsilon, delta: flags.dpDelta },
+    secureAggregation: flags.secagg ? { range: flags.secaggRange, neighbours: flags.secaggNeighbours } : undefined,
+  };
 }
 
 function describe(r: FederatedExperimentSummary): string {
@@ -92,6 +120,10 @@ function describe(r: FederatedExperimentSummary): string {
   if (r.baseline) lines.push(`all data at once (${r.baseline.setting}, same rounds): accuracy ${formatNumber(r.baseline.accuracy)}, loss ${formatNumber(r.baseline.loss)}`);
   const t = r.totals;
   if (t.failures || t.rejectedNonFinite) lines.push(`failures ${t.failures} (dropped ${t.dropped}), non-finite updates rejected ${t.rejectedNonFinite}`);
+  const dp = r.privacy?.dp;
+  if (dp) lines.push(`user-level DP: ε = ${dp.epsilon === null ? '∞' : formatNumber(dp.epsilon)} at δ = ${dp.delta} (${dp.accountant}) after ${dp.rounds} rounds, σ = ${formatNumber(dp.noiseMultiplier)}, q = ${formatNumber(dp.sampleRate)}, ${dp.clipping} clip (C = ${formatNumber(dp.clipNorm)})`);
+  const sa = r.privacy?.secureAggregation;
+  if (sa) lines.push(`secure aggregation: ${sa.rounds} rounds, ${sa.mismatches} mismatches with the fixed-point plain sum, ${sa.clippedValues} values clipped to the range, ${sa.seconds.toFixed(2)} s`);
   return lines.join('\n');
 }
 
@@ -124,6 +156,13 @@ export function registerFl(program: Command): void {
     .option('--eval-split <split>', 'split the global model is evaluated on', parseChoice('--eval-split', ['val', 'test'] as const), 'test')
     .option('--baseline', 'continual setting: also run the all-data-at-once baseline with the same rounds', false)
     .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
+    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clip each client update to L2 norm C, or "auto" for adaptive clipping', parseClip)
+    .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (noise std σ·C on the sum of clipped updates)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
+    .option('--dp-epsilon <eps>', 'DP-FedAvg: calibrate σ so the planned rounds spend at most this ε', parseNumber('--dp-epsilon', (n) => n > 0, 'a number > 0'))
+    .option('--dp-delta <delta>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
+    .option('--secagg', 'sum client updates with secure aggregation (SecAgg+, fixed point; checked bit for bit against the plain fixed-point sum)')
+    .option('--secagg-range <R>', 'secure aggregation fixed-point range (default: the clip norm with DP, else 1)', parseNumber('--secagg-range', (n) => n > 0, 'a number > 0'))
+    .option('--secagg-neighbours <k>', 'SecAgg+ neighbours per client (default: all up to 32 clients, then ~3·log2 n)', parseInteger('--secagg-neighbours', 1))
     .addHelpText(
       'after',
       [
@@ -136,9 +175,13 @@ export function registerFl(program: Command): void {
         '  trustnlu fl simulate --dataset clinc150 --partition domain --strategy fedprox:0.01 --selection activity:0.5 --rounds 30 --clients-per-round 5',
         '  trustnlu fl simulate --dataset tinyshakespeare --partition speaker --model char-lstm --model-config \'{"hidden":128}\' --max-local-steps 20 --rounds 20',
         '  trustnlu fl simulate --dataset synthetic --setting continual:4 --baseline --rounds 20 --json',
+        '  trustnlu fl simulate --dataset synthetic --clients 100 --clients-per-round 20 --dp-clip auto --dp-epsilon 8 --secagg --json',
+        '',
+        'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
       ].join('\n'),
     );
   withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
+    const privacy = privacyOptions(flags);
     const dataset = flags.dataset ?? defaultDatasetName(flags.dataDir);
     const corpus = DATASETS.find((d) => d.name === dataset)?.task === 'lm';
     const summary = await runFederatedExperiment({
@@ -167,6 +210,7 @@ export function registerFl(program: Command): void {
       evaluationSplit: flags.evalSplit,
       baseline: flags.baseline,
       dataDir: flags.dataDir,
+      privacy,
       progress: progressFor({ json: flags.json }),
     });
     printResult(summary, flags.json, describe);

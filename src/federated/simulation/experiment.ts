@@ -10,7 +10,8 @@ import { ConfigError } from '../../errors.js';
 import type { PartitionSummary } from '../../data/partition/index.js';
 import { TRAINING_DEFAULTS } from '../../train/run.js';
 import type { ProgressReporter } from '../../train/progress.js';
-import { createStrategy, parseStrategySpec, type StrategySpec } from '../strategies/index.js';
+import { createStrategy, parseStrategySpec, type ServerStrategy, type StrategySpec } from '../strategies/index.js';
+import { privateAggregation, type DpFedAvgOptions, type PrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
 import { SimulationExecutor } from './executor.js';
 import { prepareFederatedDataset } from './federated-dataset.js';
 import { runSimulation, type CurvePoint, type PeriodRecord, type SimulationResult } from './simulator.js';
@@ -56,6 +57,8 @@ export interface FederatedExperimentOptions {
   baseline?: boolean;
   dataDir?: string;
   progress?: ProgressReporter;
+  /** DP-FedAvg (population and rounds are filled in from the data and `rounds`) and/or secure aggregation. */
+  privacy?: { dp?: Omit<DpFedAvgOptions, 'population' | 'rounds'>; secureAggregation?: SecureAggregationOptions | boolean };
 }
 
 export interface FederatedExperimentSummary {
@@ -87,6 +90,8 @@ export interface FederatedExperimentSummary {
   continual?: { averageAccuracy: number; forgetting: number };
   baseline?: { setting: string; accuracy: number; loss: number; curve: CurvePoint[]; seconds: number };
   notes: string[];
+  /** ε spent, clip norm, secure-aggregation totals (with the privacy option). */
+  privacy?: PrivacyReport;
 }
 
 export async function runFederatedExperiment(options: FederatedExperimentOptions): Promise<FederatedExperimentSummary> {
@@ -123,6 +128,15 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       serverLearningRate: options.serverLearningRate,
     });
   const strategy = makeStrategy(); // fails fast on bad strategy options (e.g. Krum with too few clients)
+  const privacy = options.privacy;
+  const privatise = (inner: ServerStrategy) =>
+    privacy && (privacy.dp || privacy.secureAggregation)
+      ? privateAggregation(inner, {
+          dp: privacy.dp && { ...privacy.dp, population: data.clients.length, rounds: options.rounds },
+          secureAggregation: privacy.secureAggregation,
+        })
+      : undefined;
+  const privateStrategy = privatise(strategy); // fails fast too (e.g. an unreachable ε)
   options.progress?.event('data', {
     dataset: data.name,
     synthetic: data.synthetic,
@@ -144,7 +158,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       evaluateEvery: options.evaluateEvery,
       progress: options.progress,
     };
-    const result = await runSimulation({ ...common, strategy, setting });
+    const result = await runSimulation({ ...common, strategy: privateStrategy ?? strategy, setting });
     const summary: FederatedExperimentSummary = {
       rounds: result.rounds,
       accuracy: result.accuracy,
@@ -171,11 +185,12 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       totals: result.totals,
       notes: data.notes,
     };
+    if (privateStrategy) summary.privacy = privateStrategy.privacyReport();
     if (result.periods) summary.periods = result.periods;
     if (result.continual) summary.continual = result.continual;
     if (options.baseline) {
       options.progress?.event('baseline', { setting: 'static', rounds: options.rounds });
-      const base = await runSimulation({ ...common, strategy: makeStrategy(), setting: { kind: 'static' } });
+      const base = await runSimulation({ ...common, strategy: (() => { const s = makeStrategy(); return privatise(s) ?? s; })(), setting: { kind: 'static' } });
       summary.baseline = { setting: base.setting, accuracy: base.accuracy, loss: base.loss, curve: base.curve, seconds: base.seconds };
     }
     summary.seconds = (performance.now() - started) / 1000;

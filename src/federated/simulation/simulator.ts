@@ -29,6 +29,7 @@ import type { ParameterSet } from '../aggregate/index.js';
 import { availability as availabilityModel, dropout as dropoutModel } from '../selection/index.js';
 import { evaluationMetrics, localTrainingConfigFrom, viewParameters } from '../client/index.js';
 import type { Failure, FitResult, Strategy, EvaluateResult } from '../strategy.js';
+import { hasAsyncAggregation } from '../privacy/index.js';
 import { ClientRegistry, type ClientStateStore } from './client-registry.js';
 import { SimulationExecutor } from './executor.js';
 import type { FederatedDataset } from './federated-dataset.js';
@@ -96,6 +97,8 @@ export interface RoundRecord {
   seconds: number;
   /** Part of `seconds` spent evaluating (federated and server-side). */
   evaluationSeconds: number;
+  /** DP-FedAvg / secure-aggregation round metrics (dpClip, dpNoiseStd, secaggSeconds, ...), when the strategy reports them. */
+  privacy?: Record<string, number>;
 }
 
 export interface PeriodRecord {
@@ -223,7 +226,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
           failures.push({ clientId, reason: error instanceof NonFiniteError ? 'non-finite' : 'error', message: error?.message ?? String(error) });
         }
       });
-      const aggregate = strategy.aggregateFit(round, results, failures);
+      // private aggregation (secure aggregation) computes the round's sum asynchronously
+      const aggregate = hasAsyncAggregation(strategy) ? await strategy.aggregateFitAsync(round, results, failures) : strategy.aggregateFit(round, results, failures);
       const m = aggregate.metrics;
       const record: RoundRecord = {
         round,
@@ -242,6 +246,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       };
       if (m.trainLoss !== undefined) record.trainLoss = m.trainLoss;
       if (m.updateNorm !== undefined) record.updateNorm = m.updateNorm;
+      const privacy = Object.entries(m).filter(([key]) => /^(dp|secagg)[A-Z]/.test(key));
+      if (privacy.length > 0) record.privacy = Object.fromEntries(privacy);
       const evaluationStarted = performance.now();
       const evalInstructions = strategy.configureEvaluate(round, available, rng.fork('evaluate'));
       if (evalInstructions.length > 0) {
