@@ -196,3 +196,71 @@ test('a WebCrypto client and node:crypto clients aggregate exactly with a node:c
   const result = await runSecureAggregation({ inputs, clientCrypto: web, dropouts: { afterShareKeys: [2] } });
   assert.deepEqual([...result.sum], referenceRingSum(inputs, [0, 1, 3, 4], result.encoding));
 });
+
+/** Kolmogorov–Smirnov p-value of `u` (values in [0, 1)) against Uniform(0, 1) (Stephens' approximation). */
+function ksUniformPValue(u: Float64Array): number {
+  const sorted = Float64Array.from(u).sort();
+  const n = sorted.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) d = Math.max(d, (i + 1) / n - sorted[i], sorted[i] - i / n);
+  const lambda = (Math.sqrt(n) + 0.12 + 0.11 / Math.sqrt(n)) * d;
+  let p = 0;
+  for (let k = 1; k <= 100; k++) p += 2 * (-1) ** (k - 1) * Math.exp(-2 * k * k * lambda * lambda);
+  return Math.min(1, Math.max(0, p));
+}
+
+/** Upper tail of the standard normal (Abramowitz & Stegun 7.1.26 for erfc). */
+function normalUpperTail(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erfc = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) * Math.exp(-x * x);
+  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
+}
+
+/** χ² p-value of the byte histogram against uniform (256 bins; Wilson–Hilferty normal approximation). */
+function byteChiSquarePValue(words: Uint32Array): number {
+  const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const counts = new Float64Array(256);
+  for (const b of bytes) counts[b]++;
+  const expected = bytes.length / 256;
+  let chi = 0;
+  for (const c of counts) chi += (c - expected) ** 2 / expected;
+  const df = 255;
+  const z = (Math.cbrt(chi / df) - (1 - 2 / (9 * df))) / Math.sqrt(2 / (9 * df));
+  return normalUpperTail(z);
+}
+
+test("the server's view of one masked input is indistinguishable from uniform and never equals the input", async () => {
+  const m = 20_000;
+  const server = new SecAggServer({ numClients: 3, vectorLength: m });
+  const clients = [new SecAggClient(), new SecAggClient(), new SecAggClient()];
+  for (const r of server.advertiseRequests()) server.receiveAdvertiseKeys(await clients[r.index].advertiseKeys(r));
+  for (const r of server.closeAdvertiseKeys()) server.receiveShareKeys(await clients[r.index].shareKeys(r));
+  // the most structured input possible: every coordinate the same
+  const constant = new Float32Array(m).fill(0.25);
+  const views: Uint32Array[] = [];
+  for (const r of server.closeShareKeys()) {
+    const reply = await clients[r.index].maskedInput(r, r.index === 0 ? constant : new Float32Array(m).fill(-0.25));
+    views.push(reply.masked);
+    server.receiveMaskedInput(reply);
+  }
+  const encoded = Math.round(0.25 * 2 ** server.config.encoding.fractionalBits);
+  const unit = (w: Uint32Array) => Float64Array.from(w, (v) => v / 2 ** 32);
+  for (const view of views.slice(0, 2)) {
+    // a false alarm has probability 1e-4 per check
+    assert.ok(ksUniformPValue(unit(view)) > 1e-4, `KS p = ${ksUniformPValue(unit(view))}`);
+    assert.ok(byteChiSquarePValue(view) > 1e-4, `χ² p = ${byteChiSquarePValue(view)}`);
+  }
+  assert.equal(views[0].filter((v) => v === encoded).length, 0, 'no coordinate of the masked input equals the encoded input');
+  // the tests do detect structure: the unmasked encoding fails both at once
+  const plain = new Uint32Array(m).fill(encoded);
+  assert.ok(ksUniformPValue(unit(plain)) < 1e-12);
+  assert.ok(byteChiSquarePValue(plain) < 1e-12);
+  // and a mask that is uniform only in its low 16 bits is caught too
+  const weak = Uint32Array.from(views[0], (v) => (encoded + (v & 0xffff)) >>> 0);
+  assert.ok(ksUniformPValue(unit(weak)) < 1e-12);
+  // the protocol still delivers the exact sum: 0.25 − 0.25 − 0.25
+  for (const r of server.closeMaskedInput()) server.receiveUnmask(await clients[r.index].unmask(r));
+  const result = await server.finish();
+  assert.ok(result.values.every((v) => v === -0.25));
+});
