@@ -8,3 +8,8 @@ export * from './first-name-pairs.js';
 export * from './swap-lexicon.js';
 export * from './gender-swap.js';
 export * from './augmentation.js';
+export * from './bold-corpus.js';
+export * from './role-reversal.js';
+export * from './distillation-step.js';
+export * from './generation.js';
+export * from './generation-bias.js';
