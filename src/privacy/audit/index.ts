@@ -5,7 +5,18 @@
 export * from './canaries.js';
 export * from './sequence-scores.js';
 export * from './exposure-audit.js';
-export * from './shadow-training.js';
+export {
+  membershipStatistics,
+  trainModels,
+  ShadowTrainer,
+  type ClassifierSpec,
+  type DpRecipe,
+  type ShadowJob,
+  type ShadowResult,
+  type ShadowTrainingConfig,
+  type TrainingRecipe,
+  type TrainManyOptions,
+} from './shadow-training.js';
 export * from './membership-audit.js';
 export * from './canary-training.js';
 export * from './extraction-audit.js';
