@@ -1,0 +1,248 @@
+/**
+ * The trust report job (`trustnlu report`, what `npm start` runs): for the default classifier
+ * on one dataset, train it without and with eDP-SGD, audit every model the same way, and
+ * collect the numbers the page shows (trust-report.ts) — nothing on the page is computed
+ * anywhere else.
+ *
+ * Per model:
+ * - training with a few planted canaries ("my pin is 1234"-style secrets, each repeated in the
+ *   training split, each under its own intent), so that canary extraction can be measured on the
+ *   very model that is reported; canaries are a tiny fraction of the data and stated on the page;
+ * - test accuracy (in-scope accuracy and out-of-scope recall for CLINC150);
+ * - membership inference: the loss-threshold attack and LiRA with shadow models trained the same
+ *   way as the model (DP included), members from the training split and non-members from the
+ *   test split, with the empirical ε lower bound;
+ * - canary extraction (ModIvA) against the planted canaries, with chance beside it;
+ * - fairness on the dataset's template probe (group accuracy with bootstrap intervals, the
+ *   counterfactual flip rate, APS), when the dataset has one.
+ * The ROC curves and group intervals go into the page's charts.
+ */
+import { ConfigError } from '../errors.js';
+import { loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import type { IntentDataset } from '../data/types.js';
+import { auditGroups, auditSensitivity } from '../fairness/index.js';
+import type { ClassifierModel } from '../models/index.js';
+import { auditTrainedModel, canaryExtraction, trainWithCanaries, type DpRecipe, type MembershipAuditResult, type TrainingRecipe } from '../privacy/audit/index.js';
+import { ClassificationTask, SILENT, TRAINING_DEFAULTS, type ProgressReporter } from '../train/index.js';
+import type { AttackSummary, FairnessSummary, ModelSection, TrustReport } from './trust-report.js';
+
+/** Probe family for the datasets that have one (templates phrased like their intents). */
+const PROBES: Record<string, string> = { clinc150: 'intent-clinc150', synthetic: 'intent-synthetic' };
+
+export interface TrustReportOptions {
+  /** Intent dataset (default: clinc150 when found, else the synthetic set). */
+  dataset?: string;
+  dataDir?: string;
+  /** Target ε of the private model(s) (default [8]); every value gives one DP model. */
+  epsilons?: number[];
+  /** δ (default 1e-5, or 1/(10·N) when N is small). */
+  delta?: number;
+  /** Classifier kind (default embbag, the fast default classifier). */
+  model?: string;
+  epochs?: number;
+  seed?: number;
+  /** LiRA shadow models per audited model (default 8). */
+  shadows?: number;
+  /** Members audited (and as many non-members); default min(500, test size). */
+  auditExamples?: number;
+  /** Worker threads for shadow training (default: the pool's default). */
+  workers?: number;
+  /** Directory for the trained models (checkpoints), e.g. OUT/models. */
+  modelsDir?: string;
+  progress?: ProgressReporter;
+  /** Command line recorded in the report. */
+  command?: string;
+  machine: TrustReport['machine'];
+}
+
+const CANARY_FORMAT = 'my pin is {d} {d} {d} {d}';
+/** Two planted canaries (10 repetitions each) and two never-inserted references. */
+const CANARY_REPETITIONS = [10, 10, 0, 0];
+
+function attackSummary(result: MembershipAuditResult): AttackSummary {
+  return {
+    attack: result.attack === 'lira' ? `LiRA (${result.shadows} shadows, ${result.mode})` : 'loss threshold',
+    auc: result.auc,
+    balancedAccuracy: result.balancedAccuracy,
+    tprAtFpr001: result.tprAtFpr001,
+    tprAtFpr01: result.tprAtFpr01,
+    epsilonLowerBound: result.epsilonLowerBound,
+    members: result.members,
+    nonMembers: result.nonMembers,
+    roc: result.roc.map((p) => ({ fpr: p.fpr, tpr: p.tpr })),
+  };
+}
+
+function fairnessSummary(model: ClassifierModel, probe: string, seed: number): FairnessSummary {
+  const { audit } = auditGroups(model, { probe, groups: 'gender', resamples: 1000, seed });
+  const ci = audit.groupMetrics.ci!;
+  const accuracyByGroup = audit.groups.map((g) => ({
+    group: g,
+    value: audit.groupMetrics.byGroup[g].accuracy ?? Number.NaN,
+    low: ci.byGroup[g].accuracy.low ?? Number.NaN,
+    high: ci.byGroup[g].accuracy.high ?? Number.NaN,
+    count: audit.groupMetrics.groupSizes[g],
+  }));
+  const gap = ci.differences.accuracy;
+  const sensitivity = auditSensitivity(model, { probe, groups: 'gender-names', resamples: 200, seed });
+  return {
+    probe: audit.probe,
+    accuracyByGroup,
+    accuracyDifference: audit.groupMetrics.differences.accuracy ?? Number.NaN,
+    accuracyDifferenceLow: gap.low ?? Number.NaN,
+    accuracyDifferenceHigh: gap.high ?? Number.NaN,
+    counterfactualFlipRate: audit.counterfactual.flipRate,
+    counterfactualMeanChange: audit.counterfactual.meanAbsoluteChange,
+    aps: Number.isFinite(sensitivity.aps) ? sensitivity.aps : null,
+  };
+}
+
+function recipeFor(kind: string, epochs: number): TrainingRecipe {
+  const d = TRAINING_DEFAULTS[kind];
+  return { epochs, batchSize: d.batchSize, learningRate: d.learningRate, optimizer: d.optimizer, schedule: d.schedule, warmupSteps: d.warmupSteps, patience: null };
+}
+
+/** Plain-language model-card sentences, from the numbers only. */
+export function summarise(report: Pick<TrustReport, 'dataset' | 'models'>): string[] {
+  const lines: string[] = [];
+  const standard = report.models.find((m) => !m.private);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (report.dataset.synthetic) lines.push('All numbers come from trustnlu\'s SYNTHETIC voice-assistant set: they show how the audits work, not how a real model behaves.');
+  for (const m of report.models) {
+    // The strongest attack by AUC, and the largest leakage any attack demonstrates.
+    const strongest = m.audit.reduce<AttackSummary | undefined>((best, a) => (!best || a.auc > best.auc ? a : best), undefined);
+    const epsilonLowerBound = Math.max(0, ...m.audit.map((a) => a.epsilonLowerBound));
+    const privacy = m.private
+      ? `trained with eDP-SGD at ε = ${m.privacy.epsilon?.toFixed(2)} (δ = ${m.privacy.delta?.toExponential(0)})`
+      : 'trained without differential privacy (no formal guarantee)';
+    let line = `${m.name}: ${pct(m.accuracy)} test accuracy, ${privacy}.`;
+    if (strongest) {
+      line += ` The strongest membership attack (${strongest.attack}) reaches AUC ${strongest.auc.toFixed(3)} (0.5 = guessing) and finds ${pct(strongest.tprAtFpr01)} of members at 1% false positives; the attacks demonstrate a privacy loss of at least ε = ${epsilonLowerBound.toFixed(2)}${m.private ? ` (the guarantee is ε = ${m.privacy.epsilon?.toFixed(2)})` : ''}.`;
+    }
+    if (m.canary) line += ` Planted secrets: ${m.canary.detail}.`;
+    lines.push(line);
+  }
+  const dp = report.models.filter((m) => m.private);
+  if (standard && dp.length > 0) {
+    const best = dp[dp.length - 1];
+    lines.push(`Privacy costs ${((standard.accuracy - best.accuracy) * 100).toFixed(1)} accuracy points at ε = ${best.privacy.epsilon?.toFixed(2)}.`);
+  }
+  for (const m of report.models) {
+    if (!m.fairness) continue;
+    const f = m.fairness;
+    const crosses = f.accuracyDifferenceLow <= 0 && f.accuracyDifferenceHigh >= 0;
+    lines.push(
+      `${m.name} on the ${f.probe} probe: the accuracy gap between groups is ${f.accuracyDifference.toFixed(3)} (95% interval [${f.accuracyDifferenceLow.toFixed(3)}, ${f.accuracyDifferenceHigh.toFixed(3)}]${crosses ? ', consistent with no gap' : ''}); swapping the person flips ${pct(f.counterfactualFlipRate)} of predictions.`,
+    );
+  }
+  return lines;
+}
+
+export async function buildTrustReport(options: TrustReportOptions): Promise<TrustReport> {
+  const started = Date.now();
+  const progress = options.progress ?? SILENT;
+  const seed = options.seed ?? 0;
+  const kind = options.model ?? 'embbag';
+  if (!TRAINING_DEFAULTS[kind] || kind.includes('lstm') || kind.includes('-transformer')) {
+    throw new ConfigError(`the trust report audits a classifier: --model must be embbag, cnn or transformer, got "${kind}"`);
+  }
+  const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
+  const dataset: IntentDataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
+  const epochs = options.epochs ?? (dataset.synthetic ? 8 : 6);
+  const N = dataset.splits.train.length;
+  const delta = options.delta ?? Math.min(1e-5, 1 / (10 * N));
+  const epsilons = options.epsilons ?? [8];
+  for (const e of epsilons) if (!(e > 0 && Number.isFinite(e))) throw new ConfigError(`--epsilon values must be finite numbers > 0, got ${e}`);
+  const shadows = options.shadows ?? 8;
+  const auditExamples = options.auditExamples ?? Math.min(500, dataset.splits.test.length, Math.floor(N / 2));
+  const probe = PROBES[dataset.name];
+  const recipe = recipeFor(kind, epochs);
+
+  const variants: { name: string; dp?: DpRecipe }[] = [
+    { name: 'standard' },
+    ...epsilons.map((epsilon) => ({ name: `eDP-SGD ε=${epsilon}`, dp: { epsilon, delta, clip: 1 } })),
+  ];
+  const models: ModelSection[] = [];
+  for (const [index, variant] of variants.entries()) {
+    const variantSeed = seed + index;
+    progress.event('report', { phase: `${variant.name}: training`, model: kind, dataset: dataset.name });
+    const trained = await trainWithCanaries({
+      dataset: dataset.name,
+      dataDir: options.dataDir,
+      model: kind,
+      canaries: { format: CANARY_FORMAT, repetitions: CANARY_REPETITIONS },
+      epochs,
+      seed,
+      out: options.modelsDir ? `${options.modelsDir}/${variant.dp ? `dp-eps-${variant.dp.epsilon}` : 'standard'}` : undefined,
+      dp: variant.dp ? { epsilon: variant.dp.epsilon!, delta, clip: variant.dp.clip } : undefined,
+      progress,
+    });
+    const model = trained.model as ClassifierModel;
+    try {
+      const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
+      const metrics = task.evaluate(model, 'test');
+      const privacy = trained.meta.dp as Record<string, number> | undefined;
+      progress.event('report', { phase: `${variant.name}: membership inference`, shadows });
+      let shadowsDone = 0;
+      const onModel = () => progress.update(++shadowsDone, {});
+      const common = { model, dataset, recipe, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
+      const loss = await auditTrainedModel({ ...common, attack: 'loss' });
+      progress.start(`${variant.name}: shadows`, shadows);
+      const lira = await auditTrainedModel({ ...common, attack: 'lira', shadows, mode: 'online', onModel });
+      progress.stop();
+      progress.event('report', { phase: `${variant.name}: canary extraction` });
+      const extraction = canaryExtraction(model, trained.canaries, { seed: variantSeed });
+      const inserted = extraction.canaries.filter((c) => c.repetitions > 0);
+      const found = inserted.filter((c) => c.exact).length;
+      progress.event('report', { phase: `${variant.name}: fairness` });
+      models.push({
+        name: variant.name,
+        private: Boolean(variant.dp),
+        accuracy: metrics.inScopeAccuracy ?? metrics.accuracy,
+        oosRecall: metrics.oosRecall ?? null,
+        trainSeconds: Number(trained.training.seconds.toFixed(2)),
+        privacy: {
+          epsilon: trained.epsilon,
+          delta: privacy ? delta : null,
+          noiseMultiplier: privacy?.noiseMultiplier ?? null,
+          sampleRate: privacy?.sampleRate ?? null,
+          steps: privacy ? trained.training.steps : null,
+          clip: privacy?.clip ?? null,
+          accountant: privacy ? String(privacy.accountant ?? 'rdp') : null,
+        },
+        audit: [attackSummary(loss), attackSummary(lira)],
+        fairness: probe ? fairnessSummary(model, probe, variantSeed) : null,
+        canary: {
+          kind: 'extraction',
+          value: extraction.exactRate,
+          chance: extraction.chance.exactRate,
+          detail: `${found} of ${inserted.length} planted 4-digit PINs recovered exactly by model inversion (chance ${extraction.chance.exactRate.toExponential(0)}); mean rank of the true PIN ${extraction.meanRank === null ? 'n/a' : extraction.meanRank.toFixed(0)} of ${extraction.candidates}`,
+        },
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  const partial = {
+    dataset: {
+      name: dataset.name,
+      synthetic: dataset.synthetic,
+      train: dataset.splits.train.length,
+      val: dataset.splits.val.length,
+      test: dataset.splits.test.length,
+      labels: dataset.labels.length,
+    },
+    models,
+  };
+  return {
+    title: `trustnlu trust report: ${kind} on ${dataset.name}${dataset.synthetic ? ' (synthetic data)' : ''}`,
+    generatedAt: new Date().toISOString(),
+    command: options.command ?? 'trustnlu report',
+    seed,
+    seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
+    machine: options.machine,
+    modelKind: kind,
+    ...partial,
+    summary: summarise(partial),
+  };
+}
