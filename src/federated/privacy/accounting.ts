@@ -8,7 +8,7 @@
  * sampling). The simulator draws exactly K clients without replacement; reporting the
  * Poisson ε for it is the usual approximation (McMahan et al. use it too) and is stated in
  * every report. Under adaptive clipping σ is the *total* noise multiplier of the two
- * queries (update sum and unclipped count; Andrew et al. 2021 Thm. 1), see dp-fedavg.ts.
+ * queries (update sum and unclipped count; Andrew et al. 2021), see private-aggregation-strategy.ts.
  */
 import { ConfigError } from '../../errors.js';
 import { computeEpsilon, noiseMultiplierForEpsilon, type AccountantName } from '../../privacy/accounting/index.js';

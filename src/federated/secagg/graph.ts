@@ -44,7 +44,7 @@ export function checkDegree(n: number, k: number): void {
 
 /**
  * Default degree: the complete graph up to 32 clients, then the smallest even k ≥ 3·log₂ n
- * (48 neighbours at n = 1,000 and 60 at 10,000). This is a conservative reading of Bell et
+ * (20 neighbours at n = 100, 30 at 1,000, 40 at 10,000). This is a conservative reading of Bell et
  * al.'s k = O(log n) (their bounds depend on the dropout and corruption rates); raise k if
  * more dropouts or colluders must be tolerated.
  */

@@ -3,11 +3,14 @@
  * API on globalThis.crypto, which is how the tests check that it interoperates with the
  * node:crypto implementation byte for byte.
  *
- * Support (checked December 2026): HKDF, AES-CTR and AES-GCM are in every current browser.
- * X25519 in WebCrypto ("Secure Curves") is newer: Firefox 129, Safari 17 and Chromium 133
- * (enabled by default; earlier Chromium only behind
- * chrome://flags/#enable-experimental-web-platform-features). On a browser without it,
- * `generateKeyPair` throws a NotSupportedError: use a pure-JS X25519 behind this interface.
+ * Support: HKDF, AES-CTR and AES-GCM are in every current browser. X25519 in WebCrypto
+ * ("Secure Curves") is newer: Firefox 129 and Safari 17 ship it, and Chromium since M133
+ * (blink-dev "Intent to Ship: X25519", Nov 2024; before, only behind
+ * chrome://flags/#enable-experimental-web-platform-features). Checked here on Debian's
+ * Chromium 156 (headless): X25519 generateKey/deriveBits, PKCS#8 import/export and JWK
+ * export with `x` (what this file uses), HKDF and AES-CTR with a 128-bit counter all work.
+ * On a browser without X25519, `generateKeyPair` throws a NotSupportedError: put a pure-JS
+ * X25519 behind this interface instead.
  */
 import { SecAggIntegrityError, SecAggProtocolError } from './errors.js';
 import { concatBytes, isAllZero, KEY_BYTES, NONCE_BYTES, TAG_BYTES, X25519_PKCS8_PREFIX, type KeyPair, type SecAggCrypto } from './crypto.js';
