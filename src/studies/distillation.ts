@@ -36,9 +36,12 @@ import {
   type RoleReversalVariant,
   type SwapLexicon,
 } from '../fairness/mitigation/index.js';
-import { createModel, loadModel, saveModel, type LanguageModel, type LanguageModelConfig } from '../models/index.js';
+import { loadIntentDataset } from '../data/registry.js';
+import { auditGroups, counterfactualAugmentation } from '../fairness/index.js';
+import { createModel, loadModel, saveModel, type ClassifierModel, type LanguageModel, type LanguageModelConfig } from '../models/index.js';
 import { fitWordTokenizer, type Tokenizer } from '../text/index.js';
-import { encodeWindows, LanguageModelTask, languageModelMetrics, train, type TrainerOptions } from '../train/index.js';
+import { ClassificationTask, encodeWindows, LanguageModelTask, languageModelMetrics, train, TRAINING_DEFAULTS, type TrainerOptions } from '../train/index.js';
+import { skewNames } from './fairness-metrics.js';
 import type { VegaLiteSpec } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -201,6 +204,42 @@ function evaluate(model: LanguageModel, name: string, prompts: { gender: BoldPro
 
 const ci = (low: number, high: number) => `[${low.toFixed(3)}, ${high.toFixed(3)}]`;
 
+/**
+ * Downstream carry-over, the classifier side: an embedding-bag intent classifier on the synthetic
+ * set with a name–intent skew of 0.9 injected into its training data (skewNames of the
+ * fairness-metrics study), trained without and with two-sided CDA (names swapped in lower-case
+ * text); extrinsic gaps on the intent-synthetic probe with gender names (positive label
+ * call_contact): demographic parity and equalised odds differences, counterfactual flip rate.
+ */
+export async function downstreamClassifierRows(ctx: StudyContext): Promise<StudyRow[]> {
+  const base = loadIntentDataset('synthetic', { seed: ctx.seed });
+  const rng = new SeededRandom(ctx.seed).fork('downstream');
+  const skewed = skewNames(base.splits.train, 0.9, rng.fork('skew'));
+  const rows: StudyRow[] = [];
+  for (const cda of [false, true]) {
+    const trainExamples = cda ? counterfactualAugmentation('two-sided', { names: 'any' })(skewed) : skewed;
+    const dataset = { ...base, splits: { ...base.splits, train: trainExamples } };
+    const tokenizer = fitWordTokenizer(trainExamples.map((e) => e.text), { maxSize: 20000 });
+    const model = createModel({ kind: 'embbag', tokenizer, labels: dataset.labels, seed: ctx.seed + 7, config: ctx.quick ? { embeddingDim: 32, hidden: 64 } : {} }) as ClassifierModel;
+    try {
+      const task = new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength);
+      const d = TRAINING_DEFAULTS.embbag;
+      await train(model, task, { epochs: ctx.quick ? 2 : 8, batchSize: d.batchSize, learningRate: d.learningRate, optimizer: { name: d.optimizer }, seed: ctx.seed + 7, progress: ctx.progress });
+      const { audit } = auditGroups(model, { probe: 'intent-synthetic', groups: 'gender-names', positive: 'call_contact', resamples: ctx.quick ? 200 : 1000, seed: ctx.seed });
+      rows.push({
+        name: cda ? 'downstream classifier + CDA' : 'downstream classifier',
+        accuracy: task.evaluate(model, 'test').accuracy,
+        parityGap: audit.groupMetrics.differences.demographicParity ?? null,
+        equalizedOddsGap: audit.groupMetrics.differences.equalizedOdds ?? null,
+        flipRate: audit.counterfactual.flipRate,
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  return rows;
+}
+
 export async function runDistillationStudy(ctx: StudyContext, settings = distillationSettings(ctx.quick), variants = STUDENT_VARIANTS): Promise<StudyRow[]> {
   const dataDir = requireDataDir(ctx.dataDir, 'the distillation study (BOLD)');
   const lexicon = genderSwapLexicon({ dataDir });
@@ -264,6 +303,7 @@ export async function runDistillationStudy(ctx: StudyContext, settings = distill
     r.disparityChange = Math.abs(kd.disparity as number) > 0 ? Math.abs(r.disparity as number) / Math.abs(kd.disparity as number) - 1 : null;
     r.perplexityChange = (r.perplexity as number) / (kd.perplexity as number) - 1;
   }
+  rows.push(...(await downstreamClassifierRows(ctx)));
   return rows;
 }
 
@@ -279,10 +319,12 @@ const COLUMNS: StudyColumn[] = [
   { key: 'perplexity', header: 'held-out perplexity', digits: 1 },
   { key: 'disparityChange', header: '|gap| vs KD', digits: 2 },
   { key: 'perplexityChange', header: 'perplexity vs KD', digits: 3 },
+  { key: 'parityGap', header: 'downstream parity gap' },
+  { key: 'flipRate', header: 'downstream flip rate' },
 ];
 
 function charts(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
-  const values = rows.map((r) => ({ name: r.name, disparity: r.disparity, low: r.disparityLow, high: r.disparityHigh, perplexity: r.perplexity, profession: r.professionPolarity }));
+  const values = rows.filter((r) => typeof r.disparity === 'number').map((r) => ({ name: r.name, disparity: r.disparity, low: r.disparityLow, high: r.disparityHigh, perplexity: r.perplexity, profession: r.professionPolarity }));
   return [
     {
       name: 'disparity',
