@@ -37,7 +37,7 @@ import {
   type UnmaskRequest,
 } from './messages.js';
 import { SECRET_BYTES, SHARE_BYTES, shareSecret } from './shamir.js';
-import { nodeSecAggCrypto } from './node-crypto.js';
+import { webSecAggCrypto } from './web-crypto.js';
 
 export type SecAggClientStage = 'new' | 'advertised' | 'shared' | 'masked' | 'done' | 'aborted';
 
@@ -80,7 +80,11 @@ export class SecAggClient {
   /** Decrypted shares held for neighbours that completed share keys (the mask partners). */
   private held = new Map<number, { maskingKeyShare: Uint8Array; selfMaskShare: Uint8Array }>();
 
-  constructor(private readonly crypto: SecAggCrypto = nodeSecAggCrypto) {}
+  /**
+   * The default is WebCrypto (Node ≥ 20 and browsers), so this module pulls in no Node
+   * built-in and can be bundled for a page as is; Node callers pass nodeSecAggCrypto for speed.
+   */
+  constructor(private readonly crypto: SecAggCrypto = webSecAggCrypto()) {}
 
   get stage(): SecAggClientStage {
     return this.stageValue;

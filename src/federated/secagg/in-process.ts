@@ -9,6 +9,7 @@ import { ConfigError } from '../../errors.js';
 import { SecAggClient } from './client.js';
 import type { SecAggCrypto } from './crypto.js';
 import { messageBytes } from './messages.js';
+import { nodeSecAggCrypto } from './node-crypto.js';
 import { SecAggServer, type SecAggResult, type SecAggServerOptions } from './server.js';
 
 export interface ScriptedDropouts {
@@ -58,7 +59,7 @@ export async function runSecureAggregation(options: InProcessSecAggOptions): Pro
     if (x.length !== m) throw new ConfigError(`secure aggregation: input ${i} has ${x.length} values, input 0 has ${m}`);
   });
   const server = new SecAggServer({ ...options, numClients: inputs.length, vectorLength: m });
-  const clients = inputs.map(() => new SecAggClient(options.clientCrypto ?? options.crypto));
+  const clients = inputs.map(() => new SecAggClient(options.clientCrypto ?? options.crypto ?? nodeSecAggCrypto));
   const drop = options.dropouts ?? {};
   const silent = new Set<number>(drop.beforeAdvertise ?? []);
   const costs = { advertise: emptyCost(), share: emptyCost(), maskedInput: emptyCost(), unmask: emptyCost() };

@@ -28,3 +28,4 @@ export * from './messages.js';
 export { SecAggClient, checkSessionConfig, type SecAggClientStage } from './client.js';
 export { SecAggServer, type SecAggServerOptions, type SecAggServerStage, type SecAggResult } from './server.js';
 export { runSecureAggregation, type InProcessSecAggOptions, type InProcessSecAggResult, type ScriptedDropouts, type StageCost } from './in-process.js';
+export { toWire, fromWire } from './wire.js';

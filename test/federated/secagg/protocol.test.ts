@@ -264,3 +264,19 @@ test("the server's view of one masked input is indistinguishable from uniform an
   const result = await server.finish();
   assert.ok(result.values.every((v) => v === -0.25));
 });
+
+test('a whole session with every message through JSON (toWire/fromWire) gives the exact sum', async () => {
+  const { toWire, fromWire } = await import('../../../src/federated/secagg/index.js');
+  const wire = <T>(message: T): T => fromWire<T>(JSON.parse(JSON.stringify(toWire(message))));
+  const inputs = inputsFor(6, 40, 12);
+  const server = new SecAggServer({ numClients: 6, vectorLength: 40 });
+  const clients = inputs.map(() => new SecAggClient());
+  for (const r of server.advertiseRequests()) server.receiveAdvertiseKeys(wire(await clients[r.index].advertiseKeys(wire(r))));
+  for (const r of server.closeAdvertiseKeys()) server.receiveShareKeys(wire(await clients[r.index].shareKeys(wire(r))));
+  for (const r of server.closeShareKeys()) if (r.index !== 4) server.receiveMaskedInput(wire(await clients[r.index].maskedInput(wire(r), inputs[r.index])));
+  for (const r of server.closeMaskedInput()) server.receiveUnmask(wire(await clients[r.index].unmask(wire(r))));
+  const result = await server.finish();
+  assert.deepEqual([...result.sum], referenceRingSum(inputs, [0, 1, 2, 3, 5], result.encoding));
+  assert.throws(() => fromWire({ masked: { $u32: 'AAA' } }), SecAggProtocolError);
+  assert.throws(() => fromWire({ key: { $bytes: 42 } }), /base64 string/);
+});
