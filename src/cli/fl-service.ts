@@ -90,6 +90,7 @@ interface LoadTestFlags {
   rounds: number;
   params: number;
   dropout: number;
+  trainMs: number;
   server?: string;
   roundTimeout?: number;
   seed: number;
@@ -289,6 +290,7 @@ export function registerFlService(fl: Command): void {
     .option('--rounds <n>', 'rounds', parseInteger('--rounds', 1), 3)
     .option('--params <n>', 'parameters of the synthetic model', parseInteger('--params', 1), 1000)
     .option('--dropout <f>', 'probability a selected client does not submit', parseNumber('--dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0)
+    .option('--train-ms <ms>', 'simulated local training: each client waits a uniform time in [0, ms] before submitting (0 = all at once)', parseInteger('--train-ms', 0), 0)
     .option('--server <url>', 'use this server (serving a synthetic model) instead of starting one', parseUrl('--server'))
     .option('--round-timeout <s>', 'round deadline of the server started here (default 30, 5 with --dropout)', positive('--round-timeout'))
     .option('--seed <n>', 'seed (selection, dropout)', parseInteger('--seed', 0), 0)
@@ -301,6 +303,7 @@ export function registerFlService(fl: Command): void {
       rounds: flags.rounds,
       parameters: flags.params,
       dropout: flags.dropout,
+      trainMs: flags.trainMs,
       server: flags.server,
       roundTimeoutSeconds: flags.roundTimeout,
       seed: flags.seed,

@@ -17,6 +17,8 @@ export interface RemoteRunOptions {
   /** Give up after this long (ms; default no limit). */
   timeLimitMs?: number;
   onEvent?: (event: string, data: Record<string, unknown>) => void;
+  /** How long a check-in may wait on the server for a round (long polling; default 20 s, 0 = plain polling). */
+  longPollMs?: number;
   /** Stops the loop when it turns true (checked between requests). */
   stopped?: () => boolean;
 }
@@ -86,7 +88,7 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
   while (!options.stopped?.()) {
     if (options.maxUpdates !== undefined && summary.updatesSubmitted >= options.maxUpdates) break;
     if (options.timeLimitMs !== undefined && Date.now() - started > options.timeLimitMs) break;
-    const answer = await session.checkIn();
+    const answer = await session.checkIn({ waitMs: options.longPollMs ?? 20_000 });
     if (answer.action === 'done') {
       summary.finished = true;
       summary.lastModelVersion = answer.modelVersion;

@@ -117,8 +117,12 @@ export class RemoteSession {
     return response;
   }
 
-  async checkIn(numExamples?: number): Promise<CheckInResponse> {
-    return (await (await this.request('POST', PATHS.checkIn, { json: numExamples === undefined ? {} : { numExamples } })).json()) as CheckInResponse;
+  /** `waitMs` > 0 long-polls: the server holds the answer until a round opens or closes, at most that long. */
+  async checkIn(options: { numExamples?: number; waitMs?: number } = {}): Promise<CheckInResponse> {
+    const body: Record<string, number> = {};
+    if (options.numExamples !== undefined) body.numExamples = options.numExamples;
+    if (options.waitMs) body.waitMs = options.waitMs;
+    return (await (await this.request('POST', PATHS.checkIn, { json: body })).json()) as CheckInResponse;
   }
 
   async task(round: number): Promise<TaskResponse> {

@@ -29,6 +29,8 @@ export const DEFAULT_CLIENT_RATE_LIMIT: RateLimit = { perSecond: 20, burst: 40 }
 export const DEFAULT_ADDRESS_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2000 };
 
 const JSON_BODY_LIMIT = 16 * 1024;
+/** Longest a check-in may be held waiting for a round (long polling). */
+export const MAX_LONG_POLL_MS = 30_000;
 
 /** The repository root (where web/ lives), from this compiled file in dist/src/federated/server/. */
 export function packageRoot(): string {
@@ -58,6 +60,7 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     // the server must answer a malformed request with a 4xx, never crash on it
     return503OnClosing: true,
   });
+  let closing = false;
   const clientLimiter = new RateLimiter(options.clientRateLimit ?? DEFAULT_CLIENT_RATE_LIMIT);
   const addressLimiter = new RateLimiter(options.addressRateLimit ?? DEFAULT_ADDRESS_RATE_LIMIT);
 
@@ -118,7 +121,15 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     if (body.numExamples !== undefined && typeof body.numExamples !== 'number') {
       throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer, got ${JSON.stringify(body.numExamples)}`);
     }
-    return coordinator.checkIn(request.clientId!, body.numExamples as number | undefined);
+    const waitMs = body.waitMs ?? 0;
+    if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_LONG_POLL_MS) {
+      throw new FederationRequestError(400, 'BadRequest', `waitMs must be an integer in [0, ${MAX_LONG_POLL_MS}], got ${JSON.stringify(body.waitMs)}`);
+    }
+    const answer = await coordinator.checkIn(request.clientId!, body.numExamples as number | undefined);
+    if (answer.action !== 'wait' || waitMs === 0 || closing) return answer;
+    // long poll: hold the request until a round opens or closes (no polling storm from idle clients)
+    await coordinator.waitForChange(waitMs);
+    return coordinator.checkIn(request.clientId!);
   });
 
   app.get<{ Params: { round: string } }>('/v1/rounds/:round/task', { onRequest: authenticate }, async (request) => coordinator.task(request.clientId!, request.params.round));
@@ -136,6 +147,17 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     const meta = parseUpdateMetadata(request.headers, UPDATE_HEADERS);
     const body = request.body as Buffer;
     return coordinator.submit(request.clientId!, request.params.round, meta, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+  });
+
+  // server-side handling time of accepted updates (request received → durable → answer sent)
+  const acceptMs: number[] = [];
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url === '/v1/rounds/:round/update' && reply.statusCode === 200 && acceptMs.length < 1_000_000) acceptMs.push(reply.elapsedTime);
+  });
+  app.get(PATHS.metrics, { onRequest: async (r) => limitAddress(r) }, async () => {
+    const sorted = [...acceptMs].sort((a, b) => a - b);
+    const q = (f: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(f * sorted.length) - 1)] : 0);
+    return { acceptedUpdates: { count: sorted.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: sorted.length ? sorted[sorted.length - 1] : 0 } };
   });
 
   app.get(PATHS.status, { onRequest: async (r) => limitAddress(r) }, async () => coordinator.status());
@@ -163,6 +185,10 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     coordinator.tick().catch((error) => app.log.error(error));
   }, options.tickMs ?? 250);
   tick.unref();
+  app.addHook('preClose', async () => {
+    closing = true;
+    await coordinator.drain(); // wakes held check-ins so the server can close
+  });
   app.addHook('onClose', async () => {
     clearInterval(tick);
     await coordinator.drain();

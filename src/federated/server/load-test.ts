@@ -13,7 +13,9 @@
  *   modelError  max |final model − the model recomputed here from the aggregated lists and the
  *               known deltas| (FedAvg weights nₖ / Σn): a double-counted update would show here
  *               even if the lists looked right.
- * Latency is the submit request's round trip as the client sees it (p50, p99).
+ * Latency is the submit request's round trip as the client sees it (p50, p99). Idle clients
+ * long-poll their check-ins; with --train-ms T each client "trains" a seeded uniform time in
+ * [0, T] before submitting (T = 0: all N submit in the same instant, the worst case).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +34,11 @@ export interface LoadTestOptions {
   parameters?: number;
   /** Probability a selected client does not submit in a round (default 0). */
   dropout?: number;
+  /**
+   * Simulated local training time: each client waits a seeded uniform time in [0, trainMs]
+   * between fetching the model and submitting (default 0: every client submits at once).
+   */
+  trainMs?: number;
   /** Use this server (serving a synthetic model) instead of starting one. */
   server?: string;
   /** Round deadline for the server started here, seconds (default 30; 5 with dropout). */
@@ -54,10 +61,14 @@ export interface LoadTestResult {
   updatesPerSecond: number;
   parameters: number;
   dropout: number;
+  trainMs: number;
   roundsCompleted: number;
   submitRequests: number;
   lateUpdates: number;
   modelMaxAbsError: number;
+  /** Server-side handling time of accepted updates (receipt → durable → answer), without the load generator's own queueing. */
+  serverP50Ms: number;
+  serverP99Ms: number;
   seconds: number;
   server: string;
 }
@@ -145,6 +156,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const parameters = options.parameters ?? 1000;
   const dropout = options.dropout ?? 0;
   const seed = options.seed ?? 0;
+  const trainMs = options.trainMs ?? 0;
+  if (!(trainMs >= 0 && trainMs <= 600_000)) throw new ConfigError(`trainMs must be in [0, 600000], got ${trainMs}`);
   if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) throw new ConfigError(`clients must be an integer in [1, 100000], got ${clients}`);
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new ConfigError(`rounds must be an integer ≥ 1, got ${options.rounds}`);
   if (!(dropout >= 0 && dropout < 1)) throw new ConfigError(`dropout must be in [0, 1), got ${dropout}`);
@@ -166,7 +179,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       await session.register(`load-${k}`, numExamples(k));
       const skipped = new Set<number>();
       while (Date.now() < deadline) {
-        const answer = await session.checkIn();
+        const answer = await session.checkIn({ waitMs: 20_000 });
         if (answer.action === 'done') return;
         if (answer.action === 'wait' || skipped.has(answer.round)) {
           await sleep(answer.action === 'wait' ? answer.retryAfterMs : 500);
@@ -180,6 +193,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
             continue;
           }
           const delta = syntheticDelta(k, task.round, global.length);
+          // simulated local training: clients finish at different times, as real ones do
+          if (trainMs > 0) await sleep(trainMs * (hashString(`train:${seed}:${k}:${task.round}`) / 2 ** 32));
           const t0 = performance.now();
           submitRequests++;
           await session.submit(task, delta, numExamples(k), { loss: 1 / (1 + task.round) });
@@ -229,6 +244,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     let modelMaxAbsError = 0;
     for (let j = 0; j < finalModel.length; j++) modelMaxAbsError = Math.max(modelMaxAbsError, Math.abs(finalModel[j] - expectedModel[j]));
     latencies.sort((a, b) => a - b);
+    const serverSide = ((await (await fetch(`${url}${PATHS.metrics}`)).json()) as { acceptedUpdates: { p50Ms: number; p99Ms: number } }).acceptedUpdates;
     return {
       clients,
       rounds: options.rounds,
@@ -241,10 +257,13 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       updatesPerSecond: latencies.length / elapsed,
       parameters: finalModel.length,
       dropout,
+      trainMs,
       roundsCompleted: roundsResponse.rounds.filter((r) => r.status === 'completed').length,
       submitRequests,
       lateUpdates,
       modelMaxAbsError,
+      serverP50Ms: serverSide.p50Ms,
+      serverP99Ms: serverSide.p99Ms,
       seconds: elapsed,
       server: url,
     };

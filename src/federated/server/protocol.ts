@@ -21,6 +21,7 @@ export const PATHS = {
   status: `${API_PREFIX}/status`,
   rounds: `${API_PREFIX}/rounds`,
   federation: `${API_PREFIX}/federation`,
+  metrics: `${API_PREFIX}/metrics`,
   openapi: '/openapi.json',
   dashboard: '/dashboard',
 } as const;
@@ -52,6 +53,11 @@ export interface RegisterResponse {
 export interface CheckInRequest {
   /** Updated example count, when the client's data changed. */
   numExamples?: number;
+  /**
+   * Long polling: when there is nothing to do, hold the answer up to this many ms (≤ 30000)
+   * until a round opens or closes, instead of answering "wait" at once.
+   */
+  waitMs?: number;
 }
 
 export type CheckInResponse =

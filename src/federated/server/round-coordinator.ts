@@ -129,6 +129,7 @@ export class RoundCoordinator {
   private current: OpenRoundState | undefined;
   private history: RoundSummary[] = [];
   private chain: Promise<unknown> = Promise.resolve();
+  private waiters = new Set<() => void>();
   private evaluations: Promise<void>[] = [];
 
   private constructor(private readonly options: CoordinatorOptions) {
@@ -267,13 +268,31 @@ export class RoundCoordinator {
       await this.store.updateClientExamples(clientId, numExamples);
     }
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
-    await this.tick();
+    // an open round before its deadline needs nothing here (the server's timer also ticks)
+    if (!this.current || this.clock() >= this.current.deadline) await this.tick();
     const round = this.current;
     if (round && round.instructions.has(clientId) && !round.accepted.has(clientId)) {
       return { action: 'train', round: round.record.round, modelVersion: round.record.modelVersion, deadline: round.deadline };
     }
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
     return { action: 'wait', retryAfterMs: this.policy.pollIntervalMs, ...(round ? { round: round.record.round } : {}) };
+  }
+
+  /** Resolves when a round opens or closes, or after `ms` (long-polling check-ins wait on it). */
+  waitForChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+    });
+  }
+
+  private notifyWaiters(): void {
+    for (const wake of [...this.waiters]) wake();
   }
 
   get finished(): boolean {
@@ -287,11 +306,19 @@ export class RoundCoordinator {
         if (this.current && this.clock() >= this.current.deadline) await this.closeCurrent('deadline');
       });
     }
-    if (!this.current && !this.finished && this.availableClients().length >= this.policy.minClients) {
+    if (!this.current && !this.finished && this.availableCount() >= this.policy.minClients) {
       await this.serial(async () => {
         if (!this.current && !this.finished) await this.openNext();
       });
     }
+  }
+
+  /** Clients seen within the availability window (no list, no sort: runs on every check-in while no round is open). */
+  private availableCount(): number {
+    const since = this.clock() - this.policy.availabilityWindowMs;
+    let n = 0;
+    for (const c of this.clients.values()) if (c.lastSeen >= since) n++;
+    return n;
   }
 
   private availableClients(): ClientInfo[] {
@@ -336,6 +363,7 @@ export class RoundCoordinator {
       accepted: new Map(),
     };
     this.history.push(this.summaryOf(record));
+    this.notifyWaiters();
     this.emit('round-open', { round, modelVersion: this.modelVersion, selected: instructions.length, available: available.length });
   }
 
@@ -477,6 +505,7 @@ export class RoundCoordinator {
       this.roundsCompleted++;
       this.setModel(version);
     }
+    this.notifyWaiters();
     this.emit('round-closed', { round: number, status: stored.status, reason, accepted: accepted.length, dropped: dropped.length, modelVersion: this.modelVersion });
     if (completed && this.options.evaluate) this.evaluations.push(this.evaluateRound(number, output.parameters));
   }
@@ -527,7 +556,7 @@ export class RoundCoordinator {
       roundsTarget: this.policy.rounds,
       finished: this.finished,
       registeredClients: this.clients.size,
-      availableClients: this.availableClients().length,
+      availableClients: this.availableCount(),
       ...(current
         ? {
             currentRound: {
@@ -565,6 +594,7 @@ export class RoundCoordinator {
 
   /** Waits for pending state changes and evaluations (for a clean shutdown). */
   async drain(): Promise<void> {
+    this.notifyWaiters();
     await this.chain;
     await Promise.all(this.evaluations);
   }

@@ -129,3 +129,21 @@ test('the OpenAPI document is served and documents every route and status the se
   await app.close();
   await store.close();
 });
+
+test('long polling: a held check-in answers "train" as soon as the round opens, not after its wait', async () => {
+  const { app, store, register } = await setup();
+  const a = await register('lp-a');
+  const b = await register('lp-b');
+  const started = Date.now();
+  const held = app.inject({ method: 'POST', url: '/v1/checkin', headers: { authorization: `Bearer ${a}` }, payload: { waitMs: 20_000 } });
+  await new Promise((r) => setTimeout(r, 50));
+  await app.inject({ method: 'POST', url: '/v1/checkin', headers: { authorization: `Bearer ${b}` }, payload: {} });
+  const answer = (await held).json() as { action: string; round: number };
+  assert.equal(answer.action, 'train');
+  assert.equal(answer.round, 1);
+  assert.ok(Date.now() - started < 10_000, 'the held check-in was released by the round opening');
+  const bad = await app.inject({ method: 'POST', url: '/v1/checkin', headers: { authorization: `Bearer ${a}` }, payload: { waitMs: 10 ** 9 } });
+  assert.equal(bad.statusCode, 400);
+  await app.close();
+  await store.close();
+});
