@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { distillationStudy } from '../studies/distillation.js';
+import { dpUtilityStudy } from '../studies/dp-utility.js';
 import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
 import { flNlpStudy } from '../studies/fl-nlp.js';
 import { flSelectionStudy } from '../studies/fl-selection.js';
@@ -15,7 +16,7 @@ import { progressFor } from '../train/index.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program

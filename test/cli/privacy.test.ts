@@ -2,11 +2,14 @@
  * The privacy CLI contract: `privacy epsilon` / `privacy noise` (published values, the two
  * commands invert each other), `train --dp` end to end on the synthetic set (reported ε ≤
  * target, and the ε it reports is what `privacy epsilon` says for its q, σ and steps), and
- * bad combinations exit 2 (usage) or 1 (a clear configuration error), never with a stack trace.
+ * bad combinations exit 2 (usage) or 1 (a clear configuration error), never with a stack trace;
+ * the dp-utility study in quick mode.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
@@ -123,4 +126,21 @@ test('train: DP flags without --dp, --dp without a target or δ, and δ ≥ 1/N 
   const bigBatch = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--dp', '--epsilon', '3', '--delta', '1e-5', '--batch', '5000']);
   assert.equal(bigBatch.code, 1);
   assert.match(bigBatch.stderr, /expected batch size 5000 exceeds the 1800 training examples/);
+});
+
+test('study dp-utility --quick: four rows (ε = 1, 3, 8, ∞), spent ε ≤ target, more noise for smaller ε, table and charts written', () => {
+  const out = mkdtempSync(join(tmpdir(), 'dp-utility-'));
+  const r = run(['study', 'dp-utility', '--quick', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = onlyJson(r.stdout) as { rows: Record<string, number | string | boolean | null>[]; files: string[] };
+  assert.deepEqual(j.rows.map((row) => row.epsilon), ['1', '3', '8', '∞']);
+  for (const row of j.rows.slice(0, 3)) assert.ok((row.spentEpsilon as number) <= (row.targetEpsilon as number), `ε ${row.spentEpsilon} > ${row.targetEpsilon}`);
+  const sigmas = j.rows.map((row) => row.noiseMultiplier as number);
+  assert.ok(sigmas[0] > sigmas[1] && sigmas[1] > sigmas[2] && sigmas[3] === 0, `σ ${sigmas}`);
+  assert.equal(j.rows[3].gapPoints, 0);
+  assert.ok(j.rows.every((row) => row.synthetic === true && (row.secondsPerEpoch as number) > 0));
+  for (const name of ['results.json', 'README.md', 'accuracy-vs-epsilon.svg', 'seconds-per-epoch.svg']) {
+    assert.ok(existsSync(join(out, name)), name);
+  }
+  assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\| target ε \| spent ε \|/);
 });

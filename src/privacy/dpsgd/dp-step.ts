@@ -20,7 +20,7 @@ import type { GradientResult, GradientStep } from '../../train/index.js';
 import { AdaptiveClipping, type AdaptiveClippingOptions } from './adaptive-clipping.js';
 import { sliceBatch } from './naive.js';
 import { createGaussianNoise, type GaussianNoise } from './noise.js';
-import { perSampleGradients, recordSquaredNorms, totalSquaredNorms } from './per-sample.js';
+import { perSampleGradients, recordSquaredNorms } from './per-sample.js';
 import type { PerSampleOptions, RecordGradients } from './rules/index.js';
 
 export type ClippingMode = 'flat' | 'per-layer';
@@ -47,6 +47,13 @@ export interface DpStepOptions {
   /** Generate noise a step ahead in a worker thread (default true; ignored when `noise` is given). */
   prefetchNoise?: boolean;
   perSample?: PerSampleOptions;
+  /**
+   * Parameters left out of training (e.g. a pretrained embedding table): no norm, no clipped
+   * sum, no noise and no gradient, so the optimizer leaves them as they are. Their values
+   * never depend on the data, so they cost no privacy, and the clip budget and the noise go
+   * to the trained parameters only.
+   */
+  frozenParameters?: readonly string[];
   /**
    * Profiling: if given, milliseconds accumulate under 'pass', 'norms' (see PerSampleOptions),
    * 'clip' (factors and clipped sums), 'noise' (sampling, copy and add) and 'total'.
@@ -85,19 +92,41 @@ function checkOptions(options: DpStepOptions): void {
   if (clip === 'auto' && (options.clipping ?? 'flat') !== 'flat') throw new ConfigError("adaptive clipping ('auto') works with flat clipping only: drop per-layer clipping or give a fixed clip");
 }
 
-/** Clip factors: one [B] vector for flat clipping, or one per record (per-layer). */
-function clipFactors(records: RecordGradients[], clip: number, mode: ClippingMode, scale: number): { perRecord: tf.Tensor1D[]; norms: tf.Tensor1D } {
+/** ‖∇Lᵢ‖² over a record's trained parameters: [B]. */
+function trainedSquaredNorms(record: RecordGradients, trained: (name: string) => boolean): tf.Tensor1D {
+  if (record.parameters.every(trained)) return recordSquaredNorms(record);
+  const parts = record.parameters.filter(trained).map((name) => record.squaredNorms.get(name)!);
+  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor1D;
+}
+
+/**
+ * Clip factors for records that hold at least one trained parameter: one [B] vector for flat
+ * clipping, or one per record (per-layer).
+ */
+function clipFactors(records: RecordGradients[], clip: number, mode: ClippingMode, scale: number, trained: (name: string) => boolean): { perRecord: tf.Tensor1D[]; norms: tf.Tensor1D } {
+  const squared = records.map((r) => trainedSquaredNorms(r, trained));
+  const total = tf.sqrt(squared.length === 1 ? squared[0] : tf.addN(squared)) as tf.Tensor1D;
   if (mode === 'flat') {
-    const norms = tf.sqrt(totalSquaredNorms(records)) as tf.Tensor1D;
-    const c = tf.mul(tf.minimum(1, tf.div(clip, tf.add(norms, NORM_EPSILON))), scale) as tf.Tensor1D;
-    return { perRecord: records.map(() => c), norms };
+    const c = tf.mul(tf.minimum(1, tf.div(clip, tf.add(total, NORM_EPSILON))), scale) as tf.Tensor1D;
+    return { perRecord: records.map(() => c), norms: total };
   }
   const layerClip = clip / Math.sqrt(records.length);
-  const perRecord = records.map((r) => {
-    const norms = tf.sqrt(recordSquaredNorms(r));
-    return tf.mul(tf.minimum(1, tf.div(layerClip, tf.add(norms, NORM_EPSILON))), scale) as tf.Tensor1D;
-  });
-  return { perRecord, norms: tf.sqrt(totalSquaredNorms(records)) as tf.Tensor1D };
+  const perRecord = squared.map((sq) => tf.mul(tf.minimum(1, tf.div(layerClip, tf.add(tf.sqrt(sq), NORM_EPSILON))), scale) as tf.Tensor1D);
+  return { perRecord, norms: total };
+}
+
+/** The model's parameters minus the frozen ones (an unknown frozen name is an error). */
+function trainedParameters(model: AnyModel, frozen: Set<string>): ReturnType<AnyModel['parameters']> {
+  const params = model.parameters();
+  if (frozen.size === 0) return params;
+  const names = new Set(params.map((p) => p.name));
+  const unknown = [...frozen].filter((n) => !names.has(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(`frozen parameter "${unknown[0]}" is not a parameter of the ${model.kind} model (its parameters: ${[...names].join(', ')})`);
+  }
+  const trained = params.filter((p) => !frozen.has(p.name));
+  if (trained.length === 0) throw new ConfigError(`every parameter of the ${model.kind} model is frozen: nothing to train`);
+  return trained;
 }
 
 export function dpGradientStep(options: DpStepOptions): DpGradientStep {
@@ -110,6 +139,8 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
   const ownsNoise = noise === undefined;
   const state: DpStepState = { steps: 0, clip: adaptive ? adaptive.clip : (options.clip as number), noiseStd: 0, paths: {} };
 
+  const frozen = new Set(options.frozenParameters ?? []);
+  const trained = (name: string) => !frozen.has(name);
   const timings = options.timings;
   const perSample: PerSampleOptions = { ...options.perSample, timings };
   const addTime = (key: string, since: number): number => {
@@ -123,7 +154,7 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     const started = performance.now();
     const B = host.size;
     const clip = adaptive ? adaptive.clip : (options.clip as number);
-    const params = model.parameters();
+    const params = trainedParameters(model, frozen);
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
 
     // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean, drawn first:
@@ -158,16 +189,18 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
       const n = Math.min(chunk, B - start);
       const out = tf.tidy(() => {
         const part = n === B ? batch : sliceBatch(batch, start, n);
-        const { lossSum, records } = perSampleGradients(model, part, ctx, perSample);
+        const { lossSum, records: all } = perSampleGradients(model, part, ctx, perSample);
+        const records = frozen.size === 0 ? all : all.filter((r) => r.parameters.some(trained));
         const clipStart = performance.now();
-        const { perRecord, norms } = clipFactors(records, clip, mode, scale);
+        const { perRecord, norms } = clipFactors(records, clip, mode, scale, trained);
         records.forEach((r, k) => {
           state.paths[r.layer] = r.path;
-          if (r.addClippedSumTo) {
+          if (r.addClippedSumTo && r.parameters.every(trained)) {
             r.addClippedSumTo(perRecord[k].dataSync() as Float32Array, new Map(r.parameters.map((name) => [name, slices.get(name)!])));
             return;
           }
           for (const [name, t] of r.clippedSum(perRecord[k])) {
+            if (!trained(name)) continue;
             const previous = sums.get(name);
             sums.set(name, tf.keep(previous ? tf.add(previous, t) : t));
             previous?.dispose();

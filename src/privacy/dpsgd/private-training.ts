@@ -39,6 +39,8 @@ export interface PrivateTrainingOptions {
   /** Explicit noise source (tests). */
   noise?: GaussianNoise;
   perSample?: PerSampleOptions;
+  /** Parameters not trained (e.g. a pretrained embedding table); see DpStepOptions. */
+  frozenParameters?: readonly string[];
 }
 
 /** What run.ts hands to `configure` once the data and model exist. */
@@ -104,6 +106,11 @@ export class PrivateTraining {
     if (o.delta >= 1 / N) {
       throw new ConfigError(`delta = ${o.delta} is not below 1/N = ${(1 / N).toPrecision(3)} for ${N} training examples: a δ that large allows releasing a whole example; lower --delta`);
     }
+    const names = new Set(setup.model.parameters().map((p) => p.name));
+    const unknown = (o.frozenParameters ?? []).filter((n) => !names.has(n));
+    if (unknown.length > 0) {
+      throw new ConfigError(`frozen parameter "${unknown[0]}" is not a parameter of the ${setup.model.kind} model (its parameters: ${[...names].join(', ')})`);
+    }
     const sampleRate = B / N;
     const stepsPerEpoch = Math.min(poissonStepsPerEpoch(sampleRate), setup.maxStepsPerEpoch ?? Infinity);
     const plannedSteps = epochs * stepsPerEpoch;
@@ -125,6 +132,7 @@ export class PrivateTraining {
       secureNoise: o.secureNoise,
       prefetchNoise: o.prefetchNoise,
       perSample: o.perSample,
+      frozenParameters: o.frozenParameters,
     });
     const batchPlan = poissonBatchPlan({ sampleRate, stepsPerEpoch, secure: o.secureNoise });
     const meta = {
@@ -137,6 +145,7 @@ export class PrivateTraining {
         accountant: o.accountant ?? 'rdp',
         plannedSteps,
         targetEpsilon: o.epsilon,
+        frozenParameters: o.frozenParameters ?? [],
       },
     };
     this.plan = { noiseMultiplier, sampleRate, stepsPerEpoch, plannedSteps, gradientStep, batchPlan, meta };

@@ -6,6 +6,7 @@
  *  - physical chunks (gradient accumulation) equal one pass;
  *  - the noise: (noisy − noiseless) gradients have mean 0 and std σC/(qN), measured;
  *  - an empty Poisson batch is a noise-only step and runs no forward pass;
+ *  - frozen parameters get no gradient or noise and do not count in the clip norm;
  *  - adaptive clipping: the clip moves toward the target quantile with the right sign (the
  *    private count is of UNCLIPPED examples), and its privacy cost is in σ.
  */
@@ -136,6 +137,23 @@ for (const kind of KINDS) {
     model.dispose();
   });
 }
+
+test('frozen parameters: no gradient, no noise, and the clip norm is taken over the trained parameters only', async () => {
+  await initEngine({ backend: 'wasm' });
+  const model = smallModel('embbag');
+  const host = smallBatch(model);
+  const frozen = 'embedding/embeddings';
+  const examples = perExample(model, host).map((ex) => new Map([...ex].filter(([name]) => name !== frozen)));
+  const norms = examples.map((ex) => norm([...ex.values()]));
+  const C = [...norms].sort((a, b) => a - b)[1] * 1.01;
+  const expected = weighted(examples, (i) => Math.min(1, C / (norms[i] + NORM_EPSILON)), 6);
+  const actual = dpGradients(model, host, { noiseMultiplier: 0, clip: C, expectedBatchSize: 6, frozenParameters: [frozen] });
+  assertSame(actual, expected, 1e-4, 'frozen embedding');
+  const noisy = dpGradients(model, host, { noiseMultiplier: 1, clip: C, expectedBatchSize: 6, frozenParameters: [frozen], noise: createGaussianNoise({ seed: 2 }) });
+  assert.ok(!noisy.has(frozen), 'no noise for a frozen parameter');
+  assert.throws(() => dpGradients(model, host, { noiseMultiplier: 0, clip: 1, expectedBatchSize: 6, frozenParameters: ['embedding/nope'] }), /frozen parameter "embedding\/nope" is not a parameter of the embbag model/);
+  model.dispose();
+});
 
 test('noise: noisy − noiseless gradients are N(0, (σC/(qN))²) on every coordinate, fresh each step', async () => {
   await initEngine({ backend: 'wasm' });

@@ -1,0 +1,169 @@
+/**
+ * Study "dp-utility": what differential privacy costs an intent classifier. The embedding-bag
+ * classifier (GloVe-initialised) is trained on CLINC150 with eDP-SGD at ε ∈ {1, 3, 8}
+ * (δ = 1e-5, RDP accountant, σ calibrated to the target for the planned steps) and without
+ * privacy (ε = ∞); each row gives in-scope test accuracy, out-of-scope recall, the gap to the
+ * non-private model, the ε actually spent, σ and seconds per epoch.
+ *
+ * Every model goes through runTraining with PrivateTraining plugged into its
+ * configureTraining hook, i.e. exactly what `trustnlu train --dp` runs. The private runs share
+ * one recipe (large expected batch, higher learning rate, small clip norm, fixed epochs: see
+ * PRIVATE_RECIPE); the non-private run uses the classifier's own defaults, as a user would.
+ * Early stopping on the validation split is off for the private runs (their epochs are part of
+ * the privacy plan). The validation split is treated as public (see private-training.ts).
+ */
+import { PrivateTraining } from '../privacy/index.js';
+import { runTraining, type ClassifierResult } from '../train/index.js';
+import type { VegaLiteSpec } from '../report/charts.js';
+import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
+
+export const DP_UTILITY_DELTA = 1e-5;
+export const DP_UTILITY_EPSILONS = [1, 3, 8, Infinity] as const;
+
+export interface DpUtilityRecipe {
+  /** Expected (Poisson) batch size. */
+  batchSize: number;
+  learningRate: number;
+  epochs: number;
+  clip: number;
+}
+
+/** The private runs' recipe on CLINC150 (chosen on the validation split; see docs/privacy.md). */
+export const PRIVATE_RECIPE: DpUtilityRecipe = { batchSize: 512, learningRate: 0.01, epochs: 15, clip: 1 };
+/** Non-private: the classifier defaults (batch 64, lr 2e-3, AdamW, patience 3) for 15 epochs. */
+export const NON_PRIVATE_EPOCHS = 15;
+
+interface Setting {
+  dataset: string;
+  glove: boolean;
+  config: Record<string, unknown>;
+  recipe: DpUtilityRecipe;
+  nonPrivateEpochs: number;
+  maxStepsPerEpoch?: number;
+}
+
+function settingFor(quick: boolean): Setting {
+  if (quick) {
+    // Seconds, not minutes: the synthetic set, a small model, two short epochs.
+    return {
+      dataset: 'synthetic',
+      glove: false,
+      config: { embeddingDim: 16, hidden: 32 },
+      recipe: { batchSize: 128, learningRate: 0.01, epochs: 2, clip: 1 },
+      nonPrivateEpochs: 2,
+      maxStepsPerEpoch: 6,
+    };
+  }
+  return { dataset: 'clinc150', glove: true, config: {}, recipe: PRIVATE_RECIPE, nonPrivateEpochs: NON_PRIVATE_EPOCHS };
+}
+
+const label = (epsilon: number) => (Number.isFinite(epsilon) ? String(epsilon) : '∞');
+
+export async function runDpUtility(ctx: StudyContext, epsilons: readonly number[] = DP_UTILITY_EPSILONS): Promise<StudyRow[]> {
+  const setting = settingFor(ctx.quick);
+  const rows: StudyRow[] = [];
+  for (const epsilon of epsilons) {
+    const finite = Number.isFinite(epsilon);
+    ctx.progress.event('dp-utility', { epsilon: label(epsilon), dataset: setting.dataset });
+    const privacy = finite ? new PrivateTraining({ epsilon, delta: DP_UTILITY_DELTA, clip: setting.recipe.clip }) : undefined;
+    try {
+      const { result, training, model } = await runTraining({
+        dataset: setting.dataset,
+        dataDir: ctx.dataDir,
+        model: 'embbag',
+        seed: ctx.seed,
+        glove: setting.glove,
+        config: setting.config,
+        epochs: finite ? setting.recipe.epochs : setting.nonPrivateEpochs,
+        maxStepsPerEpoch: setting.maxStepsPerEpoch,
+        ...(finite ? { batchSize: setting.recipe.batchSize, learningRate: setting.recipe.learningRate, patience: setting.recipe.epochs } : {}),
+        configureTraining: privacy ? (setup) => privacy.configure(setup) : undefined,
+      });
+      model.dispose();
+      const r = result as ClassifierResult;
+      const report = privacy?.report(training.steps);
+      const epochSeconds = training.history.map((h) => h.seconds);
+      rows.push({
+        epsilon: label(epsilon),
+        targetEpsilon: finite ? epsilon : null,
+        spentEpsilon: report ? report.epsilon : null,
+        noiseMultiplier: report ? report.noiseMultiplier : 0,
+        dataset: r.dataset,
+        synthetic: r.synthetic,
+        accuracy: r.accuracy,
+        oosRecall: r.oosRecall ?? null,
+        gapPoints: null,
+        secondsPerEpoch: epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length,
+        epochs: training.history.length,
+        steps: training.steps,
+        batch: finite ? setting.recipe.batchSize : 64,
+        learningRate: finite ? setting.recipe.learningRate : 2e-3,
+        clip: report ? report.clip : null,
+      });
+    } finally {
+      privacy?.dispose();
+    }
+  }
+  // Accuracy gap to the non-private run, in percentage points.
+  const reference = rows.find((r) => r.epsilon === '∞');
+  if (reference) for (const r of rows) r.gapPoints = 100 * ((reference.accuracy as number) - (r.accuracy as number));
+  return rows;
+}
+
+const COLUMNS: StudyColumn[] = [
+  { key: 'epsilon', header: 'target ε' },
+  { key: 'spentEpsilon', header: 'spent ε', digits: 3 },
+  { key: 'noiseMultiplier', header: 'σ', digits: 3 },
+  { key: 'accuracy', header: 'in-scope accuracy', digits: 4 },
+  { key: 'gapPoints', header: 'gap to ε = ∞ (points)', digits: 1 },
+  { key: 'oosRecall', header: 'OOS recall', digits: 3 },
+  { key: 'secondsPerEpoch', header: 's / epoch', digits: 1 },
+  { key: 'epochs', header: 'epochs' },
+  { key: 'steps', header: 'steps' },
+  { key: 'batch', header: 'batch' },
+  { key: 'learningRate', header: 'lr', digits: 4 },
+  { key: 'clip', header: 'clip', digits: 2 },
+];
+
+function accuracyChart(rows: StudyRow[]): VegaLiteSpec {
+  return {
+    title: 'In-scope test accuracy vs privacy budget (δ = 1e-5)',
+    width: 380,
+    height: 240,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'bar' }, encoding: { x: { field: 'epsilon', type: 'ordinal', sort: ['1', '3', '8', '∞'], title: 'ε' }, y: { field: 'accuracy', type: 'quantitative', title: 'in-scope accuracy', scale: { domain: [0, 1] } } } },
+      { mark: { type: 'text', dy: -8 }, encoding: { x: { field: 'epsilon', type: 'ordinal', sort: ['1', '3', '8', '∞'] }, y: { field: 'accuracy', type: 'quantitative' }, text: { field: 'accuracy', type: 'quantitative', format: '.3f' } } },
+    ],
+  };
+}
+
+function secondsChart(rows: StudyRow[]): VegaLiteSpec {
+  return {
+    title: 'Seconds per epoch (training + validation)',
+    width: 380,
+    height: 200,
+    data: { values: rows },
+    mark: { type: 'bar' },
+    encoding: {
+      x: { field: 'epsilon', type: 'ordinal', sort: ['1', '3', '8', '∞'], title: 'ε' },
+      y: { field: 'secondsPerEpoch', type: 'quantitative', title: 'seconds per epoch' },
+    },
+  };
+}
+
+export const dpUtilityStudy: StudyDefinition = {
+  name: 'dp-utility',
+  title: 'Private training: accuracy and speed at ε ∈ {1, 3, 8, ∞} (CLINC150, embedding bag)',
+  description: [
+    'The GloVe-initialised embedding-bag classifier trained on CLINC150 with eDP-SGD (Poisson batches, flat per-example clipping, Gaussian noise from the CSPRNG, RDP accounting, σ calibrated to the target ε for the planned steps, δ = 1e-5) and without privacy.',
+    `Private runs: expected batch ${PRIVATE_RECIPE.batchSize}, AdamW at lr ${PRIVATE_RECIPE.learningRate}, clip ${PRIVATE_RECIPE.clip}, ${PRIVATE_RECIPE.epochs} epochs; non-private: the classifier defaults (batch 64, lr 0.002, early stopping) for up to ${NON_PRIVATE_EPOCHS} epochs.`,
+    '"spent ε" is recomputed for the steps that ran; accuracy is in-scope test accuracy (the out-of-scope class excluded), the gap is to the ε = ∞ row in percentage points; seconds per epoch include the validation pass.',
+  ].join(' '),
+  columns: COLUMNS,
+  run: (ctx) => runDpUtility(ctx),
+  charts: (rows) => [
+    { name: 'accuracy-vs-epsilon', spec: accuracyChart(rows) },
+    { name: 'seconds-per-epoch', spec: secondsChart(rows) },
+  ],
+};
