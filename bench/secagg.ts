@@ -8,6 +8,7 @@
  *  dp:     DP-FedAvg accuracy vs ε (fixed clip and adaptive) on the synthetic set, beside the
  *          same run without DP, with clipping only, and with secure aggregation.
  * Run: npx tsc -p tsconfig.json && node dist/bench/secagg.js [cost|dropout|dp ...] [--runs N]
+ * (--runs: sessions per cost row, and runs per noisy DP row; default 3)
  */
 import { pathToFileURL } from 'node:url';
 import { SeededRandom } from '../src/engine/random.js';
@@ -105,7 +106,7 @@ export async function benchmarkDropout(runs = 3): Promise<object> {
   return { setup: 'n = 100, m = 100,000, SecAgg+ k = 20, t = 11; a fraction of clients drops after sharing keys (their pairwise masks are removed from their reconstructed masking key)', rows };
 }
 
-export async function benchmarkDp(): Promise<object> {
+export async function benchmarkDp(repeats = 3): Promise<object> {
   // The synthetic set, not CLINC150: plain FedAvg on CLINC150 split over 500–1,000 users
   // reaches only ~11% accuracy in 40 rounds here (15–30 examples per user), so every DP row
   // would sit near chance; the synthetic task is learnt in 30 rounds and shows the trade-off.
@@ -137,16 +138,25 @@ export async function benchmarkDp(): Promise<object> {
   ];
   const rows = [];
   for (const c of configs) {
-    const r = await runFederatedExperiment({ ...base, privacy: c.privacy });
+    // the DP noise comes from the CSPRNG, so runs differ: median (and range) of `repeats` runs;
+    // without noise the run is determined by the seed and one run suffices
+    const noisy = c.privacy?.dp !== undefined && c.privacy.dp.noiseMultiplier !== 0;
+    const runs = [];
+    for (let i = 0; i < (noisy ? repeats : 1); i++) runs.push(await runFederatedExperiment({ ...base, privacy: c.privacy }));
+    const accuracies = runs.map((r) => r.accuracy);
+    const r = runs[0];
     const report = r.privacy?.dp;
     rows.push({
       label: c.label,
-      accuracy: Number(r.accuracy.toFixed(4)),
+      accuracy: Number(median(accuracies).toFixed(4)),
+      accuracyMin: Number(Math.min(...accuracies).toFixed(4)),
+      accuracyMax: Number(Math.max(...accuracies).toFixed(4)),
+      runs: runs.length,
       epsilon: report ? (report.epsilon === null ? null : Number(report.epsilon.toFixed(3))) : null,
       noiseMultiplier: report ? Number(report.noiseMultiplier.toFixed(4)) : 0,
-      finalClip: report ? Number(report.clipNorm.toFixed(4)) : null,
-      secaggMismatches: r.privacy?.secureAggregation?.mismatches ?? null,
-      seconds: Number(r.seconds.toFixed(1)),
+      finalClip: report ? Number(median(runs.map((x) => x.privacy!.dp!.clipNorm)).toFixed(4)) : null,
+      secaggMismatches: r.privacy?.secureAggregation ? runs.reduce((s, x) => s + x.privacy!.secureAggregation!.mismatches, 0) : null,
+      secondsPerRun: Number(median(runs.map((x) => x.seconds)).toFixed(1)),
     });
     console.error(JSON.stringify({ event: 'row', ...rows[rows.length - 1] }));
   }
@@ -156,7 +166,7 @@ export async function benchmarkDp(): Promise<object> {
   };
 }
 
-const SUITES: Record<string, (runs: number) => Promise<object>> = { cost: benchmarkCost, dropout: benchmarkDropout, dp: () => benchmarkDp() };
+const SUITES: Record<string, (runs: number) => Promise<object>> = { cost: benchmarkCost, dropout: benchmarkDropout, dp: (runs) => benchmarkDp(runs) };
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
