@@ -68,6 +68,11 @@ interface ServeFlags {
   clientRateLimit: number;
   addressRateLimit: number;
   exitWhenDone?: boolean;
+  dpClip?: number;
+  dpNoise?: number;
+  dpEpsilon?: number;
+  dpDelta: number;
+  dpPopulation?: number;
   dataDir?: string;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
@@ -132,6 +137,11 @@ export function registerFlService(fl: Command): void {
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port', 0), 8080)
     .option('--client-rate-limit <n>', 'requests per second per client (burst 2x)', parseInteger('--client-rate-limit', 1), 20)
     .option('--address-rate-limit <n>', 'unauthenticated requests per second per address (burst 10x)', parseInteger('--address-rate-limit', 1), 200)
+    .option('--dp-clip <c>', 'user-level DP (DP-FedAvg): clients clip updates to norm c; Gaussian noise at the server', positive('--dp-clip'))
+    .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (or give --dp-epsilon)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
+    .option('--dp-epsilon <e>', 'DP-FedAvg: calibrate σ so that ε after --rounds rounds is at most e', positive('--dp-epsilon'))
+    .option('--dp-delta <d>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
+    .option('--dp-population <n>', 'DP-FedAvg: clients in the federation (default: the partition\'s client count)', parseInteger('--dp-population', 1))
     .option('--exit-when-done', 'stop once all rounds are complete', false)
     .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
     .addHelpText(
@@ -149,6 +159,12 @@ export function registerFlService(fl: Command): void {
   withCommonOptions(serve).action(async (flags: ServeFlags) => {
     if ((flags.dataset === undefined) === (flags.params === undefined)) {
       throw new InvalidArgumentError('give exactly one of --dataset NAME (a real model) and --params N (a synthetic one)');
+    }
+    if (flags.dpClip === undefined && (flags.dpNoise !== undefined || flags.dpEpsilon !== undefined)) {
+      throw new InvalidArgumentError('--dp-noise / --dp-epsilon need --dp-clip C (the clip norm of DP-FedAvg)');
+    }
+    if (flags.dpClip !== undefined && (flags.dpNoise === undefined) === (flags.dpEpsilon === undefined)) {
+      throw new InvalidArgumentError('with --dp-clip give exactly one of --dp-noise SIGMA and --dp-epsilon E');
     }
     const progress = progressFor({ json: flags.json });
     const localOptimizer = flags.localOptimizer;
@@ -182,6 +198,9 @@ export function registerFlService(fl: Command): void {
         seed: flags.seed,
       },
       overSelection: flags.overSelect,
+      ...(flags.dpClip !== undefined
+        ? { dp: { clip: flags.dpClip, noiseMultiplier: flags.dpNoise, epsilon: flags.dpEpsilon, delta: flags.dpDelta, population: flags.dpPopulation } }
+        : {}),
       local: {
         localEpochs: flags.localEpochs,
         batchSize: flags.batch,

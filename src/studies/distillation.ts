@@ -73,7 +73,7 @@ export function distillationSettings(quick: boolean): DistillationSettings {
       trainFraction: 0.03, vocabulary: 1500,
       teacher: { kind: 'word-transformer', embeddingDim: 48, heads: 2, layers: 1, ffnDim: 96, dropout: 0, contextLength: CONTEXT },
       student: { kind: 'word-transformer', embeddingDim: 24, heads: 2, layers: 1, ffnDim: 48, dropout: 0, contextLength: CONTEXT },
-      teacherEpochs: 1, teacherStepsPerEpoch: 30, studentEpochs: 1, studentStepsPerEpoch: 10, batchSize: 16,
+      teacherEpochs: 1, teacherStepsPerEpoch: 20, studentEpochs: 1, studentStepsPerEpoch: 6, batchSize: 16,
       temperature: 2, alpha: 0.5, promptsPerGroup: 12, professionPrompts: 12, maxTokens: 8, topK: 20, resamples: 200,
     };
   }

@@ -94,6 +94,8 @@ export interface CoordinatorOptions {
   federation?: Record<string, unknown>;
   /** The aggregator's name for the status page (e.g. "mean", "median"). */
   aggregatorName?: string;
+  /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
+  privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
   evaluate?: (round: number, parameters: ParameterSet) => Promise<ServerEvaluation | undefined>;
   clock?: () => number;
@@ -557,6 +559,7 @@ export class RoundCoordinator {
       finished: this.finished,
       registeredClients: this.clients.size,
       availableClients: this.availableCount(),
+      ...(this.options.privacy ? { privacy: this.options.privacy(this.roundsCompleted) } : {}),
       ...(current
         ? {
             currentRound: {

@@ -14,6 +14,9 @@ import type { BackendName } from '../../engine/index.js';
 import type { ParameterSet } from '../aggregate/index.js';
 import { evaluateExamples, evaluationMetrics, readModelParameters, writeModelParameters } from '../client/index.js';
 import { createStrategy, parseStrategySpec, type LocalTrainingSettings } from '../strategies/index.js';
+import { privateAggregation, userLevelEpsilon } from '../privacy/index.js';
+import type { Strategy } from '../strategy.js';
+import type { AccountantName } from '../../privacy/index.js';
 import { SqliteFederationStore, type FederationStore } from '../store/index.js';
 import { createFederationServer, type HttpServerOptions } from './http-server.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
@@ -46,6 +49,11 @@ export interface ServiceOptions {
   local?: Partial<LocalTrainingSettings>;
   http?: HttpServerOptions;
   fsync?: 'normal' | 'full';
+  /**
+   * User-level DP (DP-FedAvg with a fixed clip norm, Gaussian noise at the server, ε from the
+   * project's accountant). Clients must clip their update to `clip` (the task's maxUpdateNorm).
+   */
+  dp?: { clip: number; noiseMultiplier?: number; epsilon?: number; delta: number; population?: number; accountant?: AccountantName };
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }
 
@@ -75,7 +83,9 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
   const overSelection = options.overSelection ?? 0;
   if (!(overSelection >= 0 && overSelection <= 10)) throw new ConfigError(`overSelection must be in [0, 10], got ${overSelection}`);
   const selectCount = Math.ceil(options.policy.targetUpdates * (1 + overSelection));
-  const strategy = createStrategy(spec, { clientsPerRound: selectCount, local: options.local });
+  const inner = createStrategy(spec, { clientsPerRound: selectCount, local: options.local });
+  let strategy: Strategy = inner;
+  let aggregatorName = inner.aggregator.name;
 
   let initial: ParameterSet;
   let federation: Record<string, unknown>;
@@ -127,22 +137,49 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       model: data.model,
     };
   }
+  let privacy: ((roundsCompleted: number) => { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number }) | undefined;
+  const policy = { ...options.policy };
+  if (options.dp) {
+    const dp = options.dp;
+    const population = dp.population ?? (Array.isArray(federation.clients) ? federation.clients.length : undefined);
+    if (population === undefined) throw new ConfigError('DP-FedAvg: give the population (--dp-population, the number of clients in the federation) for a synthetic model');
+    if (typeof dp.clip !== 'number' || !(dp.clip > 0)) {
+      throw new ConfigError(`DP-FedAvg in the service needs a fixed clip norm > 0 (adaptive clipping keeps state a restarted server cannot restore yet), got ${String(dp.clip)}`);
+    }
+    const priv = privateAggregation(inner, {
+      dp: { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, epsilon: dp.epsilon, delta: dp.delta, population, rounds: options.policy.rounds, accountant: dp.accountant },
+    });
+    strategy = priv;
+    aggregatorName = `dp-fedavg(C=${dp.clip}, σ=${Number(priv.noiseMultiplier.toPrecision(4))})`;
+    // a client must send its update clipped to C; the strategy clips again (a no-op for honest clients)
+    policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip);
+    const sigma = priv.noiseMultiplier;
+    // ε from the durable count of completed rounds, so a restart cannot under-report it
+    privacy = (rounds) => ({
+      epsilon: rounds === 0 ? 0 : userLevelEpsilon({ clientsPerRound: selectCount, population, rounds, delta: dp.delta, noiseMultiplier: sigma, accountant: dp.accountant }),
+      delta: dp.delta,
+      noiseMultiplier: sigma,
+      clipNorm: dp.clip,
+    });
+  }
   const store = new SqliteFederationStore(options.statePath, { fsync: options.fsync });
   try {
     const coordinator = await RoundCoordinator.open({
       store,
       strategy,
       initialParameters: initial,
-      policy: options.policy,
+      policy,
+      privacy,
       fingerprint: {
+        dp: options.dp ?? null,
         strategy: strategy.name,
         selectCount,
         source: source.kind === 'synthetic' ? source : { ...source, dataDir: undefined, backend: undefined },
-        local: strategy instanceof Object && 'local' in strategy ? (strategy as { local: unknown }).local : undefined,
+        local: inner.local,
         seed: options.policy.seed ?? 0,
       },
       federation,
-      aggregatorName: 'aggregator' in strategy ? (strategy as { aggregator: { name: string } }).aggregator.name : 'mean',
+      aggregatorName,
       evaluate,
       onEvent: options.onEvent,
     });
