@@ -438,6 +438,11 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
     const prepared = this.prepare(round, results, failures);
     if (prepared.values.length === 0) return this.complete(prepared, undefined);
     if (!prepared.encoding) return this.complete(prepared, this.plainSum(prepared));
+    if (prepared.values.length < 2) {
+      // as the protocol path: one update cannot be hidden in a sum of one
+      prepared.metrics.secaggTooFew = 1;
+      return this.complete(prepared, undefined);
+    }
     const { ring, clipped } = this.fixedPointSum(prepared);
     prepared.metrics.secaggClippedValues = clipped;
     return this.complete(prepared, decodeFixedPoint(ring, prepared.encoding));

@@ -208,3 +208,16 @@ test('private aggregation refuses robust aggregators, and importance weights wit
   assert.throws(() => privateAggregation(fedAvg({ clientsPerRound: 30 }), { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5, population: POPULATION, rounds: 1 } }), /exceeds the population of 20/);
   assert.throws(() => privateAggregation(fedAvg({ clientsPerRound: 3 }), { dp: { clip: 1, delta: 1e-5, population: POPULATION, rounds: 1 } }), /exactly one of a noise multiplier/);
 });
+
+test('with secure aggregation a round with a single update leaves the model unchanged on both paths', async () => {
+  for (const path of ['plain', 'protocol'] as const) {
+    const strategy = privateAggregation(fedAvg({ clientsPerRound: 3 }), { secureAggregation: true });
+    const x0 = initial(10);
+    strategy.initialize(x0);
+    const { results, failures } = playRound(strategy, 1, (k, layout) => scaledDelta(layout, k, 0.3), [1, 2]);
+    const out = path === 'plain' ? strategy.aggregateFit(1, results, failures) : await strategy.aggregateFitAsync(1, results, failures);
+    assert.equal(out.metrics.skipped, 1, path);
+    assert.equal(out.metrics.secaggTooFew, 1, path);
+    assert.deepEqual(flat(out.parameters), flat(x0));
+  }
+});
