@@ -17,6 +17,7 @@
  *   counterfactual flip rate, APS), when the dataset has one.
  * The ROC curves and group intervals go into the page's charts.
  */
+import { SeededRandom } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { loadIntentDataset, defaultDatasetName } from '../data/registry.js';
 import type { IntentDataset } from '../data/types.js';
@@ -156,6 +157,19 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   const shadows = options.shadows ?? 8;
   const auditExamples = options.auditExamples ?? Math.min(500, dataset.splits.test.length, Math.floor(N / 2));
   const probe = PROBES[dataset.name];
+  // Membership needs members and non-members drawn at random from ONE pool: non-members are a
+  // random hold-out of the training split that no reported model trains on (test examples can
+  // differ in distribution from training ones, e.g. the synthetic set's held-out names, and an
+  // attack would then "detect" the shift, not membership).
+  const order = new SeededRandom(seed).fork('report-membership-holdout').permutation(N);
+  const heldOut = order.slice(0, auditExamples).map((i) => dataset.splits.train[i]);
+  const kept = order.slice(auditExamples).map((i) => dataset.splits.train[i]);
+  const trainingDataset: IntentDataset = {
+    ...dataset,
+    splits: { ...dataset.splits, train: kept },
+    notes: [...dataset.notes, `${auditExamples} training examples held out as membership-inference non-members`],
+  };
+  const auditDataset: IntentDataset = { ...trainingDataset, splits: { ...trainingDataset.splits, test: heldOut } };
   const recipe = recipeFor(kind, epochs);
 
   const variants: { name: string; dp?: DpRecipe }[] = [
@@ -167,7 +181,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
     const variantSeed = seed + index;
     progress.event('report', { phase: `${variant.name}: training`, model: kind, dataset: dataset.name });
     const trained = await trainWithCanaries({
-      dataset: dataset.name,
+      dataset: trainingDataset,
       dataDir: options.dataDir,
       model: kind,
       canaries: { format: CANARY_FORMAT, repetitions: CANARY_REPETITIONS },
@@ -185,7 +199,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       progress.event('report', { phase: `${variant.name}: membership inference`, shadows });
       let shadowsDone = 0;
       const onModel = () => progress.update(++shadowsDone, {});
-      const common = { model, dataset, recipe, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
+      const common = { model, dataset: auditDataset, recipe, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
       const loss = await auditTrainedModel({ ...common, attack: 'loss' });
       progress.start(`${variant.name}: shadows`, shadows);
       const lira = await auditTrainedModel({ ...common, attack: 'lira', shadows, mode: 'online', onModel });

@@ -11,6 +11,7 @@
 import { ConfigError } from '../../errors.js';
 import { SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
+import type { IntentDataset, TextCorpus } from '../../data/types.js';
 import { createModel, defaultConfig, isClassifierKind, isLanguageModelKind, type AnyModel } from '../../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../../text/index.js';
 import {
@@ -28,7 +29,8 @@ import { PrivateTraining } from '../dpsgd/index.js';
 import { drawCanaries, insertCanariesIntoCorpus, insertCanariesIntoDataset, type Canary, type CanaryPlan } from './canaries.js';
 
 export interface CanaryTrainingOptions {
-  dataset: string;
+  /** Dataset name, or an already loaded dataset/corpus (e.g. with audit examples held out). */
+  dataset: string | IntentDataset | TextCorpus;
   dataDir?: string;
   /** Model kind (classifier or language model). */
   model: string;
@@ -93,7 +95,8 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
   let synthetic: boolean;
   let datasetName: string;
   if (isClassifierKind(kind)) {
-    let dataset = loadIntentDataset(options.dataset, { dataDir: options.dataDir, seed: options.seed });
+    let dataset = typeof options.dataset === 'string' ? loadIntentDataset(options.dataset, { dataDir: options.dataDir, seed: options.seed }) : (options.dataset as IntentDataset);
+    if (dataset.task !== 'intent') throw new ConfigError(`model "${kind}" is a classifier but dataset "${dataset.name}" is a text corpus`);
     if (options.trainSubset !== undefined) {
       const keep = rng.permutation(dataset.splits.train.length).slice(0, options.trainSubset).map((i) => dataset.splits.train[i]);
       dataset = { ...dataset, splits: { ...dataset.splits, train: keep } };
@@ -117,7 +120,8 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
     datasetName = dataset.name;
   } else if (isLanguageModelKind(kind)) {
     if (options.tokenizer === 'word' && kind.startsWith('char')) throw new ConfigError(`model "${kind}" is character-level; drop --tokenizer word`);
-    let corpus = loadCorpus(options.dataset, { dataDir: options.dataDir, seed: options.seed });
+    let corpus = typeof options.dataset === 'string' ? loadCorpus(options.dataset, { dataDir: options.dataDir, seed: options.seed }) : (options.dataset as TextCorpus);
+    if (corpus.task !== 'lm') throw new ConfigError(`model "${kind}" is a language model but dataset "${corpus.name}" is an intent dataset`);
     if (options.trainSubset !== undefined) corpus = { ...corpus, splits: { ...corpus.splits, train: corpus.splits.train.slice(0, options.trainSubset) } };
     canaries = drawCanaries(options.canaries, rng);
     corpus = insertCanariesIntoCorpus(corpus, canaries, rng);
