@@ -26,8 +26,9 @@ export function registerStudy(program: Command): Command {
     .option('--quick', 'small, fast settings (smoke runs and tests); the results say so', false)
     .option('--seed <n>', 'seed', parseInteger('--seed', 0), 0)
     .option('--out <dir>', 'output folder (default docs/studies/NAME)')
-    .option('--data-dir <dir>', 'data directory');
-  withCommonOptions(command).action(async (name: string | undefined, flags: { quick: boolean; seed: number; out?: string; dataDir?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+    .option('--data-dir <dir>', 'data directory')
+    .option('--dataset <name>', 'dataset, for studies that take one (e.g. dp-utility)');
+  withCommonOptions(command).action(async (name: string | undefined, flags: { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
     if (!name) {
       printResult({ studies: STUDIES.map((s) => ({ name: s.name, title: s.title })) }, flags.json, (r: { studies: { name: string; title: string }[] }) =>
         r.studies.map((s) => `${s.name}\t${s.title}`).join('\n'),
@@ -36,9 +37,10 @@ export function registerStudy(program: Command): Command {
     }
     const study = STUDIES.find((s) => s.name === name);
     if (!study) throw new UsageError(`unknown study "${name}"; studies: ${STUDIES.map((s) => s.name).join(', ')}`);
+    if (flags.dataset !== undefined && !study.takesDataset) throw new UsageError(`study "${name}" takes no --dataset (it fixes its own data)`);
     await startEngine(flags);
-    const commandLine = ['trustnlu study', name, flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
-    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, progress: progressFor({ json: flags.json }) }, { out: flags.out, command: commandLine });
+    const commandLine = ['trustnlu study', name, flags.dataset ? `--dataset ${flags.dataset}` : '', flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
+    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress: progressFor({ json: flags.json }) }, { out: flags.out, command: commandLine });
     printResult({ study: name, quick: flags.quick, seconds: output.seconds, files: output.files, rows: output.rows }, flags.json, (r: { files: string[]; seconds: number }) =>
       `${name}: ${r.seconds.toFixed(1)} s\n${r.files.join('\n')}`,
     );

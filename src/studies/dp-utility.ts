@@ -42,11 +42,11 @@ interface Setting {
   maxStepsPerEpoch?: number;
 }
 
-function settingFor(quick: boolean): Setting {
+function settingFor(quick: boolean, dataset: string | undefined): Setting {
   if (quick) {
-    // Seconds, not minutes: the synthetic set, a small model, two short epochs.
+    // Seconds, not minutes: the synthetic set (unless another is named), a small model, two short epochs.
     return {
-      dataset: 'synthetic',
+      dataset: dataset ?? 'synthetic',
       glove: false,
       config: { embeddingDim: 16, hidden: 32 },
       recipe: { batchSize: 128, learningRate: 0.01, epochs: 2, clip: 1 },
@@ -54,13 +54,13 @@ function settingFor(quick: boolean): Setting {
       maxStepsPerEpoch: 6,
     };
   }
-  return { dataset: 'clinc150', glove: true, config: {}, recipe: PRIVATE_RECIPE, nonPrivateEpochs: NON_PRIVATE_EPOCHS };
+  return { dataset: dataset ?? 'clinc150', glove: true, config: {}, recipe: PRIVATE_RECIPE, nonPrivateEpochs: NON_PRIVATE_EPOCHS };
 }
 
 const label = (epsilon: number) => (Number.isFinite(epsilon) ? String(epsilon) : '∞');
 
 export async function runDpUtility(ctx: StudyContext, epsilons: readonly number[] = DP_UTILITY_EPSILONS): Promise<StudyRow[]> {
-  const setting = settingFor(ctx.quick);
+  const setting = settingFor(ctx.quick, ctx.dataset);
   const rows: StudyRow[] = [];
   for (const epsilon of epsilons) {
     const finite = Number.isFinite(epsilon);
@@ -161,6 +161,7 @@ export const dpUtilityStudy: StudyDefinition = {
     '"spent ε" is recomputed for the steps that ran; accuracy is in-scope test accuracy (the out-of-scope class excluded), the gap is to the ε = ∞ row in percentage points; seconds per epoch include the validation pass.',
   ].join(' '),
   columns: COLUMNS,
+  takesDataset: true,
   run: (ctx) => runDpUtility(ctx),
   charts: (rows) => [
     { name: 'accuracy-vs-epsilon', spec: accuracyChart(rows) },

@@ -18,6 +18,8 @@ export interface StudyContext {
   /** Smaller, faster settings (for tests and smoke runs); results say so. */
   quick: boolean;
   dataDir?: string;
+  /** `--dataset`, for studies that take one (`takesDataset`). */
+  dataset?: string;
   progress: ProgressReporter;
 }
 
@@ -33,6 +35,8 @@ export interface StudyDefinition {
   title: string;
   /** What the study measures and how to read it (goes above the table). */
   description: string;
+  /** True if the study reads `ctx.dataset` (the CLI refuses --dataset otherwise). */
+  takesDataset?: boolean;
   run(ctx: StudyContext): Promise<StudyRow[]>;
   columns: StudyColumn[];
   charts?(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[];

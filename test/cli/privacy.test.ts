@@ -130,7 +130,7 @@ test('train: DP flags without --dp, --dp without a target or δ, and δ ≥ 1/N 
 
 test('study dp-utility --quick: four rows (ε = 1, 3, 8, ∞), spent ε ≤ target, more noise for smaller ε, table and charts written', () => {
   const out = mkdtempSync(join(tmpdir(), 'dp-utility-'));
-  const r = run(['study', 'dp-utility', '--quick', '--out', out, '--json']);
+  const r = run(['study', 'dp-utility', '--dataset', 'synthetic', '--quick', '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const j = onlyJson(r.stdout) as { rows: Record<string, number | string | boolean | null>[]; files: string[] };
   assert.deepEqual(j.rows.map((row) => row.epsilon), ['1', '3', '8', '∞']);
@@ -143,4 +143,8 @@ test('study dp-utility --quick: four rows (ε = 1, 3, 8, ∞), spent ε ≤ targ
     assert.ok(existsSync(join(out, name)), name);
   }
   assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\| target ε \| spent ε \|/);
+  assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /trustnlu study dp-utility --dataset synthetic --quick/);
+  const other = run(['study', 'fairness-metrics', '--dataset', 'clinc150']);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /takes no --dataset/);
 });
