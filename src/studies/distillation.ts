@@ -168,6 +168,8 @@ interface Evaluation {
   professionPolarityHigh: number;
   sentimentActresses: number;
   sentimentActors: number;
+  /** Fraction of gender-prompt continuations with a non-zero VADER compound (any sentiment word). */
+  sentimentCoverage: number;
   perplexity: number;
 }
 
@@ -198,6 +200,7 @@ function evaluate(model: LanguageModel, name: string, prompts: { gender: BoldPro
     professionPolarityHigh: balance.high,
     sentimentActresses: sentiment.meanA,
     sentimentActors: sentiment.meanB,
+    sentimentCoverage: gender.filter((g) => g.sentiment !== 0).length / gender.length,
     perplexity,
   };
 }
@@ -300,7 +303,9 @@ export async function runDistillationStudy(ctx: StudyContext, settings = distill
   const kd = rows.find((r) => r.name === 'KD');
   for (const r of rows) {
     if (!kd || r === kd) continue;
-    r.disparityChange = Math.abs(kd.disparity as number) > 0 ? Math.abs(r.disparity as number) / Math.abs(kd.disparity as number) - 1 : null;
+    const relative = (key: string) => (Math.abs(kd[key] as number) > 0 ? Math.abs(r[key] as number) / Math.abs(kd[key] as number) - 1 : null);
+    r.disparityChange = relative('disparity');
+    r.professionPolarityChange = relative('professionPolarity');
     r.perplexityChange = (r.perplexity as number) / (kd.perplexity as number) - 1;
   }
   rows.push(...(await downstreamClassifierRows(ctx)));
@@ -316,8 +321,10 @@ const COLUMNS: StudyColumn[] = [
   { key: 'positiveGap', header: 'positive-rate gap' },
   { key: 'polarityGap', header: 'polarity gap (F − M)' },
   { key: 'professionPolarity', header: 'profession polarity (male − female)' },
+  { key: 'sentimentCoverage', header: 'continuations with sentiment words' },
   { key: 'perplexity', header: 'held-out perplexity', digits: 1 },
-  { key: 'disparityChange', header: '|gap| vs KD', digits: 2 },
+  { key: 'disparityChange', header: 'abs. sentiment gap vs KD', digits: 2 },
+  { key: 'professionPolarityChange', header: 'abs. profession polarity vs KD', digits: 2 },
   { key: 'perplexityChange', header: 'perplexity vs KD', digits: 3 },
   { key: 'parityGap', header: 'downstream parity gap' },
   { key: 'flipRate', header: 'downstream flip rate' },
