@@ -73,6 +73,9 @@ interface ServeFlags {
   dpEpsilon?: number;
   dpDelta: number;
   dpPopulation?: number;
+  secagg?: boolean;
+  secaggRange: number;
+  secaggStageTimeout: number;
   dataDir?: string;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
@@ -142,6 +145,9 @@ export function registerFlService(fl: Command): void {
     .option('--dp-epsilon <e>', 'DP-FedAvg: calibrate σ so that ε after --rounds rounds is at most e', positive('--dp-epsilon'))
     .option('--dp-delta <d>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
     .option('--dp-population <n>', 'DP-FedAvg: clients in the federation (default: the partition\'s client count)', parseInteger('--dp-population', 1))
+    .option('--secagg', 'secure aggregation (SecAgg+): clients send only masked inputs; the server sees the sum', false)
+    .option('--secagg-range <r>', 'fixed-point range: each coordinate of a weighted update is clipped to [-r, r]', positive('--secagg-range'), 1)
+    .option('--secagg-stage-timeout <s>', 'deadline of each secure-aggregation stage in seconds', positive('--secagg-stage-timeout'), 30)
     .option('--exit-when-done', 'stop once all rounds are complete', false)
     .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
     .addHelpText(
@@ -198,6 +204,7 @@ export function registerFlService(fl: Command): void {
         seed: flags.seed,
       },
       overSelection: flags.overSelect,
+      ...(flags.secagg ? { secureAggregation: { range: flags.secaggRange, stageTimeoutMs: flags.secaggStageTimeout * 1000 } } : {}),
       ...(flags.dpClip !== undefined
         ? { dp: { clip: flags.dpClip, noiseMultiplier: flags.dpNoise, epsilon: flags.dpEpsilon, delta: flags.dpDelta, population: flags.dpPopulation } }
         : {}),

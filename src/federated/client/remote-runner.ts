@@ -6,6 +6,8 @@
  * Runs in Node and in the browser (no Node imports, no tfjs: parameters stay plain data).
  */
 import type { ParameterSet } from '../aggregate/index.js';
+import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
+import type { TaskResponse } from '../server/protocol.js';
 import type { Client } from './client.js';
 import { RemoteServerError, type RemoteSession } from './remote-session.js';
 
@@ -19,6 +21,8 @@ export interface RemoteRunOptions {
   onEvent?: (event: string, data: Record<string, unknown>) => void;
   /** How long a check-in may wait on the server for a round (long polling; default 20 s, 0 = plain polling). */
   longPollMs?: number;
+  /** Crypto for secure aggregation (default WebCrypto, which Node 20 and browsers have). */
+  secaggCrypto?: SecAggCrypto;
   /** Stops the loop when it turns true (checked between requests). */
   stopped?: () => boolean;
 }
@@ -73,6 +77,42 @@ export function clipToNorm(delta: Float32Array, bound: number): number {
   return norm;
 }
 
+/**
+ * Takes part in the round's secure aggregation with `delta` × the task's weight as input:
+ * answers each stage's request until the session is done (or failed, or the round closed).
+ * Only masked vectors leave the client. Returns the last stage seen.
+ */
+export async function submitSecurely(session: RemoteSession, task: TaskResponse, delta: Float32Array, crypto: SecAggCrypto, longPollMs: number): Promise<string> {
+  const weight = task.secureAggregation!.weight;
+  const input = new Float64Array(delta.length);
+  for (let i = 0; i < delta.length; i++) input[i] = weight * delta[i];
+  const client = new SecAggClient(crypto);
+  let answeredStage = '';
+  for (;;) {
+    let answer;
+    try {
+      answer = await session.secureRequest(task.round, longPollMs);
+    } catch (error) {
+      // the round closed (done, or failed at its deadline) before this client saw the end
+      if (error instanceof RemoteServerError && error.type === 'StaleRound') return answeredStage === 'unmask' ? 'done' : 'closed';
+      throw error;
+    }
+    if (answer.stage === 'done' || answer.stage === 'failed') return answer.stage;
+    if (answer.request === undefined || answer.stage === answeredStage) {
+      if (answer.message && !answer.answered) return 'dropped';
+      continue;
+    }
+    const request = fromWire(answer.request) as never;
+    let reply: unknown;
+    if (answer.stage === 'advertise') reply = await client.advertiseKeys(request);
+    else if (answer.stage === 'share') reply = await client.shareKeys(request);
+    else if (answer.stage === 'masked-input') reply = await client.maskedInput(request, input);
+    else reply = await client.unmask(request);
+    await session.secureReply(task.round, answer.stage, toWire(reply));
+    answeredStage = answer.stage;
+  }
+}
+
 export async function runRemoteClient(options: RemoteRunOptions): Promise<RemoteRunSummary> {
   const { session, client } = options;
   const started = Date.now();
@@ -105,11 +145,21 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
       const fit = await client.fit(split(global, task.layout), task.config);
       const delta = flatDelta(global, fit);
       const norm = clipToNorm(delta, task.maxUpdateNorm);
-      const result = await session.submit(task, delta, fit.numExamples, { ...fit.metrics, updateNorm: norm });
+      if (task.secureAggregation) {
+        const stage = await submitSecurely(session, task, delta, options.secaggCrypto ?? webSecAggCrypto(), options.longPollMs ?? 20_000);
+        if (stage !== 'done') {
+          summary.lateUpdates++;
+          emit('late', { round: task.round, message: `secure aggregation ended in stage ${stage}` });
+          continue;
+        }
+      } else {
+        const result = await session.submit(task, delta, fit.numExamples, { ...fit.metrics, updateNorm: norm });
+        emit('accepted', { round: task.round, duplicate: result.duplicate });
+      }
       summary.updatesSubmitted++;
       summary.rounds.push(task.round);
       summary.lastModelVersion = task.modelVersion;
-      emit('submitted', { round: task.round, duplicate: result.duplicate, loss: fit.metrics.loss, updateNorm: norm });
+      emit('submitted', { round: task.round, loss: fit.metrics.loss, updateNorm: norm, secure: task.secureAggregation !== undefined });
     } catch (error) {
       if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
         summary.lateUpdates++;

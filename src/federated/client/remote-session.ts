@@ -16,6 +16,7 @@ import {
   type CheckInResponse,
   type ErrorResponse,
   type RegisterResponse,
+  type SecureRequestResponse,
   type TaskResponse,
   type UpdateResponse,
 } from '../server/protocol.js';
@@ -157,6 +158,16 @@ export class RemoteSession {
       },
     });
     return (await response.json()) as UpdateResponse;
+  }
+
+  /** The secure-aggregation request waiting for this client; `waitMs` long-polls for the next stage. */
+  async secureRequest(round: number, waitMs = 0): Promise<SecureRequestResponse> {
+    return (await (await this.request('GET', `${PATHS.secagg(round)}?waitMs=${waitMs}`)).json()) as SecureRequestResponse;
+  }
+
+  /** This client's reply (secagg wire JSON) for `stage`. */
+  async secureReply(round: number, stage: string, reply: unknown): Promise<void> {
+    await (await this.request('POST', `${PATHS.secagg(round)}/${stage}`, { json: reply })).arrayBuffer();
   }
 
   async federation(): Promise<Record<string, unknown>> {

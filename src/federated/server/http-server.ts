@@ -160,6 +160,21 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     return { acceptedUpdates: { count: sorted.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: sorted.length ? sorted[sorted.length - 1] : 0 } };
   });
 
+  // secure aggregation: the stage's request for this client (long-polled), and its reply
+  app.get<{ Params: { round: string }; Querystring: { waitMs?: string } }>('/v1/rounds/:round/secagg', { onRequest: authenticate }, async (request) => {
+    const waitText = request.query.waitMs ?? '0';
+    if (!/^\d{1,6}$/.test(waitText) || Number(waitText) > MAX_LONG_POLL_MS) throw new FederationRequestError(400, 'BadRequest', `waitMs must be an integer in [0, ${MAX_LONG_POLL_MS}]`);
+    const answer = coordinator.secureRequest(request.clientId!, request.params.round);
+    if (answer.request !== undefined || answer.stage === 'done' || answer.stage === 'failed' || Number(waitText) === 0 || closing) return answer;
+    await coordinator.waitForChange(Number(waitText));
+    return coordinator.secureRequest(request.clientId!, request.params.round);
+  });
+  app.post<{ Params: { round: string; stage: string } }>(
+    '/v1/rounds/:round/secagg/:stage',
+    { onRequest: authenticate, bodyLimit: updateBytes * 2 + 1024 * 1024 },
+    async (request) => coordinator.secureReply(request.clientId!, request.params.round, request.params.stage, request.body),
+  );
+
   app.get(PATHS.status, { onRequest: async (r) => limitAddress(r) }, async () => coordinator.status());
   app.get(PATHS.rounds, { onRequest: async (r) => limitAddress(r) }, async () => ({ rounds: coordinator.rounds() }));
   app.get(PATHS.federation, { onRequest: async (r) => limitAddress(r) }, async () => coordinator.federation());

@@ -17,6 +17,7 @@ export const PATHS = {
   checkIn: `${API_PREFIX}/checkin`,
   task: (round: number | string) => `${API_PREFIX}/rounds/${round}/task`,
   update: (round: number | string) => `${API_PREFIX}/rounds/${round}/update`,
+  secagg: (round: number | string) => `${API_PREFIX}/rounds/${round}/secagg`,
   model: (version: number | string) => `${API_PREFIX}/models/${version}`,
   status: `${API_PREFIX}/status`,
   rounds: `${API_PREFIX}/rounds`,
@@ -77,6 +78,19 @@ export interface TaskResponse {
   parametersPath: string;
   /** Largest update norm the server accepts (‖Δ‖₂); clients should clip to it. */
   maxUpdateNorm: number;
+  /**
+   * Present when the round uses secure aggregation: the client multiplies its (clipped) update
+   * by `weight` and takes part in the SecAgg+ stages at `secagg(round)` instead of PUT update.
+   */
+  secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number } };
+}
+
+/** GET secagg: the stage and, when there is one, the request this client must answer (secagg wire JSON). */
+export interface SecureRequestResponse {
+  stage: 'advertise' | 'share' | 'masked-input' | 'unmask' | 'done' | 'failed';
+  request?: unknown;
+  answered?: boolean;
+  message?: string;
 }
 
 export interface UpdateResponse {
@@ -116,7 +130,7 @@ export interface StatusResponse {
   finished: boolean;
   registeredClients: number;
   availableClients: number;
-  currentRound?: RoundSummary & { accepted: number; target: number };
+  currentRound?: RoundSummary & { accepted: number; target: number; secureStage?: string };
   /** (ε, δ) spent so far when the aggregator is differentially private. */
   privacy?: { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number };
   /** Server-side evaluation per completed round (when the server has evaluation data). */

@@ -32,6 +32,7 @@ import type { FederationStore, StoredRound, UpdateRecord } from '../store/index.
 import { StateStoreError } from '../store/index.js';
 import { newClientToken, tokenHash } from './client-tokens.js';
 import {
+  API_PREFIX,
   PATHS,
   PROTOCOL_VERSION,
   type CheckInResponse,
@@ -42,6 +43,7 @@ import {
 } from './protocol.js';
 import { FederationRequestError } from './request-error.js';
 import { validateDelta, type UpdateMetadata } from './update-validation.js';
+import { SecureAggregationRound, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
 
 export interface RoundPolicy {
   /** Rounds to complete (successful aggregations); then clients are told they are done. */
@@ -94,6 +96,11 @@ export interface CoordinatorOptions {
   federation?: Record<string, unknown>;
   /** The aggregator's name for the status page (e.g. "mean", "median"). */
   aggregatorName?: string;
+  /**
+   * Secure aggregation: clients send masked inputs through the SecAgg+ stages instead of
+   * plain updates, and the strategy receives only the survivors' (weighted) mean.
+   */
+  secureAggregation?: SecureRoundOptions;
   /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
@@ -108,6 +115,7 @@ interface OpenRoundState {
   instructions: Map<string, FitInstruction>;
   target: number;
   accepted: Map<string, UpdateRecord>;
+  secure?: SecureAggregationRound;
 }
 
 interface ClientState {
@@ -229,6 +237,11 @@ export class RoundCoordinator {
       accepted,
     };
     this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length });
+    if (this.options.secureAggregation) {
+      // the session's secrets were in the crashed process: fail the round, keep the model
+      await this.serial(() => this.closeCurrent('interrupted'));
+      return;
+    }
     if (accepted.size >= this.current.target) await this.serial(() => this.closeCurrent('target'));
   }
 
@@ -303,6 +316,7 @@ export class RoundCoordinator {
 
   /** Opens a round when none is open and enough clients are available; closes an expired one. */
   async tick(): Promise<void> {
+    if (this.current?.secure) await this.serial(() => this.advanceSecure());
     if (this.current && this.clock() >= this.current.deadline) {
       await this.serial(async () => {
         if (this.current && this.clock() >= this.current.deadline) await this.closeCurrent('deadline');
@@ -357,12 +371,15 @@ export class RoundCoordinator {
     };
     await this.store.openRound(record);
     this.lastRound = round;
+    const secure = this.options.secureAggregation;
     this.current = {
       record,
       deadline: record.deadline,
       instructions: new Map(instructions.map((i) => [i.clientId, i])),
-      target: Math.min(this.policy.targetUpdates, instructions.length),
+      // a secure round waits for every party (the protocol handles the dropouts)
+      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
       accepted: new Map(),
+      ...(secure ? { secure: new SecureAggregationRound(record.selected, this.valueCount, secure, this.clock) } : {}),
     };
     this.history.push(this.summaryOf(record));
     this.notifyWaiters();
@@ -380,7 +397,39 @@ export class RoundCoordinator {
       deadline: round.deadline,
       parametersPath: PATHS.model(round.record.modelVersion),
       maxUpdateNorm: this.policy.maxUpdateNorm,
+      ...(round.secure ? { secureAggregation: { weight: instruction.weight, range: this.options.secureAggregation!.range, encoding: round.secure.encoding } } : {}),
     };
+  }
+
+  /** The secure-aggregation request waiting for this client (long-polled by the HTTP layer). */
+  secureRequest(clientId: string, roundText: string): SecureRequestAnswer {
+    const round = this.openRoundFor(clientId, roundText);
+    if (!round.secure) throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation; submit with PUT ${PATHS.update(round.record.round)}`);
+    return round.secure.requestFor(clientId);
+  }
+
+  /** One secure-aggregation reply; may close the stage, and with the last stage the round. */
+  async secureReply(clientId: string, roundText: string, stage: string, body: unknown): Promise<{ accepted: true; stage: string }> {
+    return this.serial(async () => {
+      const round = this.openRoundFor(clientId, roundText);
+      if (!round.secure) throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation`);
+      round.secure.receive(clientId, stage, body);
+      await this.advanceSecure();
+      return { accepted: true as const, stage };
+    });
+  }
+
+  /** Moves the secure session on (all answered, or a stage deadline passed); runs inside `serial`. */
+  private async advanceSecure(): Promise<void> {
+    const round = this.current;
+    if (!round?.secure) return;
+    while (await round.secure.advance()) {
+      this.notifyWaiters();
+      if (round.secure.stage === 'done' || round.secure.stage === 'failed') {
+        await this.closeCurrent('secure');
+        return;
+      }
+    }
   }
 
   /** The float32 bytes of a model version (the current one from memory). */
@@ -425,6 +474,9 @@ export class RoundCoordinator {
       throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already submitted a different update for round ${roundNumber}; one update per client and round`);
     }
     const round = this.openRoundFor(clientId, roundText);
+    if (round.secure) {
+      throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} uses secure aggregation: send masked inputs through ${API_PREFIX}/rounds/${round.record.round}/secagg, never a plain update`);
+    }
     if (meta.modelVersion !== round.record.modelVersion) {
       throw new FederationRequestError(409, 'StaleModel', `update trained on model version ${meta.modelVersion}, but round ${round.record.round} trains version ${round.record.modelVersion}; fetch the task again`);
     }
@@ -458,18 +510,38 @@ export class RoundCoordinator {
   }
 
   /** Aggregates (or fails) the open round; runs inside `serial`. */
-  private async closeCurrent(reason: 'target' | 'deadline'): Promise<void> {
+  private async closeCurrent(reason: 'target' | 'deadline' | 'secure' | 'interrupted'): Promise<void> {
     const round = this.current;
     if (!round) return;
     const number = round.record.round;
-    const accepted = [...round.accepted.values()];
-    const results: FitResult[] = accepted.map((u) => ({
+    let accepted = [...round.accepted.values()];
+    let results: FitResult[] = accepted.map((u) => ({
       clientId: u.clientId,
       numExamples: u.numExamples,
       delta: unflattenParameters(u.delta, this.strategy.parameters),
       metrics: u.metrics,
     }));
-    const dropped = [...round.instructions.keys()].filter((id) => !round.accepted.has(id));
+    const secureMetrics: Record<string, number> = {};
+    if (round.secure) {
+      // only the survivors' sum exists: hand the strategy their weighted mean as one update
+      const done = round.secure.stage === 'done' && reason !== 'interrupted';
+      const survivors = done ? round.secure.includedParties() : [];
+      results = [];
+      accepted = [];
+      if (survivors.length > 0) {
+        const totalWeight = survivors.reduce((s, id) => s + round.instructions.get(id)!.weight, 0);
+        const sum = round.secure.result!.values;
+        const mean = new Float32Array(sum.length);
+        for (let j = 0; j < sum.length; j++) mean[j] = sum[j] / totalWeight;
+        const examples = survivors.reduce((s, id) => s + (this.clients.get(id)?.numExamples ?? 0), 0);
+        results = [{ clientId: survivors[0], numExamples: examples, delta: unflattenParameters(mean, this.strategy.parameters), metrics: {} }];
+        accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
+      }
+      secureMetrics.secureAggregation = 1;
+      secureMetrics.secaggSurvivors = survivors.length;
+      if (round.secure.stage === 'failed' || reason === 'interrupted' || reason === 'deadline') secureMetrics.secaggFailed = 1;
+    }
+    const dropped = [...round.instructions.keys()].filter((id) => !accepted.some((u) => u.clientId === id));
     const failures: Failure[] = dropped.map((clientId) => ({ clientId, reason: 'dropout', message: reason === 'target' ? 'straggler: round reached its target' : 'missed the deadline' }));
     const enough = accepted.length >= this.policy.minUpdates;
     let output: { parameters: ParameterSet; metrics: Record<string, number> };
@@ -481,7 +553,11 @@ export class RoundCoordinator {
       output = { parameters: this.strategy.parameters, metrics: { skipped: 1, aggregationError: 1 } };
     }
     const completed = enough && output.metrics.skipped !== 1;
-    const metrics: Record<string, number> = { ...output.metrics, accepted: accepted.length, dropped: dropped.length, closedByDeadline: reason === 'deadline' ? 1 : 0 };
+    const metrics: Record<string, number> = { ...output.metrics, ...secureMetrics, accepted: accepted.length, dropped: dropped.length, closedByDeadline: reason === 'deadline' ? 1 : 0 };
+    if (round.secure && completed) {
+      metrics.clients = accepted.length;
+      metrics.examples = accepted.reduce((s, u) => s + u.numExamples, 0);
+    }
     const closedAt = this.clock();
     const version = completed ? this.modelVersion + 1 : this.modelVersion;
     await this.store.closeRound({
@@ -567,6 +643,7 @@ export class RoundCoordinator {
               deadline: current.deadline,
               accepted: current.accepted.size,
               target: current.target,
+              ...(current.secure ? { secureStage: current.secure.stage } : {}),
             },
           }
         : {}),

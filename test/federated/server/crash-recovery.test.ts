@@ -14,7 +14,7 @@ import { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { syntheticDelta, type StatusResponse, type RoundSummary } from '../../../src/federated/server/index.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
-const CLIENTS = 30;
+const CLIENTS = 40;
 const PARAMS = 64;
 
 function startServer(state: string): Promise<{ child: ChildProcess; url: string }> {
@@ -68,8 +68,19 @@ test('kill -9 mid-round: restart resumes the round and counts every acknowledged
       acknowledged.add(k);
     }
     // the second half is in flight when the server dies
-    const inFlight = sessions.slice(CLIENTS / 2).map((s, j) => s.submit(task, syntheticDelta(CLIENTS / 2 + j, 1, PARAMS), examples(CLIENTS / 2 + j)).then(() => acknowledged.add(CLIENTS / 2 + j), () => undefined));
-    await new Promise((r) => setTimeout(r, 5));
+    // ... and the server dies as soon as the first of them is acknowledged (or after 20 ms)
+    let firstAck: () => void = () => undefined;
+    const firstAcknowledged = new Promise<void>((resolve) => (firstAck = resolve));
+    const inFlight = sessions.slice(CLIENTS / 2).map((s, j) =>
+      s.submit(task, syntheticDelta(CLIENTS / 2 + j, 1, PARAMS), examples(CLIENTS / 2 + j)).then(
+        () => {
+          acknowledged.add(CLIENTS / 2 + j);
+          firstAck();
+        },
+        () => undefined,
+      ),
+    );
+    await Promise.race([firstAcknowledged, new Promise((r) => setTimeout(r, 20))]);
     await killHard(server.child);
     await Promise.all(inFlight);
     assert.ok(acknowledged.size < CLIENTS, 'some updates must still be unacknowledged when the server dies (else the test proves nothing about in-flight requests)');
@@ -93,7 +104,7 @@ test('kill -9 mid-round: restart resumes the round and counts every acknowledged
     assert.equal(rounds[0].aggregated.length, CLIENTS);
     assert.equal(new Set(rounds[0].aggregated).size, CLIENTS, 'no client aggregated twice');
 
-    // the new model, recomputed here: Σ nₖΔₖ / Σ nₖ over the 30 clients, each once
+    // the new model, recomputed here: Σ nₖΔₖ / Σ nₖ over the 40 clients, each once
     const expected = new Float64Array(PARAMS);
     let total = 0;
     for (let k = 0; k < CLIENTS; k++) {
