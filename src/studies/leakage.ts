@@ -40,9 +40,9 @@ interface Scale {
 }
 
 const FULL: Scale = {
-  poolPerIntent: 16, shadows: 16, targets: 4, miaEpochs: 10,
-  extractionTrain: 4000, extractionEpochs: 10,
-  lmUnits: 4000, lmEpochs: 4, lmConfig: { hidden: 192, embeddingDim: 32, contextLength: 48 },
+  poolPerIntent: 8, shadows: 8, targets: 3, miaEpochs: 10,
+  extractionTrain: 2000, extractionEpochs: 8,
+  lmUnits: 1200, lmEpochs: 4, lmConfig: { hidden: 96, embeddingDim: 24, contextLength: 48 },
   inversionSteps: 300,
 };
 const QUICK: Scale = {
