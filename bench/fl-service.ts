@@ -1,8 +1,10 @@
 /**
  * Federated service load benchmark: `node dist/bench/fl-service.js [--clients N] [--rounds R] [--runs K]`.
- * Runs `fl loadtest` K times (a fresh server child process each time, loopback only) for two
- * arrival patterns side by side in one run: every client submitting at the same instant
- * (train-ms 0, the worst case) and clients finishing local training uniformly over 2 s.
+ * Runs `fl loadtest` K times (a fresh server child process each time, loopback only) for three
+ * cases side by side in one run: every client submitting at the same instant (train-ms 0, the
+ * worst case) and clients finishing local training uniformly over 2 s, with the load generator
+ * on node:http; and the 2 s case with undici's fetch (what `fl client` uses), to show how much of
+ * the client-side latency is the generator's own cost on the shared 2 cores.
  * Reports medians over the runs of: lost and double-counted updates (must be 0), the model
  * recomputed from the aggregated lists vs the server's, submit latency as clients see it
  * (includes the load generator's own queueing on the same 2 cores), and the server-side
@@ -38,15 +40,20 @@ const summary = (list: LoadTestResult[]) => ({
   seconds: median(list.map((r) => r.seconds)),
 });
 
-const patterns = [0, 2000];
-const results: Record<string, LoadTestResult[]> = Object.fromEntries(patterns.map((t) => [`trainMs=${t}`, []]));
+const patterns: { trainMs: number; httpClient: 'node' | 'fetch' }[] = [
+  { trainMs: 0, httpClient: 'node' },
+  { trainMs: 2000, httpClient: 'node' },
+  { trainMs: 2000, httpClient: 'fetch' },
+];
+const key = (p: { trainMs: number; httpClient: string }) => `trainMs=${p.trainMs},client=${p.httpClient}`;
+const results: Record<string, LoadTestResult[]> = Object.fromEntries(patterns.map((p) => [key(p), []]));
 const loadBefore = loadavg()[0];
 for (let run = 0; run < runs; run++) {
   // alternate the patterns within each run so both see the same machine conditions
-  for (const trainMs of patterns) {
-    const r = await runLoadTest({ clients, rounds, parameters, trainMs, seed: run });
-    results[`trainMs=${trainMs}`].push(r);
-    process.stderr.write(`${JSON.stringify({ event: 'run', run, trainMs, lost: r.lost, duplicated: r.duplicated, p99Ms: r.p99Ms, serverP99Ms: r.serverP99Ms })}\n`);
+  for (const p of patterns) {
+    const r = await runLoadTest({ clients, rounds, parameters, trainMs: p.trainMs, httpClient: p.httpClient, seed: run });
+    results[key(p)].push(r);
+    process.stderr.write(`${JSON.stringify({ event: 'run', run, ...p, lost: r.lost, duplicated: r.duplicated, p99Ms: r.p99Ms, serverP99Ms: r.serverP99Ms })}\n`);
   }
 }
 const result = {

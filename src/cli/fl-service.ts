@@ -74,6 +74,8 @@ interface ServeFlags {
   dpDelta: number;
   dpPopulation?: number;
   secagg?: boolean;
+  tlsKey?: string;
+  tlsCert?: string;
   secaggRange: number;
   secaggStageTimeout: number;
   dataDir?: string;
@@ -99,6 +101,7 @@ interface LoadTestFlags {
   params: number;
   dropout: number;
   trainMs: number;
+  httpClient: 'node' | 'fetch';
   server?: string;
   roundTimeout?: number;
   seed: number;
@@ -148,6 +151,8 @@ export function registerFlService(fl: Command): void {
     .option('--secagg', 'secure aggregation (SecAgg+): clients send only masked inputs; the server sees the sum', false)
     .option('--secagg-range <r>', 'fixed-point range: each coordinate of a weighted update is clipped to [-r, r]', positive('--secagg-range'), 1)
     .option('--secagg-stage-timeout <s>', 'deadline of each secure-aggregation stage in seconds', positive('--secagg-stage-timeout'), 30)
+    .option('--tls-key <file>', 'serve HTTPS: PEM private key (with --tls-cert)')
+    .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (with --tls-key)')
     .option('--exit-when-done', 'stop once all rounds are complete', false)
     .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
     .addHelpText(
@@ -171,6 +176,10 @@ export function registerFlService(fl: Command): void {
     }
     if (flags.dpClip !== undefined && (flags.dpNoise === undefined) === (flags.dpEpsilon === undefined)) {
       throw new InvalidArgumentError('with --dp-clip give exactly one of --dp-noise SIGMA and --dp-epsilon E');
+    }
+    if ((flags.tlsKey === undefined) !== (flags.tlsCert === undefined)) throw new InvalidArgumentError('give both --tls-key and --tls-cert, or neither');
+    for (const file of [flags.tlsKey, flags.tlsCert]) {
+      if (file !== undefined && !existsSync(file)) throw new InvalidArgumentError(`TLS file "${file}" does not exist`);
     }
     const progress = progressFor({ json: flags.json });
     const localOptimizer = flags.localOptimizer;
@@ -216,6 +225,7 @@ export function registerFlService(fl: Command): void {
         maxSteps: flags.maxLocalSteps,
       },
       http: {
+        ...(flags.tlsKey ? { tls: { key: readFileSync(flags.tlsKey), cert: readFileSync(flags.tlsCert!) } } : {}),
         clientRateLimit: { perSecond: flags.clientRateLimit, burst: flags.clientRateLimit * 2 },
         addressRateLimit: { perSecond: flags.addressRateLimit, burst: flags.addressRateLimit * 10 },
       },
@@ -320,6 +330,7 @@ export function registerFlService(fl: Command): void {
     .option('--server <url>', 'use this server (serving a synthetic model) instead of starting one', parseUrl('--server'))
     .option('--round-timeout <s>', 'round deadline of the server started here (default 30, 5 with --dropout)', positive('--round-timeout'))
     .option('--seed <n>', 'seed (selection, dropout)', parseInteger('--seed', 0), 0)
+    .option('--http-client <kind>', 'node (node:http keep-alive, lighter) | fetch (undici, as fl client uses)', parseChoice('--http-client', ['node', 'fetch'] as const), 'node')
     .option('--time-limit <s>', 'stop after this many seconds in any case', positive('--time-limit'), 600)
     .option('--json', 'print exactly one JSON object on stdout; progress as JSON lines on stderr', false);
   loadtest.action(async (flags: LoadTestFlags) => {
@@ -330,6 +341,7 @@ export function registerFlService(fl: Command): void {
       parameters: flags.params,
       dropout: flags.dropout,
       trainMs: flags.trainMs,
+      httpClient: flags.httpClient,
       server: flags.server,
       roundTimeoutSeconds: flags.roundTimeout,
       seed: flags.seed,

@@ -23,6 +23,8 @@ export interface HttpServerOptions {
   tickMs?: number;
   /** Log requests (pino, to stderr). */
   log?: boolean;
+  /** Serve HTTPS with this PEM key and certificate (otherwise plain HTTP; see docs for TLS at a proxy). */
+  tls?: { key: Buffer | string; cert: Buffer | string };
 }
 
 export const DEFAULT_CLIENT_RATE_LIMIT: RateLimit = { perSecond: 20, burst: 40 };
@@ -55,6 +57,7 @@ function errorBody(statusCode: number, type: string, message: string) {
 export async function createFederationServer(coordinator: RoundCoordinator, options: HttpServerOptions = {}): Promise<FastifyInstance> {
   const updateBytes = coordinator.parameters.arrays.reduce((s, a) => s + a.length, 0) * 4;
   const app = Fastify({
+    ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     logger: options.log ? { level: 'info' } : false,
     bodyLimit: JSON_BODY_LIMIT,
     // the server must answer a malformed request with a 4xx, never crash on it

@@ -18,6 +18,7 @@
  * [0, T] before submitting (T = 0: all N submit in the same instant, the worst case).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,8 @@ export interface LoadTestOptions {
   seed?: number;
   /** Stop after this long in any case (default 600 s). */
   timeLimitSeconds?: number;
+  /** HTTP client of the generated clients: 'node' (node:http keep-alive, default, lighter) or 'fetch' (undici, as the real Node client). */
+  httpClient?: 'node' | 'fetch';
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }
 
@@ -62,6 +65,7 @@ export interface LoadTestResult {
   parameters: number;
   dropout: number;
   trainMs: number;
+  httpClient: 'node' | 'fetch';
   roundsCompleted: number;
   submitRequests: number;
   lateUpdates: number;
@@ -92,6 +96,36 @@ function quantile(sorted: number[], q: number): number {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The part of `fetch` RemoteSession uses, over node:http with one keep-alive agent: the load
+ * generator shares the machine with the server, and undici's fetch costs several times more CPU
+ * per request, which would show up as latency that is the generator's, not the server's.
+ */
+function nodeHttpFetch(): typeof fetch {
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  return ((input: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}) =>
+    new Promise((resolve, reject) => {
+      const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body ? Buffer.from(init.body.buffer, init.body.byteOffset, init.body.byteLength) : undefined;
+      const req = httpRequest(input, { method: init.method ?? 'GET', agent, headers: { ...(init.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const all = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode ?? 0,
+            ok: (res.statusCode ?? 0) < 400,
+            headers: { get: (name: string) => (res.headers[name.toLowerCase()] as string | undefined) ?? null },
+            json: async () => JSON.parse(all.toString('utf8')),
+            arrayBuffer: async () => all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
+          } as unknown as Response);
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    })) as unknown as typeof fetch;
+}
 
 interface ChildServer {
   url: string;
@@ -173,9 +207,10 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const numExamples = (k: number) => 10 + (k % 7);
   let submitRequests = 0;
   let lateUpdates = 0;
+  const transport = (options.httpClient ?? 'node') === 'node' && url.startsWith('http:') ? nodeHttpFetch() : undefined;
   try {
     const runClient = async (k: number) => {
-      const session = new RemoteSession({ server: url, attempts: 20, backoffMs: 50 });
+      const session = new RemoteSession({ server: url, attempts: 20, backoffMs: 50, fetch: transport });
       await session.register(`load-${k}`, numExamples(k));
       const skipped = new Set<number>();
       while (Date.now() < deadline) {
@@ -258,6 +293,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       parameters: finalModel.length,
       dropout,
       trainMs,
+      httpClient: transport ? 'node' : 'fetch',
       roundsCompleted: roundsResponse.rounds.filter((r) => r.status === 'completed').length,
       submitRequests,
       lateUpdates,
