@@ -72,7 +72,7 @@ const QUICK_CONFIG: Record<FairnessVariant['architecture'], Partial<ClassifierCo
 
 /**
  * Architectures × skews × seeds (quick: 2 × 2 × 2; full: 3 × 3 × 2), then on the most skewed
- * data: name-swap augmentation (embbag and cnn) and DP-SGD (embbag) per seed. 12 quick, 26 full.
+ * data: name-swap augmentation (embbag and cnn) and DP-SGD (embbag) per seed. 14 quick, 24 full.
  */
 export function fairnessVariants(quick: boolean): FairnessVariant[] {
   const architectures: FairnessVariant['architecture'][] = quick ? ['embbag', 'cnn'] : ['embbag', 'cnn', 'transformer'];
