@@ -42,6 +42,7 @@ export function registerReport(program: Command): void {
     })
     .option('--model <kind>', 'classifier: embbag | cnn | transformer', 'embbag')
     .option('--epochs <n>', 'training epochs (default 6 on real data, 8 on the synthetic set)', parseInteger('--epochs', 1))
+    .option('--private-epochs <n>', 'epochs of the private models (default 40)', parseInteger('--private-epochs', 1))
     .option('--shadows <n>', 'LiRA shadow models per audited model', parseInteger('--shadows', 2), 8)
     .option('--audit-examples <n>', 'members audited (and as many non-members)', parseInteger('--audit-examples', 2))
     .option('--workers <n>', 'worker threads for shadow models (0 = this thread)', parseInteger('--workers', 0))
@@ -55,6 +56,7 @@ export function registerReport(program: Command): void {
       delta?: number;
       model: string;
       epochs?: number;
+      privateEpochs?: number;
       shadows: number;
       auditExamples?: number;
       workers?: number;
@@ -74,6 +76,7 @@ export function registerReport(program: Command): void {
         delta: flags.delta,
         model: flags.model,
         epochs: flags.epochs,
+        privateEpochs: flags.privateEpochs,
         seed: flags.seed,
         shadows: flags.shadows,
         auditExamples: flags.auditExamples,

@@ -17,9 +17,12 @@
  *   counterfactual flip rate, APS), when the dataset has one.
  * The ROC curves and group intervals go into the page's charts.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { SeededRandom } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import { resolveDataDir } from '../data/locate.js';
 import type { IntentDataset } from '../data/types.js';
 import { auditGroups, auditSensitivity } from '../fairness/index.js';
 import type { ClassifierModel } from '../models/index.js';
@@ -41,6 +44,8 @@ export interface TrustReportOptions {
   /** Classifier kind (default embbag, the fast default classifier). */
   model?: string;
   epochs?: number;
+  /** Epochs of the private models (default 40, the private recipe's). */
+  privateEpochs?: number;
   seed?: number;
   /** LiRA shadow models per audited model (default 8). */
   shadows?: number;
@@ -98,9 +103,26 @@ function fairnessSummary(model: ClassifierModel, probe: string, seed: number): F
   };
 }
 
-function recipeFor(kind: string, epochs: number): TrainingRecipe {
+interface VariantRecipe {
+  recipe: TrainingRecipe;
+  /** Architecture overrides. */
+  config: Record<string, unknown>;
+}
+
+/** Non-private: the classifier's own defaults, fixed epochs (shadows must train the same way). */
+function standardRecipe(kind: string, epochs: number): VariantRecipe {
   const d = TRAINING_DEFAULTS[kind];
-  return { epochs, batchSize: d.batchSize, learningRate: d.learningRate, optimizer: d.optimizer, schedule: d.schedule, warmupSteps: d.warmupSteps, patience: null };
+  return { recipe: { epochs, batchSize: d.batchSize, learningRate: d.learningRate, optimizer: d.optimizer, schedule: d.schedule, warmupSteps: d.warmupSteps, patience: null }, config: {} };
+}
+
+/**
+ * Private: the recipe chosen on CLINC150's validation split at ε = 8 (docs/privacy.md): large
+ * expected batches (1024, or 30% of a small training set), SGD with momentum at lr 1, no dropout,
+ * 40 epochs.
+ */
+function privateRecipe(trainSize: number, epochs?: number): VariantRecipe {
+  const batchSize = Math.min(1024, Math.max(32, Math.round(0.3 * trainSize)));
+  return { recipe: { epochs: epochs ?? 40, batchSize, learningRate: 1, optimizer: 'sgd', schedule: 'constant', warmupSteps: 0, patience: null }, config: { dropout: 0 } };
 }
 
 /** Plain-language model-card sentences, from the numbers only. */
@@ -139,6 +161,11 @@ export function summarise(report: Pick<TrustReport, 'dataset' | 'models'>): stri
   return lines;
 }
 
+function gloveAvailable(dataDir?: string): boolean {
+  const dir = resolveDataDir(dataDir);
+  return dir !== undefined && existsSync(join(dir, 'glove-6b-100d-subset', 'vectors.txt'));
+}
+
 export async function buildTrustReport(options: TrustReportOptions): Promise<TrustReport> {
   const started = Date.now();
   const progress = options.progress ?? SILENT;
@@ -150,6 +177,8 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
   const dataset: IntentDataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
   const epochs = options.epochs ?? (dataset.synthetic ? 8 : 6);
+  // GloVe-initialised embeddings when the vectors are there (real data); shadows start from them too.
+  const glove = !dataset.synthetic && gloveAvailable(options.dataDir);
   const N = dataset.splits.train.length;
   const delta = options.delta ?? Math.min(1e-5, 1 / (10 * N));
   const epsilons = options.epsilons ?? [8];
@@ -161,20 +190,22 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   // random hold-out of the training split that no reported model trains on (test examples can
   // differ in distribution from training ones, e.g. the synthetic set's held-out names, and an
   // attack would then "detect" the shift, not membership).
+  // Out-of-scope utterances are never audited (the membership audit leaves them out), so the
+  // hold-out is drawn from the in-scope examples only.
   const order = new SeededRandom(seed).fork('report-membership-holdout').permutation(N);
-  const heldOut = order.slice(0, auditExamples).map((i) => dataset.splits.train[i]);
-  const kept = order.slice(auditExamples).map((i) => dataset.splits.train[i]);
+  const inScope = order.filter((i) => dataset.splits.train[i].label !== dataset.outOfScopeLabel);
+  const heldOutSet = new Set(inScope.slice(0, auditExamples));
+  const heldOut = [...heldOutSet].map((i) => dataset.splits.train[i]);
+  const kept = order.filter((i) => !heldOutSet.has(i)).map((i) => dataset.splits.train[i]);
   const trainingDataset: IntentDataset = {
     ...dataset,
     splits: { ...dataset.splits, train: kept },
     notes: [...dataset.notes, `${auditExamples} training examples held out as membership-inference non-members`],
   };
   const auditDataset: IntentDataset = { ...trainingDataset, splits: { ...trainingDataset.splits, test: heldOut } };
-  const recipe = recipeFor(kind, epochs);
-
-  const variants: { name: string; dp?: DpRecipe }[] = [
-    { name: 'standard' },
-    ...epsilons.map((epsilon) => ({ name: `eDP-SGD ε=${epsilon}`, dp: { epsilon, delta, clip: 1 } })),
+  const variants: { name: string; dp?: DpRecipe; training: VariantRecipe }[] = [
+    { name: 'standard', training: standardRecipe(kind, epochs) },
+    ...epsilons.map((epsilon) => ({ name: `eDP-SGD ε=${epsilon}`, dp: { epsilon, delta, clip: 1 }, training: privateRecipe(kept.length, options.privateEpochs) })),
   ];
   const models: ModelSection[] = [];
   for (const [index, variant] of variants.entries()) {
@@ -185,7 +216,12 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       dataDir: options.dataDir,
       model: kind,
       canaries: { format: CANARY_FORMAT, repetitions: CANARY_REPETITIONS },
-      epochs,
+      epochs: variant.training.recipe.epochs,
+      batchSize: variant.training.recipe.batchSize,
+      learningRate: variant.training.recipe.learningRate,
+      optimizer: variant.training.recipe.optimizer,
+      config: variant.training.config,
+      glove,
       seed,
       out: options.modelsDir ? `${options.modelsDir}/${variant.dp ? `dp-eps-${variant.dp.epsilon}` : 'standard'}` : undefined,
       dp: variant.dp ? { epsilon: variant.dp.epsilon!, delta, clip: variant.dp.clip } : undefined,
@@ -199,7 +235,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       progress.event('report', { phase: `${variant.name}: membership inference`, shadows });
       let shadowsDone = 0;
       const onModel = () => progress.update(++shadowsDone, {});
-      const common = { model, dataset: auditDataset, recipe, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
+      const common = { model, dataset: auditDataset, recipe: variant.training.recipe, initialEmbeddings: trained.initialEmbeddings, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
       const loss = await auditTrainedModel({ ...common, attack: 'loss' });
       progress.start(`${variant.name}: shadows`, shadows);
       const lira = await auditTrainedModel({ ...common, attack: 'lira', shadows, mode: 'online', onModel });

@@ -18,9 +18,11 @@ import {
   ClassificationTask,
   LanguageModelTask,
   SILENT,
+  gloveEmbeddings,
   TRAINING_DEFAULTS,
   train,
   unitText,
+  type OptimizerName,
   type ProgressReporter,
   type TrainerOptions,
   type TrainingResult,
@@ -44,6 +46,10 @@ export interface CanaryTrainingOptions {
   config?: Record<string, unknown>;
   batchSize?: number;
   learningRate?: number;
+  /** Optimiser (default: the kind's). */
+  optimizer?: OptimizerName;
+  /** Classifiers with a word tokenizer: initialise the embedding table from the GloVe subset. */
+  glove?: boolean;
   /** Early stopping (a defence Parikh et al. evaluate); default: none, train every epoch. */
   patience?: number;
   maxStepsPerEpoch?: number;
@@ -61,6 +67,8 @@ export interface CanaryTrainingOutput {
   epsilon: number | null;
   synthetic: boolean;
   meta: Record<string, unknown>;
+  /** The initial embedding table (GloVe), when one was used: shadow models start from it too. */
+  initialEmbeddings?: Float32Array;
 }
 
 const ALPHABET_SYMBOLS: Record<string, string> = { '{d}': '0123456789', '{l}': 'abcdefghijklmnopqrstuvwxyz' };
@@ -81,7 +89,7 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
     epochs: options.epochs,
     batchSize: options.batchSize ?? defaults.batchSize,
     learningRate: options.learningRate ?? defaults.learningRate,
-    optimizer: { name: defaults.optimizer },
+    optimizer: { name: options.optimizer ?? defaults.optimizer },
     schedule: defaults.schedule,
     warmupSteps: defaults.warmupSteps,
     patience: options.patience,
@@ -92,6 +100,7 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
   let model: AnyModel;
   let task: ClassificationTask | LanguageModelTask;
   let canaries: Canary[];
+  let initialEmbeddings: Float32Array | undefined;
   let synthetic: boolean;
   let datasetName: string;
   if (isClassifierKind(kind)) {
@@ -114,7 +123,9 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
     const char = options.tokenizer === 'char';
     const tokenizer = char ? fitCharTokenizer([...texts, symbols.join('')]) : fitWordTokenizer([...texts, symbols.join(' ')], { minCount: 1, maxSize: 20000 });
     const config = { ...defaultConfig(kind), ...(char ? { maxLength: 160 } : {}), ...(options.config ?? {}) } as { maxLength: number };
-    model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config });
+    if (options.glove && char) throw new ConfigError('--glove needs a word tokenizer (GloVe has word vectors)');
+    initialEmbeddings = options.glove ? gloveEmbeddings(tokenizer, (config as unknown as { embeddingDim: number }).embeddingDim, options.seed, options.dataDir).table : undefined;
+    model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config, initialEmbeddings });
     task = new ClassificationTask(dataset, tokenizer, dataset.labels, config.maxLength);
     synthetic = dataset.synthetic;
     datasetName = dataset.name;
@@ -149,13 +160,14 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
       epochs: options.epochs,
       batchSize: trainerOptions.batchSize,
       learningRate: trainerOptions.learningRate,
-      optimizer: defaults.optimizer,
+      optimizer: options.optimizer ?? defaults.optimizer,
       schedule: trainerOptions.schedule,
       warmupSteps: trainerOptions.warmupSteps,
       patience: options.patience ?? null,
       config: options.config ?? {},
       tokenizer: options.tokenizer ?? (kind.startsWith('char') ? 'char' : 'word'),
       trainSubset: options.trainSubset ?? null,
+      glove: options.glove ?? false,
     },
   };
   try {
@@ -169,7 +181,7 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
     }
     progress.event('start', { dataset: datasetName, synthetic, model: kind, train: task.trainSize, canaries: canaries.length });
     const training = await train(model, task, { ...trainerOptions, outDir: options.out, meta });
-    return { model, canaries, training, epsilon, synthetic, meta };
+    return { model, canaries, training, epsilon, synthetic, meta, initialEmbeddings };
   } catch (error) {
     model.dispose();
     throw error;

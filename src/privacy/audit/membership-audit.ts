@@ -223,6 +223,8 @@ export interface TrainedModelAuditOptions extends TrainManyOptions {
   dataset: IntentDataset;
   /** How the target was trained (checkpoint meta `recipe`); shadows are trained the same way. */
   recipe: TrainingRecipe;
+  /** The target's initial embedding table (GloVe), so that shadows start where it did. */
+  initialEmbeddings?: Float32Array;
   dp?: DpRecipe;
   theoreticalEpsilon?: number | null;
   attack: MembershipAttackName;
@@ -272,7 +274,7 @@ export async function auditTrainedModel(options: TrainedModelAuditOptions): Prom
     // examples = pool first (statistics are read for these), then the always-in rest of train
     const examples = [...pool, ...fixed];
     const config: ShadowTrainingConfig = {
-      model: { kind: model.kind, config: model.config as Record<string, unknown>, tokenizer: model.tokenizer.toJSON(), labels: model.labels },
+      model: { kind: model.kind, config: model.config as Record<string, unknown>, tokenizer: model.tokenizer.toJSON(), labels: model.labels, initialEmbeddings: options.initialEmbeddings },
       recipe: options.recipe,
       dp: options.dp,
       examples,

@@ -45,6 +45,8 @@ export interface ClassifierSpec {
   config: Record<string, unknown>;
   tokenizer: TokenizerJSON;
   labels: string[];
+  /** Initial embedding table [vocab × dim] (e.g. GloVe rows) when the target started from one. */
+  initialEmbeddings?: Float32Array;
 }
 
 export interface ShadowTrainingConfig {
@@ -125,7 +127,7 @@ export class ShadowTrainer {
     const started = Date.now();
     const { model: spec, recipe } = this.config;
     const tokenizer = tokenizerFromJSON(spec.tokenizer);
-    const model = createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: job.seed, config: spec.config as never }) as ClassifierModel;
+    const model = createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: job.seed, config: spec.config as never, initialEmbeddings: spec.initialEmbeddings }) as ClassifierModel;
     let privacy: PrivateTraining | undefined;
     try {
       const trainExamples = Array.from(job.trainIndices, (i) => {
