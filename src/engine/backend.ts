@@ -9,6 +9,8 @@ import { registerFastBatchMatMul } from './patches/batch-matmul.js';
 import { registerConvFilterGradient } from './patches/conv-filter-gradient.js';
 import { registerFastBroadcasts } from './patches/broadcast-binary.js';
 import { registerFastMemoryMovement } from './patches/memory-movement.js';
+import { registerFastTranspose } from './patches/transpose.js';
+import { registerFastOuterSum } from './patches/sum-outer-axes.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -21,10 +23,12 @@ function applyPatches(): void {
   // the wasm wrappers need the original kernels, registered when the package loads.
   registerUnsortedSegmentSum('cpu');
   registerUnsortedSegmentSum('wasm');
+  registerFastTranspose(); // before BatchMatMul, whose wrapper calls the registered Transpose
   registerFastBatchMatMul();
   registerConvFilterGradient();
   registerFastBroadcasts();
   registerFastMemoryMovement();
+  registerFastOuterSum();
   patched = true;
 }
 

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, onBackend, assertClose, seededValues } from '../helpers.js';
 import { scatterAdd } from '../../src/engine/patches/unsorted-segment-sum.js';
+import { collapseTranspose, tiledTranspose, TILED_MIN_ELEMENTS } from '../../src/engine/patches/transpose.js';
+import { outerInnerView } from '../../src/engine/patches/sum-outer-axes.js';
 
 test('UnsortedSegmentSum: scatter-add matches a hand-worked case on both backends', async () => {
   // rows 0 and 2 go to segment 1, row 1 to segment 0, row 3 has id 5 (out of range: dropped)
@@ -54,6 +56,9 @@ test('BatchMatMul on wasm: every transpose and batch layout equals the cpu refer
     [[4, 65, 33], [4, 65, 17], true, false],
     [[2, 3, 9, 5], [2, 3, 9, 5], false, true], // small batched attention-like product: original kernel
     [[1, 33, 65], [4, 65, 17], false, false], // broadcast of the left operand
+    [[300, 200], [300, 20], true, false], // weight-gradient shape: computed flipped, (gᵀx)ᵀ
+    [[1, 300, 200], [1, 300, 20], true, false], // the same with a unit batch axis
+    [[20, 300], [200, 300], false, true], // transposed B only: direct is cheaper
   ];
   for (const [sa, sb, ta, tb] of cases) {
     const av = seededValues(sa.reduce((p, q) => p * q, 1), 3);
@@ -146,4 +151,64 @@ test('Slice, SplitV, Unpack and GatherV2 on wasm equal the cpu reference', async
   await onBackend('wasm', () => {
     assert.throws(() => tf.gather(tf.zeros([3, 2]), tf.tensor1d([3], 'int32')).dataSync(), /outside \[0, 2\]/);
   });
+});
+
+test('Transpose on wasm: tiled (batched) matrix transposes and the original kernel equal the cpu reference', async () => {
+  // merging: axes 1 and 2 move together, unit axes vanish
+  assert.deepEqual(collapseTranspose([2, 3, 4, 5], [0, 3, 1, 2]), { shape: [2, 12, 5], perm: [0, 2, 1] });
+  assert.deepEqual(collapseTranspose([1, 7, 1, 9], [3, 2, 1, 0]), { shape: [7, 9], perm: [1, 0] });
+  assert.deepEqual(collapseTranspose([4, 5], [0, 1]), { shape: [20], perm: [0] });
+  assert.ok(tiledTranspose([300, 257], [1, 0]));
+  assert.equal(tiledTranspose([2, 4, 64, 16], [0, 2, 1, 3]), undefined, 'head split: not a matrix transpose');
+  assert.equal(tiledTranspose([8, 8], [1, 0]), undefined, 'small matrix: original kernel');
+  const cases: [number[], number[]][] = [
+    [[300, 257], [1, 0]], // tiled, sides not multiples of the tile
+    [[3, 130, 520], [0, 2, 1]], // batched, tiled
+    [[2, 65, 3, 340], [0, 3, 2, 1]], // merges to something else: original kernel
+    [[1, 270, 1, 250], [3, 2, 1, 0]], // unit axes dropped, then tiled
+    [[5, 7], [1, 0]], // small: original
+  ];
+  for (const [shape, perm] of cases) {
+    const size = shape.reduce((p, q) => p * q, 1);
+    const xv = seededValues(size, 13);
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const values = dtype === 'float32' ? xv : Int32Array.from(xv, (v) => (dtype === 'bool' ? Number(v > 0) : Math.round(v * 1000)));
+      const run = () => {
+        const r = tf.transpose(tf.tensor(values, shape, dtype), perm);
+        return { shape: r.shape, dtype: r.dtype, values: Array.from(r.dataSync()) };
+      };
+      assert.deepEqual(await onBackend('wasm', run), await onBackend('cpu', run), `transpose ${JSON.stringify([shape, perm, dtype])}`);
+    }
+  }
+  assert.ok(300 * 257 >= TILED_MIN_ELEMENTS, 'the first case exercises the tiled path');
+});
+
+test('Sum over outer and middle axes on wasm equals the cpu reference', async () => {
+  assert.deepEqual(outerInnerView([16, 8, 4], [0]), { outer: 1, reduced: 16, inner: 32 });
+  assert.deepEqual(outerInnerView([16, 8, 4], [1]), { outer: 16, reduced: 8, inner: 4 });
+  assert.deepEqual(outerInnerView([16, 1, 8, 4], [0, 2]), { outer: 1, reduced: 128, inner: 4 }, 'unit axis between reduced axes');
+  assert.equal(outerInnerView([16, 8, 4], [0, 2]), undefined, 'two reduced blocks: original kernel');
+  const cases: [number[], number[]][] = [
+    [[700, 33], [0]], // bias gradient of a Dense
+    [[9, 11, 13], [0, 1]], // bias gradient over [B, T, out]
+    [[9, 11, 13], [1]], // middle axis
+    [[9, 11, 13], [2]], // innermost: the original kernel
+    [[9, 11, 13], [0, 2]], // two blocks: the original kernel
+    [[4, 1, 6], [0, 1]],
+  ];
+  for (const [shape, axes] of cases) {
+    const xv = seededValues(shape.reduce((p, q) => p * q, 1), 14);
+    for (const keepDims of [false, true]) {
+      const run = () => {
+        const r = tf.sum(tf.tensor(xv, shape), axes, keepDims);
+        return { shape: r.shape, values: r.dataSync() as Float32Array };
+      };
+      const cpu = await onBackend('cpu', run);
+      const wasm = await onBackend('wasm', run);
+      assert.deepEqual(wasm.shape, cpu.shape, `shape of sum ${JSON.stringify([shape, axes, keepDims])}`);
+      assertClose(wasm.values, cpu.values, 1e-5, `sum ${JSON.stringify([shape, axes, keepDims])}`);
+    }
+  }
+  // hand-worked: [[1, 2], [3, 4], [5, 6]] summed over rows is [9, 12]
+  assert.deepEqual(await onBackend('wasm', () => Array.from(tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), 0).dataSync())), [9, 12]);
 });

@@ -2,7 +2,10 @@
  * wasm BatchMatMul reaches XNNPACK only for one untransposed rank-2 product; every
  * backward matmul (xᵀg, gWᵀ) and every batched product falls to a naive loop that is
  * 10–25x slower. This wrapper rewrites each call into the fast path:
- *  - a transposed operand is transposed explicitly (O(n²), cheap next to O(n³));
+ *  - a transposed operand is transposed explicitly (O(n²), cheap next to O(n³)); a single
+ *    product may instead be computed as (op(B)ᵀ·op(A)ᵀ)ᵀ when that moves fewer elements:
+ *    the weight gradient xᵀg of a Dense over [B·T, in] then transposes g [B·T, out] and the
+ *    small result rather than the large activation x;
  *  - a batch times a shared right matrix becomes one tall product [B·M, K]·[K, N];
  *  - other batches run as one fast product per batch element, when each product is big
  *    enough for XNNPACK's setup cost to pay; small ones keep the original kernel.
@@ -32,7 +35,7 @@ export function registerFastBatchMatMul(): void {
   const naive = original.kernelFunc as unknown as Kernel;
   const transpose = transposeKernel.kernelFunc as unknown as Kernel;
 
-  const fast: Kernel = ({ inputs, backend, attrs }) => {
+  const fast = ({ inputs, backend, attrs }: KernelArgs, mayFlip = true): TensorInfo => {
     const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
     const transposeA = Boolean(attrs.transposeA);
     const transposeB = Boolean(attrs.transposeB);
@@ -51,6 +54,20 @@ export function registerFastBatchMatMul(): void {
     if (batch > 1 && batchB !== 1 && M * K * N < SMALL_PRODUCT_MACS) return naive({ inputs, backend, attrs });
 
     const outBatchShape = broadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    if (mayFlip && batch === 1) {
+      // elements transposed: directly op(A)·op(B), or flipped (op(B)ᵀ·op(A)ᵀ)ᵀ
+      const direct = (transposeA ? M * K : 0) + (transposeB ? K * N : 0);
+      const flipped = (transposeB ? 0 : K * N) + (transposeA ? 0 : M * K) + M * N;
+      if (flipped < direct) {
+        const a2: TensorInfo = { dataId: a.dataId, dtype: 'float32', shape: a.shape.slice(-2) };
+        const b2: TensorInfo = { dataId: b.dataId, dtype: 'float32', shape: b.shape.slice(-2) };
+        const attrs2 = { transposeA: !transposeB, transposeB: !transposeA };
+        const nm = fast({ inputs: { a: b2, b: a2 }, backend, attrs: attrs2 }, false);
+        const out = transpose({ inputs: { x: nm }, backend, attrs: { perm: [1, 0] } });
+        disposeWasm(backend, nm);
+        return { dataId: out.dataId, dtype: 'float32', shape: [...outBatchShape, M, N] };
+      }
+    }
     const temps: TensorInfo[] = [];
     const as3d = (x: TensorInfo, bt: number, transposed: boolean, rows: number, cols: number): TensorInfo => {
       const view: TensorInfo = { dataId: x.dataId, dtype: x.dtype, shape: transposed ? [bt, cols, rows] : [bt, rows, cols] };
@@ -93,7 +110,7 @@ export function registerFastBatchMatMul(): void {
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
     setupFunc: original.setupFunc,
-    kernelFunc: fast as unknown as tf.KernelFunc,
+    kernelFunc: ((args: KernelArgs) => fast(args)) as unknown as tf.KernelFunc,
     patched: true,
   } as tf.KernelConfig);
 }
