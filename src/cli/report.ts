@@ -43,7 +43,7 @@ export function registerReport(program: Command): void {
     .option('--model <kind>', 'classifier: embbag | cnn | transformer', 'embbag')
     .option('--epochs <n>', 'training epochs (default 6 on real data, 8 on the synthetic set)', parseInteger('--epochs', 1))
     .option('--private-epochs <n>', 'epochs of the private models (default 40)', parseInteger('--private-epochs', 1))
-    .option('--shadows <n>', 'LiRA shadow models per audited model', parseInteger('--shadows', 2), 8)
+    .option('--shadows <n>', 'LiRA shadow models per audited model', parseInteger('--shadows', 2), 4)
     .option('--audit-examples <n>', 'members audited (and as many non-members)', parseInteger('--audit-examples', 2))
     .option('--workers <n>', 'worker threads for shadow models (0 = this thread)', parseInteger('--workers', 0))
     .option('--seed <n>', 'random seed', parseInteger('--seed', 0), 0)

@@ -47,7 +47,7 @@ export interface TrustReportOptions {
   /** Epochs of the private models (default 40, the private recipe's). */
   privateEpochs?: number;
   seed?: number;
-  /** LiRA shadow models per audited model (default 8). */
+  /** LiRA shadow models per audited model (default 4: with the private model's 40 epochs they dominate the run time). */
   shadows?: number;
   /** Members audited (and as many non-members); default min(500, test size). */
   auditExamples?: number;
@@ -183,7 +183,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   const delta = options.delta ?? Math.min(1e-5, 1 / (10 * N));
   const epsilons = options.epsilons ?? [8];
   for (const e of epsilons) if (!(e > 0 && Number.isFinite(e))) throw new ConfigError(`--epsilon values must be finite numbers > 0, got ${e}`);
-  const shadows = options.shadows ?? 8;
+  const shadows = options.shadows ?? 4;
   const auditExamples = options.auditExamples ?? Math.min(500, dataset.splits.test.length, Math.floor(N / 2));
   const probe = PROBES[dataset.name];
   // Membership needs members and non-members drawn at random from ONE pool: non-members are a
@@ -210,7 +210,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   const models: ModelSection[] = [];
   for (const [index, variant] of variants.entries()) {
     const variantSeed = seed + index;
-    progress.event('report', { phase: `${variant.name}: training`, model: kind, dataset: dataset.name });
+    progress.event('report', { phase: `${variant.name}: training`, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10, model: kind, dataset: dataset.name });
     const trained = await trainWithCanaries({
       dataset: trainingDataset,
       dataDir: options.dataDir,
@@ -232,7 +232,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
       const metrics = task.evaluate(model, 'test');
       const privacy = trained.meta.dp as Record<string, number> | undefined;
-      progress.event('report', { phase: `${variant.name}: membership inference`, shadows });
+      progress.event('report', { phase: `${variant.name}: membership inference`, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10, shadows });
       let shadowsDone = 0;
       const onModel = () => progress.update(++shadowsDone, {});
       const common = { model, dataset: auditDataset, recipe: variant.training.recipe, initialEmbeddings: trained.initialEmbeddings, dp: variant.dp, theoreticalEpsilon: trained.epsilon, examplesPerSide: auditExamples, seed: variantSeed, delta, workers: options.workers };
@@ -240,11 +240,11 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       progress.start(`${variant.name}: shadows`, shadows);
       const lira = await auditTrainedModel({ ...common, attack: 'lira', shadows, mode: 'online', onModel });
       progress.stop();
-      progress.event('report', { phase: `${variant.name}: canary extraction` });
+      progress.event('report', { phase: `${variant.name}: canary extraction`, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10 });
       const extraction = canaryExtraction(model, trained.canaries, { seed: variantSeed });
       const inserted = extraction.canaries.filter((c) => c.repetitions > 0);
       const found = inserted.filter((c) => c.exact).length;
-      progress.event('report', { phase: `${variant.name}: fairness` });
+      progress.event('report', { phase: `${variant.name}: fairness`, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10 });
       models.push({
         name: variant.name,
         private: Boolean(variant.dp),
@@ -264,8 +264,16 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
         fairness: probe ? fairnessSummary(model, probe, variantSeed) : null,
         canary: {
           kind: 'extraction',
-          value: extraction.exactRate,
+          format: CANARY_FORMAT,
+          planted: inserted.length,
+          repetitions: Math.max(...CANARY_REPETITIONS),
+          recovered: found,
+          exactRate: extraction.exactRate,
           chance: extraction.chance.exactRate,
+          tokenAccuracy: extraction.tokenAccuracy,
+          meanRank: extraction.meanRank,
+          candidates: extraction.candidates,
+          referenceMeanRank: extraction.references?.meanRank ?? null,
           detail: `${found} of ${inserted.length} planted 4-digit PINs recovered exactly by model inversion (chance ${extraction.chance.exactRate.toExponential(0)}); mean rank of the true PIN ${extraction.meanRank === null ? 'n/a' : extraction.meanRank.toFixed(0)} of ${extraction.candidates}`,
         },
       });
@@ -281,6 +289,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
       val: dataset.splits.val.length,
       test: dataset.splits.test.length,
       labels: dataset.labels.length,
+      heldOut: heldOut.length,
     },
     models,
   };

@@ -53,6 +53,28 @@ export interface FairnessSummary {
   aps: number | null;
 }
 
+/** Model inversion (ModIvA) against secrets planted in the model's training data. */
+export interface CanaryExtractionSummary {
+  kind: 'extraction';
+  format: string;
+  /** Secrets planted (each repeated `repetitions` times). */
+  planted: number;
+  repetitions: number;
+  /** Planted secrets recovered exactly. */
+  recovered: number;
+  exactRate: number;
+  /** Exact-recovery rate of uniform guessing (1/|R|). */
+  chance: number;
+  /** Fraction of secret tokens right. */
+  tokenAccuracy: number;
+  /** Mean rank of the true secret among all |R| candidates (|R|/2 is chance). */
+  meanRank: number | null;
+  candidates: number;
+  /** The same attack's mean rank on never-inserted secrets of the format (the control). */
+  referenceMeanRank: number | null;
+  detail: string;
+}
+
 export interface ModelSection {
   name: string;
   private: boolean;
@@ -63,7 +85,7 @@ export interface ModelSection {
   audit: AttackSummary[];
   fairness: FairnessSummary | null;
   /** Canary exposure (LMs) or extraction rate (classifiers), when run. */
-  canary: { kind: 'exposure' | 'extraction'; value: number; chance: number; detail: string } | null;
+  canary: CanaryExtractionSummary | null;
 }
 
 export interface TrustReport {
@@ -73,7 +95,7 @@ export interface TrustReport {
   seed: number;
   seconds: number;
   machine: { cpu: string; cores: number; node: string; backend: string };
-  dataset: { name: string; synthetic: boolean; train: number; val: number; test: number; labels: number };
+  dataset: { name: string; synthetic: boolean; train: number; val: number; test: number; labels: number; heldOut: number };
   modelKind: string;
   models: ModelSection[];
   /** Plain-language model-card sentences, generated from the numbers above. */
