@@ -30,7 +30,13 @@ function matmulGflops(m: number, k: number, n: number): number {
   const b = tf.randomNormal([k, n]);
   const reps = Math.max(1, Math.round(2e8 / (m * k * n)));
   const ms = timeMedian(() => {
-    for (let i = 0; i < reps; i++) tf.tidy(() => tf.matMul(a, b).dataSync());
+    // The block must not return the Float32Array: tidy would walk its million entries
+    // looking for tensors (that made this figure 10-100x too low).
+    for (let i = 0; i < reps; i++) {
+      tf.tidy(() => {
+        tf.matMul(a, b).dataSync();
+      });
+    }
   }, 5);
   a.dispose();
   b.dispose();

@@ -2,18 +2,21 @@
  * The DP-SGD gradient step (Abadi et al. 2016) for the trainer, computed efficiently:
  *   1. one tapped forward pass and one backward pass w.r.t. the taps (per-sample.ts);
  *   2. per-example gradient norms from the layer rules, clip factors
- *      cᵢ = min(1, C / (‖∇Lᵢ‖ + 10⁻⁶)) (flat), or per layer with thresholds C_l = C/√L;
+ *      cᵢ = min(1, C / (‖∇Lᵢ‖ + 10⁻⁶)) (flat), or per layer with thresholds C_l = C/√L,
+ *      computed on the host from the [B] norm vectors (a dozen tiny backend ops otherwise);
  *   3. the clipped sum Σᵢ cᵢ∇Lᵢ from the same rules, accumulated over physical chunks when
  *      the logical (Poisson) batch is larger than `physicalBatchSize`;
- *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch (drawn
- *      first and scaled on the host; rules with a host path, i.e. embeddings, add their
- *      sparse clipped sums straight into it, which spares three dense passes over the table);
+ *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch: the
+ *      unit normals are scaled while they are written straight into the gradient tensors'
+ *      storage (one pass over the parameters), and rules with a host path, i.e. embeddings,
+ *      add their sparse clipped sums into that storage, which spares a scatter, a noise
+ *      upload and an add over the whole table;
  *   5. division by the EXPECTED batch size q·N, not the realised one (the realised size is
  *      itself private; dividing by it would change the sensitivity).
  * An empty Poisson batch is a noise-only step: no forward pass at all.
  * The reported loss is the batch's mean loss (a diagnostic, not a private quantity).
  */
-import { tf } from '../../engine/index.js';
+import { tf, filledTensors } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import type { AnyModel, ForwardContext, HostBatch, TensorBatch } from '../../models/index.js';
 import type { GradientResult, GradientStep } from '../../train/index.js';
@@ -92,27 +95,44 @@ function checkOptions(options: DpStepOptions): void {
   if (clip === 'auto' && (options.clipping ?? 'flat') !== 'flat') throw new ConfigError("adaptive clipping ('auto') works with flat clipping only: drop per-layer clipping or give a fixed clip");
 }
 
-/** ‖∇Lᵢ‖² over a record's trained parameters: [B]. */
-function trainedSquaredNorms(record: RecordGradients, trained: (name: string) => boolean): tf.Tensor1D {
-  if (record.parameters.every(trained)) return recordSquaredNorms(record);
-  const parts = record.parameters.filter(trained).map((name) => record.squaredNorms.get(name)!);
-  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor1D;
+/** ‖∇Lᵢ‖² over a record's trained parameters, on the host: [B]. */
+function trainedSquaredNorms(record: RecordGradients, trained: (name: string) => boolean, B: number): Float64Array {
+  const out = new Float64Array(B);
+  for (const name of record.parameters) {
+    if (!trained(name)) continue;
+    const part = record.squaredNorms.get(name)!.dataSync();
+    for (let i = 0; i < B; i++) out[i] += part[i];
+  }
+  return out;
+}
+
+export interface ClipFactors {
+  /** cᵢ (already multiplied by the 1/(qN) scale) for each record: one shared array when flat. */
+  perRecord: Float32Array[];
+  /** ‖∇Lᵢ‖ over all trained parameters. */
+  norms: Float64Array;
 }
 
 /**
- * Clip factors for records that hold at least one trained parameter: one [B] vector for flat
- * clipping, or one per record (per-layer).
+ * Clip factors, times `scale`, for records that hold at least one trained parameter: one
+ * [B] vector for flat clipping, or one per record (per-layer). Computed on the host (float64).
  */
-function clipFactors(records: RecordGradients[], clip: number, mode: ClippingMode, scale: number, trained: (name: string) => boolean): { perRecord: tf.Tensor1D[]; norms: tf.Tensor1D } {
-  const squared = records.map((r) => trainedSquaredNorms(r, trained));
-  const total = tf.sqrt(squared.length === 1 ? squared[0] : tf.addN(squared)) as tf.Tensor1D;
+export function clipFactors(records: RecordGradients[], B: number, clip: number, mode: ClippingMode, scale: number, trained: (name: string) => boolean): ClipFactors {
+  const squared = records.map((r) => trainedSquaredNorms(r, trained, B));
+  const norms = new Float64Array(B);
+  for (const sq of squared) for (let i = 0; i < B; i++) norms[i] += sq[i];
+  for (let i = 0; i < B; i++) norms[i] = Math.sqrt(norms[i]);
+  const factors = (n: ArrayLike<number>, threshold: number, root: boolean): Float32Array => {
+    const c = new Float32Array(B);
+    for (let i = 0; i < B; i++) c[i] = Math.min(1, threshold / ((root ? Math.sqrt(n[i]) : n[i]) + NORM_EPSILON)) * scale;
+    return c;
+  };
   if (mode === 'flat') {
-    const c = tf.mul(tf.minimum(1, tf.div(clip, tf.add(total, NORM_EPSILON))), scale) as tf.Tensor1D;
-    return { perRecord: records.map(() => c), norms: total };
+    const c = factors(norms, clip, false);
+    return { perRecord: records.map(() => c), norms };
   }
   const layerClip = clip / Math.sqrt(records.length);
-  const perRecord = squared.map((sq) => tf.mul(tf.minimum(1, tf.div(layerClip, tf.add(tf.sqrt(sq), NORM_EPSILON))), scale) as tf.Tensor1D);
-  return { perRecord, norms: total };
+  return { perRecord: squared.map((sq) => factors(sq, layerClip, true)), norms };
 }
 
 /** The model's parameters minus the frozen ones (an unknown frozen name is an error). */
@@ -149,37 +169,16 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     return now;
   };
 
-  let zeros = new Float32Array(0);
   const step = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch): GradientResult => {
     const started = performance.now();
     const B = host.size;
     const clip = adaptive ? adaptive.clip : (options.clip as number);
     const params = trainedParameters(model, frozen);
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
-
-    // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean, drawn first:
-    // rules with a host path (embeddings) add their clipped sums straight into it.
-    const noiseStart = performance.now();
+    // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
     const std = gradientSigma * clip * scale;
-    const total = params.reduce((n, p) => n + p.variable.size, 0);
-    let z: Float32Array;
-    if (std > 0) {
-      noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
-      // The source's buffer is ours until its next call: scale it in place.
-      z = noise.standardNormals(total);
-      for (let j = 0; j < total; j++) z[j] *= std;
-    } else {
-      if (zeros.length !== total) zeros = new Float32Array(total);
-      else zeros.fill(0);
-      z = zeros;
-    }
-    const slices = new Map<string, Float32Array>();
-    let offset = 0;
-    for (const p of params) {
-      slices.set(p.name, z.subarray(offset, offset + p.variable.size));
-      offset += p.variable.size;
-    }
-    addTime('noise', noiseStart);
+    // Host clipped sums (embeddings), applied once the gradient tensors exist.
+    const hostSums: { parameters: string[]; add: (into: Map<string, Float32Array>) => void }[] = [];
 
     // Backend clipped sums, accumulated over physical chunks (kept across the chunks' scopes).
     const sums = new Map<string, tf.Tensor>();
@@ -187,55 +186,73 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     let unclipped = 0;
     for (let start = 0; start < B; start += chunk) {
       const n = Math.min(chunk, B - start);
+      let unclippedInChunk = 0;
       const out = tf.tidy(() => {
         const part = n === B ? batch : sliceBatch(batch, start, n);
         const { lossSum, records: all } = perSampleGradients(model, part, ctx, perSample);
         const records = frozen.size === 0 ? all : all.filter((r) => r.parameters.some(trained));
         const clipStart = performance.now();
-        const { perRecord, norms } = clipFactors(records, clip, mode, scale, trained);
+        const { perRecord, norms } = clipFactors(records, n, clip, mode, scale, trained);
+        const deviceFactors = new Map<Float32Array, tf.Tensor1D>();
+        if (adaptive) for (let i = 0; i < n; i++) if (norms[i] <= clip) unclippedInChunk++;
         records.forEach((r, k) => {
           state.paths[r.layer] = r.path;
-          if (r.addClippedSumTo && r.parameters.every(trained)) {
-            r.addClippedSumTo(perRecord[k].dataSync() as Float32Array, new Map(r.parameters.map((name) => [name, slices.get(name)!])));
+          const addClippedSumTo = r.addClippedSumTo;
+          if (addClippedSumTo && r.parameters.every(trained)) {
+            const c = perRecord[k];
+            hostSums.push({ parameters: r.parameters, add: (into) => addClippedSumTo.call(r, c, into) });
             return;
           }
-          for (const [name, t] of r.clippedSum(perRecord[k])) {
+          deviceFactors.set(perRecord[k], deviceFactors.get(perRecord[k]) ?? tf.tensor1d(perRecord[k]));
+          for (const [name, t] of r.clippedSum(deviceFactors.get(perRecord[k])!)) {
             if (!trained(name)) continue;
             const previous = sums.get(name);
             sums.set(name, tf.keep(previous ? tf.add(previous, t) : t));
             previous?.dispose();
           }
         });
-        const count = adaptive ? tf.sum(tf.cast(tf.lessEqual(norms, clip), 'float32')) : tf.scalar(0);
         addTime('clip', clipStart);
-        return [lossSum, count];
+        return lossSum;
       });
-      lossSum += out[0].dataSync()[0];
-      if (adaptive) unclipped += out[1].dataSync()[0];
-      out.forEach((t) => t.dispose());
+      lossSum += out.dataSync()[0];
+      unclipped += unclippedInChunk;
+      out.dispose();
     }
 
-    const addStart = performance.now();
-    // wasm copies a new tensor's values; cpu keeps the array, which the noise source reuses.
-    const copies = tf.getBackend() === 'wasm';
+    const noiseStart = performance.now();
+    // Parameters whose gradient is written on the host: all of them when there is noise,
+    // else only those with host clipped sums (the others are their backend sum as it is).
+    const hostParams = new Set(hostSums.flatMap((h) => h.parameters));
+    const written = params.filter((p) => std > 0 || hostParams.has(p.name));
+    const total = written.reduce((t, p) => t + p.variable.size, 0);
+    if (std > 0) noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
+    // The source's buffer is ours until its next call.
+    const z = std > 0 ? noise!.standardNormals(total) : undefined;
+    const tensors = filledTensors(written.map((p) => p.variable.shape), (views) => {
+      let offset = 0;
+      views.forEach((view, k) => {
+        const size = view.length;
+        if (z) for (let j = 0; j < size; j++) view[j] = z[offset + j] * std;
+        else view.fill(0);
+        offset += size;
+      });
+      const byName = new Map(written.map((p, k) => [p.name, views[k]]));
+      for (const h of hostSums) h.add(byName);
+    });
+    const noisy = new Map(written.map((p, k) => [p.name, tensors[k]]));
     const grads = new Map<string, tf.Tensor>();
     for (const p of params) {
       const sum = sums.get(p.name);
-      if (sum && std === 0) {
-        // A clone shares the data and belongs to the caller's scope (the kept sum does not).
-        grads.set(p.name, tf.clone(sum));
-        sum.dispose();
-        continue;
-      }
-      const values = slices.get(p.name)!;
-      const noisy = tf.tensor(copies ? values : values.slice(), p.variable.shape, 'float32');
-      if (sum) {
-        grads.set(p.name, tf.add(sum, noisy));
-        sum.dispose();
-        noisy.dispose();
-      } else grads.set(p.name, noisy);
+      const host = noisy.get(p.name);
+      if (sum && host) {
+        grads.set(p.name, tf.add(sum, host));
+        host.dispose();
+      } else if (host) grads.set(p.name, host);
+      else if (sum) grads.set(p.name, tf.clone(sum)); // a clone shares the data and belongs to the caller's scope (the kept sum does not)
+      else grads.set(p.name, tf.zeros(p.variable.shape));
+      sum?.dispose();
     }
-    addTime('noise', addStart);
+    addTime('noise', noiseStart);
     addTime('total', started);
     state.steps++;
     state.clip = clip;

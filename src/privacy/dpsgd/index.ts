@@ -14,7 +14,7 @@ export { InlineGaussianNoise, createGaussianNoise, samplerFor, type GaussianNois
 export { PrefetchingNoise } from './noise-prefetch.js';
 export { checkSampleRateForPlan, poissonBatch, poissonBatchPlan, poissonStepsPerEpoch, type PoissonPlanOptions } from './poisson.js';
 export { AdaptiveClipping, adjustedNoiseMultiplier, type AdaptiveClippingOptions } from './adaptive-clipping.js';
-export { NORM_EPSILON, dpGradientStep, type ClippingMode, type DpGradientStep, type DpStepOptions, type DpStepState } from './dp-step.js';
+export { NORM_EPSILON, clipFactors, dpGradientStep, type ClipFactors, type ClippingMode, type DpGradientStep, type DpStepOptions, type DpStepState } from './dp-step.js';
 export {
   PrivateTraining,
   type PrivacyReport,

@@ -23,6 +23,7 @@ import {
   adjustedNoiseMultiplier,
   computeEpsilon,
   createGaussianNoise,
+  clipFactors,
   dpGradientStep,
   naivePerExampleGradients,
   perSampleGradients,
@@ -286,4 +287,28 @@ test('bad step options are ConfigErrors naming the value', () => {
   assert.throws(() => dpGradientStep({ noiseMultiplier: 1, clip: 1, expectedBatchSize: 0 }), /expected batch size must be > 0/);
   assert.throws(() => dpGradientStep({ noiseMultiplier: 1, clip: 1, expectedBatchSize: 4, physicalBatchSize: 0 }), /physical batch size must be an integer ≥ 1/);
   assert.throws(() => dpGradientStep({ noiseMultiplier: 1, clip: 'auto', expectedBatchSize: 4, clipping: 'per-layer' }), /flat clipping only/);
+});
+
+test('clip factors on the host: flat and per-layer, by hand', async () => {
+  await initEngine({ backend: 'wasm' });
+  tf.tidy(() => {
+    // example 0: ‖∇‖² = 9 + 16 = 25 (norm 5); example 1: 0.01 + 0 (norm 0.1)
+    const rec = (name: string, sq: number[]) => ({ layer: name, rule: 'dense', path: 'vector', parameters: [name], squaredNorms: new Map([[name, tf.tensor1d(sq)]]), clippedSum: () => new Map() });
+    const records = [rec('a', [9, 0.01]), rec('b', [16, 0])];
+    const all = () => true;
+    const flat = clipFactors(records, 2, 1, 'flat', 0.5, all);
+    assert.deepEqual(Array.from(flat.norms), [5, Math.sqrt(Math.fround(0.01))]);
+    assert.ok(Math.abs(flat.perRecord[0][0] - 0.5 / (5 + NORM_EPSILON)) < 1e-7);
+    assert.equal(flat.perRecord[0][1], 0.5, 'below the clip: factor 1 (times the scale)');
+    assert.equal(flat.perRecord[1], flat.perRecord[0], 'flat: one vector shared by every record');
+    // per layer: C_l = 1/√2 ≈ 0.707; layer a: norms 3 and 0.1, layer b: 4 and 0
+    const layered = clipFactors(records, 2, 1, 'per-layer', 1, all);
+    assert.ok(Math.abs(layered.perRecord[0][0] - Math.SQRT1_2 / (3 + NORM_EPSILON)) < 1e-7);
+    assert.equal(layered.perRecord[0][1], 1);
+    assert.ok(Math.abs(layered.perRecord[1][0] - Math.SQRT1_2 / (4 + NORM_EPSILON)) < 1e-7);
+    assert.equal(layered.perRecord[1][1], 1);
+    // a frozen parameter does not count in the norm
+    const onlyA = clipFactors(records, 2, 1, 'flat', 1, (n: string) => n === 'a');
+    assert.deepEqual(Array.from(onlyA.norms), [3, Math.sqrt(Math.fround(0.01))]);
+  });
 });
