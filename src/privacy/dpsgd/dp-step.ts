@@ -230,12 +230,15 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     const z = std > 0 ? noise!.standardNormals(total) : undefined;
     const tensors = filledTensors(written.map((p) => p.variable.shape), (views) => {
       let offset = 0;
-      views.forEach((view, k) => {
+      for (const view of views) {
         const size = view.length;
-        if (z) for (let j = 0; j < size; j++) view[j] = z[offset + j] * std;
-        else view.fill(0);
+        if (z) {
+          // a block copy, then scaling in place: measured faster than one loop reading z
+          view.set(z.subarray(offset, offset + size));
+          for (let j = 0; j < size; j++) view[j] *= std;
+        } else view.fill(0);
         offset += size;
-      });
+      }
       const byName = new Map(written.map((p, k) => [p.name, views[k]]));
       for (const h of hostSums) h.add(byName);
     });
