@@ -177,6 +177,13 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
     // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
     const std = gradientSigma * clip * scale;
+    // With noise, every trained coordinate gets some. The unit normals are taken now, as the
+    // step starts, so that a prefetching source refills its other buffer while the step runs;
+    // the buffer is ours until the next call.
+    const noiseStart = performance.now();
+    if (std > 0) noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
+    const z = std > 0 ? noise!.standardNormals(params.reduce((t, p) => t + p.variable.size, 0)) : undefined;
+    addTime('noise', noiseStart);
     // Host clipped sums (embeddings), applied once the gradient tensors exist.
     const hostSums: { parameters: string[]; add: (into: Map<string, Float32Array>) => void }[] = [];
 
@@ -219,15 +226,12 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
       out.dispose();
     }
 
-    const noiseStart = performance.now();
-    // Parameters whose gradient is written on the host: all of them when there is noise,
-    // else only those with host clipped sums (the others are their backend sum as it is).
+    const writeStart = performance.now();
+    // Parameters whose gradient is written on the host: all of them when there is noise
+    // (in the order z was drawn for), else only those with host clipped sums (the others
+    // are their backend sum as it is).
     const hostParams = new Set(hostSums.flatMap((h) => h.parameters));
     const written = params.filter((p) => std > 0 || hostParams.has(p.name));
-    const total = written.reduce((t, p) => t + p.variable.size, 0);
-    if (std > 0) noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
-    // The source's buffer is ours until its next call.
-    const z = std > 0 ? noise!.standardNormals(total) : undefined;
     const tensors = filledTensors(written.map((p) => p.variable.shape), (views) => {
       let offset = 0;
       for (const view of views) {
@@ -255,7 +259,7 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
       else grads.set(p.name, tf.zeros(p.variable.shape));
       sum?.dispose();
     }
-    addTime('noise', noiseStart);
+    addTime('noise', writeStart);
     addTime('total', started);
     state.steps++;
     state.clip = clip;
