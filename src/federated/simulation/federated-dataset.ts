@@ -13,7 +13,9 @@
 import { ConfigError } from '../../errors.js';
 import { SeededRandom } from '../../engine/random.js';
 import { DATASETS, loadCorpus, loadIntentDataset } from '../../data/registry.js';
+import { sentenceVectors } from '../../data/sentence-vectors.js';
 import {
+  clusterDirichletPartition,
   dirichletLabelPartition,
   iidPartition,
   naturalPartition,
@@ -81,6 +83,7 @@ function describePartition(spec: PartitionSpec, numClients: number): string {
   if (spec.kind === 'dirichlet') return `dirichlet(α=${spec.alpha}, ${numClients} clients)`;
   if (spec.kind === 'quantity') return `quantity(β=${spec.beta}, ${numClients} clients)`;
   if (spec.kind === 'iid') return `iid(${numClients} clients)`;
+  if (spec.kind === 'cluster') return `cluster(K=${spec.clusters}, α=${spec.alpha}, ${numClients} clients)`;
   return `natural(${spec.kind})`;
 }
 
@@ -116,7 +119,11 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     if (spec.kind === 'iid') partition = iidPartition(train.length, numClients, rng);
     else if (spec.kind === 'dirichlet') partition = dirichletLabelPartition(train.map((e) => e.label), numClients, spec.alpha, rng);
     else if (spec.kind === 'quantity') partition = quantitySkewPartition(train.length, numClients, spec.beta, rng);
-    else {
+    else if (spec.kind === 'cluster') {
+      const { vectors, source } = sentenceVectors(train.map((e) => e.text), options.dataDir);
+      partition = clusterDirichletPartition(vectors, spec.clusters, numClients, spec.alpha, rng);
+      notes.push(`cluster partition over ${source} sentence vectors`);
+    } else {
       const missing = train.findIndex((e) => typeof e.domain !== 'string');
       if (missing >= 0) throw new ConfigError(`partition "${spec.kind}": dataset "${info.name}" has no domain/scenario on training example ${missing}; use iid, dirichlet:ALPHA or quantity:BETA`);
       partition = naturalPartition(train.map((e) => e.domain!), { minExamples });
@@ -140,7 +147,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     };
   }
 
-  if (spec.kind === 'domain' || spec.kind === 'scenario' || spec.kind === 'dirichlet') {
+  if (spec.kind === 'domain' || spec.kind === 'scenario' || spec.kind === 'dirichlet' || spec.kind === 'cluster') {
     throw new ConfigError(`partition "${spec.kind}" needs labelled intent data; for the corpus "${info.name}" use speaker, iid or quantity:BETA`);
   }
   const corpus = loadCorpus(info.name, { dataDir: options.dataDir, seed: options.seed });

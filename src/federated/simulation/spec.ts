@@ -1,7 +1,7 @@
 /**
  * The simulator's knobs as the CLI and studies spell them, parsed before any data is
  * loaded so a typo fails at once with the valid forms:
- *   partition: speaker | domain | scenario | iid | dirichlet:ALPHA | quantity:BETA
+ *   partition: speaker | domain | scenario | iid | dirichlet:ALPHA | quantity:BETA | cluster:K:ALPHA
  *   selection: uniform | activity[:TAU] | power-of-choice:D
  *   setting:   static | continual:T[:WINDOW]
  */
@@ -11,13 +11,15 @@ import { activitySampler, powerOfChoiceSampler, uniformSampler, type ClientSampl
 export type PartitionSpec =
   | { kind: 'speaker' | 'domain' | 'scenario' | 'iid' }
   | { kind: 'dirichlet'; alpha: number }
-  | { kind: 'quantity'; beta: number };
+  | { kind: 'quantity'; beta: number }
+  /** FedNLP's embedding clustering: k-means into K clusters of sentence vectors, then Dirichlet(α) over them. */
+  | { kind: 'cluster'; clusters: number; alpha: number };
 
 export type SelectionSpec = { kind: 'uniform' } | { kind: 'activity'; tau: number } | { kind: 'power-of-choice'; candidates: number };
 
 export type SettingSpec = { kind: 'static' } | { kind: 'continual'; periods: number; window: number };
 
-export const PARTITION_FORMS = ['speaker', 'domain', 'scenario', 'iid', 'dirichlet:ALPHA', 'quantity:BETA'] as const;
+export const PARTITION_FORMS = ['speaker', 'domain', 'scenario', 'iid', 'dirichlet:ALPHA', 'quantity:BETA', 'cluster:K:ALPHA'] as const;
 export const SELECTION_FORMS = ['uniform', 'activity[:TAU]', 'power-of-choice:D'] as const;
 export const SETTING_FORMS = ['static', 'continual:T', 'continual:T:WINDOW'] as const;
 
@@ -46,6 +48,14 @@ export function parsePartitionSpec(text: string): PartitionSpec {
     const value = numberOf(args[0], (n) => n > 0);
     if (value === undefined) fail(`${name === 'dirichlet' ? 'ALPHA' : 'BETA'} must be a number > 0, got "${args[0]}"`);
     return name === 'dirichlet' ? { kind: 'dirichlet', alpha: value! } : { kind: 'quantity', beta: value! };
+  }
+  if (name === 'cluster') {
+    if (args.length !== 2) fail('"cluster" needs two parameters, K (clusters) and ALPHA');
+    const clusters = numberOf(args[0], (n) => Number.isInteger(n) && n >= 2);
+    if (clusters === undefined) fail(`K must be an integer ≥ 2, got "${args[0]}"`);
+    const alpha = numberOf(args[1], (n) => n > 0);
+    if (alpha === undefined) fail(`ALPHA must be a number > 0, got "${args[1]}"`);
+    return { kind: 'cluster', clusters: clusters!, alpha: alpha! };
   }
   return fail(`unknown partition "${name}"`);
 }
