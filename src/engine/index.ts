@@ -13,5 +13,4 @@ export { SeededRandom, hashString } from './random.js';
 export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './io.js';
 export type { Checkpoint, NamedWeight, WeightEntry } from './io.js';
 export { gradientsOfRegistered } from './gradients.js';
-export { filledTensors } from './host-tensor.js';
 export type { LazyGradients } from './gradients.js';

@@ -16,7 +16,7 @@
  * An empty Poisson batch is a noise-only step: no forward pass at all.
  * The reported loss is the batch's mean loss (a diagnostic, not a private quantity).
  */
-import { tf, filledTensors } from '../../engine/index.js';
+import { tf } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import type { AnyModel, ForwardContext, HostBatch, TensorBatch } from '../../models/index.js';
 import type { GradientResult, GradientStep } from '../../train/index.js';
@@ -169,6 +169,7 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     return now;
   };
 
+  let zeros = new Float32Array(0);
   const step = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch): GradientResult => {
     const started = performance.now();
     const B = host.size;
@@ -177,15 +178,28 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
     // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
     const std = gradientSigma * clip * scale;
-    // With noise, every trained coordinate gets some. The unit normals are taken now, as the
-    // step starts, so that a prefetching source refills its other buffer while the step runs;
-    // the buffer is ours until the next call.
+    // Drawn first and scaled on the host: rules with a host path (embeddings) add their
+    // clipped sums straight into it.
     const noiseStart = performance.now();
-    if (std > 0) noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
-    const z = std > 0 ? noise!.standardNormals(params.reduce((t, p) => t + p.variable.size, 0)) : undefined;
+    const total = params.reduce((n, p) => n + p.variable.size, 0);
+    let z: Float32Array;
+    if (std > 0) {
+      noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
+      // The source's buffer is ours until its next call: scale it in place.
+      z = noise.standardNormals(total);
+      for (let j = 0; j < total; j++) z[j] *= std;
+    } else {
+      if (zeros.length !== total) zeros = new Float32Array(total);
+      else zeros.fill(0);
+      z = zeros;
+    }
+    const slices = new Map<string, Float32Array>();
+    let offset = 0;
+    for (const p of params) {
+      slices.set(p.name, z.subarray(offset, offset + p.variable.size));
+      offset += p.variable.size;
+    }
     addTime('noise', noiseStart);
-    // Host clipped sums (embeddings), applied once the gradient tensors exist.
-    const hostSums: { parameters: string[]; add: (into: Map<string, Float32Array>) => void }[] = [];
 
     // Backend clipped sums, accumulated over physical chunks (kept across the chunks' scopes).
     const sums = new Map<string, tf.Tensor>();
@@ -204,10 +218,8 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
         if (adaptive) for (let i = 0; i < n; i++) if (norms[i] <= clip) unclippedInChunk++;
         records.forEach((r, k) => {
           state.paths[r.layer] = r.path;
-          const addClippedSumTo = r.addClippedSumTo;
-          if (addClippedSumTo && r.parameters.every(trained)) {
-            const c = perRecord[k];
-            hostSums.push({ parameters: r.parameters, add: (into) => addClippedSumTo.call(r, c, into) });
+          if (r.addClippedSumTo && r.parameters.every(trained)) {
+            r.addClippedSumTo(perRecord[k], new Map(r.parameters.map((name) => [name, slices.get(name)!])));
             return;
           }
           deviceFactors.set(perRecord[k], deviceFactors.get(perRecord[k]) ?? tf.tensor1d(perRecord[k]));
@@ -226,40 +238,27 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
       out.dispose();
     }
 
-    const writeStart = performance.now();
-    // Parameters whose gradient is written on the host: all of them when there is noise
-    // (in the order z was drawn for), else only those with host clipped sums (the others
-    // are their backend sum as it is).
-    const hostParams = new Set(hostSums.flatMap((h) => h.parameters));
-    const written = params.filter((p) => std > 0 || hostParams.has(p.name));
-    const tensors = filledTensors(written.map((p) => p.variable.shape), (views) => {
-      let offset = 0;
-      for (const view of views) {
-        const size = view.length;
-        if (z) {
-          // a block copy, then scaling in place: measured faster than one loop reading z
-          view.set(z.subarray(offset, offset + size));
-          for (let j = 0; j < size; j++) view[j] *= std;
-        } else view.fill(0);
-        offset += size;
-      }
-      const byName = new Map(written.map((p, k) => [p.name, views[k]]));
-      for (const h of hostSums) h.add(byName);
-    });
-    const noisy = new Map(written.map((p, k) => [p.name, tensors[k]]));
+    const addStart = performance.now();
+    // wasm copies a new tensor's values; cpu keeps the array, which the noise source reuses.
+    const copies = tf.getBackend() === 'wasm';
     const grads = new Map<string, tf.Tensor>();
     for (const p of params) {
       const sum = sums.get(p.name);
-      const host = noisy.get(p.name);
-      if (sum && host) {
-        grads.set(p.name, tf.add(sum, host));
-        host.dispose();
-      } else if (host) grads.set(p.name, host);
-      else if (sum) grads.set(p.name, tf.clone(sum)); // a clone shares the data and belongs to the caller's scope (the kept sum does not)
-      else grads.set(p.name, tf.zeros(p.variable.shape));
-      sum?.dispose();
+      if (sum && std === 0) {
+        // A clone shares the data and belongs to the caller's scope (the kept sum does not).
+        grads.set(p.name, tf.clone(sum));
+        sum.dispose();
+        continue;
+      }
+      const values = slices.get(p.name)!;
+      const noisy = tf.tensor(copies ? values : values.slice(), p.variable.shape, 'float32');
+      if (sum) {
+        grads.set(p.name, tf.add(sum, noisy));
+        sum.dispose();
+        noisy.dispose();
+      } else grads.set(p.name, noisy);
     }
-    addTime('noise', writeStart);
+    addTime('noise', addStart);
     addTime('total', started);
     state.steps++;
     state.clip = clip;
