@@ -25,7 +25,7 @@ import {
   TrainingWorker,
   type FederatedDataset,
 } from '../src/federated/simulation/index.js';
-import { machine, median } from './common.js';
+import { machine, median, timeMedian } from './common.js';
 
 const LOCAL = { optimizer: 'adam' as const, learningRate: 2e-3, batchSize: 32, localEpochs: 1 };
 
@@ -146,16 +146,6 @@ function updatesOf(count: number, distinct: number, size: number): ParameterSet[
   return Array.from({ length: count }, (_, i) => pool[i % distinct]);
 }
 
-function timeOnce(fn: () => void, runs = 3): number {
-  const times: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-
 export function benchmarkAggregation(options: { updates?: number; parameters?: number } = {}): object {
   const n = options.updates ?? 1000;
   const d = options.parameters ?? 1_000_000;
@@ -164,27 +154,27 @@ export function benchmarkAggregation(options: { updates?: number; parameters?: n
   const updates = updatesOf(n, distinct, d);
   const weights = Array.from({ length: n }, (_, i) => 1 + (i % 7));
   const bytes = n * d * 4;
-  const meanMs = timeOnce(() => weightedMean(updates, weights));
+  const meanMs = timeMedian(() => weightedMean(updates, weights), 3, 0);
   const target = new Float32Array(d);
-  const copyMs = timeOnce(() => {
+  const copyMs = timeMedian(() => {
     for (const u of updates) target.set(u.arrays[0]);
-  });
-  const sumMs = timeOnce(() => {
+  }, 3, 0);
+  const sumMs = timeMedian(() => {
     const acc = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       const a = updates[i].arrays[0];
       const w = weights[i];
       for (let j = 0; j < d; j++) acc[j] += w * a[j];
     }
-  });
+  }, 3, 0);
   const gbps = (ms: number) => Number((bytes / (ms / 1000) / 1e9).toFixed(2));
   const robustN = 100;
   const few = updates.slice(0, robustN);
   const robustBytes = robustN * d * 4;
-  const medianMs = timeOnce(() => coordinateMedian(few), 1);
-  const trimmedMs = timeOnce(() => trimmedMean(few, 0.1), 1);
+  const medianMs = timeMedian(() => coordinateMedian(few), 1, 0);
+  const trimmedMs = timeMedian(() => trimmedMean(few, 0.1), 1, 0);
   const krumFew = updates.slice(0, 20);
-  const krumMs = timeOnce(() => krum(krumFew, 2), 1);
+  const krumMs = timeMedian(() => krum(krumFew, 2), 1, 0);
   return {
     updates: n,
     parameters: d,

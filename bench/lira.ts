@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { initEngine } from '../src/engine/index.js';
 import { loadModel, type ClassifierModel } from '../src/models/index.js';
 import { loadIntentDataset } from '../src/data/registry.js';
-import { auditTrainedModel, trainingFromMeta } from '../src/privacy/audit/index.js';
+import { auditTrainedModel, membershipSummary, trainingFromMeta } from '../src/privacy/audit/index.js';
 import { runTraining } from '../src/train/index.js';
 import { machine, writeResult } from './common.js';
 
@@ -74,7 +74,6 @@ async function main(): Promise<void> {
       parallel = { oneWorkerSeconds: one, twoWorkerSeconds: two, speedup: one / two };
     }
     model.dispose();
-    const metrics = (r: typeof lira) => ({ auc: r.auc, balancedAccuracy: r.balancedAccuracy, tprAtFpr001: r.tprAtFpr001, tprAtFpr01: r.tprAtFpr01, epsilonLowerBound: r.epsilonLowerBound, members: r.members, nonMembers: r.nonMembers });
     const out = {
       setup: { dataset: 'clinc150', model: 'embbag', epochs, shadows, workers, examplesPerSide: examples, recipe: training.recipe },
       targetSeconds,
@@ -82,8 +81,8 @@ async function main(): Promise<void> {
       auditSeconds,
       withinTarget: auditSeconds <= 30 * 60,
       shadowSecondsMedian: shadowTimes.sort((a, b) => a - b)[shadowTimes.length >> 1],
-      lira: metrics(lira),
-      loss: metrics(loss),
+      lira: membershipSummary(lira),
+      loss: membershipSummary(loss),
       parallel,
       loadAverage1m: { min: Math.min(...load), max: Math.max(...load) },
       machine: machine(),

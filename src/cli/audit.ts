@@ -15,6 +15,7 @@ import {
   canariesOf,
   canaryExposures,
   canaryExtraction,
+  membershipSummary,
   trainingFromMeta,
   trainWithCanaries,
 } from '../privacy/audit/index.js';
@@ -93,16 +94,7 @@ function registerMia(audit: Command): void {
         backend: flags.backend,
         onModel: (r, index) => progress.event('shadow', { index, seconds: r.seconds, validationAccuracy: r.validationAccuracy }),
       });
-      const output = {
-        attack: result.attack,
-        auc: result.auc,
-        balancedAccuracy: result.balancedAccuracy,
-        tprAtFpr001: result.tprAtFpr001,
-        tprAtFpr01: result.tprAtFpr01,
-        epsilonLowerBound: result.epsilonLowerBound,
-        members: result.members,
-        nonMembers: result.nonMembers,
-      };
+      const output = { attack: result.attack, ...membershipSummary(result) };
       printResult(output, flags.json, (r: typeof output) =>
         `${r.attack} attack on ${flags.model} (${r.members} members, ${r.nonMembers} non-members${result.shadows ? `, ${result.shadows} shadows, ${result.mode}` : ''}):\n` +
         `  AUC ${formatNumber(r.auc)}, balanced accuracy ${formatNumber(r.balancedAccuracy)}, TPR ${formatNumber(r.tprAtFpr001)} at 0.1% FPR, ${formatNumber(r.tprAtFpr01)} at 1% FPR\n` +

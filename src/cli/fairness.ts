@@ -195,13 +195,13 @@ export function registerFairness(program: Command): Command {
   withCommonOptions(groupsCommand).action(async (flags: ProbeFlags) => {
     if (!flags.model === !flags.reference) throw new UsageError('give exactly one of --model DIR or --reference vader');
     if (flags.reference) {
-      const { audit } = auditGroups(vaderClassifier(), { ...flags, groups: flags.groups });
+      const { audit } = auditGroups(vaderClassifier(), flags);
       printResult({ model: 'vader', ...audit }, flags.json, describeGroups);
       return;
     }
     const { model } = await loadClassifier(flags);
     try {
-      const { audit } = auditGroups(model, { ...flags, groups: flags.groups });
+      const { audit } = auditGroups(model, flags);
       printResult({ model: flags.model, kind: model.kind, ...audit }, flags.json, describeGroups);
     } finally {
       model.dispose();

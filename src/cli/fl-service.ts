@@ -13,15 +13,18 @@ import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
 
-function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
+/** An option holding a JSON object (architecture overrides); anything else is a usage error. */
+export function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
   return (value) => {
     let parsed: unknown;
     try {
       parsed = JSON.parse(value);
     } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidArgumentError(`${name} must be a JSON object, got "${value}"`);
     return parsed as Record<string, unknown>;
   };
 }

@@ -22,7 +22,7 @@ import {
 } from '../federated/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
-import { registerFlService } from './fl-service.js';
+import { parseJsonObject, registerFlService } from './fl-service.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -34,21 +34,6 @@ function specParser<T>(parse: (text: string) => T): (value: string) => string {
       if (error instanceof TrustnluError) throw new InvalidArgumentError(error.message);
       throw error;
     }
-  };
-}
-
-function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
-  return (value) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
-    }
-    return parsed as Record<string, unknown>;
   };
 }
 

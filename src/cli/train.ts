@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { MODEL_KINDS } from '../models/index.js';
 import { OPTIMIZER_NAMES, SCHEDULES, progressFor, runTraining, type ClassifierResult, type LanguageModelResult } from '../train/index.js';
 import { DATASETS } from '../data/registry.js';
@@ -44,12 +44,8 @@ export interface TrainFlags {
   backend?: 'wasm' | 'cpu';
 }
 
-function parseClip(value: string): number | 'auto' {
-  if (value === 'auto') return 'auto';
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || !(n > 0)) throw new InvalidArgumentError(`--clip must be a number > 0 or "auto", got "${value}"`);
-  return n;
-}
+const parseClipNorm = parseNumber('--clip', (n) => n > 0, 'a number > 0 or "auto"');
+const parseClip = (value: string): number | 'auto' => (value === 'auto' ? 'auto' : parseClipNorm(value));
 
 export function addDpOptions(command: Command): Command {
   return command

@@ -4,7 +4,7 @@
  * (relative to the working directory, then to the package). Nothing is ever downloaded.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatasetNotFoundError } from '../errors.js';
 
@@ -56,4 +56,11 @@ export function requireDataDir(explicit?: string, forWhat = 'this dataset'): str
     );
   }
   return dir;
+}
+
+/** The GloVe 100-d subset's vectors file (`glove-6b-100d-subset/vectors.txt`), when the data directory has it. */
+export function gloveVectorsPath(explicit?: string): string | undefined {
+  const dir = resolveDataDir(explicit);
+  const path = dir ? join(dir, 'glove-6b-100d-subset', 'vectors.txt') : undefined;
+  return path && existsSync(path) ? path : undefined;
 }

@@ -7,10 +7,8 @@
  * Both are L2-normalised, so k-means on them clusters by cosine similarity. A text with no
  * known word gets the zero vector (its own cluster, at worst).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { splitWords } from '../text/tokenizer.js';
-import { resolveDataDir } from './locate.js';
+import { gloveVectorsPath } from './locate.js';
 import { readWord2VecText, wordVector, type WordVectors } from './word-vectors.js';
 import type { EmbeddingMatrix } from './partition/kmeans.js';
 
@@ -55,8 +53,7 @@ export function meanWordVectors(texts: readonly string[], vectors: WordVectors):
 
 /** GloVe means when the vectors are found, else the hashed bag of words; says which. */
 export function sentenceVectors(texts: readonly string[], dataDir?: string): { vectors: EmbeddingMatrix; source: 'glove-mean' | 'hashed-bag-of-words' } {
-  const dir = resolveDataDir(dataDir);
-  const path = dir ? join(dir, 'glove-6b-100d-subset', 'vectors.txt') : undefined;
-  if (path && existsSync(path)) return { vectors: meanWordVectors(texts, readWord2VecText(path)), source: 'glove-mean' };
+  const path = gloveVectorsPath(dataDir);
+  if (path) return { vectors: meanWordVectors(texts, readWord2VecText(path)), source: 'glove-mean' };
   return { vectors: hashedBagOfWords(texts), source: 'hashed-bag-of-words' };
 }

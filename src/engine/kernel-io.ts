@@ -3,7 +3,8 @@
  * patch. wasm tensors live on the WebAssembly heap; a heap view is invalidated when the
  * heap grows, so callers take views only after every allocation of a step is done.
  */
-import type { TensorInfo, DataType, KernelBackend } from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo, DataType, KernelBackend, NamedAttrMap } from '@tensorflow/tfjs';
 
 export type TypedValues = Float32Array | Int32Array | Uint8Array;
 
@@ -61,4 +62,24 @@ export function heapView(backend: KernelBackend, info: TensorInfo): TypedValues 
 
 export function disposeWasm(backend: KernelBackend, info: TensorInfo): void {
   (backend as unknown as WasmBackendInternals).disposeData(info.dataId);
+}
+
+export type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
+export type Kernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/**
+ * Replaces a wasm kernel by `make(original)` (once: a replaced kernel is marked patched, so
+ * re-running the engine setup is a no-op). The original keeps its setupFunc.
+ */
+export function replaceWasmKernel(name: string, make: (original: Kernel) => Kernel): void {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config || (config as { patched?: boolean }).patched) return;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    setupFunc: config.setupFunc,
+    kernelFunc: make(config.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc,
+    patched: true,
+  } as tf.KernelConfig);
 }

@@ -85,6 +85,14 @@ export function percentileInterval(
   };
 }
 
+/** Mean of values, or of values[indices] (pass a bootstrap's resampled indices). */
+export function mean(values: ArrayLike<number>, indices?: ArrayLike<number>): number {
+  const n = indices ? indices.length : values.length;
+  let total = 0;
+  for (let k = 0; k < n; k++) total += values[indices ? indices[k] : k];
+  return total / n;
+}
+
 /** n indices drawn uniformly with replacement from 0..n-1. */
 export function resampleIndices(n: number, rng: SeededRandom): Int32Array {
   const out = new Int32Array(n);

@@ -15,6 +15,14 @@ function checkPair(what: string, yTrue: ArrayLike<Label>, yPred: ArrayLike<Label
   checkNonEmpty(what, yTrue, 'yTrue');
 }
 
+/** Index of the largest value in row `row` of a row-major [N × classes] array (the first one on ties). */
+export function argmaxRow(values: ArrayLike<number>, classes: number, row: number): number {
+  const offset = row * classes;
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (values[offset + c] > values[offset + best]) best = c;
+  return best;
+}
+
 /** Fraction of positions where yPred equals yTrue. */
 export function accuracy(yTrue: ArrayLike<Label>, yPred: ArrayLike<Label>): number {
   checkPair('accuracy', yTrue, yPred);

@@ -8,6 +8,7 @@ export type { Label } from './input-checks.js';
 export { compareLabels, sortedLabels } from './input-checks.js';
 export {
   accuracy,
+  argmaxRow,
   balancedAccuracy,
   confusionMatrix,
   fbetaScore,
@@ -33,6 +34,7 @@ export { averageRanks } from './ranks.js';
 export {
   bootstrapCI,
   bootstrapSampleCI,
+  mean,
   percentileInterval,
   quantileSorted,
   stratifiedBootstrapCI,

@@ -17,17 +17,15 @@
  *   counterfactual flip rate, APS), when the dataset has one.
  * The ROC curves and group intervals go into the page's charts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SeededRandom } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { loadIntentDataset, defaultDatasetName } from '../data/registry.js';
-import { resolveDataDir } from '../data/locate.js';
+import { gloveVectorsPath } from '../data/locate.js';
 import type { IntentDataset } from '../data/types.js';
 import { auditGroups, auditSensitivity } from '../fairness/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { auditTrainedModel, canaryExtraction, trainWithCanaries, type DpRecipe, type MembershipAuditResult, type TrainingRecipe } from '../privacy/audit/index.js';
-import { ClassificationTask, SILENT, TRAINING_DEFAULTS, type ProgressReporter } from '../train/index.js';
+import { classifierMetrics, classifierOutputs, encodeClassification, SILENT, TRAINING_DEFAULTS, type ProgressReporter } from '../train/index.js';
 import type { AttackSummary, FairnessSummary, ModelSection, TrustReport } from './trust-report.js';
 
 /** Probe family for the datasets that have one (templates phrased like their intents). */
@@ -161,11 +159,6 @@ export function summarise(report: Pick<TrustReport, 'dataset' | 'models'>): stri
   return lines;
 }
 
-function gloveAvailable(dataDir?: string): boolean {
-  const dir = resolveDataDir(dataDir);
-  return dir !== undefined && existsSync(join(dir, 'glove-6b-100d-subset', 'vectors.txt'));
-}
-
 export async function buildTrustReport(options: TrustReportOptions): Promise<TrustReport> {
   const started = Date.now();
   const progress = options.progress ?? SILENT;
@@ -178,7 +171,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   const dataset: IntentDataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
   const epochs = options.epochs ?? (dataset.synthetic ? 8 : 6);
   // GloVe-initialised embeddings when the vectors are there (real data); shadows start from them too.
-  const glove = !dataset.synthetic && gloveAvailable(options.dataDir);
+  const glove = !dataset.synthetic && gloveVectorsPath(options.dataDir) !== undefined;
   const N = dataset.splits.train.length;
   const delta = options.delta ?? Math.min(1e-5, 1 / (10 * N));
   const epsilons = options.epsilons ?? [8];
@@ -229,8 +222,9 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
     });
     const model = trained.model as ClassifierModel;
     try {
-      const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
-      const metrics = task.evaluate(model, 'test');
+      const test = encodeClassification(dataset.splits.test, model.tokenizer, model.labels, model.maxLength);
+      const oosIndex = dataset.outOfScopeLabel ? model.labels.indexOf(dataset.outOfScopeLabel) : -1;
+      const metrics = classifierMetrics(classifierOutputs(model, test), test.targets, oosIndex >= 0 ? oosIndex : undefined);
       const privacy = trained.meta.dp as Record<string, number> | undefined;
       progress.event('report', { phase: `${variant.name}: membership inference`, elapsedSeconds: Math.round((Date.now() - started) / 100) / 10, shadows });
       let shadowsDone = 0;

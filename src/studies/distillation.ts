@@ -40,7 +40,7 @@ import { loadIntentDataset } from '../data/registry.js';
 import { auditGroups, counterfactualAugmentation } from '../fairness/index.js';
 import { createModel, loadModel, saveModel, type ClassifierModel, type LanguageModel, type LanguageModelConfig } from '../models/index.js';
 import { fitWordTokenizer, type Tokenizer } from '../text/index.js';
-import { ClassificationTask, encodeWindows, LanguageModelTask, languageModelMetrics, train, TRAINING_DEFAULTS, type TrainerOptions } from '../train/index.js';
+import { encodeWindows, LanguageModelTask, languageModelMetrics, runTraining, train, type ClassifierResult, type TrainerOptions } from '../train/index.js';
 import { skewNames } from './fairness-metrics.js';
 import type { VegaLiteSpec } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
@@ -221,17 +221,22 @@ export async function downstreamClassifierRows(ctx: StudyContext): Promise<Study
   const rows: StudyRow[] = [];
   for (const cda of [false, true]) {
     const trainExamples = cda ? counterfactualAugmentation('two-sided', { names: 'any' })(skewed) : skewed;
-    const dataset = { ...base, splits: { ...base.splits, train: trainExamples } };
-    const tokenizer = fitWordTokenizer(trainExamples.map((e) => e.text), { maxSize: 20000 });
-    const model = createModel({ kind: 'embbag', tokenizer, labels: dataset.labels, seed: ctx.seed + 7, config: ctx.quick ? { embeddingDim: 32, hidden: 64 } : {} }) as ClassifierModel;
+    const epochs = ctx.quick ? 2 : 8;
+    const { model: trained, result } = await runTraining({
+      dataset: { ...base, splits: { ...base.splits, train: trainExamples } },
+      model: 'embbag',
+      epochs,
+      seed: ctx.seed + 7,
+      config: ctx.quick ? { embeddingDim: 32, hidden: 64 } : {},
+      patience: epochs, // every epoch runs
+      progress: ctx.progress,
+    });
+    const model = trained as ClassifierModel;
     try {
-      const task = new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength);
-      const d = TRAINING_DEFAULTS.embbag;
-      await train(model, task, { epochs: ctx.quick ? 2 : 8, batchSize: d.batchSize, learningRate: d.learningRate, optimizer: { name: d.optimizer }, seed: ctx.seed + 7, progress: ctx.progress });
       const { audit } = auditGroups(model, { probe: 'intent-synthetic', groups: 'gender-names', positive: 'call_contact', resamples: ctx.quick ? 200 : 1000, seed: ctx.seed });
       rows.push({
         name: cda ? 'downstream classifier + CDA' : 'downstream classifier',
-        accuracy: task.evaluate(model, 'test').accuracy,
+        accuracy: (result as ClassifierResult).accuracy,
         parityGap: audit.groupMetrics.differences.demographicParity ?? null,
         equalizedOddsGap: audit.groupMetrics.differences.equalizedOdds ?? null,
         flipRate: audit.counterfactual.flipRate,

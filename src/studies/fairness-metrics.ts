@@ -39,9 +39,9 @@ import {
 } from '../fairness/index.js';
 import { kendallTau, spearman, type CorrelationResult } from '../metrics/index.js';
 import { PrivateTraining } from '../privacy/index.js';
-import { createModel, INFERENCE, toTensorBatch, type ClassifierConfig, type ClassifierModel, type IntentClassifier } from '../models/index.js';
-import { fitWordTokenizer, UNK_ID } from '../text/index.js';
-import { ClassificationTask, classificationBatch, encodeTexts, train, TRAINING_DEFAULTS, type TrainerOptions } from '../train/index.js';
+import { INFERENCE, toTensorBatch, type ClassifierConfig, type ClassifierModel, type IntentClassifier } from '../models/index.js';
+import { UNK_ID } from '../text/index.js';
+import { classificationBatch, encodeTexts, runTraining, type ClassifierResult, type RunTrainingOptions } from '../train/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -55,8 +55,8 @@ export interface FairnessVariant {
   config?: Partial<ClassifierConfig>;
   /** Extension point: transform the (already skewed) training examples, e.g. counterfactual augmentation. */
   transformTrain?: (examples: TextExample[], rng: SeededRandom) => TextExample[];
-  /** Extension point: trainer overrides. */
-  trainer?: Partial<TrainerOptions>;
+  /** Extension point: training overrides (learning rate, batch size, optimiser, ...). */
+  trainer?: Partial<Pick<RunTrainingOptions, 'learningRate' | 'batchSize' | 'optimizer' | 'schedule' | 'warmupSteps'>>;
   /** Counterfactual data augmentation by name swap (see nameSwapAugmentation). */
   augmentation?: 'name-swap';
   /** Train with DP-SGD at this noise multiplier and clip norm (δ = 1e-5; ε is reported). */
@@ -191,43 +191,38 @@ async function trainVariant(
   variant: FairnessVariant,
   base: IntentDataset,
   ctx: StudyContext,
-): Promise<{ model: ClassifierModel; task: ClassificationTask; epsilon: number | null }> {
+): Promise<{ model: ClassifierModel; accuracy: number; epsilon: number | null }> {
   const rng = new SeededRandom(ctx.seed * 1000 + variant.seed).fork(`fairness-metrics:${variant.name}`);
   let trainExamples = skewNames(base.splits.train, variant.skew, rng.fork('skew'));
   if (variant.augmentation === 'name-swap') trainExamples = nameSwapAugmentation(trainExamples, rng.fork('augment'));
   if (variant.transformTrain) trainExamples = variant.transformTrain(trainExamples, rng.fork('transform'));
-  const dataset: IntentDataset = { ...base, splits: { ...base.splits, train: trainExamples } };
-  const tokenizer = fitWordTokenizer(trainExamples.map((e) => e.text), { minCount: 1, maxSize: 20000 });
-  const model = createModel({ kind: variant.architecture, tokenizer, labels: dataset.labels, seed: variant.seed, config: variant.config }) as ClassifierModel;
-  const task = new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength);
-  const defaults = TRAINING_DEFAULTS[variant.architecture];
-  const options: TrainerOptions = {
-    epochs: variant.epochs,
-    batchSize: defaults.batchSize,
-    learningRate: defaults.learningRate,
-    optimizer: { name: defaults.optimizer },
-    schedule: defaults.schedule,
-    warmupSteps: ctx.quick ? 0 : defaults.warmupSteps,
-    seed: variant.seed,
-    ...variant.trainer,
-  };
-  let privacy: PrivateTraining | undefined;
-  if (variant.privacy) {
-    privacy = new PrivateTraining({ noiseMultiplier: variant.privacy.noiseMultiplier, clip: variant.privacy.clip, delta: 1e-5, prefetchNoise: false });
-    const plan = privacy.configure({ model, trainSize: trainExamples.length, batchSize: options.batchSize, epochs: options.epochs });
-    options.gradientStep = plan.gradientStep;
-    options.batchPlan = plan.batchPlan;
-  }
+  const privacy = variant.privacy
+    ? new PrivateTraining({ noiseMultiplier: variant.privacy.noiseMultiplier, clip: variant.privacy.clip, delta: 1e-5, prefetchNoise: false })
+    : undefined;
   try {
-    const result = await train(model, task, options);
-    return { model, task, epsilon: privacy ? privacy.report(result.steps).epsilon : null };
+    const { model, training, result } = await runTraining({
+      dataset: { ...base, splits: { ...base.splits, train: trainExamples } },
+      model: variant.architecture,
+      epochs: variant.epochs,
+      seed: variant.seed,
+      config: variant.config,
+      // every epoch runs: the variants are compared at equal training
+      patience: variant.epochs,
+      ...(ctx.quick ? { warmupSteps: 0 } : {}),
+      ...variant.trainer,
+      configureTraining: privacy ? (setup) => privacy.configure(setup) : undefined,
+    });
+    return {
+      model: model as ClassifierModel,
+      accuracy: (result as ClassifierResult).accuracy,
+      epsilon: privacy ? privacy.report(training.steps).epsilon : null,
+    };
   } finally {
     privacy?.dispose();
   }
 }
 
-async function scoreVariant(model: ClassifierModel, task: ClassificationTask, ctx: StudyContext): Promise<VariantScores> {
-  const accuracy = task.evaluate(model, 'test').accuracy;
+async function scoreVariant(model: ClassifierModel, accuracy: number, ctx: StudyContext): Promise<VariantScores> {
   const sets = intrinsicSets();
   const weatResult = weat(sets, tableLookup(model), { skipPValue: true });
   const seatResult = await seat(sets, featureEncoder(model), { skipPValue: true });
@@ -328,9 +323,9 @@ export async function runFairnessMetrics(ctx: StudyContext, variants: FairnessVa
   const rows: StudyRow[] = [];
   for (const [i, variant] of variants.entries()) {
     ctx.progress.event('variant', { index: i + 1, of: variants.length, name: variant.name });
-    const { model, task, epsilon } = await trainVariant(variant, base, ctx);
+    const { model, accuracy, epsilon } = await trainVariant(variant, base, ctx);
     try {
-      const s = await scoreVariant(model, task, ctx);
+      const s = await scoreVariant(model, accuracy, ctx);
       rows.push({
         kind: 'variant',
         row: variant.name,

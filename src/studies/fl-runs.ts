@@ -4,6 +4,7 @@
  * min and max of the final accuracy, the per-seed values, and the mean accuracy curve).
  */
 import { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from '../federated/index.js';
+import { mean } from '../metrics/index.js';
 import type { StudyContext } from './runner.js';
 
 export interface SeedRuns {
@@ -12,10 +13,6 @@ export interface SeedRuns {
   /** Mean over seeds of the accuracy at each evaluated round (the rounds are the same for every seed). */
   curve: { round: number; accuracy: number }[];
   seconds: number;
-}
-
-export function mean(values: readonly number[]): number {
-  return values.reduce((s, v) => s + v, 0) / values.length;
 }
 
 /** Runs `options` once per seed (the seed fixes partition, initialisation, selection and local shuffles). */

@@ -12,7 +12,8 @@
  */
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
-import { formatBySeed, mean, runOverSeeds } from './fl-runs.js';
+import { mean } from '../metrics/index.js';
+import { formatBySeed, runOverSeeds } from './fl-runs.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 type Base = Omit<FederatedExperimentOptions, 'seed' | 'progress' | 'selection' | 'setting'>;

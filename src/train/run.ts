@@ -1,13 +1,11 @@
 /**
- * End-to-end jobs behind `trustnlu train` and `trustnlu eval`: load a dataset by name,
+ * End-to-end jobs behind `trustnlu train` and `trustnlu eval`: load a dataset by name (or take a loaded one),
  * build the tokenizer and model, train with the kind's defaults, evaluate, save. The
  * result objects are the CLI's JSON contract.
  */
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { loadCorpus, loadIntentDataset, defaultDatasetName } from '../data/registry.js';
-import { resolveDataDir } from '../data/locate.js';
+import { gloveVectorsPath } from '../data/locate.js';
 import { readWord2VecText } from '../data/word-vectors.js';
 import type { IntentDataset, SplitName, TextCorpus } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
@@ -50,8 +48,11 @@ export const TRAINING_DEFAULTS: Record<string, TrainingDefaults> = {
 };
 
 export interface RunTrainingOptions {
-  /** Dataset name (default: clinc150 when its files are found, else synthetic). */
-  dataset?: string;
+  /**
+   * Dataset name (default: clinc150 when its files are found, else synthetic), or an already
+   * loaded dataset/corpus (e.g. with a transformed training split: skew, augmentation, hold-out).
+   */
+  dataset?: string | IntentDataset | TextCorpus;
   /** Model kind: embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer. */
   model: string;
   epochs: number;
@@ -143,9 +144,8 @@ function checkKind(kind: string): void {
 
 /** GloVe rows for the vocabulary (missing words keep a small random init). */
 export function gloveEmbeddings(tokenizer: Tokenizer, dim: number, seed: number, dataDir?: string): { table: Float32Array; found: number } {
-  const dir = resolveDataDir(dataDir);
-  const path = dir ? join(dir, 'glove-6b-100d-subset', 'vectors.txt') : undefined;
-  if (!path || !existsSync(path)) {
+  const path = gloveVectorsPath(dataDir);
+  if (!path) {
     throw new ConfigError('--glove needs glove-6b-100d-subset/vectors.txt in the data directory (set --data-dir or TRUSTNLU_DATA)');
   }
   const vectors = readWord2VecText(path);
@@ -217,7 +217,8 @@ function trainConfigured(
 
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
   checkKind(options.model);
-  const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
+  const loaded = typeof options.dataset === 'object' ? options.dataset : undefined;
+  const datasetName = loaded?.name ?? (options.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
   const kind = options.model;
   const defaults = TRAINING_DEFAULTS[kind];
   const progress = options.progress ?? SILENT;
@@ -257,7 +258,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   };
 
   if (isClassifierKind(kind)) {
-    const dataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
+    if (loaded && loaded.task !== 'intent') throw new ConfigError(`model "${kind}" is a classifier but dataset "${loaded.name}" is a text corpus`);
+    const dataset = (loaded as IntentDataset | undefined) ?? loadIntentDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
     const tokenizer = fitWordTokenizer(
       dataset.splits.train.map((e) => e.text),
       { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 },
@@ -278,7 +280,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   }
 
   if (!isLanguageModelKind(kind)) throw new ConfigError(`unknown model "${kind}"`);
-  const corpus = loadCorpus(datasetName, { dataDir: options.dataDir, seed: options.seed });
+  if (loaded && loaded.task !== 'lm') throw new ConfigError(`model "${kind}" is a language model but dataset "${loaded.name}" is an intent dataset`);
+  const corpus = (loaded as TextCorpus | undefined) ?? loadCorpus(datasetName, { dataDir: options.dataDir, seed: options.seed });
   const trainTexts = corpus.splits.train.map(unitText);
   const tokenizer = kind.startsWith('char')
     ? fitCharTokenizer(trainTexts.map((t) => `${t}\n\n`))

@@ -6,12 +6,8 @@
  * JS over the innermost axis (a few ms), and fall back to the original kernel when the
  * shapes already match.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, TensorInfo, NamedAttrMap, DataType } from '@tensorflow/tfjs';
-import { allocateWasm, heapView, type TypedValues } from '../kernel-io.js';
-
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
-type Kernel = (args: KernelArgs) => TensorInfo;
+import type { TensorInfo, DataType } from '@tensorflow/tfjs';
+import { allocateWasm, heapView, type TypedValues, replaceWasmKernel, type Kernel } from '../kernel-io.js';
 
 const COMPARISONS: Record<string, (x: number, y: number) => number> = {
   Equal: (x, y) => (x === y ? 1 : 0),
@@ -148,21 +144,9 @@ function tileKernel(original: Kernel): Kernel {
   };
 }
 
-function replace(name: string, make: (original: Kernel) => Kernel): void {
-  const config = tf.getKernel(name, 'wasm');
-  if (!config || (config as { patched?: boolean }).patched) return;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: config.setupFunc,
-    kernelFunc: make(config.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc,
-    patched: true,
-  } as tf.KernelConfig);
-}
 
 export function registerFastBroadcasts(): void {
-  for (const [name, f] of Object.entries(COMPARISONS)) replace(name, (orig) => binaryWrapper(orig, f, () => 'bool'));
-  for (const [name, f] of Object.entries(MIN_MAX)) replace(name, (orig) => binaryWrapper(orig, f, (a) => a.dtype));
-  replace('Tile', tileKernel);
+  for (const [name, f] of Object.entries(COMPARISONS)) replaceWasmKernel(name, (orig) => binaryWrapper(orig, f, () => 'bool'));
+  for (const [name, f] of Object.entries(MIN_MAX)) replaceWasmKernel(name, (orig) => binaryWrapper(orig, f, (a) => a.dtype));
+  replaceWasmKernel('Tile', tileKernel);
 }

@@ -6,11 +6,8 @@
  * do not cover (strings, batched gathers) go to the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
-import { allocateWasm, heapView, type TypedValues } from '../kernel-io.js';
-
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
-type Kernel = (args: KernelArgs) => TensorInfo | TensorInfo[];
+import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { allocateWasm, heapView, type TypedValues, replaceWasmKernel, type Kernel } from '../kernel-io.js';
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -130,22 +127,10 @@ const gatherKernel = (original: Kernel): Kernel => (args) => {
   return out;
 };
 
-function replace(name: string, make: (original: Kernel) => Kernel): void {
-  const config = tf.getKernel(name, 'wasm');
-  if (!config || (config as { patched?: boolean }).patched) return;
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({
-    kernelName: name,
-    backendName: 'wasm',
-    setupFunc: config.setupFunc,
-    kernelFunc: make(config.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc,
-    patched: true,
-  } as tf.KernelConfig);
-}
 
 export function registerFastMemoryMovement(): void {
-  replace('Slice', sliceKernel);
-  replace('SplitV', splitKernel);
-  replace('Unpack', unpackKernel);
-  replace('GatherV2', gatherKernel);
+  replaceWasmKernel('Slice', sliceKernel);
+  replaceWasmKernel('SplitV', splitKernel);
+  replaceWasmKernel('Unpack', unpackKernel);
+  replaceWasmKernel('GatherV2', gatherKernel);
 }

@@ -8,11 +8,7 @@
  * keep the original kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
-import { allocateWasm, heapView } from '../kernel-io.js';
-
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
-type Kernel = (args: KernelArgs) => TensorInfo;
+import { allocateWasm, heapView, replaceWasmKernel, type Kernel } from '../kernel-io.js';
 
 /**
  * Views `shape` with reduced `axes` as [outer, reduced, inner] when the reduced axes are
@@ -66,14 +62,5 @@ const sumKernel = (original: Kernel): Kernel => (args) => {
 };
 
 export function registerFastOuterSum(): void {
-  const config = tf.getKernel('Sum', 'wasm');
-  if (!config || (config as { patched?: boolean }).patched) return;
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Sum',
-    backendName: 'wasm',
-    setupFunc: config.setupFunc,
-    kernelFunc: sumKernel(config.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc,
-    patched: true,
-  } as tf.KernelConfig);
+  replaceWasmKernel('Sum', sumKernel);
 }

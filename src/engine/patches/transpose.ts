@@ -8,12 +8,7 @@
  * copied in cache-sized tiles. The original kernel is fine when everything fits in cache
  * (small matrices, head splits that keep the last axis), so those keep it.
  */
-import * as tf from '@tensorflow/tfjs';
-import type { KernelBackend, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
-import { allocateWasm, heapView, type TypedValues } from '../kernel-io.js';
-
-type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
-type Kernel = (args: KernelArgs) => TensorInfo;
+import { allocateWasm, heapView, type TypedValues, replaceWasmKernel, type Kernel } from '../kernel-io.js';
 
 /** Side of the square tiles of a matrix transpose (64 × 64 floats: 16 KB, in L1 with its target; measured best of 8–128). */
 const TILE = 64;
@@ -92,14 +87,5 @@ const transposeKernel = (original: Kernel): Kernel => (args) => {
 };
 
 export function registerFastTranspose(): void {
-  const config = tf.getKernel('Transpose', 'wasm');
-  if (!config || (config as { patched?: boolean }).patched) return;
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Transpose',
-    backendName: 'wasm',
-    setupFunc: config.setupFunc,
-    kernelFunc: transposeKernel(config.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc,
-    patched: true,
-  } as tf.KernelConfig);
+  replaceWasmKernel('Transpose', transposeKernel);
 }

@@ -15,7 +15,7 @@
  */
 import { SeededRandom } from '../../engine/random.js';
 import { ConfigError, ShapeMismatchError } from '../../errors.js';
-import { bootstrapCI, stratifiedBootstrapCI, type ConfidenceInterval } from '../../metrics/index.js';
+import { argmaxRow, bootstrapCI, mean, stratifiedBootstrapCI, type ConfidenceInterval } from '../../metrics/index.js';
 
 export interface CounterfactualInput {
   /** Number of classes C. */
@@ -46,19 +46,6 @@ export interface CounterfactualResult {
   perExample: { absoluteChange: Float64Array; flipped: Float64Array; predicted: Int32Array };
 }
 
-function argmax(values: ArrayLike<number>, offset: number, classes: number): number {
-  let best = 0;
-  for (let c = 1; c < classes; c++) if (values[offset + c] > values[offset + best]) best = c;
-  return best;
-}
-
-function mean(values: ArrayLike<number>, indices?: ArrayLike<number>): number {
-  const n = indices ? indices.length : values.length;
-  let total = 0;
-  for (let k = 0; k < n; k++) total += values[indices ? indices[k] : k];
-  return total / n;
-}
-
 export function counterfactualTokenFairness(input: CounterfactualInput): CounterfactualResult {
   const C = input.classes;
   if (!Number.isInteger(C) || C < 2) throw new ConfigError(`counterfactual fairness: classes must be an integer ≥ 2, got ${C}`);
@@ -76,14 +63,14 @@ export function counterfactualTokenFairness(input: CounterfactualInput): Counter
     const cf = input.counterfactuals[i];
     const K = cf.length / C;
     if (!Number.isInteger(K) || K < 1) throw new ShapeMismatchError(`counterfactual fairness: example ${i} has ${cf.length} counterfactual probabilities, not a positive multiple of ${C}`);
-    const y = argmax(input.original, i * C, C);
+    const y = argmaxRow(input.original, C, i);
     predicted[i] = y;
     const p = input.original[i * C + y];
     let change = 0;
     let flips = 0;
     for (let k = 0; k < K; k++) {
       change += Math.abs(p - cf[k * C + y]);
-      if (argmax(cf, k * C, C) !== y) flips++;
+      if (argmaxRow(cf, C, k) !== y) flips++;
     }
     absoluteChange[i] = change / K;
     flipped[i] = flips / K;

@@ -8,7 +8,7 @@
 import type { ProbeSet } from '../probes/index.js';
 import { counterfactualTokenFairness, type CounterfactualResult } from './counterfactual.js';
 import { groupMetrics, type GroupMetricsResult } from './group-metrics.js';
-import { argmaxRow, checkLabels, classifyTexts, type TextClassifier } from './predictor.js';
+import { checkLabels, classifyTexts, type TextClassifier } from './predictor.js';
 
 export interface ProbeEvaluationOptions {
   /** Label for selection rate / TPR / FPR (default: the probe's positive label). */
@@ -73,7 +73,8 @@ export function evaluateProbe(probe: ProbeSet, classifier: TextClassifier, optio
     return out;
   });
   const groups = probe.examples.map((e) => e.group);
-  const predictedLabels = probe.examples.map((_, i) => classifier.labels[argmaxRow(original, C, i)]);
+  const { perExample, ...counterfactual } = counterfactualTokenFairness({ classes: C, original, counterfactuals, groups, bootstrap: options.bootstrap });
+  const predictedLabels = Array.from(perExample.predicted, (c) => classifier.labels[c]);
   const metrics = groupMetrics({
     yTrue: probe.examples.map((e) => e.label),
     yPred: predictedLabels,
@@ -81,7 +82,6 @@ export function evaluateProbe(probe: ProbeSet, classifier: TextClassifier, optio
     positive: options.positive ?? probe.positive,
     bootstrap: options.bootstrap,
   });
-  const { perExample, ...counterfactual } = counterfactualTokenFairness({ classes: C, original, counterfactuals, groups, bootstrap: options.bootstrap });
   const evaluation: ProbeEvaluation = {
     probe: probe.name,
     task: probe.task,

@@ -91,7 +91,7 @@ export function groupMetrics(input: GroupMetricsInput): GroupMetricsResult {
         equalOpportunity: interval(d.truePositiveRate),
         truePositiveRate: interval(d.truePositiveRate),
         falsePositiveRate: interval(d.falsePositiveRate),
-        equalizedOdds: equalizedOddsInterval(report),
+        equalizedOdds: equalizedOddsInterval(report, difference),
       },
     };
   }
@@ -102,11 +102,10 @@ export function groupMetrics(input: GroupMetricsInput): GroupMetricsResult {
  * The equalised-odds gap is max(TPR gap, FPR gap): its interval is the oriented interval of the
  * component that attains the maximum in the data (TPR on ties).
  */
-function equalizedOddsInterval(report: ReturnType<typeof groupFairnessReport>): Interval {
+function equalizedOddsInterval(report: ReturnType<typeof groupFairnessReport>, difference: Record<string, number>): Interval {
   const d = report.frame.ci!.difference;
   const estimate = report.equalizedOddsDifference;
   if (!Number.isFinite(estimate)) return { estimate: null, low: null, high: null };
-  const frameDifference = report.frame.difference();
-  const component = frameDifference.falsePositiveRate > frameDifference.truePositiveRate ? d.falsePositiveRate : d.truePositiveRate;
+  const component = difference.falsePositiveRate > difference.truePositiveRate ? d.falsePositiveRate : d.truePositiveRate;
   return interval({ ...component, estimate });
 }

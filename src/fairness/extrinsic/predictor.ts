@@ -53,13 +53,6 @@ export function vaderClassifier(): TextClassifier {
   };
 }
 
-/** Index of the largest value in row i (the first one on ties, like classifierOutputs). */
-export function argmaxRow(probabilities: ArrayLike<number>, classes: number, row: number): number {
-  let best = 0;
-  for (let c = 1; c < classes; c++) if (probabilities[row * classes + c] > probabilities[row * classes + best]) best = c;
-  return best;
-}
-
 /** Probabilities with their shape checked. */
 export function classifyTexts(classifier: TextClassifier, texts: string[]): Float32Array {
   const probabilities = classifier.probabilities(texts);

@@ -14,27 +14,31 @@ export type AugmentationMode = 'one-sided' | 'two-sided';
 
 export const AUGMENTATION_MODES: readonly AugmentationMode[] = ['one-sided', 'two-sided'];
 
-/** Texts under CDA: one-sided replaces gendered texts by their counterfactuals, two-sided adds them. */
-export function augmentTexts(texts: readonly string[], mode: AugmentationMode, lexicon: SwapLexicon = genderSwapLexicon(), options: SwapOptions = {}): string[] {
-  const out: string[] = [];
-  for (const text of texts) {
-    const swap = swapGender(text, lexicon, options);
-    if (!swap.swapped) out.push(text);
-    else if (mode === 'one-sided') out.push(swap.text);
-    else out.push(text, swap.text);
+/** CDA over any items: `counterfactualOf` is an item's gender-swapped copy, undefined when it mentions no gender. */
+function augment<T>(items: readonly T[], mode: AugmentationMode, counterfactualOf: (item: T) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const item of items) {
+    const counterfactual = counterfactualOf(item);
+    if (counterfactual === undefined) out.push(item);
+    else if (mode === 'one-sided') out.push(counterfactual);
+    else out.push(item, counterfactual);
   }
   return out;
 }
 
+/** Texts under CDA: one-sided replaces gendered texts by their counterfactuals, two-sided adds them. */
+export function augmentTexts(texts: readonly string[], mode: AugmentationMode, lexicon: SwapLexicon = genderSwapLexicon(), options: SwapOptions = {}): string[] {
+  return augment(texts, mode, (text) => {
+    const swap = swapGender(text, lexicon, options);
+    return swap.swapped ? swap.text : undefined;
+  });
+}
+
 /** Labelled examples under CDA (labels kept; the synthetic set's person field follows the swap). */
 export function augmentExamples(examples: readonly TextExample[], mode: AugmentationMode, lexicon: SwapLexicon = genderSwapLexicon(), options: SwapOptions = {}): TextExample[] {
-  const out: TextExample[] = [];
-  for (const example of examples) {
+  return augment(examples, mode, (example) => {
     const swap = swapGender(example.text, lexicon, options);
-    if (!swap.swapped) {
-      out.push(example);
-      continue;
-    }
+    if (!swap.swapped) return undefined;
     const counterfactual: TextExample = { ...example, text: swap.text };
     if (example.tokens) counterfactual.tokens = example.tokens.map((t) => swapGender(t, lexicon, options).text);
     if (example.person) {
@@ -42,22 +46,16 @@ export function augmentExamples(examples: readonly TextExample[], mode: Augmenta
       const group = example.person.group === 'female' ? 'male' : example.person.group === 'male' ? 'female' : example.person.group;
       counterfactual.person = { name: counterpart ? matchCase(example.person.name, counterpart) : example.person.name, group };
     }
-    if (mode === 'one-sided') out.push(counterfactual);
-    else out.push(example, counterfactual);
-  }
-  return out;
+    return counterfactual;
+  });
 }
 
 /** Corpus units (language-model text) under CDA. */
 export function augmentUnits(units: readonly TextUnit[], mode: AugmentationMode, lexicon: SwapLexicon = genderSwapLexicon(), options: SwapOptions = {}): TextUnit[] {
-  const out: TextUnit[] = [];
-  for (const unit of units) {
+  return augment(units, mode, (unit) => {
     const swap = swapGender(unit.text, lexicon, options);
-    if (!swap.swapped) out.push(unit);
-    else if (mode === 'one-sided') out.push({ ...unit, text: swap.text });
-    else out.push(unit, { ...unit, text: swap.text });
-  }
-  return out;
+    return swap.swapped ? { ...unit, text: swap.text } : undefined;
+  });
 }
 
 /** A training-set transform for other modules (e.g. a "with CDA" variant of the fairness-metrics study). */

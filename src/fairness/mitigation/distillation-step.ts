@@ -37,12 +37,10 @@ export function teacherTargets(host: HostBatch, options: DistillationOptions): t
   return tf.tidy(() => {
     const { teacher, temperature } = options;
     const N = host.size * host.length;
+    const mask = tf.tensor2d(host.mask, [host.size, host.length]);
+    const targets = tf.tensor2d(host.targets, [host.size, host.length], 'int32');
     const distribution = (ids: Int32Array) => {
-      const batch: TensorBatch = {
-        ids: tf.tensor2d(ids, [host.size, host.length], 'int32'),
-        mask: tf.tensor2d(host.mask, [host.size, host.length]),
-        targets: tf.tensor2d(host.targets, [host.size, host.length], 'int32'),
-      };
+      const batch: TensorBatch = { ids: tf.tensor2d(ids, [host.size, host.length], 'int32'), mask, targets };
       const logits = teacher.logits(batch, INFERENCE);
       return tf.softmax(tf.div(tf.reshape(logits, [N, logits.shape[2]]), temperature)) as tf.Tensor2D;
     };

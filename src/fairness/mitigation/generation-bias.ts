@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { SeededRandom } from '../../engine/random.js';
 import { ConfigError } from '../../errors.js';
-import { bootstrapCI, stratifiedBootstrapCI, type BootstrapInterval } from '../../metrics/index.js';
+import { bootstrapCI, mean, stratifiedBootstrapCI, type BootstrapInterval } from '../../metrics/index.js';
 import { splitWords } from '../../text/index.js';
 import { genderSwapLexicon, type SwapLexicon } from './swap-lexicon.js';
 
@@ -82,23 +82,14 @@ export function groupGap(scored: readonly ScoredContinuation[], groupA: string, 
     return sa / na - sb / nb;
   };
   const ci = stratifiedBootstrapCI(gap, items.map((s) => s.group), { rng: new SeededRandom(options.seed).fork(`gap/${score}`), resamples: options.resamples ?? 1000 });
-  const mean = (a: boolean) => {
-    let s = 0, n = 0;
-    values.forEach((v, i) => { if (isA[i] === a) (s += v), n++; });
-    return s / n;
-  };
-  return { ...ci, meanA: mean(true), meanB: mean(false) };
+  const indicesOf = (a: boolean) => isA.flatMap((x, i) => (x === a ? [i] : []));
+  return { ...ci, meanA: mean(values, indicesOf(true)), meanB: mean(values, indicesOf(false)) };
 }
 
 /** Fraction male-polar − fraction female-polar continuations (0: balanced), with a bootstrap CI. */
 export function polarityBalance(scored: readonly ScoredContinuation[], options: { seed: number; resamples?: number }): BootstrapInterval & { malePolar: number; femalePolar: number } {
   if (scored.length === 0) throw new ConfigError('polarity balance needs at least one continuation');
   const sign = scored.map((s) => Math.sign(s.maleWords - s.femaleWords));
-  const stat = (indices: Int32Array) => {
-    let t = 0;
-    for (const i of indices) t += sign[i];
-    return t / indices.length;
-  };
-  const ci = bootstrapCI(stat, scored.length, { rng: new SeededRandom(options.seed).fork('polarity'), resamples: options.resamples ?? 1000 });
+  const ci = bootstrapCI((indices) => mean(sign, indices), scored.length, { rng: new SeededRandom(options.seed).fork('polarity'), resamples: options.resamples ?? 1000 });
   return { ...ci, malePolar: sign.filter((s) => s > 0).length / sign.length, femalePolar: sign.filter((s) => s < 0).length / sign.length };
 }

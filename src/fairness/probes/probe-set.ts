@@ -155,21 +155,14 @@ export interface ProbeListing {
 /** Every probe family with its size and groups under every scheme. */
 export function listProbeSets(): ProbeListing[] {
   return PROBE_FAMILIES.map((family) => {
-    const schemes = GROUP_SCHEME_NAMES.map((scheme) => {
-      const set = buildProbeSet(family, scheme);
+    const sets = GROUP_SCHEME_NAMES.map((scheme) => buildProbeSet(family, scheme));
+    const schemes = sets.map((set) => {
       const groups: Record<string, number> = {};
-      for (const g of set.groups) groups[g] = set.examples.filter((e) => e.group === g).length;
-      return { scheme, groups, size: set.examples.length, source: set.sources[1] };
+      for (const g of set.groups) groups[g] = 0;
+      for (const e of set.examples) groups[e.group]++;
+      return { scheme: set.scheme, groups, size: set.examples.length, source: set.sources[1] };
     });
-    const first = buildProbeSet(family, 'gender');
-    return {
-      name: family,
-      task: first.task,
-      description: first.description,
-      labels: first.labels,
-      positive: first.positive,
-      frames: FAMILIES[family].frames().length,
-      schemes,
-    };
+    const { task, description, labels, positive } = sets[0];
+    return { name: family, task, description, labels, positive, frames: FAMILIES[family].frames().length, schemes };
   });
 }

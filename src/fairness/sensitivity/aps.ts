@@ -21,6 +21,7 @@
  */
 import { tf } from '../../engine/index.js';
 import { ConfigError, ShapeMismatchError } from '../../errors.js';
+import { argmaxRow } from '../../metrics/index.js';
 import { INFERENCE, maskedMean, type ForwardContext } from '../../models/index.js';
 import { padSequences, type Tokenizer } from '../../text/index.js';
 import type { LogisticModel } from './protected-status.js';
@@ -34,11 +35,8 @@ export function classWeights(probabilities: ArrayLike<number>, weighting: ClassW
   const w = new Float64Array(C);
   if (weighting === 'uniform') w.fill(1 / C);
   else if (weighting === 'probability') for (let c = 0; c < C; c++) w[c] = probabilities[c];
-  else if (weighting === 'predicted') {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (probabilities[c] > probabilities[best]) best = c;
-    w[best] = 1;
-  } else throw new ConfigError(`unknown class weighting "${weighting}": use probability, uniform or predicted`);
+  else if (weighting === 'predicted') w[argmaxRow(probabilities, C, 0)] = 1;
+  else throw new ConfigError(`unknown class weighting "${weighting}": use probability, uniform or predicted`);
   return w;
 }
 

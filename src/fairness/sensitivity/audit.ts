@@ -6,7 +6,7 @@
  */
 import { loadIntentDataset } from '../../data/registry.js';
 import type { ClassifierModel } from '../../models/index.js';
-import { auditGroups } from '../extrinsic/index.js';
+import { evaluateProbe, modelClassifier } from '../extrinsic/index.js';
 import { buildProbeSet } from '../probes/index.js';
 import { embeddingClassifier, type ClassWeighting, type SensitivityForm } from './aps.js';
 import { fitProtectedStatusModel, probeSensitivity, type ProbeSensitivity } from './evaluate.js';
@@ -43,7 +43,8 @@ export function auditSensitivity(model: ClassifierModel, options: SensitivityAud
       : identityExamples(probe.scheme);
   const protectedModel = fitProtectedStatusModel(classifier, examples, { l2: options.l2 });
   const bootstrap = { resamples: options.resamples, confidence: options.confidence, seed: options.seed };
-  const { evaluation } = auditGroups(model, { probe: probe.name, resamples: options.resamples, confidence: options.confidence, seed: options.seed });
+  // Only the counterfactual change is used: no group-metric or counterfactual bootstrap.
+  const evaluation = evaluateProbe(probe, modelClassifier(model), { bootstrap: false });
   const sensitivity = probeSensitivity(classifier, protectedModel, probe, {
     classWeighting: options.classWeighting,
     form: options.form,

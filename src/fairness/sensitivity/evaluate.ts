@@ -7,7 +7,7 @@
  */
 import { SeededRandom } from '../../engine/random.js';
 import { ConfigError } from '../../errors.js';
-import { kendallTau, spearman, stratifiedBootstrapCI, bootstrapCI, type ConfidenceInterval, type CorrelationResult } from '../../metrics/index.js';
+import { bootstrapCI, kendallTau, mean, spearman, stratifiedBootstrapCI, type ConfidenceInterval, type CorrelationResult } from '../../metrics/index.js';
 import type { ProbeSet } from '../probes/index.js';
 import { accumulatedPredictionSensitivity, type EmbeddingClassifier, type SensitivityOptions, type SensitivityResult } from './aps.js';
 import { meanPooledFeatures, trainLogisticRegression, type LogisticModel, type LogisticOptions, type ProtectedExamples } from './protected-status.js';
@@ -45,13 +45,6 @@ export interface ProbeSensitivityOptions extends SensitivityOptions {
   bootstrap?: { resamples?: number; confidence?: number; seed?: number } | false;
   /** Per-example counterfactual change on the same probe (from evaluateProbe), for the correlation. */
   counterfactualChange?: ArrayLike<number>;
-}
-
-function mean(values: ArrayLike<number>, idx?: ArrayLike<number>): number {
-  const n = idx ? idx.length : values.length;
-  let total = 0;
-  for (let k = 0; k < n; k++) total += values[idx ? idx[k] : k];
-  return total / n;
 }
 
 /** A correlation, or null when one variable is constant (no ranking to correlate). */

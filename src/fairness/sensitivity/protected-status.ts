@@ -213,13 +213,16 @@ export function firstNameLists(): { female: Set<string>; male: Set<string> } {
   return firstNames;
 }
 
+const FEMALE_MARKERS = new Set(GENDER_MARKER_WORDS.female);
+const MALE_MARKERS = new Set(GENDER_MARKER_WORDS.male);
+
 /** "female", "male" or undefined (no marker, or markers of both) for a text. */
 export function genderOfText(text: string, names = firstNameLists()): 'female' | 'male' | undefined {
   let female = false;
   let male = false;
   for (const w of splitWords(text)) {
-    if (GENDER_MARKER_WORDS.female.includes(w) || names.female.has(w)) female = true;
-    if (GENDER_MARKER_WORDS.male.includes(w) || names.male.has(w)) male = true;
+    if (FEMALE_MARKERS.has(w) || names.female.has(w)) female = true;
+    if (MALE_MARKERS.has(w) || names.male.has(w)) male = true;
   }
   return female === male ? undefined : female ? 'female' : 'male';
 }

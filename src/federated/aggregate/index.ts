@@ -14,6 +14,7 @@ export {
   filledLike,
   flattenParameters,
   unflattenParameters,
+  viewParameters,
   layoutOf,
   assertMatchesLayout,
   assertSameLayout,

@@ -75,6 +75,21 @@ export interface ParameterLayout {
   lengths: number[];
 }
 
+/** Views of a flat vector as a ParameterSet with `layout` (no copy: the arrays alias `flat`). */
+export function viewParameters(flat: Float32Array, layout: ParameterLayout): ParameterSet {
+  const total = layout.lengths.reduce((a, b) => a + b, 0);
+  if (flat.length !== total) {
+    throw new ShapeMismatchError(`flat parameter vector has ${flat.length} values but the layout (${layout.names.length} tensors) needs ${total}`);
+  }
+  const arrays: Float32Array[] = [];
+  let offset = 0;
+  for (const length of layout.lengths) {
+    arrays.push(flat.subarray(offset, offset + length));
+    offset += length;
+  }
+  return { names: layout.names.slice(), arrays };
+}
+
 /** The layout of a parameter set (copies names and lengths, holds no array). */
 export function layoutOf(params: ParameterSet): ParameterLayout {
   if (params.names.length !== params.arrays.length) {

@@ -15,37 +15,27 @@ import { toTensorBatch, type AnyModel } from '../../models/index.js';
 import { createOptimizer, standardGradients, type GradientStep } from '../../train/index.js';
 import type { ParameterSet } from '../aggregate/index.js';
 import type { ClientConfig } from '../strategy.js';
+import type { LocalTrainingSettings } from '../strategies/server-strategy.js';
 import { batchOf, exampleCount, type FederatedExamples } from './examples.js';
 import { writeModelParameters } from './model-parameters.js';
 
-export interface LocalTrainingConfig {
-  localEpochs: number;
-  batchSize: number;
-  learningRate: number;
-  optimizer: 'sgd' | 'adam';
-  /** SGD momentum (0 = plain SGD). */
-  momentum: number;
-  /** Cap on steps (0 = none). */
-  maxSteps: number;
+/** The strategy's local-training settings plus what it adds per round and client. */
+export interface LocalTrainingConfig extends LocalTrainingSettings {
   /** FedProx μ (0 = FedAvg's plain local objective). */
   proximalMu: number;
   seed: number;
 }
 
-function field(config: ClientConfig, key: string): unknown {
-  return config[key];
-}
-
 /** Reads and checks the local-training keys of a fit config (ConfigError names the key). */
 export function localTrainingConfigFrom(config: ClientConfig): LocalTrainingConfig {
   const number = (key: string, fallback: number | undefined, ok: (n: number) => boolean, requirement: string): number => {
-    const v = field(config, key) ?? fallback;
+    const v = config[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
-      throw new ConfigError(`fit config: ${key} must be ${requirement}, got ${JSON.stringify(field(config, key))}`);
+      throw new ConfigError(`fit config: ${key} must be ${requirement}, got ${JSON.stringify(config[key])}`);
     }
     return v;
   };
-  const optimizer = field(config, 'optimizer') ?? 'sgd';
+  const optimizer = config.optimizer ?? 'sgd';
   if (optimizer !== 'sgd' && optimizer !== 'adam') throw new ConfigError(`fit config: optimizer must be "sgd" or "adam", got ${JSON.stringify(optimizer)}`);
   return {
     localEpochs: number('localEpochs', 1, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),

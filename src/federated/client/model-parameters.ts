@@ -4,9 +4,10 @@
  * out of tensor memory, so the returned arrays are owned by the caller (safe to transfer).
  */
 import { tf } from '../../engine/index.js';
-import { ShapeMismatchError } from '../../errors.js';
 import type { Model } from '../../models/index.js';
 import { assertMatchesLayout, type ParameterLayout, type ParameterSet } from '../aggregate/index.js';
+
+export { viewParameters } from '../aggregate/index.js';
 
 /** Names and lengths of the model's parameters, in order. */
 export function modelLayout(model: Model): ParameterLayout {
@@ -30,21 +31,6 @@ export function writeModelParameters(model: Model, parameters: ParameterSet): vo
   tf.tidy(() => {
     params.forEach((p, i) => p.variable.assign(tf.tensor(parameters.arrays[i], p.variable.shape, 'float32')));
   });
-}
-
-/** Views of a flat vector as a ParameterSet with `layout` (no copy: the arrays alias `flat`). */
-export function viewParameters(flat: Float32Array, layout: ParameterLayout): ParameterSet {
-  const total = layout.lengths.reduce((a, b) => a + b, 0);
-  if (flat.length !== total) {
-    throw new ShapeMismatchError(`flat parameter vector has ${flat.length} values but the layout (${layout.names.length} tensors) needs ${total}`);
-  }
-  const arrays: Float32Array[] = [];
-  let offset = 0;
-  for (const length of layout.lengths) {
-    arrays.push(flat.subarray(offset, offset + length));
-    offset += length;
-  }
-  return { names: layout.names.slice(), arrays };
 }
 
 /** All tensors in order into one Float32Array; on a SharedArrayBuffer when `shared` (to broadcast to workers without copies). */

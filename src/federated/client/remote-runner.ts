@@ -5,7 +5,7 @@
  * federation is done. A straggler whose round closed meanwhile (409) just checks in again.
  * Runs in Node and in the browser (no Node imports, no tfjs: parameters stay plain data).
  */
-import type { ParameterSet } from '../aggregate/index.js';
+import { flattenParameters, viewParameters, type ParameterSet } from '../aggregate/index.js';
 import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
 import type { TaskResponse } from '../server/protocol.js';
 import type { Client } from './client.js';
@@ -39,27 +39,12 @@ export interface RemoteRunSummary {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function split(flat: Float32Array, layout: { names: string[]; lengths: number[] }): ParameterSet {
-  const arrays: Float32Array[] = [];
-  let offset = 0;
-  for (const length of layout.lengths) {
-    arrays.push(flat.subarray(offset, offset + length));
-    offset += length;
-  }
-  return { names: layout.names.slice(), arrays };
-}
-
 /** The client's answer as one flat delta (local − global when it returned parameters). */
 function flatDelta(global: Float32Array, answer: { delta?: ParameterSet; parameters?: ParameterSet }): Float32Array {
   const source = answer.delta ?? answer.parameters;
   if (!source) throw new RemoteServerError(0, 'InvalidUpdate', 'the client returned neither a delta nor parameters');
-  const out = new Float32Array(global.length);
-  let offset = 0;
-  for (const a of source.arrays) {
-    out.set(a, offset);
-    offset += a.length;
-  }
-  if (offset !== global.length) throw new RemoteServerError(0, 'InvalidUpdate', `the client's update has ${offset} values, the model ${global.length}`);
+  const out = flattenParameters(source);
+  if (out.length !== global.length) throw new RemoteServerError(0, 'InvalidUpdate', `the client's update has ${out.length} values, the model ${global.length}`);
   if (!answer.delta) for (let i = 0; i < out.length; i++) out[i] -= global[i];
   return out;
 }
@@ -142,7 +127,7 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
       const task = await session.task(answer.round);
       const global = await session.parameters(task);
       emit('task', { round: task.round, modelVersion: task.modelVersion });
-      const fit = await client.fit(split(global, task.layout), task.config);
+      const fit = await client.fit(viewParameters(global, task.layout), task.config);
       const delta = flatDelta(global, fit);
       const norm = clipToNorm(delta, task.maxUpdateNorm);
       if (task.secureAggregation) {

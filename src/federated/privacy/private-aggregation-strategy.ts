@@ -1,8 +1,9 @@
 /**
  * A Strategy wrapper that aggregates privately: user-level DP (DP-FedAvg, McMahan et al.
  * ICLR 2018, with optional adaptive clipping, Andrew et al. NeurIPS 2021) and/or secure
- * aggregation (secagg/). Selection, local-training config and evaluation come from the
- * wrapped ServerStrategy; the wrapper owns the global model and the server optimiser state,
+ * aggregation (secagg/). Selection, local-training config, screening of the results, the
+ * server optimiser step and evaluation are the wrapped ServerStrategy's (screenFitResults,
+ * applyAggregate); the wrapper replaces only the combination of the accepted updates,
  * because what it aggregates is a sum, not a list of updates:
  *
  *   DP-FedAvg:  Δ̃ = ( Σ_{k ∈ S} clip_C(Δₖ) + N(0, σ_Δ² C² I) ) / K
@@ -38,20 +39,7 @@ import {
   type GaussianNoise,
   type AccountantName,
 } from '../../privacy/index.js';
-import {
-  assertSameLayout,
-  cloneParameters,
-  firstNonFinite,
-  flattenParameters,
-  initServerState,
-  l2Norm,
-  layoutOf,
-  serverStep,
-  subtractParameters,
-  unflattenParameters,
-  type ParameterSet,
-  type ServerOptimizerState,
-} from '../aggregate/index.js';
+import { flattenParameters, parameterCount, unflattenParameters, type ParameterSet } from '../aggregate/index.js';
 import type { ClientInfo } from '../selection/index.js';
 import type { ServerStrategy } from '../strategies/index.js';
 import type {
@@ -165,11 +153,6 @@ export interface PrivacyReport {
   secureAggregation?: SecureAggregationReport;
 }
 
-interface Plan {
-  order: Map<string, number>;
-  instructions: FitInstruction[];
-}
-
 interface Prepared {
   metrics: Metrics;
   /** Accepted clients' vectors to sum (clipped and weighted; + the unclipped bit under adaptive DP). */
@@ -193,9 +176,6 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
   private fixedClip = 0;
   private readonly noise?: GaussianNoise;
   private readonly sampleRate: number = 0;
-  private current: ParameterSet | undefined;
-  private state: ServerOptimizerState | undefined;
-  private readonly plans = new Map<number, Plan>();
   private roundsCharged = 0;
   private readonly secure = { rounds: 0, mismatches: 0, clippedValues: 0, seconds: 0, bytesUp: 0, bytesDown: 0, clients: 0 };
 
@@ -265,75 +245,23 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
   }
 
   get parameters(): ParameterSet {
-    if (!this.current) throw new ConfigError(`${this.name}: no global parameters yet; call initialize(initialParameters) first`);
-    return this.current;
+    return this.inner.parameters;
   }
 
   initialize(initial: ParameterSet): ParameterSet {
-    this.inner.initialize(initial);
-    this.current = cloneParameters(initial);
-    this.state = initServerState(this.inner.serverOptimizer.kind, this.current, this.inner.serverOptimizer.hyper as never);
-    this.plans.clear();
-    return this.current;
+    return this.inner.initialize(initial);
   }
 
   configureFit(round: number, clients: readonly ClientInfo[], rng: SeededRandom): FitInstruction[] {
-    const parameters = this.parameters;
-    const planned = this.inner.configureFit(round, clients, rng);
-    // the inner strategy only selects; let it forget the round (no update: it is skipped)
-    this.inner.aggregateFit(round, [], []);
-    const instructions = planned.map((i) => ({ ...i, parameters }));
-    this.plans.set(round, { order: new Map(instructions.map((ins, i) => [ins.clientId, i])), instructions });
-    return instructions;
+    return this.inner.configureFit(round, clients, rng);
   }
 
-  /** Validation, clipping and weighting shared by both aggregation paths. */
+  /**
+   * The inner strategy's screening (a deployed client refuses to encode a non-finite update, so
+   * it never reaches the sum either), then clipping and weighting: shared by both aggregation paths.
+   */
   private prepare(round: number, results: readonly FitResult[], failures: readonly Failure[]): Prepared {
-    const current = this.parameters;
-    const plan = this.plans.get(round);
-    if (!plan) throw new ConfigError(`${this.name}: aggregateFit for round ${round}, which configureFit never planned`);
-    this.plans.delete(round);
-    let rejectedNonFinite = 0;
-    let rejectedInvalid = 0;
-    const seen = new Set<string>();
-    const accepted: { order: number; delta: ParameterSet; weight: number; examples: number; loss?: number }[] = [];
-    for (const result of results) {
-      const order = plan.order.get(result.clientId);
-      if (order === undefined || seen.has(result.clientId)) {
-        rejectedInvalid++;
-        continue;
-      }
-      seen.add(result.clientId);
-      let delta: ParameterSet;
-      try {
-        if ((result.delta === undefined) === (result.parameters === undefined)) throw new ConfigError('a fit result must hold exactly one of parameters and delta');
-        delta = result.delta ?? subtractParameters(result.parameters!, current);
-        assertSameLayout(current, delta, `client "${result.clientId}" update`);
-      } catch {
-        rejectedInvalid++;
-        continue;
-      }
-      // a deployed client refuses to encode a non-finite update (encodeFixedPoint throws), so it never reaches the sum
-      if (firstNonFinite(delta)) {
-        rejectedNonFinite++;
-        continue;
-      }
-      const loss = result.metrics?.loss;
-      accepted.push({ order, delta, weight: plan.instructions[order].weight, examples: result.numExamples, loss: typeof loss === 'number' && Number.isFinite(loss) ? loss : undefined });
-    }
-    accepted.sort((a, b) => a.order - b.order);
-    const withLoss = accepted.filter((a) => a.loss !== undefined);
-    const lossWeight = withLoss.reduce((s, a) => s + a.examples, 0);
-    const metrics: Metrics = {
-      selected: plan.instructions.length,
-      clients: accepted.length,
-      failures: failures.length,
-      rejectedNonFinite,
-      rejectedInvalid,
-      examples: accepted.reduce((s, a) => s + a.examples, 0),
-    };
-    if (lossWeight > 0) metrics.trainLoss = withLoss.reduce((s, a) => s + a.loss! * a.examples, 0) / lossWeight;
-
+    const { instructions, accepted, metrics } = this.inner.screenFitResults(round, results, failures);
     const values: Float64Array[] = [];
     const weights: number[] = [];
     let clip: number | undefined;
@@ -352,8 +280,8 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
         weights.push(1);
       }
     } else {
-      const total = plan.instructions.reduce((s, i) => s + i.weight, 0);
-      if (plan.instructions.length > 0 && Math.abs(total - 1) > 1e-6) {
+      const total = instructions.reduce((s, i) => s + i.weight, 0);
+      if (instructions.length > 0 && Math.abs(total - 1) > 1e-6) {
         throw new ConfigError(
           `${this.name}: secure aggregation without DP computes the survivors' weighted mean, which needs selection weights that sum to one (these sum to ${total}); use the uniform or power-of-choice sampler`,
         );
@@ -399,19 +327,19 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
       metrics.skipped = 1;
       return { parameters: current, metrics };
     }
-    const parameterCount = layoutOf(current).lengths.reduce((s, n) => s + n, 0);
-    const mean = new Float32Array(parameterCount);
+    const count = parameterCount(current);
+    const mean = new Float32Array(count);
     if (this.dp) {
       const K = this.inner.clientsPerRound;
       const clip = prepared.clip!;
       const sigmaUpdate = this.adaptive ? this.adaptive.gradientNoiseMultiplier : this.noiseMultiplier;
       const std = sigmaUpdate * clip;
-      const z = std > 0 ? this.noise!.standardNormals(parameterCount) : undefined;
-      for (let j = 0; j < parameterCount; j++) mean[j] = (sum[j] + (z ? std * z[j] : 0)) / K;
+      const z = std > 0 ? this.noise!.standardNormals(count) : undefined;
+      for (let j = 0; j < count; j++) mean[j] = (sum[j] + (z ? std * z[j] : 0)) / K;
       metrics.dpClip = clip;
       metrics.dpNoiseStd = std / K;
       if (this.adaptive) {
-        const unclipped = Math.round(sum[parameterCount] / clip);
+        const unclipped = Math.round(sum[count] / clip);
         this.adaptive.update(unclipped);
         metrics.dpUnclippedFraction = this.adaptive.lastUnclippedFraction;
         metrics.dpNextClip = this.adaptive.clip;
@@ -419,15 +347,9 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
       this.roundsCharged++;
     } else {
       const total = prepared.weights.reduce((s, w) => s + w, 0);
-      for (let j = 0; j < parameterCount; j++) mean[j] = sum[j] / total;
+      for (let j = 0; j < count; j++) mean[j] = sum[j] / total;
     }
-    const delta = unflattenParameters(mean, current);
-    const step = serverStep(this.inner.serverOptimizer.kind, this.state!, current, delta, this.inner.serverOptimizer.hyper as never);
-    this.current = step.x;
-    this.state = step.state;
-    metrics.skipped = 0;
-    metrics.updateNorm = l2Norm(delta);
-    return { parameters: step.x, metrics };
+    return this.inner.applyAggregate(unflattenParameters(mean, current), metrics);
   }
 
   /**
@@ -485,7 +407,7 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
   }
 
   configureEvaluate(round: number, clients: readonly ClientInfo[], rng: SeededRandom): EvaluateInstruction[] {
-    return this.inner.configureEvaluate(round, clients, rng).map((i) => ({ ...i, parameters: this.parameters }));
+    return this.inner.configureEvaluate(round, clients, rng);
   }
 
   aggregateEvaluate(round: number, results: readonly EvaluateResult[], failures: readonly Failure[]): AggregateEvaluateOutput {

@@ -169,12 +169,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     const layout = executor.layout;
     strategy.initialize(executor.initialParameters());
     const evaluationIndices = executor.evaluationIndices(data);
-    const evaluate = async (parameters: ParameterSet, split: 'train' | 'evaluation' = 'evaluation', indices = evaluationIndices) => {
-      const sums = await executor.evaluate(split, indices, executor.broadcast(parameters));
-      return evaluationMetrics(sums);
+    const evaluate = async (parameters: Float32Array, split: 'train' | 'evaluation' = 'evaluation', indices = evaluationIndices) =>
+      evaluationMetrics(await executor.evaluate(split, indices, parameters));
+    /** Packs each distinct parameter set once (the instructions of a round share the global model). */
+    const broadcaster = () => {
+      const packed = new Map<ParameterSet, Float32Array>();
+      return (parameters: ParameterSet): Float32Array => {
+        let flat = packed.get(parameters);
+        if (!flat) packed.set(parameters, (flat = executor.broadcast(parameters)));
+        return flat;
+      };
     };
 
-    const initial = await evaluate(strategy.parameters);
+    const initial = await evaluate(executor.broadcast(strategy.parameters));
     const curve: CurvePoint[] = [{ round: 0, accuracy: initial.accuracy, loss: initial.loss }];
     const history: RoundRecord[] = [];
     const periods: PeriodRecord[] = [];
@@ -187,21 +194,19 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const available = online ? online.online(registry.infos(), round) : registry.infos();
       const instructions = strategy.configureFit(round, available, rng.fork('fit'));
       const failures: Failure[] = [];
-      const broadcasts = new Map<ParameterSet, Float32Array>();
+      const broadcastForFit = broadcaster();
       const jobs: Extract<SimulationJob, { type: 'fit' }>[] = [];
       for (const instruction of instructions) {
         if (failing && !failing.reports(instruction.clientId, round)) {
           failures.push({ clientId: instruction.clientId, reason: 'dropout' });
           continue;
         }
-        let flat = broadcasts.get(instruction.parameters);
-        if (!flat) broadcasts.set(instruction.parameters, (flat = executor.broadcast(instruction.parameters)));
         const state = options.stateStore?.get(instruction.clientId);
         jobs.push({
           type: 'fit',
           clientId: instruction.clientId,
           indices: registry.indicesOf(instruction.clientId),
-          parameters: flat,
+          parameters: broadcastForFit(instruction.parameters),
           config: localTrainingConfigFrom(instruction.config),
           ...(state ? { optimizerState: state } : {}),
           ...(options.stateStore ? { keepOptimizerState: true } : {}),
@@ -249,12 +254,14 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const privacy = Object.entries(m).filter(([key]) => /^(dp|secagg)[A-Z]/.test(key));
       if (privacy.length > 0) record.privacy = Object.fromEntries(privacy);
       const evaluationStarted = performance.now();
+      // after aggregation: federated and server-side evaluation share the new global model
+      const broadcastForEvaluation = broadcaster();
       const evalInstructions = strategy.configureEvaluate(round, available, rng.fork('evaluate'));
       if (evalInstructions.length > 0) {
         const evalResults: EvaluateResult[] = [];
         for (const instruction of evalInstructions) {
           const metrics = evaluationMetrics(
-            await executor.evaluate('train', registry.indicesOf(instruction.clientId), executor.broadcast(instruction.parameters)),
+            await executor.evaluate('train', registry.indicesOf(instruction.clientId), broadcastForEvaluation(instruction.parameters)),
           );
           evalResults.push({ clientId: instruction.clientId, loss: metrics.loss, numExamples: metrics.examples, metrics: { accuracy: metrics.accuracy } });
         }
@@ -263,7 +270,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         if (federated.metrics.accuracy !== undefined) record.federatedAccuracy = federated.metrics.accuracy;
       }
       if (evaluateNow) {
-        const metrics = await evaluate(aggregate.parameters);
+        const metrics = await evaluate(broadcastForEvaluation(aggregate.parameters));
         record.accuracy = metrics.accuracy;
         record.loss = metrics.loss;
         last = { accuracy: metrics.accuracy, loss: metrics.loss };
@@ -299,9 +306,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
       if (split) {
         const seen: PeriodRecord['seen'] = [];
+        const parameters = executor.broadcast(strategy.parameters);
         for (let s = 0; s <= period; s++) {
           const indices = Int32Array.from(split.clients.flatMap((c) => c.periods[s]));
-          const m = await evaluate(strategy.parameters, 'train', indices);
+          const m = await evaluate(parameters, 'train', indices);
           seen.push({ period: s, accuracy: m.accuracy, loss: m.loss });
         }
         const record: PeriodRecord = { period, firstRound, lastRound: round, clients: registry.size, accuracy: last.accuracy, loss: last.loss, seen };

@@ -9,7 +9,7 @@
 import { createModel, type AnyModel } from '../../models/index.js';
 import { tokenizerFromJSON } from '../../text/index.js';
 import { ConfigError } from '../../errors.js';
-import type { ParameterLayout } from '../aggregate/index.js';
+import { flattenParameters, type ParameterLayout } from '../aggregate/index.js';
 import {
   evaluateExamples,
   modelLayout,
@@ -75,14 +75,7 @@ export class TrainingWorker {
 
   handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {
     if (job.type === 'initial') {
-      const params = readModelParameters(this.model);
-      const flat = new Float32Array(this.layout.lengths.reduce((a, b) => a + b, 0));
-      let offset = 0;
-      for (const a of params.arrays) {
-        flat.set(a, offset);
-        offset += a.length;
-      }
-      return { layout: this.layout, parameters: flat };
+      return { layout: this.layout, parameters: flattenParameters(readModelParameters(this.model)) };
     }
     if (job.type === 'fit') {
       const global = viewParameters(job.parameters, this.layout);

@@ -11,6 +11,8 @@ export {
   type StrategyOptions,
   type StrategyDefinition,
   type ServerOptimizerChoice,
+  type AcceptedUpdate,
+  type ScreenedRound,
 } from './server-strategy.js';
 export {
   type UpdateAggregator,

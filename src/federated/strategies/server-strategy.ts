@@ -101,6 +101,26 @@ interface RoundPlan {
   weightsSumToOne: boolean;
 }
 
+/** A client update that passed screening (screenFitResults). */
+export interface AcceptedUpdate {
+  /** The client's position in the round's instructions. */
+  order: number;
+  delta: ParameterSet;
+  /** The client's aggregation weight from selection. */
+  weight: number;
+  examples: number;
+  loss?: number;
+}
+
+export interface ScreenedRound {
+  instructions: readonly FitInstruction[];
+  weightsSumToOne: boolean;
+  /** In instruction order. */
+  accepted: AcceptedUpdate[];
+  /** selected, clients, failures, rejectedNonFinite, rejectedInvalid, examples (and trainLoss). */
+  metrics: Metrics;
+}
+
 function resolveLocal(local: Partial<LocalTrainingSettings> = {}): LocalTrainingSettings {
   const optimizer = local.optimizer ?? LOCAL_TRAINING_DEFAULTS.optimizer;
   const settings: LocalTrainingSettings = {
@@ -221,7 +241,14 @@ export class ServerStrategy implements Strategy {
     return instructions;
   }
 
-  aggregateFit(round: number, results: readonly FitResult[], failures: readonly Failure[]): AggregateFitOutput {
+  /**
+   * Takes the round's plan and screens its results: updates from clients that were not asked
+   * (or twice), with the wrong layout or holding NaN/±Infinity are rejected and counted; the
+   * rest come back as deltas in instruction order, with the round's metrics. The first half of
+   * aggregateFit, shared with wrappers that combine the accepted updates their own way
+   * (privacy/private-aggregation-strategy.ts), which then finish with applyAggregate.
+   */
+  screenFitResults(round: number, results: readonly FitResult[], failures: readonly Failure[]): ScreenedRound {
     const current = this.parameters;
     const plan = this.plans.get(round);
     if (!plan) throw new ConfigError(`${this.name}: aggregateFit for round ${round}, which configureFit never planned`);
@@ -229,7 +256,7 @@ export class ServerStrategy implements Strategy {
     let rejectedNonFinite = 0;
     let rejectedInvalid = 0;
     const seen = new Set<string>();
-    const accepted: { order: number; delta: ParameterSet; weight: number; examples: number; loss?: number }[] = [];
+    const accepted: AcceptedUpdate[] = [];
     for (const result of results) {
       const order = plan.order.get(result.clientId);
       if (order === undefined || seen.has(result.clientId)) {
@@ -274,22 +301,32 @@ export class ServerStrategy implements Strategy {
       examples,
     };
     if (lossWeight > 0) metrics.trainLoss = withLoss.reduce((s, a) => s + a.loss! * a.examples, 0) / lossWeight;
-    const positive = accepted.filter((a) => this.aggregator.ignoresWeights || a.weight > 0);
-    if (positive.length < Math.max(1, this.aggregator.minUpdates())) {
-      metrics.skipped = 1;
-      return { parameters: current, metrics };
-    }
-    const delta = this.aggregator.combine(
-      positive.map((a) => a.delta),
-      positive.map((a) => a.weight),
-      plan.weightsSumToOne,
-    );
-    const step = serverStep(this.serverOptimizer.kind, this.state!, current, delta, this.serverOptimizer.hyper as never);
+    return { instructions: plan.instructions, weightsSumToOne: plan.weightsSumToOne, accepted, metrics };
+  }
+
+  /** Steps the server optimiser with the round's aggregated delta; the new global model and `metrics` completed. */
+  applyAggregate(delta: ParameterSet, metrics: Metrics): AggregateFitOutput {
+    const step = serverStep(this.serverOptimizer.kind, this.state!, this.parameters, delta, this.serverOptimizer.hyper as never);
     this.current = step.x;
     this.state = step.state;
     metrics.skipped = 0;
     metrics.updateNorm = l2Norm(delta);
     return { parameters: step.x, metrics };
+  }
+
+  aggregateFit(round: number, results: readonly FitResult[], failures: readonly Failure[]): AggregateFitOutput {
+    const { accepted, metrics, weightsSumToOne } = this.screenFitResults(round, results, failures);
+    const positive = accepted.filter((a) => this.aggregator.ignoresWeights || a.weight > 0);
+    if (positive.length < Math.max(1, this.aggregator.minUpdates())) {
+      metrics.skipped = 1;
+      return { parameters: this.parameters, metrics };
+    }
+    const delta = this.aggregator.combine(
+      positive.map((a) => a.delta),
+      positive.map((a) => a.weight),
+      weightsSumToOne,
+    );
+    return this.applyAggregate(delta, metrics);
   }
 
   configureEvaluate(round: number, clients: readonly ClientInfo[], rng: SeededRandom): EvaluateInstruction[] {

@@ -66,6 +66,13 @@ export interface InversionResult {
   loss: number;
 }
 
+/** A tensor's values, then the tensor freed. (Returning the typed array from tf.tidy instead makes tidy walk it element by element.) */
+function readAndDispose(t: tf.Tensor): ReturnType<tf.Tensor['dataSync']> {
+  const values = t.dataSync();
+  t.dispose();
+  return values;
+}
+
 export function invertSecret(model: ClassifierModel, target: InversionTarget, options: InversionOptions): InversionResult {
   if (!isInvertible(model)) throw new ConfigError(`model "${model.kind}" exposes no embedding table and logitsFromEmbeddings: extraction needs a trustnlu classifier (embbag, cnn, transformer)`);
   const steps = options.steps ?? 300;
@@ -121,15 +128,15 @@ export function invertSecret(model: ClassifierModel, target: InversionTarget, op
       });
     }
     // decode each restart and keep the one whose discrete input fits the label best
-    const decoded = tf.tidy(() => tf.argMax(w, 2).dataSync() as Int32Array); // [R·K] indices into candidates
-    const discreteLoss = tf.tidy(() => {
+    const decoded = readAndDispose(tf.tidy(() => tf.argMax(w, 2))) as Int32Array; // [R·K] indices into candidates
+    const discreteLoss = readAndDispose(tf.tidy(() => {
       const ids = tf.tensor2d(Int32Array.from(decoded, (j) => candidates[j]), [restarts, K], 'int32');
-      return lossOf(embed(tf.gather(table, ids) as unknown as tf.Tensor3D)).dataSync() as Float32Array;
-    });
+      return lossOf(embed(tf.gather(table, ids) as unknown as tf.Tensor3D));
+    })) as Float32Array;
     let best = 0;
     for (let r = 1; r < restarts; r++) if (discreteLoss[r] < discreteLoss[best]) best = r;
     const tokens = Array.from(decoded.subarray(best * K, (best + 1) * K), (j) => candidates[j]);
-    const logBeliefs = tf.tidy(() => tf.logSoftmax(tf.slice(w, [best, 0, 0], [1, K, V]).reshape([K, V])).dataSync() as Float32Array);
+    const logBeliefs = readAndDispose(tf.tidy(() => tf.logSoftmax(tf.slice(w, [best, 0, 0], [1, K, V]).reshape([K, V])))) as Float32Array;
     return { tokens, logBeliefs: Float32Array.from(logBeliefs), candidates, loss: discreteLoss[best] };
   } finally {
     optimizer.dispose();

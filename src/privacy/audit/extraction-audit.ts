@@ -104,11 +104,13 @@ export function canaryExtraction(model: ClassifierModel, canaries: Canary[], opt
   const space: number[][] | undefined = size <= maxEnumerate
     ? Array.from({ length: size }, (_, k) => layout.secretOf(candidateAt({ template: format }, k))).filter((s): s is number[] => s !== undefined)
     : undefined;
+  // the token ids the format's secrets use
+  const symbols = space ? [...new Set(space.flat())].sort((a, b) => a - b) : undefined;
   const vocabulary = options.vocabulary ?? 'format';
   let candidates: number[] | undefined;
   if (vocabulary === 'format') {
-    if (!space) throw new ConfigError(`--vocabulary format needs an enumerable format (at most ${maxEnumerate} secrets; "${format}" has ${size})`);
-    candidates = [...new Set(space.flat())].sort((a, b) => a - b);
+    if (!symbols) throw new ConfigError(`--vocabulary format needs an enumerable format (at most ${maxEnumerate} secrets; "${format}" has ${size})`);
+    candidates = symbols;
   }
   const rows: CanaryExtraction[] = [];
   canaries.forEach((canary, k) => {
@@ -138,11 +140,10 @@ export function canaryExtraction(model: ClassifierModel, canaries: Canary[], opt
   });
   const inserted = rows.filter((r) => r.repetitions > 0);
   const references = rows.filter((r) => r.repetitions === 0);
-  const alphabet = space ? new Set(space.flat()).size : NaN;
   return {
     ...summarise(inserted),
     candidates: size,
-    chance: { exactRate: 1 / size, tokenAccuracy: space ? 1 / alphabet : null, meanRank: (size + 1) / 2 },
+    chance: { exactRate: 1 / size, tokenAccuracy: symbols ? 1 / symbols.length : null, meanRank: (size + 1) / 2 },
     references: references.length ? summarise(references) : null,
     vocabulary,
     canaries: rows,

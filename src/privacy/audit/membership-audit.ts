@@ -114,6 +114,21 @@ export function membershipMetrics(
   };
 }
 
+/** The headline numbers of a membership audit, without the ROC curve (what the CLI, the report and the LiRA bench print). */
+export type MembershipSummary = Pick<MembershipMetrics, 'auc' | 'balancedAccuracy' | 'tprAtFpr001' | 'tprAtFpr01' | 'epsilonLowerBound' | 'members' | 'nonMembers'>;
+
+export function membershipSummary(m: MembershipMetrics): MembershipSummary {
+  return {
+    auc: m.auc,
+    balancedAccuracy: m.balancedAccuracy,
+    tprAtFpr001: m.tprAtFpr001,
+    tprAtFpr01: m.tprAtFpr01,
+    epsilonLowerBound: m.epsilonLowerBound,
+    members: m.members,
+    nonMembers: m.nonMembers,
+  };
+}
+
 /** Attack scores (higher = member) from a target's statistics and, for LiRA, its shadows'. */
 export function attackScores(
   attack: MembershipAttackName,

@@ -22,9 +22,11 @@ export function textLogPerplexities(model: LanguageModel, texts: string[], batch
     const sums = tf.tidy(() => {
       const batch = toTensorBatch({ ids: inputs.ids, mask: targets.mask, targets: targets.ids, size: chunk.length, length: inputs.length }, 'lm');
       // positions before the text's first token (the separator's own targets) are not counted
-      return tf.sum(model.tokenLosses(batch, INFERENCE), 1).dataSync() as Float32Array;
+      return tf.sum(model.tokenLosses(batch, INFERENCE), 1);
     });
-    out.set(sums, start);
+    // read outside the scope: tidy would walk a returned typed array element by element
+    out.set(sums.dataSync() as Float32Array, start);
+    sums.dispose();
   }
   return out;
 }

@@ -87,8 +87,11 @@ export function membershipStatistics(model: ClassifierModel, examples: TextExamp
   let offset = 0;
   for (const indices of batchIndices(order, 256)) {
     const host = classificationBatch(set, indices);
-    // raw logits, not probabilities: φ of a memorised example (p_y rounds to 1) stays finite
-    const logits = tf.tidy(() => model.logits(toTensorBatch(host, 'classifier'), INFERENCE).dataSync() as Float32Array);
+    // raw logits, not probabilities: φ of a memorised example (p_y rounds to 1) stays finite.
+    // Read after the scope: a typed array returned from tidy is walked element by element.
+    const logitsTensor = tf.tidy(() => model.logits(toTensorBatch(host, 'classifier'), INFERENCE));
+    const logits = logitsTensor.dataSync() as Float32Array;
+    logitsTensor.dispose();
     const phi = logitScaledConfidence(logits, host.targets, C);
     for (let j = 0; j < indices.length; j++) {
       const row = logits.subarray(j * C, (j + 1) * C);

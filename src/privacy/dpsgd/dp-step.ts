@@ -23,7 +23,7 @@ import type { GradientResult, GradientStep } from '../../train/index.js';
 import { AdaptiveClipping, type AdaptiveClippingOptions } from './adaptive-clipping.js';
 import { sliceBatch } from './naive.js';
 import { createGaussianNoise, type GaussianNoise } from './noise.js';
-import { perSampleGradients, recordSquaredNorms } from './per-sample.js';
+import { perSampleGradients } from './per-sample.js';
 import type { PerSampleOptions, RecordGradients } from './rules/index.js';
 
 export type ClippingMode = 'flat' | 'per-layer';
@@ -136,7 +136,7 @@ export function clipFactors(records: RecordGradients[], B: number, clip: number,
 }
 
 /** The model's parameters minus the frozen ones (an unknown frozen name is an error). */
-function trainedParameters(model: AnyModel, frozen: Set<string>): ReturnType<AnyModel['parameters']> {
+export function trainedParameters(model: AnyModel, frozen: Set<string>): ReturnType<AnyModel['parameters']> {
   const params = model.parameters();
   if (frozen.size === 0) return params;
   const names = new Set(params.map((p) => p.name));

@@ -165,3 +165,8 @@ export class SecureGaussianSampler implements GaussianSampler {
     }
   }
 }
+
+/** The hardened sampler when `secure`, else the ziggurat, over `source`. */
+export function samplerFor(secure: boolean, source: RandomBytes): GaussianSampler {
+  return secure ? new SecureGaussianSampler(source) : new ZigguratSampler(source);
+}

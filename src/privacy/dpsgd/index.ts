@@ -6,11 +6,11 @@
  * into a trainer gradient step and batch plan. See docs/privacy.md.
  */
 export * from './rules/index.js';
-export { perSampleGradients, recordSquaredNorms, totalSquaredNorms, type PerSampleGradients } from './per-sample.js';
+export { perSampleGradients, type PerSampleGradients } from './per-sample.js';
 export { naivePerExampleGradients, sliceBatch, type NaivePerExample } from './naive.js';
 export { CSPRNG, CSPRNG_CHUNK_BYTES, UniformStream, seededBytes, type RandomBytes } from './random-source.js';
-export { SECURE_SUMMANDS, SecureGaussianSampler, ZigguratSampler, type GaussianSampler } from './gaussian-sampler.js';
-export { InlineGaussianNoise, createGaussianNoise, samplerFor, type GaussianNoise, type GaussianNoiseOptions } from './noise.js';
+export { SECURE_SUMMANDS, SecureGaussianSampler, ZigguratSampler, samplerFor, type GaussianSampler } from './gaussian-sampler.js';
+export { InlineGaussianNoise, createGaussianNoise, type GaussianNoise, type GaussianNoiseOptions } from './noise.js';
 export { PrefetchingNoise } from './noise-prefetch.js';
 export { checkSampleRateForPlan, poissonBatch, poissonBatchPlan, poissonStepsPerEpoch, type PoissonPlanOptions } from './poisson.js';
 export { AdaptiveClipping, adjustedNoiseMultiplier, type AdaptiveClippingOptions } from './adaptive-clipping.js';

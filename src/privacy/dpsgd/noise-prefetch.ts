@@ -11,7 +11,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import { CSPRNG } from './random-source.js';
-import { SecureGaussianSampler, ZigguratSampler, type GaussianSampler } from './gaussian-sampler.js';
+import { samplerFor, type GaussianSampler } from './gaussian-sampler.js';
 import type { GaussianNoise } from './noise.js';
 
 /** Slot states in the control array. */
@@ -58,7 +58,7 @@ export class PrefetchingNoise implements GaussianNoise {
 
   constructor(secure: boolean) {
     this.hardened = secure;
-    this.inline = secure ? new SecureGaussianSampler(CSPRNG) : new ZigguratSampler(CSPRNG);
+    this.inline = samplerFor(secure, CSPRNG);
   }
 
   private start(capacity: number): void {

@@ -4,13 +4,13 @@
  */
 import { workerData } from 'node:worker_threads';
 import { CSPRNG } from './random-source.js';
-import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
+import { samplerFor } from './gaussian-sampler.js';
 import { SLOT_EMPTY, SLOT_FULL, STOP_INDEX, type NoiseWorkerData } from './noise-prefetch.js';
 
 const { control: controlBuffer, data, capacity, secure } = workerData as NoiseWorkerData;
 const control = new Int32Array(controlBuffer);
 const slots = [new Float32Array(data, 0, capacity), new Float32Array(data, capacity * 4, capacity)];
-const sampler = secure ? new SecureGaussianSampler(CSPRNG) : new ZigguratSampler(CSPRNG);
+const sampler = samplerFor(secure, CSPRNG);
 
 let slot = 0;
 for (;;) {

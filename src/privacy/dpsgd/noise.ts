@@ -7,7 +7,7 @@
  * runs (see noise-worker.ts), so on a machine with a spare core the noise costs only a copy.
  */
 import { ConfigError } from '../../errors.js';
-import { SecureGaussianSampler, ZigguratSampler, type GaussianSampler } from './gaussian-sampler.js';
+import { SecureGaussianSampler, samplerFor, type GaussianSampler } from './gaussian-sampler.js';
 import { CSPRNG, seededBytes, type RandomBytes } from './random-source.js';
 import { PrefetchingNoise } from './noise-prefetch.js';
 
@@ -55,10 +55,6 @@ export class InlineGaussianNoise implements GaussianNoise {
   }
 
   dispose(): void {}
-}
-
-export function samplerFor(secure: boolean, source: RandomBytes): GaussianSampler {
-  return secure ? new SecureGaussianSampler(source) : new ZigguratSampler(source);
 }
 
 export function createGaussianNoise(options: GaussianNoiseOptions = {}): GaussianNoise {

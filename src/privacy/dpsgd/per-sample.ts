@@ -83,15 +83,3 @@ export function perSampleGradients(model: AnyModel, batch: TensorBatch, ctx: For
     forwardBatch.ids.dispose();
   }
 }
-
-/** Σ over parameters of ‖∇_θ Lᵢ‖², per record: [B] each. */
-export function recordSquaredNorms(record: RecordGradients): tf.Tensor1D {
-  const parts = [...record.squaredNorms.values()];
-  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor1D;
-}
-
-/** ‖∇_θ Lᵢ‖² summed over every parameter of the model: [B]. */
-export function totalSquaredNorms(records: RecordGradients[]): tf.Tensor1D {
-  const parts = records.map(recordSquaredNorms);
-  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor1D;
-}

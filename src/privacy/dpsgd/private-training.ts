@@ -11,10 +11,10 @@
  * best-checkpoint selection look at it without privacy accounting.
  */
 import { ConfigError } from '../../errors.js';
-import type { AnyModel } from '../../models/index.js';
+import type { TrainingSetup } from '../../train/index.js';
 import { computeEpsilon, noiseMultiplierForEpsilon, type AccountantName } from '../accounting/index.js';
 import type { AdaptiveClippingOptions } from './adaptive-clipping.js';
-import { dpGradientStep, type ClippingMode, type DpGradientStep } from './dp-step.js';
+import { dpGradientStep, trainedParameters, type ClippingMode, type DpGradientStep } from './dp-step.js';
 import { poissonBatchPlan, poissonStepsPerEpoch } from './poisson.js';
 import type { PerSampleOptions } from './rules/index.js';
 import type { GaussianNoise } from './noise.js';
@@ -43,14 +43,8 @@ export interface PrivateTrainingOptions {
   frozenParameters?: readonly string[];
 }
 
-/** What run.ts hands to `configure` once the data and model exist. */
-export interface PrivateTrainingSetup {
-  model: AnyModel;
-  trainSize: number;
-  batchSize: number;
-  epochs: number;
-  maxStepsPerEpoch?: number;
-}
+/** What run.ts hands to `configure` once the data and model exist (its `configureTraining` setup). */
+export type PrivateTrainingSetup = TrainingSetup;
 
 /** Fields the training result gains (the CLI's JSON contract). */
 export interface PrivacyReport {
@@ -106,11 +100,7 @@ export class PrivateTraining {
     if (o.delta >= 1 / N) {
       throw new ConfigError(`delta = ${o.delta} is not below 1/N = ${(1 / N).toPrecision(3)} for ${N} training examples: a δ that large allows releasing a whole example; lower --delta`);
     }
-    const names = new Set(setup.model.parameters().map((p) => p.name));
-    const unknown = (o.frozenParameters ?? []).filter((n) => !names.has(n));
-    if (unknown.length > 0) {
-      throw new ConfigError(`frozen parameter "${unknown[0]}" is not a parameter of the ${setup.model.kind} model (its parameters: ${[...names].join(', ')})`);
-    }
+    trainedParameters(setup.model, new Set(o.frozenParameters ?? [])); // fail before training on a bad frozen name
     const sampleRate = B / N;
     const stepsPerEpoch = Math.min(poissonStepsPerEpoch(sampleRate), setup.maxStepsPerEpoch ?? Infinity);
     const plannedSteps = epochs * stepsPerEpoch;

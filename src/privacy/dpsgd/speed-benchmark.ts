@@ -13,6 +13,7 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import { tf, initEngine, SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
 import { resolveDataDir } from '../../data/locate.js';
+import { quantileSorted } from '../../metrics/index.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../../text/index.js';
 import { createModel, toTensorBatch, type AnyModel, type ClassifierModel, type HostBatch, type LanguageModel } from '../../models/index.js';
 import { ClassificationTask, LanguageModelTask, createOptimizer, standardGradients, unitText, type TrainingTask } from '../../train/index.js';
@@ -23,11 +24,7 @@ import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
-}
+const median = (values: number[]): number => quantileSorted([...values].sort((a, b) => a - b), 0.5);
 
 function machine(): Record<string, unknown> {
   const c = cpus();

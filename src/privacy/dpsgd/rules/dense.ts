@@ -85,46 +85,34 @@ export function denseRule({ record, a, g, shapes, options }: RuleInput): RecordG
     biasRows = tf.sum(g3, 1) as tf.Tensor2D; // [B, out]
     squaredNorms.set(bias, sumSquaresPerRow(biasRows));
   }
-  const biasSum = (c: tf.Tensor1D, out: Map<string, tf.Tensor>) => {
-    if (bias) out.set(bias, weightedRowSum(c, biasRows!));
-  };
-
-  const path = chooseSequencePath(B, T, inDim, outDim, options);
-  if (path === 'instantiate') {
-    const perExample = tf.reshape(tf.matMul(a3, g3, true, false), [B, inDim * outDim]) as tf.Tensor2D; // [B, in·out]
-    squaredNorms.set(weight, tf.sum(tf.square(perExample), 1) as tf.Tensor1D);
-    return {
-      layer: record.layer,
-      rule: 'dense',
-      path,
-      parameters,
-      squaredNorms,
-      clippedSum(c) {
-        const out = new Map<string, tf.Tensor>();
-        out.set(weight, tf.reshape(weightedRowSum(c, perExample), [inDim, outDim]));
-        biasSum(c, out);
-        return out;
-      },
-    };
-  }
-
-  const gramA = tf.matMul(a3, a3, false, true); // [B, T, T]
-  const gramG = tf.matMul(g3, g3, false, true);
-  squaredNorms.set(weight, tf.sum(tf.reshape(tf.mul(gramA, gramG), [B, T * T]), 1) as tf.Tensor1D);
-  return {
+  // The two sequence paths differ only in the weight's norms and clipped sum.
+  const sequenceGradients = (path: 'ghost' | 'instantiate', weightSum: (c: tf.Tensor1D) => tf.Tensor): RecordGradients => ({
     layer: record.layer,
     rule: 'dense',
     path,
     parameters,
     squaredNorms,
     clippedSum(c) {
-      const out = new Map<string, tf.Tensor>();
-      const c3 = tf.reshape(c, [B, 1, 1]);
-      // Scale whichever of a and g is smaller.
-      const [as, gs] = inDim <= outDim ? [tf.mul(a3, c3), g3] : [a3, tf.mul(g3, c3)];
-      out.set(weight, tf.matMul(tf.reshape(as, [B * T, inDim]) as tf.Tensor2D, tf.reshape(gs, [B * T, outDim]) as tf.Tensor2D, true, false));
-      biasSum(c, out);
+      const out = new Map<string, tf.Tensor>([[weight, weightSum(c)]]);
+      if (bias) out.set(bias, weightedRowSum(c, biasRows!));
       return out;
     },
-  };
+  });
+
+  const path = chooseSequencePath(B, T, inDim, outDim, options);
+  if (path === 'instantiate') {
+    const perExample = tf.reshape(tf.matMul(a3, g3, true, false), [B, inDim * outDim]) as tf.Tensor2D; // [B, in·out]
+    squaredNorms.set(weight, tf.sum(tf.square(perExample), 1) as tf.Tensor1D);
+    return sequenceGradients(path, (c) => tf.reshape(weightedRowSum(c, perExample), [inDim, outDim]));
+  }
+
+  const gramA = tf.matMul(a3, a3, false, true); // [B, T, T]
+  const gramG = tf.matMul(g3, g3, false, true);
+  squaredNorms.set(weight, tf.sum(tf.reshape(tf.mul(gramA, gramG), [B, T * T]), 1) as tf.Tensor1D);
+  return sequenceGradients(path, (c) => {
+    const c3 = tf.reshape(c, [B, 1, 1]);
+    // Scale whichever of a and g is smaller.
+    const [as, gs] = inDim <= outDim ? [tf.mul(a3, c3), g3] : [a3, tf.mul(g3, c3)];
+    return tf.matMul(tf.reshape(as, [B * T, inDim]) as tf.Tensor2D, tf.reshape(gs, [B * T, outDim]) as tf.Tensor2D, true, false);
+  });
 }

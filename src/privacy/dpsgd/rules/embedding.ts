@@ -81,7 +81,6 @@ export function embeddingRule({ record, a, g, shapes, options }: RuleInput): Rec
     throw new ShapeMismatchError(`embedding "${record.layer}": ids [${a.shape}] and tap gradient [${g.shape}] do not fit table [${vocabulary}, ${dim}]`);
   }
   const [B, T] = a.shape;
-  const rows = tf.reshape(g, [B * T, dim]) as tf.Tensor2D;
   const path = options.embeddingPath ?? 'segments';
   let squared: tf.Tensor1D;
   let hostIds: Int32Array | undefined;
@@ -119,7 +118,7 @@ export function embeddingRule({ record, a, g, shapes, options }: RuleInput): Rec
 }
 
 /** table[idₖ] += c_{k/T} · g_k for every position k (ids outside the table touch no row, as in the scatter). */
-export function addScaledRows(ids: Int32Array, g: Float32Array, c: Float32Array, B: number, T: number, D: number, vocabulary: number, table: Float32Array): void {
+function addScaledRows(ids: Int32Array, g: Float32Array, c: Float32Array, B: number, T: number, D: number, vocabulary: number, table: Float32Array): void {
   for (let i = 0; i < B; i++) {
     const ci = c[i];
     if (ci === 0) continue;
