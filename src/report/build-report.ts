@@ -24,7 +24,7 @@ import { gloveVectorsPath } from '../data/locate.js';
 import type { IntentDataset } from '../data/types.js';
 import { auditGroups, auditSensitivity } from '../fairness/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import { auditTrainedModel, canaryExtraction, trainWithCanaries, type DpRecipe, type MembershipAuditResult, type TrainingRecipe } from '../privacy/audit/index.js';
+import { auditTrainedModel, canaryExtraction, membershipSummary, trainWithCanaries, type DpRecipe, type MembershipAuditResult, type TrainingRecipe } from '../privacy/audit/index.js';
 import { classifierMetrics, classifierOutputs, encodeClassification, SILENT, TRAINING_DEFAULTS, type ProgressReporter } from '../train/index.js';
 import type { AttackSummary, FairnessSummary, ModelSection, TrustReport } from './trust-report.js';
 
@@ -66,13 +66,7 @@ const CANARY_REPETITIONS = [10, 10, 0, 0];
 function attackSummary(result: MembershipAuditResult): AttackSummary {
   return {
     attack: result.attack === 'lira' ? `LiRA (${result.shadows} shadows, ${result.mode})` : 'loss threshold',
-    auc: result.auc,
-    balancedAccuracy: result.balancedAccuracy,
-    tprAtFpr001: result.tprAtFpr001,
-    tprAtFpr01: result.tprAtFpr01,
-    epsilonLowerBound: result.epsilonLowerBound,
-    members: result.members,
-    nonMembers: result.nonMembers,
+    ...membershipSummary(result),
     roc: result.roc.map((p) => ({ fpr: p.fpr, tpr: p.tpr })),
   };
 }
