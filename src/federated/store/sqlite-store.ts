@@ -13,6 +13,7 @@
  * update is either in the round that aggregated it or refused, never both or neither.
  */
 import Database from 'better-sqlite3';
+import { float32FromBuffer as fromBlob, float32ToBuffer as toBlob } from './float32-buffer.js';
 import { StateStoreError } from './store-error.js';
 import type {
   AcceptOutcome,
@@ -45,16 +46,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS one_open_round ON rounds (status) WHERE status
 
 const SCHEMA_VERSION = 1;
 
-function toBlob(values: Float32Array): Buffer {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-}
-
-function fromBlob(blob: Buffer): Float32Array {
-  // copy into fresh, aligned memory (a Buffer may sit at any offset of a shared pool)
-  const out = new Float32Array(blob.byteLength / 4);
-  new Uint8Array(out.buffer).set(blob);
-  return out;
-}
 
 interface RoundRow {
   round: number;
@@ -214,7 +205,7 @@ export class SqliteFederationStore implements FederationStore {
         toBlob(update.delta),
         update.acceptedAt,
       );
-      return { kind: 'accepted' };
+      return { kind: 'accepted', count: seq };
     })();
   }
 

@@ -1,7 +1,7 @@
 /**
  * What the federated server keeps durably, behind one interface so the round logic does not
  * know where state lives (embedded SQLite by default; a shared store for several server
- * processes later). Every method that changes state is atomic: it either happens entirely
+ * processes: RedisFederationStore, which also implements SharedFederationState). Every method that changes state is atomic: it either happens entirely
  * or not at all, and a method that resolves has made its change durable against a crash of
  * the process (kill -9). The round logic relies on three atomic operations:
  *   - acceptUpdate: stores an update only while its round is open, once per (round, client);
@@ -65,7 +65,8 @@ export interface UpdateRecord {
 }
 
 export type AcceptOutcome =
-  | { kind: 'accepted' }
+  /** Stored; `count` is the number of updates the round now holds (this one included). */
+  | { kind: 'accepted'; count: number }
   /** The same update was already stored (an idempotent retry). */
   | { kind: 'duplicate' }
   /** A different update from this client is already stored for the round (replay or tampering). */
@@ -112,4 +113,45 @@ export interface FederationStore {
   addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void>;
   listRounds(): Promise<StoredRound[]>;
   close(): Promise<void>;
+}
+
+/** What every server process sees of the shared state in one read (cheap: one round trip). */
+export interface SharedSnapshot {
+  /** The open round's number, if one is open. */
+  openRound?: number;
+  /** Updates the open round holds (0 when none is open). */
+  openAccepted: number;
+  /** Version of the latest checkpoint (= rounds completed: each completed round adds one). */
+  latestVersion: number;
+  /** Highest round number ever opened (0: none). */
+  lastRound: number;
+  registeredClients: number;
+}
+
+/**
+ * The runtime state that several server processes behind one address must share, beyond the
+ * durable FederationStore contract: who checked in recently (for selection), token lookups
+ * for clients registered by another process, a cheap snapshot of the round state, and a
+ * short lease so that one process at a time opens or closes a round. Only a store that several
+ * processes reach implements it (Redis); the single-process server keeps these in memory.
+ */
+export interface SharedFederationState {
+  /** The round state as every process must see it. */
+  snapshot(): Promise<SharedSnapshot>;
+  /** Records a check-in (last seen = `at`) and returns the snapshot in the same round trip. */
+  markSeen(clientId: string, at: number): Promise<SharedSnapshot>;
+  /** Clients seen at or after `since` (registered ones only), sorted by id. */
+  clientsSeenSince(since: number): Promise<{ id: string; numExamples: number }[]>;
+  countSeenSince(since: number): Promise<number>;
+  /** The client a token hash belongs to (read-through for a process that did not register it). */
+  clientByTokenHash(tokenHash: string): Promise<ClientRecord | undefined>;
+  /** A lease of `ttlMs` on `name`, or undefined when another holder has it; returns the holder's token. */
+  tryLock(name: string, ttlMs: number): Promise<string | undefined>;
+  /** Releases the lease if `token` still holds it (compare-and-delete). */
+  unlock(name: string, token: string): Promise<void>;
+}
+
+/** True when a store implements SharedFederationState (several processes can share it). */
+export function isSharedStore(store: FederationStore): store is FederationStore & SharedFederationState {
+  return typeof (store as Partial<SharedFederationState>).snapshot === 'function' && typeof (store as Partial<SharedFederationState>).tryLock === 'function';
 }
