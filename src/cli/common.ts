@@ -25,6 +25,22 @@ export function parseNumber(name: string, check: (n: number) => boolean = () => 
   };
 }
 
+/** An option holding a JSON object (e.g. architecture overrides); anything else is a usage error. */
+export function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
+  return (value) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
+    }
+    return parsed as Record<string, unknown>;
+  };
+}
+
 export function parseChoice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
   return (value) => {
     if (!(choices as readonly string[]).includes(value)) {

@@ -21,8 +21,8 @@ import {
   type FederatedExperimentSummary,
 } from '../federated/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
-import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
-import { parseJsonObject, registerFlService } from './fl-service.js';
+import { formatNumber, parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
+import { registerFlService } from './fl-service.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {

@@ -4,7 +4,7 @@ import { OPTIMIZER_NAMES, SCHEDULES, progressFor, runTraining, type ClassifierRe
 import { DATASETS } from '../data/registry.js';
 import { UsageError } from '../errors.js';
 import { PrivateTraining, type AccountantName, type ClippingMode, type PrivacyReport } from '../privacy/index.js';
-import { parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions, formatNumber } from './common.js';
+import { parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions, formatNumber } from './common.js';
 
 export const ACCOUNTANTS: readonly AccountantName[] = ['rdp', 'pld'];
 const CLIPPING_MODES: readonly ClippingMode[] = ['flat', 'per-layer'];
@@ -40,6 +40,7 @@ export interface TrainFlags {
   stepsPerEpoch?: number;
   validateEvery?: number;
   glove?: boolean;
+  modelConfig?: Record<string, unknown>;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
 }
@@ -121,7 +122,8 @@ export function addTrainingOptions(command: Command): Command {
     .option('--time-limit <seconds>', 'stop after the epoch in which this much time has passed', parseNumber('--time-limit', (n) => n > 0, 'a number > 0'))
     .option('--steps-per-epoch <n>', 'cap on steps per epoch (long corpora)', parseInteger('--steps-per-epoch', 1))
     .option('--validate-every <steps>', 'also validate (and keep the best) every this many steps', parseInteger('--validate-every', 1))
-    .option('--glove', 'classifiers: initialise embeddings from the GloVe 100-d subset in the data directory', false);
+    .option('--glove', 'classifiers: initialise embeddings from the GloVe 100-d subset in the data directory', false)
+    .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 0, "dropout": 0}\'', parseJsonObject('--model-config'));
 }
 
 export function trainingOptionsFrom(flags: TrainFlags) {
@@ -143,6 +145,7 @@ export function trainingOptionsFrom(flags: TrainFlags) {
     maxStepsPerEpoch: flags.stepsPerEpoch,
     validateEverySteps: flags.validateEvery,
     glove: flags.glove,
+    config: flags.modelConfig,
     progress: progressFor({ json: flags.json }),
   };
 }

@@ -30,9 +30,27 @@ export function defaultConfig(kind: string): ClassifierConfig | LanguageModelCon
   throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
 }
 
+/** Overrides must name the architecture's own hyper-parameters, with values of their type. */
+function checkOverrides(kind: string, defaults: object, overrides: object): void {
+  const known = defaults as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) {
+    if (key === 'kind') continue;
+    if (!(key in known)) {
+      throw new ConfigError(`model "${kind}" has no hyper-parameter "${key}"; its hyper-parameters: ${Object.keys(known).filter((k) => k !== 'kind').join(', ')}`);
+    }
+    const expected = Array.isArray(known[key]) ? 'array' : typeof known[key];
+    const given = Array.isArray(value) ? 'array' : typeof value;
+    if (given !== expected || (given === 'number' && !Number.isFinite(value))) {
+      throw new ConfigError(`model "${kind}": hyper-parameter "${key}" must be a${expected === 'array' ? 'n array' : ` finite ${expected}`}, got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
 export function createModel(options: CreateModelOptions): AnyModel {
   const { kind } = options;
-  const config = { ...defaultConfig(kind), ...(options.config ?? {}), kind };
+  const defaults = defaultConfig(kind);
+  if (options.config) checkOverrides(kind, defaults, options.config);
+  const config = { ...defaults, ...(options.config ?? {}), kind };
   if (isClassifierKind(kind)) {
     if (!options.labels) throw new ConfigError(`model "${kind}" is a classifier and needs labels`);
     return new IntentClassifier(config as ClassifierConfig, options.tokenizer, options.labels, options.seed, options.initialEmbeddings);

@@ -116,6 +116,8 @@ export interface ClassifierResult {
   /** Test accuracy; for datasets with an out-of-scope label (CLINC150), in-scope test accuracy. */
   accuracy: number;
   oosRecall?: number;
+  /** Best validation accuracy (all labels): the score the saved checkpoint was chosen on. */
+  validationAccuracy?: number;
   synthetic: boolean;
 }
 
@@ -276,6 +278,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count() });
     const training = await trainConfigured(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, recipe, ...options.meta } }, options);
     const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
+    if (Number.isFinite(training.bestScore)) result.validationAccuracy = training.bestScore;
     return { result, training, model, task };
   }
 

@@ -90,6 +90,7 @@ test('train --dp on the synthetic set: the train JSON plus the privacy fields, �
   assert.equal(j.steps, 16);
   assert.equal(j.sampleRate, 64 / 1800); // 1800 synthetic training examples
   assert.equal(j.targetEpsilon, 2);
+  assert.ok(typeof j.validationAccuracy === 'number' && j.validationAccuracy >= 0 && j.validationAccuracy <= 1, `validationAccuracy ${j.validationAccuracy}`);
   const check = onlyJson(run(['privacy', 'epsilon', '--sample-rate', String(j.sampleRate), '--noise-multiplier', String(j.noiseMultiplier), '--steps', String(j.steps), '--delta', '1e-5', '--json']).stdout);
   assert.ok(Math.abs((check.epsilon as number) - (j.epsilon as number)) < 1e-9, `${check.epsilon} vs ${j.epsilon}`);
   // With σ given instead of a target, ε is computed; adaptive clipping reports its final clip.
@@ -126,6 +127,13 @@ test('train: DP flags without --dp, --dp without a target or δ, and δ ≥ 1/N 
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
+  // --model-config: malformed JSON is a usage error; a hyper-parameter the model lacks, a ConfigError naming it
+  const notJson = run(['train', '--model', 'embbag', '--model-config', '{hidden: 0}']);
+  assert.equal(notJson.code, 2);
+  assert.match(notJson.stderr, /--model-config must be a JSON object/);
+  const unknownKey = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--model-config', '{"hiden": 0}', '--json']);
+  assert.equal(unknownKey.code, 1);
+  assert.match(unknownKey.stderr, /model "embbag" has no hyper-parameter "hiden"/);
   const bigDelta = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--dp', '--epsilon', '3', '--delta', '0.01', '--json']);
   assert.equal(bigDelta.code, 1);
   assert.match(bigDelta.stderr, /delta = 0\.01 is not below 1\/N = 0\.000556 for 1800 training examples/);
