@@ -9,25 +9,11 @@ import { MODEL_KINDS } from '../models/index.js';
 import { progressFor } from '../train/index.js';
 import { ConfigError } from '../errors.js';
 import { runLoadTest, startFederationService, type LoadTestResult } from '../federated/server/index.js';
+import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWorkers } from '../federated/server/worker-cluster.js';
+import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
 import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
-import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, withCommonOptions } from './common.js';
-
-/** An option holding a JSON object (architecture overrides); anything else is a usage error. */
-export function parseJsonObject(name: string): (value: string) => Record<string, unknown> {
-  return (value) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InvalidArgumentError(`${name} must be a JSON object, e.g. '{"hidden": 64}', got "${value}"`);
-    }
-    return parsed as Record<string, unknown>;
-  };
-}
+import { formatNumber, parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 
 function parseUrl(name: string): (value: string) => string {
   return (value) => {
@@ -65,6 +51,9 @@ interface ServeFlags {
   maxLocalSteps: number;
   seed: number;
   state: string;
+  store?: string;
+  redisPrefix?: string;
+  workers: number;
   fsync: 'normal' | 'full';
   host: string;
   port: number;
@@ -106,6 +95,8 @@ interface LoadTestFlags {
   trainMs: number;
   httpClient: 'node' | 'fetch';
   server?: string;
+  store?: string;
+  workers: number;
   roundTimeout?: number;
   seed: number;
   timeLimit: number;
@@ -113,6 +104,24 @@ interface LoadTestFlags {
 }
 
 const positive = (name: string) => parseNumber(name, (n) => n > 0, 'a number > 0');
+
+function parseStoreUrl(value: string): string {
+  if (!isRedisLocation(value)) throw new InvalidArgumentError(`--store takes a redis://host:port[/db] URL, got "${value}"; a SQLite file is given with --state FILE`);
+  try {
+    parseRedisUrl(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return value;
+}
+
+function parseRedisPrefix(value: string): string {
+  try {
+    return normalizeRedisPrefix(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 export function registerFlService(fl: Command): void {
   const serve = fl
@@ -141,6 +150,9 @@ export function registerFlService(fl: Command): void {
     .option('--max-local-steps <n>', 'cap on local steps per round (0 = none)', parseInteger('--max-local-steps', 0), 0)
     .option('--seed <n>', 'seed of the partition, model initialisation and selection', parseInteger('--seed', 0), 0)
     .option('--state <file>', 'SQLite state file (created, or resumed after a crash)', 'fl-state.db')
+    .option('--store <url>', 'keep the state in Redis instead: redis://host:port[/db] (needed for --workers > 1)', parseStoreUrl)
+    .option('--redis-prefix <prefix>', 'key prefix of this federation in Redis (several federations can share one Redis)', parseRedisPrefix, 'trustnlu:fl:default:')
+    .option('--workers <n>', 'server processes sharing the port (node:cluster); > 1 needs --store redis://...', parseInteger('--workers', 1), 1)
     .option('--fsync <mode>', 'normal (survives kill -9) | full (also survives power loss)', parseChoice('--fsync', ['normal', 'full'] as const), 'normal')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port', 0), 8080)
@@ -168,23 +180,49 @@ export function registerFlService(fl: Command): void {
         'Examples:',
         '  trustnlu fl serve --dataset synthetic --clients 8 --clients-per-round 4 --rounds 5 --state /tmp/fl.db',
         '  trustnlu fl serve --params 1000 --clients-per-round 100 --min-clients 100 --port 0 --json',
+        '  trustnlu fl serve --params 1000 --clients-per-round 100 --store redis://127.0.0.1:6379/0 --workers 2 --port 8080',
       ].join('\n'),
     );
   withCommonOptions(serve).action(async (flags: ServeFlags) => {
+    // usage errors found after parsing: printed like commander's own, exit code 2
+    const usage = (message: string): never => serve.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
     if ((flags.dataset === undefined) === (flags.params === undefined)) {
-      throw new InvalidArgumentError('give exactly one of --dataset NAME (a real model) and --params N (a synthetic one)');
+      usage('give exactly one of --dataset NAME (a real model) and --params N (a synthetic one)');
     }
     if (flags.dpClip === undefined && (flags.dpNoise !== undefined || flags.dpEpsilon !== undefined)) {
-      throw new InvalidArgumentError('--dp-noise / --dp-epsilon need --dp-clip C (the clip norm of DP-FedAvg)');
+      usage('--dp-noise / --dp-epsilon need --dp-clip C (the clip norm of DP-FedAvg)');
     }
     if (flags.dpClip !== undefined && (flags.dpNoise === undefined) === (flags.dpEpsilon === undefined)) {
-      throw new InvalidArgumentError('with --dp-clip give exactly one of --dp-noise SIGMA and --dp-epsilon E');
+      usage('with --dp-clip give exactly one of --dp-noise SIGMA and --dp-epsilon E');
     }
-    if ((flags.tlsKey === undefined) !== (flags.tlsCert === undefined)) throw new InvalidArgumentError('give both --tls-key and --tls-cert, or neither');
+    if ((flags.tlsKey === undefined) !== (flags.tlsCert === undefined)) usage('give both --tls-key and --tls-cert, or neither');
     for (const file of [flags.tlsKey, flags.tlsCert]) {
-      if (file !== undefined && !existsSync(file)) throw new InvalidArgumentError(`TLS file "${file}" does not exist`);
+      if (file !== undefined && !existsSync(file)) usage(`TLS file "${file}" does not exist`);
+    }
+    if (flags.store !== undefined && serve.getOptionValueSource('state') === 'cli') usage('give --state FILE (SQLite) or --store redis://... (Redis), not both');
+    if (serve.getOptionValueSource('redisPrefix') === 'cli' && flags.store === undefined) usage('--redis-prefix needs --store redis://host:port[/db]');
+    if (flags.workers > 1) {
+      if (flags.store === undefined) usage('--workers > 1 needs a store the processes share: add --store redis://host:port[/db]');
+      if (flags.secagg) usage('--secagg runs in one server process (the session secrets live in its memory): use --workers 1');
     }
     const progress = progressFor({ json: flags.json });
+    if (flags.workers > 1 && !isClusterWorker()) {
+      // the primary: check the store is reachable once (a clear error here, not N times), then supervise
+      const probe = await RedisFederationStore.connect(flags.store!, { prefix: flags.redisPrefix });
+      await probe.close();
+      const outcome = await superviseWorkers({ workers: flags.workers, onEvent: (event, data) => progress.event(event, data) });
+      if (outcome.exitCode !== 0) {
+        process.exitCode = outcome.exitCode;
+        return;
+      }
+      printResult(
+        (outcome.result ?? { url: outcome.url, store: flags.store, workers: flags.workers }) as Record<string, unknown>,
+        flags.json,
+        (r) => `stopped ${flags.workers} workers (${outcome.restarts} restarts)${r.roundsCompleted !== undefined ? ` after ${String(r.roundsCompleted)} completed rounds (model version ${String(r.modelVersion)})` : ''}`,
+      );
+      return;
+    }
+    const worker = isClusterWorker();
     const localOptimizer = flags.localOptimizer;
     const service = await startFederationService({
       source:
@@ -203,6 +241,8 @@ export function registerFlService(fl: Command): void {
             },
       strategy: flags.strategy,
       statePath: flags.state,
+      ...(flags.store !== undefined ? { store: flags.store, redisPrefix: flags.redisPrefix } : {}),
+      sharedWithOtherProcesses: worker,
       fsync: flags.fsync,
       policy: {
         rounds: flags.rounds,
@@ -236,12 +276,17 @@ export function registerFlService(fl: Command): void {
       port: flags.port,
       onEvent: (event, data) => progress.event(event, data),
     });
-    progress.event('listening', { url: service.url, state: flags.state, dashboard: `${service.url}/dashboard` });
-    if (!flags.json) process.stderr.write(`federated server on ${service.url} (dashboard ${service.url}/dashboard, state ${flags.state})\n`);
+    const where = service.store.description;
+    if (worker) await notifyPrimary({ kind: 'listening', url: service.url });
+    else {
+      progress.event('listening', { url: service.url, state: where, dashboard: `${service.url}/dashboard` });
+      if (!flags.json) process.stderr.write(`federated server on ${service.url} (dashboard ${service.url}/dashboard, state ${where})\n`);
+    }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      if (worker) primaryGone().then(stop, stop);
       if (flags.exitWhenDone) {
         const timer = setInterval(() => {
           if (service.coordinator.finished) {
@@ -254,8 +299,16 @@ export function registerFlService(fl: Command): void {
     });
     const status = service.coordinator.status();
     await service.close();
+    const summary = { url: service.url, state: where, roundsCompleted: status.roundsCompleted, modelVersion: status.modelVersion, registeredClients: status.registeredClients, curve: status.curve };
+    if (worker) {
+      // the primary prints one result for all workers
+      await notifyPrimary({ kind: 'result', result: summary });
+      if (status.finished) await notifyPrimary({ kind: 'finished' });
+      leaveCluster();
+      return;
+    }
     printResult(
-      { url: service.url, state: flags.state, roundsCompleted: status.roundsCompleted, modelVersion: status.modelVersion, registeredClients: status.registeredClients, curve: status.curve },
+      summary,
       flags.json,
       (r) => `stopped after ${r.roundsCompleted} completed rounds (model version ${r.modelVersion}, ${r.registeredClients} clients)`,
     );
@@ -331,12 +384,17 @@ export function registerFlService(fl: Command): void {
     .option('--dropout <f>', 'probability a selected client does not submit', parseNumber('--dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0)
     .option('--train-ms <ms>', 'simulated local training: each client waits a uniform time in [0, ms] before submitting (0 = all at once)', parseInteger('--train-ms', 0), 0)
     .option('--server <url>', 'use this server (serving a synthetic model) instead of starting one', parseUrl('--server'))
+    .option('--store <url>', 'the server started here keeps its state in this Redis (a new key prefix per run): redis://host:port[/db]', parseStoreUrl)
+    .option('--workers <n>', 'server processes for the server started here (> 1 needs --store)', parseInteger('--workers', 1), 1)
     .option('--round-timeout <s>', 'round deadline of the server started here (default 30, 5 with --dropout)', positive('--round-timeout'))
     .option('--seed <n>', 'seed (selection, dropout)', parseInteger('--seed', 0), 0)
     .option('--http-client <kind>', 'node (node:http keep-alive, lighter) | fetch (undici, as fl client uses)', parseChoice('--http-client', ['node', 'fetch'] as const), 'node')
     .option('--time-limit <s>', 'stop after this many seconds in any case', positive('--time-limit'), 600)
     .option('--json', 'print exactly one JSON object on stdout; progress as JSON lines on stderr', false);
   loadtest.action(async (flags: LoadTestFlags) => {
+    const usage = (message: string): never => loadtest.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
+    if (flags.workers > 1 && flags.store === undefined) usage('--workers > 1 needs --store redis://host:port[/db] (the processes share it)');
+    if (flags.server !== undefined && (flags.store !== undefined || flags.workers > 1)) usage('--store and --workers configure the server started here; not with --server URL');
     const progress = progressFor({ json: flags.json });
     const result = await runLoadTest({
       clients: flags.clients,
@@ -346,6 +404,8 @@ export function registerFlService(fl: Command): void {
       trainMs: flags.trainMs,
       httpClient: flags.httpClient,
       server: flags.server,
+      store: flags.store,
+      workers: flags.workers,
       roundTimeoutSeconds: flags.roundTimeout,
       seed: flags.seed,
       timeLimitSeconds: flags.timeLimit,

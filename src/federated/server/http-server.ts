@@ -98,7 +98,7 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
   const authenticate = async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header) : null;
-    const clientId = match ? coordinator.authenticate(match[1]) : undefined;
+    const clientId = match ? await coordinator.authenticate(match[1]) : undefined;
     if (!clientId) {
       limitAddress(request);
       throw new FederationRequestError(401, 'Unauthorized', header ? 'the bearer token is not valid; register to get one' : 'missing Authorization: Bearer <token>; register at POST /v1/clients to get one');
@@ -178,8 +178,14 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     async (request) => coordinator.secureReply(request.clientId!, request.params.round, request.params.stage, request.body),
   );
 
-  app.get(PATHS.status, { onRequest: async (r) => limitAddress(r) }, async () => coordinator.status());
-  app.get(PATHS.rounds, { onRequest: async (r) => limitAddress(r) }, async () => ({ rounds: coordinator.rounds() }));
+  app.get(PATHS.status, { onRequest: async (r) => limitAddress(r) }, async () => {
+    await coordinator.refresh();
+    return coordinator.status();
+  });
+  app.get(PATHS.rounds, { onRequest: async (r) => limitAddress(r) }, async () => {
+    await coordinator.refresh();
+    return { rounds: coordinator.rounds() };
+  });
   app.get(PATHS.federation, { onRequest: async (r) => limitAddress(r) }, async () => coordinator.federation());
 
   const openapi = readPage('web/openapi.json');

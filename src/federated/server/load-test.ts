@@ -42,6 +42,12 @@ export interface LoadTestOptions {
   trainMs?: number;
   /** Use this server (serving a synthetic model) instead of starting one. */
   server?: string;
+  /** The server started here keeps its state in this Redis (redis://host:port[/db]) instead of a SQLite file. */
+  store?: string;
+  /** Key prefix in Redis for the server started here (default: a new one per run, so runs never share state). */
+  redisPrefix?: string;
+  /** Server processes sharing the port for the server started here (> 1 needs `store`). */
+  workers?: number;
   /** Round deadline for the server started here, seconds (default 30; 5 with dropout). */
   roundTimeoutSeconds?: number;
   seed?: number;
@@ -62,6 +68,11 @@ export interface LoadTestResult {
   p50Ms: number;
   p99Ms: number;
   updatesPerSecond: number;
+  /**
+   * Acknowledged updates per second between the first submit and the last acknowledgement
+   * (without server start-up and registration; round changes between the rounds included).
+   */
+  acceptedPerSecond: number;
   parameters: number;
   dropout: number;
   trainMs: number;
@@ -75,6 +86,9 @@ export interface LoadTestResult {
   serverP99Ms: number;
   seconds: number;
   server: string;
+  /** Where the server started here kept its state ('sqlite', or the Redis URL), and its process count. */
+  store: string;
+  workers: number;
 }
 
 /** Client k's update in round r: a fixed pseudo-random pattern (bounded, distinct per client). */
@@ -133,7 +147,9 @@ interface ChildServer {
   dir: string;
 }
 
-async function startChildServer(options: Required<Pick<LoadTestOptions, 'clients' | 'rounds' | 'parameters' | 'dropout' | 'seed'>> & { roundTimeoutSeconds: number }): Promise<ChildServer> {
+async function startChildServer(
+  options: Required<Pick<LoadTestOptions, 'clients' | 'rounds' | 'parameters' | 'dropout' | 'seed' | 'workers'>> & { roundTimeoutSeconds: number; store?: string; redisPrefix?: string },
+): Promise<ChildServer> {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-loadtest-'));
   const args = [
     join(packageRoot(), 'bin', 'trustnlu.js'),
@@ -146,7 +162,8 @@ async function startChildServer(options: Required<Pick<LoadTestOptions, 'clients
     '--round-timeout', String(options.roundTimeoutSeconds),
     '--poll-interval', '500',
     '--seed', String(options.seed),
-    '--state', join(dir, 'state.db'),
+    ...(options.store ? ['--store', options.store, '--redis-prefix', options.redisPrefix!] : ['--state', join(dir, 'state.db')]),
+    ...(options.workers > 1 ? ['--workers', String(options.workers)] : []),
     '--port', '0',
     '--client-rate-limit', '1000',
     '--address-rate-limit', '100000',
@@ -160,7 +177,8 @@ async function startChildServer(options: Required<Pick<LoadTestOptions, 'clients
     child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
       const match = /"event":"listening"[^\n]*"url":"([^"]+)"/.exec(stderr);
-      if (match) {
+      // several workers: wait until every one of them serves
+      if (match && (options.workers <= 1 || (stderr.match(/"event":"worker-listening"/g) ?? []).length >= options.workers)) {
         clearTimeout(timer);
         resolve(match[1]);
       }
@@ -195,10 +213,24 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   if (!Number.isInteger(clients) || clients < 1 || clients > 100_000) throw new ConfigError(`clients must be an integer in [1, 100000], got ${clients}`);
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new ConfigError(`rounds must be an integer ≥ 1, got ${options.rounds}`);
   if (!(dropout >= 0 && dropout < 1)) throw new ConfigError(`dropout must be in [0, 1), got ${dropout}`);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new ConfigError(`workers must be an integer in [1, 64], got ${workers}`);
+  if (workers > 1 && !options.store) throw new ConfigError('several server processes need a shared store: give store (--store redis://host:port[/db])');
+  if (options.server && (options.store || workers > 1)) throw new ConfigError('store and workers configure the server started here; with server (--server URL) configure that server instead');
+  const redisPrefix = options.redisPrefix ?? `trustnlu:loadtest:${Date.now()}-${process.pid}-${Math.floor(Math.random() * 1e9)}:`;
   const started = performance.now();
   const child = options.server
     ? undefined
-    : await startChildServer({ clients, rounds: options.rounds, parameters, dropout, seed, roundTimeoutSeconds: options.roundTimeoutSeconds ?? (dropout > 0 ? 5 : 30) });
+    : await startChildServer({
+        clients,
+        rounds: options.rounds,
+        parameters,
+        dropout,
+        seed,
+        workers,
+        ...(options.store ? { store: options.store, redisPrefix } : {}),
+        roundTimeoutSeconds: options.roundTimeoutSeconds ?? (dropout > 0 ? 5 : 30),
+      });
   const url = options.server ?? child!.url;
   options.onEvent?.('server', { url, started: child !== undefined });
   const deadline = Date.now() + (options.timeLimitSeconds ?? 600) * 1000;
@@ -207,6 +239,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const numExamples = (k: number) => 10 + (k % 7);
   let submitRequests = 0;
   let lateUpdates = 0;
+  let firstSubmit = Infinity;
+  let lastAck = -Infinity;
   const transport = (options.httpClient ?? 'node') === 'node' && url.startsWith('http:') ? nodeHttpFetch() : undefined;
   try {
     const runClient = async (k: number) => {
@@ -231,9 +265,12 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
           // simulated local training: clients finish at different times, as real ones do
           if (trainMs > 0) await sleep(trainMs * (hashString(`train:${seed}:${k}:${task.round}`) / 2 ** 32));
           const t0 = performance.now();
+          firstSubmit = Math.min(firstSubmit, t0);
           submitRequests++;
           await session.submit(task, delta, numExamples(k), { loss: 1 / (1 + task.round) });
-          latencies.push(performance.now() - t0);
+          const t1 = performance.now();
+          lastAck = Math.max(lastAck, t1);
+          latencies.push(t1 - t0);
           acknowledged.add(`${task.round}:load-${k}`);
         } catch (error) {
           if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
@@ -290,6 +327,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       p50Ms: quantile(latencies, 0.5),
       p99Ms: quantile(latencies, 0.99),
       updatesPerSecond: latencies.length / elapsed,
+      acceptedPerSecond: lastAck > firstSubmit ? acknowledged.size / ((lastAck - firstSubmit) / 1000) : 0,
       parameters: finalModel.length,
       dropout,
       trainMs,
@@ -302,6 +340,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       serverP99Ms: serverSide.p99Ms,
       seconds: elapsed,
       server: url,
+      store: options.server ? 'external' : (options.store ?? 'sqlite'),
+      workers: options.server ? 0 : workers,
     };
   } finally {
     if (child) await stopChildServer(child);

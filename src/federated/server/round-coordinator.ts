@@ -21,6 +21,19 @@
  *
  * State changes run one at a time (a promise chain), so a round cannot close while an update
  * for it is being accepted.
+ *
+ * Several processes (`shared: true`, a store that implements SharedFederationState, i.e.
+ * Redis): the store is the truth and this process a cache of it. Each check-in records the
+ * client's last-seen time in the store and reads a snapshot of the round state in the same
+ * round trip (so does every tick); a round opened by another process is adopted by replaying
+ * its stored selection (as recovery does), a newer checkpoint re-initialises the strategy,
+ * tokens registered elsewhere are looked up on a cache miss, selection uses the clients the
+ * store saw, and a round is due to close when the store's count of its updates reaches the
+ * target. Opening and closing run under a short lease in the store (one process at a time);
+ * the store's atomic open/close refuse a second attempt anyway, so a lease that expired under
+ * a slow holder costs wasted work, never a double count. Updates are accepted by whichever
+ * process receives them (the store's atomic accept, not this process's chain); the closing
+ * process reads the round's updates back from the store and aggregates them.
  */
 import { createHash } from 'node:crypto';
 import { SeededRandom } from '../../engine/random.js';
@@ -28,8 +41,8 @@ import { ConfigError } from '../../errors.js';
 import { flattenParameters, parameterCount, unflattenParameters, type ParameterSet } from '../aggregate/index.js';
 import type { ClientInfo } from '../selection/index.js';
 import type { Failure, FitInstruction, FitResult, ServerEvaluation, Strategy } from '../strategy.js';
-import type { FederationStore, StoredRound, UpdateRecord } from '../store/index.js';
-import { StateStoreError } from '../store/index.js';
+import type { FederationStore, SharedFederationState, SharedSnapshot, StoredRound, UpdateRecord } from '../store/index.js';
+import { RoundUpdatesChangedError, StateStoreError, isSharedStore } from '../store/index.js';
 import { newClientToken, tokenHash } from './client-tokens.js';
 import {
   API_PREFIX,
@@ -106,8 +119,20 @@ export interface CoordinatorOptions {
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
   evaluate?: (round: number, parameters: ParameterSet) => Promise<ServerEvaluation | undefined>;
   clock?: () => number;
+  /**
+   * Several server processes serve this federation from the same store (which must implement
+   * SharedFederationState): round state, availability and tokens are read from the store.
+   */
+  shared?: boolean;
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }
+
+/** How long one process may hold the open/close lease (it releases it as soon as it is done). */
+const ROUND_LEASE_MS = 10_000;
+/** Closes of one round that may find a new update arrived meanwhile before this process leaves it to the next tick. */
+const MAX_CLOSE_ATTEMPTS = 5;
+/** A shared-mode process re-reads the round list (metrics added by another process) this often. */
+const HISTORY_REFRESH_MS = 2_000;
 
 interface OpenRoundState {
   record: StoredRound;
@@ -141,6 +166,13 @@ export class RoundCoordinator {
   private chain: Promise<unknown> = Promise.resolve();
   private waiters = new Set<() => void>();
   private evaluations: Promise<void>[] = [];
+  /** The store as shared state, in shared mode. */
+  private readonly shared: (FederationStore & SharedFederationState) | undefined;
+  /** From the last snapshot (shared mode): updates the open round holds in the store, registered and available clients. */
+  private sharedAccepted = 0;
+  private sharedRegistered = 0;
+  private sharedAvailable = 0;
+  private historyReadAt = -Infinity;
 
   private constructor(private readonly options: CoordinatorOptions) {
     this.store = options.store;
@@ -160,6 +192,11 @@ export class RoundCoordinator {
     check(p.maxUpdateNorm > 0, `maxUpdateNorm must be > 0, got ${p.maxUpdateNorm}`);
     this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
     this.valueCount = parameterCount(options.initialParameters);
+    if (options.shared) {
+      if (!isSharedStore(options.store)) throw new ConfigError(`${options.store.description} cannot be shared by several server processes; use a Redis store`);
+      if (options.secureAggregation) throw new ConfigError('secure aggregation runs in one server process (its session secrets live in memory); do not share it');
+      this.shared = options.store;
+    }
   }
 
   /** Opens the federation on `store`: a new one, or the one the store holds (recovery). */
@@ -181,28 +218,38 @@ export class RoundCoordinator {
 
   private async load(): Promise<void> {
     const fingerprint = JSON.stringify({ ...this.options.fingerprint, layout: this.layout });
-    const meta = await this.store.loadMeta();
+    let meta = await this.store.loadMeta();
     if (!meta) {
-      await this.store.initialize(
-        { schema: 1, config: fingerprint, createdAt: this.clock() },
-        { version: 0, round: 0, parameters: flattenParameters(this.options.initialParameters), createdAt: this.clock() },
-      );
-    } else if (meta.config !== fingerprint) {
+      try {
+        await this.store.initialize(
+          { schema: 1, config: fingerprint, createdAt: this.clock() },
+          { version: 0, round: 0, parameters: flattenParameters(this.options.initialParameters), createdAt: this.clock() },
+        );
+      } catch (error) {
+        // another process of a shared federation initialised it first: check its settings below
+        meta = this.shared ? await this.store.loadMeta() : undefined;
+        if (!meta) throw error;
+      }
+    }
+    if (meta && meta.config !== fingerprint) {
       throw new StateStoreError(
         `${this.store.description} was created with different settings (${meta.config.slice(0, 300)}); ` +
           'restart with the same strategy, model and data, or use a new --state file',
       );
     }
-    for (const client of await this.store.listClients()) {
-      this.tokens.set(client.tokenHash, client.id);
-      this.clients.set(client.id, { numExamples: client.numExamples, lastSeen: -Infinity });
-    }
+    for (const client of await this.store.listClients()) this.cacheClient(client.id, client.tokenHash, client.numExamples);
     const checkpoint = await this.store.latestCheckpoint();
     if (checkpoint.parameters.length !== this.valueCount) {
       throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
     }
     this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
     this.setModel(checkpoint.version);
+    if (this.shared) {
+      // the round state as the other processes left it (an open round is adopted, not extended)
+      await this.serial(() => this.syncShared());
+      if (this.current && this.sharedAccepted >= this.current.target) this.closeSoon();
+      return;
+    }
     const rounds = await this.store.listRounds();
     this.history = rounds.map((r) => this.summaryOf(r));
     this.roundsCompleted = rounds.filter((r) => r.status === 'completed').length;
@@ -216,7 +263,15 @@ export class RoundCoordinator {
     this.modelBytes = new Uint8Array(flattenParameters(this.strategy.parameters).buffer);
   }
 
-  private async recoverRound(record: StoredRound): Promise<void> {
+  private cacheClient(id: string, hash: string, numExamples: number): void {
+    this.tokens.set(hash, id);
+    const known = this.clients.get(id);
+    if (known) known.numExamples = numExamples;
+    else this.clients.set(id, { numExamples, lastSeen: -Infinity });
+  }
+
+  /** The round's instructions, replayed from its stored seed and available list (checked against the stored selection). */
+  private replaySelection(record: StoredRound): FitInstruction[] {
     if (record.modelVersion !== this.modelVersion) {
       throw new StateStoreError(`open round ${record.round} trains model ${record.modelVersion} but the latest checkpoint is ${this.modelVersion}`);
     }
@@ -226,6 +281,12 @@ export class RoundCoordinator {
     if (JSON.stringify(ids) !== JSON.stringify(record.selected)) {
       throw new StateStoreError(`replaying round ${record.round}'s selection gave other clients than stored; the strategy or its options changed since the crash`);
     }
+    return instructions;
+  }
+
+  private async recoverRound(record: StoredRound): Promise<void> {
+    const instructions = this.replaySelection(record);
+    const ids = instructions.map((i) => i.clientId);
     const accepted = new Map<string, UpdateRecord>();
     for (const u of await this.store.updatesOf(record.round)) accepted.set(u.clientId, u);
     const deadline = Math.max(record.deadline, this.clock() + this.policy.recoveryGraceMs);
@@ -245,6 +306,108 @@ export class RoundCoordinator {
     if (accepted.size >= this.current.target) await this.serial(() => this.closeCurrent('target'));
   }
 
+  // ---- shared mode (several processes, one store) ----
+
+  /**
+   * Brings this process's view in line with the store: a newer checkpoint re-initialises the
+   * strategy, a round closed elsewhere is dropped, a round opened elsewhere is adopted by
+   * replaying its selection. Runs inside `serial`.
+   */
+  private async syncShared(given?: SharedSnapshot): Promise<void> {
+    const shared = this.shared!;
+    const snap = given ?? (await shared.snapshot());
+    let changed = false;
+    this.sharedAccepted = snap.openAccepted;
+    this.sharedRegistered = snap.registeredClients;
+    if (snap.lastRound > this.lastRound) {
+      this.lastRound = snap.lastRound;
+      changed = true;
+    }
+    if (snap.latestVersion !== this.modelVersion) {
+      await this.reloadModel();
+      changed = true;
+    }
+    if (this.current?.record.round !== snap.openRound) {
+      if (this.current) this.emit('round-closed-elsewhere', { round: this.current.record.round });
+      this.current = undefined;
+      changed = true;
+      const record = snap.openRound === undefined ? undefined : await shared.openRoundRecord();
+      if (record && record.status === 'open') {
+        if (record.modelVersion !== this.modelVersion) await this.reloadModel();
+        this.adoptRound(record);
+      }
+    }
+    if (changed || this.clock() - this.historyReadAt >= HISTORY_REFRESH_MS) {
+      this.historyReadAt = this.clock();
+      this.history = (await this.store.listRounds()).map((r) => this.summaryOf(r));
+    }
+    if (changed) this.notifyWaiters();
+  }
+
+  /** The store's latest checkpoint becomes the strategy's model (and its version the count of completed rounds). */
+  private async reloadModel(): Promise<void> {
+    const checkpoint = await this.store.latestCheckpoint();
+    if (checkpoint.parameters.length !== this.valueCount) {
+      throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
+    }
+    this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
+    this.setModel(checkpoint.version);
+    this.roundsCompleted = checkpoint.version;
+    this.emit('model-reloaded', { modelVersion: checkpoint.version });
+  }
+
+  /** A round another process opened (or this one before a restart): its instructions, replayed. */
+  private adoptRound(record: StoredRound): void {
+    const instructions = this.replaySelection(record);
+    this.current = {
+      record,
+      deadline: record.deadline,
+      instructions: new Map(instructions.map((i) => [i.clientId, i])),
+      target: Math.min(this.policy.targetUpdates, instructions.length),
+      accepted: new Map(),
+    };
+    this.emit('round-adopted', { round: record.round, selected: instructions.length, accepted: this.sharedAccepted });
+  }
+
+  /** Runs `work` (after a fresh sync) while holding the store's round lease; skips it when another process holds the lease. */
+  private async underRoundLease(work: () => Promise<void>): Promise<void> {
+    const shared = this.shared!;
+    const lease = await shared.tryLock('round', ROUND_LEASE_MS);
+    if (!lease) return;
+    try {
+      await this.serial(async () => {
+        await this.syncShared();
+        await work();
+      });
+    } finally {
+      await shared.unlock('round', lease).catch(() => undefined);
+    }
+  }
+
+  /** Shared-mode tick: learn what the other processes did, close a round that is due, open the next. */
+  private async tickShared(): Promise<void> {
+    await this.serial(() => this.syncShared());
+    const due = () => this.current !== undefined && (this.clock() >= this.current.deadline || this.sharedAccepted >= this.current.target);
+    if (due()) {
+      await this.underRoundLease(async () => {
+        if (due()) await this.closeCurrent(this.clock() >= this.current!.deadline ? 'deadline' : 'target');
+      });
+    }
+    this.sharedAvailable = await this.shared!.countSeenSince(this.clock() - this.policy.availabilityWindowMs);
+    if (!this.current && !this.finished) {
+      if (this.sharedAvailable >= this.policy.minClients) {
+        await this.underRoundLease(async () => {
+          if (!this.current && !this.finished) await this.openNext();
+        });
+      }
+    }
+  }
+
+  /** Starts a tick without waiting for it (an accepted update that completed the round). */
+  private closeSoon(): void {
+    this.tick().catch((error: Error) => this.emit('tick-failed', { message: error.message }));
+  }
+
   // ---- clients ----
 
   async register(clientId: unknown, numExamples: unknown): Promise<{ clientId: string; token: string }> {
@@ -260,21 +423,32 @@ export class RoundCoordinator {
     if (outcome === 'exists') {
       throw new FederationRequestError(409, 'Conflict', `client id "${clientId}" is already registered; reuse its token or register under another id`);
     }
-    this.tokens.set(hash, clientId);
-    this.clients.set(clientId, { numExamples, lastSeen: -Infinity });
+    this.cacheClient(clientId, hash, numExamples);
     this.emit('registered', { clientId });
     return { clientId, token };
   }
 
-  /** The client id a bearer token belongs to, or undefined. */
-  authenticate(token: string | undefined): string | undefined {
+  /** The client id a bearer token belongs to, or undefined (shared mode: read through to the store on a miss). */
+  async authenticate(token: string | undefined): Promise<string | undefined> {
     if (!token) return undefined;
-    return this.tokens.get(tokenHash(token));
+    const hash = tokenHash(token);
+    const known = this.tokens.get(hash);
+    if (known !== undefined || !this.shared) return known;
+    const client = await this.shared.clientByTokenHash(hash);
+    if (!client) return undefined;
+    this.cacheClient(client.id, client.tokenHash, client.numExamples);
+    return client.id;
   }
 
   async checkIn(clientId: string, numExamples?: number): Promise<CheckInResponse> {
     const client = this.clients.get(clientId)!;
     client.lastSeen = this.clock();
+    if (this.shared) {
+      const snap = await this.shared.markSeen(clientId, client.lastSeen);
+      if (snap.openRound !== this.current?.record.round || snap.latestVersion !== this.modelVersion || snap.lastRound !== this.lastRound) {
+        await this.serial(() => this.syncShared(snap));
+      } else this.sharedAccepted = snap.openAccepted;
+    }
     if (numExamples !== undefined && numExamples !== client.numExamples) {
       if (!Number.isInteger(numExamples) || numExamples < 1 || numExamples > 1e9) {
         throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, 1e9], got ${JSON.stringify(numExamples)}`);
@@ -286,7 +460,9 @@ export class RoundCoordinator {
     // an open round before its deadline needs nothing here (the server's timer also ticks)
     if (!this.current || this.clock() >= this.current.deadline) await this.tick();
     const round = this.current;
-    if (round && round.instructions.has(clientId) && !round.accepted.has(clientId)) {
+    // shared mode: another process may hold this client's update
+    const submitted = async (r: OpenRoundState) => r.accepted.has(clientId) || (this.shared !== undefined && (await this.store.updateDigest(r.record.round, clientId)) !== undefined);
+    if (round && round.instructions.has(clientId) && !(await submitted(round))) {
       return { action: 'train', round: round.record.round, modelVersion: round.record.modelVersion, deadline: round.deadline };
     }
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
@@ -316,6 +492,7 @@ export class RoundCoordinator {
 
   /** Opens a round when none is open and enough clients are available; closes an expired one. */
   async tick(): Promise<void> {
+    if (this.shared) return this.tickShared();
     if (this.current?.secure) await this.serial(() => this.advanceSecure());
     if (this.current && this.clock() >= this.current.deadline) {
       await this.serial(async () => {
@@ -345,7 +522,7 @@ export class RoundCoordinator {
   }
 
   private async openNext(): Promise<void> {
-    const available = this.availableClients();
+    const available = this.shared ? await this.shared.clientsSeenSince(this.clock() - this.policy.availabilityWindowMs) : this.availableClients();
     if (available.length < this.policy.minClients) return;
     const round = this.lastRound + 1;
     const seed = new SeededRandom(this.policy.seed).fork(`round:${round}`).seed;
@@ -369,8 +546,16 @@ export class RoundCoordinator {
       dropped: [],
       metrics: {},
     };
-    await this.store.openRound(record);
+    try {
+      await this.store.openRound(record);
+    } catch (error) {
+      if (!this.shared || !(error instanceof StateStoreError)) throw error;
+      // another process opened a round first (its lease expired under it): adopt that one
+      await this.syncShared();
+      return;
+    }
     this.lastRound = round;
+    this.sharedAccepted = 0;
     const secure = this.options.secureAggregation;
     this.current = {
       record,
@@ -386,8 +571,8 @@ export class RoundCoordinator {
     this.emit('round-open', { round, modelVersion: this.modelVersion, selected: instructions.length, available: available.length });
   }
 
-  task(clientId: string, roundText: string): TaskResponse {
-    const round = this.openRoundFor(clientId, roundText);
+  async task(clientId: string, roundText: string): Promise<TaskResponse> {
+    const round = await this.currentRoundFor(clientId, roundText);
     const instruction = round.instructions.get(clientId)!;
     return {
       round: round.record.round,
@@ -436,6 +621,8 @@ export class RoundCoordinator {
   async model(versionText: string): Promise<Uint8Array> {
     if (!/^\d{1,15}$/.test(versionText)) throw new FederationRequestError(400, 'BadRequest', `model version must be a non-negative integer, got "${versionText.slice(0, 40)}"`);
     const version = Number(versionText);
+    // shared mode: a version newer than this process's is a checkpoint another one wrote
+    if (this.shared && version > this.modelVersion) await this.serial(() => this.syncShared());
     if (version === this.modelVersion) return this.modelBytes;
     const checkpoint = await this.store.checkpoint(version);
     if (!checkpoint) throw new FederationRequestError(404, 'NotFound', `model version ${version} does not exist; the current version is ${this.modelVersion}`);
@@ -445,6 +632,12 @@ export class RoundCoordinator {
   private parseRound(roundText: string): number {
     if (!/^\d{1,15}$/.test(roundText)) throw new FederationRequestError(400, 'BadRequest', `round must be a positive integer, got "${roundText.slice(0, 40)}"`);
     return Number(roundText);
+  }
+
+  /** openRoundFor, after learning from the store (shared mode) about a round this process has not seen. */
+  private async currentRoundFor(clientId: string, roundText: string): Promise<OpenRoundState> {
+    if (this.shared && this.current?.record.round !== this.parseRound(roundText)) await this.serial(() => this.syncShared());
+    return this.openRoundFor(clientId, roundText);
   }
 
   private openRoundFor(clientId: string, roundText: string): OpenRoundState {
@@ -473,7 +666,7 @@ export class RoundCoordinator {
       if (previous === digest) return { accepted: true, round: roundNumber, duplicate: true };
       throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already submitted a different update for round ${roundNumber}; one update per client and round`);
     }
-    const round = this.openRoundFor(clientId, roundText);
+    const round = await this.currentRoundFor(clientId, roundText);
     if (round.secure) {
       throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} uses secure aggregation: send masked inputs through ${API_PREFIX}/rounds/${round.record.round}/secagg, never a plain update`);
     }
@@ -485,16 +678,17 @@ export class RoundCoordinator {
       throw new FederationRequestError(409, 'StaleRound', `round ${round.record.round} passed its deadline; check in for a new task`);
     }
     const { delta } = validateDelta(body, { expectedValues: this.valueCount, maxNorm: this.policy.maxUpdateNorm });
+    const update: UpdateRecord = {
+      round: roundNumber,
+      clientId,
+      digest,
+      numExamples: meta.numExamples,
+      metrics: meta.metrics,
+      delta,
+      acceptedAt: this.clock(),
+    };
+    if (this.shared) return this.submitShared(round, update);
     return this.serial(async () => {
-      const update: UpdateRecord = {
-        round: roundNumber,
-        clientId,
-        digest,
-        numExamples: meta.numExamples,
-        metrics: meta.metrics,
-        delta,
-        acceptedAt: this.clock(),
-      };
       const outcome = await this.store.acceptUpdate(update);
       if (outcome.kind === 'duplicate') return { accepted: true as const, round: roundNumber, duplicate: true };
       if (outcome.kind === 'conflict') {
@@ -509,11 +703,30 @@ export class RoundCoordinator {
     });
   }
 
+  /**
+   * Shared mode: the store's atomic accept decides (not this process's chain, so accepts run
+   * concurrently); the round closes in whichever process's tick finds it due.
+   */
+  private async submitShared(round: OpenRoundState, update: UpdateRecord): Promise<UpdateResponse> {
+    const outcome = await this.store.acceptUpdate(update);
+    if (outcome.kind === 'duplicate') return { accepted: true, round: update.round, duplicate: true };
+    if (outcome.kind === 'conflict') {
+      throw new FederationRequestError(409, 'Conflict', `client "${update.clientId}" already submitted a different update for round ${update.round}; one update per client and round`);
+    }
+    if (outcome.kind === 'closed') throw new FederationRequestError(409, 'StaleRound', `round ${update.round} closed before this update arrived; check in for a new task`);
+    round.accepted.set(update.clientId, { ...update, delta: new Float32Array(0) });
+    if (round === this.current) this.sharedAccepted = Math.max(this.sharedAccepted, outcome.count);
+    if (outcome.count >= round.target) this.closeSoon();
+    return { accepted: true, round: update.round, duplicate: false };
+  }
+
   /** Aggregates (or fails) the open round; runs inside `serial`. */
-  private async closeCurrent(reason: 'target' | 'deadline' | 'secure' | 'interrupted'): Promise<void> {
+  private async closeCurrent(reason: 'target' | 'deadline' | 'secure' | 'interrupted', attempt = 1): Promise<void> {
     const round = this.current;
     if (!round) return;
     const number = round.record.round;
+    // shared mode: the round's updates are those in the store, whichever process accepted them
+    if (this.shared) round.accepted = new Map((await this.store.updatesOf(number)).map((u) => [u.clientId, u]));
     let accepted = [...round.accepted.values()];
     let results: FitResult[] = accepted.map((u) => ({
       clientId: u.clientId,
@@ -560,16 +773,37 @@ export class RoundCoordinator {
     }
     const closedAt = this.clock();
     const version = completed ? this.modelVersion + 1 : this.modelVersion;
-    await this.store.closeRound({
+    try {
+      await this.store.closeRound({
       round: number,
       status: completed ? 'completed' : 'failed',
       closedAt,
       aggregated: completed ? accepted.map((u) => u.clientId) : [],
       dropped,
       metrics,
-      ...(completed ? { checkpoint: { version, round: number, parameters: flattenParameters(output.parameters), createdAt: closedAt } } : {}),
-    });
+        ...(completed ? { checkpoint: { version, round: number, parameters: flattenParameters(output.parameters), createdAt: closedAt } } : {}),
+        // shared mode: refused if another process accepted an update after the read above
+        ...(this.shared ? { expectedUpdates: round.accepted.size } : {}),
+      });
+    } catch (error) {
+      if (!this.shared || !(error instanceof StateStoreError)) throw error;
+      if (error instanceof RoundUpdatesChangedError && attempt < MAX_CLOSE_ATTEMPTS) {
+        // undo this aggregation (the model and the strategy's plan), re-adopt the round, read its updates again
+        this.emit('close-retry', { round: number, attempt, message: error.message });
+        await this.reloadModel();
+        this.current = undefined;
+        await this.syncShared();
+        if (this.current && (this.current as OpenRoundState).record.round === number) await this.closeCurrent(reason, attempt + 1);
+        return;
+      }
+      // another process closed it first: its outcome stands; undo this aggregation
+      this.emit('close-lost', { round: number, message: error.message });
+      await this.reloadModel();
+      await this.syncShared();
+      return;
+    }
     this.current = undefined;
+    this.sharedAccepted = 0;
     const stored: StoredRound = {
       ...round.record,
       status: completed ? 'completed' : 'failed',
@@ -618,6 +852,11 @@ export class RoundCoordinator {
     };
   }
 
+  /** Shared mode: re-reads the round state from the store (before answering status or rounds); a no-op otherwise. */
+  async refresh(): Promise<void> {
+    if (this.shared) await this.serial(() => this.syncShared());
+  }
+
   rounds(): RoundSummary[] {
     return this.history.map((h) => ({ ...h }));
   }
@@ -633,15 +872,15 @@ export class RoundCoordinator {
       roundsCompleted: this.roundsCompleted,
       roundsTarget: this.policy.rounds,
       finished: this.finished,
-      registeredClients: this.clients.size,
-      availableClients: this.availableCount(),
+      registeredClients: this.shared ? this.sharedRegistered : this.clients.size,
+      availableClients: this.shared ? this.sharedAvailable : this.availableCount(),
       ...(this.options.privacy ? { privacy: this.options.privacy(this.roundsCompleted) } : {}),
       ...(current
         ? {
             currentRound: {
               ...this.summaryOf(current.record),
               deadline: current.deadline,
-              accepted: current.accepted.size,
+              accepted: this.shared ? this.sharedAccepted : current.accepted.size,
               target: current.target,
               ...(current.secure ? { secureStage: current.secure.stage } : {}),
             },

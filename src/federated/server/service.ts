@@ -1,7 +1,8 @@
 /**
  * A federated service from names, as `trustnlu fl serve` and the tests start it: a model
  * (a real one built from a dataset and a partition, or a synthetic parameter vector for load
- * tests), a strategy by name, the SQLite state file, the round policy, and the HTTP server.
+ * tests), a strategy by name, the store (a SQLite state file, or Redis shared by several server
+ * processes), the round policy, and the HTTP server.
  *
  * With a dataset, the server builds the same model the clients build (same dataset,
  * partition, model kind and seed give the same vocabulary and layout), evaluates every new
@@ -17,7 +18,7 @@ import { createStrategy, parseStrategySpec, type LocalTrainingSettings } from '.
 import { privateAggregation, userLevelEpsilon } from '../privacy/index.js';
 import type { Strategy } from '../strategy.js';
 import type { AccountantName } from '../../privacy/index.js';
-import { SqliteFederationStore, type FederationStore } from '../store/index.js';
+import { openFederationStore, isRedisLocation, type FederationStore } from '../store/index.js';
 import { createFederationServer, type HttpServerOptions } from './http-server.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
 
@@ -41,8 +42,20 @@ export interface ServiceOptions {
   source: ServiceModelSource;
   /** Strategy spec (fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum:F:M). */
   strategy: string;
-  /** SQLite file (":memory:" for a throw-away federation). */
+  /** SQLite file (":memory:" for a throw-away federation); ignored when `store` is given. */
   statePath: string;
+  /** A shared store instead of the SQLite file: redis://host:port[/db]. */
+  store?: string;
+  /** Key prefix of this federation in Redis (default trustnlu:fl:default:). */
+  redisPrefix?: string;
+  /**
+   * This process is one of several serving the same federation (`--workers N`). With a Redis
+   * store the coordinator always runs in shared mode (round state, availability and tokens read
+   * from the store; see RoundCoordinator `shared`), one process or several; this flag only
+   * makes the checks strict (a shared store is required, secure aggregation is refused).
+   * Secure aggregation on Redis runs in single-process mode.
+   */
+  sharedWithOtherProcesses?: boolean;
   policy: Partial<RoundPolicy> & { rounds: number; targetUpdates: number };
   /** Extra clients selected per round, as a fraction of targetUpdates (default 0). */
   overSelection?: number;
@@ -176,7 +189,16 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     if (overSelection > 0) throw new ConfigError('secure aggregation waits for every selected client (the protocol tolerates dropouts); do not over-select');
     aggregatorName = `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
   }
-  const store = new SqliteFederationStore(options.statePath, { fsync: options.fsync });
+  if (options.store !== undefined && !isRedisLocation(options.store)) {
+    throw new ConfigError(`--store takes a redis://host:port[/db] URL, got "${options.store}"; a SQLite file is given with --state FILE`);
+  }
+  if (options.sharedWithOtherProcesses) {
+    if (options.store === undefined) throw new ConfigError('several server processes need a shared store: give --store redis://host:port[/db]');
+    if (options.secureAggregation) {
+      throw new ConfigError('secure aggregation runs in one server process (the session\'s secrets live in its memory): use --workers 1 with --secagg');
+    }
+  }
+  const store = await openFederationStore({ location: options.store ?? options.statePath, redisPrefix: options.redisPrefix, fsync: options.fsync });
   try {
     const coordinator = await RoundCoordinator.open({
       store,
@@ -206,6 +228,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       federation,
       aggregatorName,
       evaluate,
+      shared: options.store !== undefined && !options.secureAggregation,
       onEvent: options.onEvent,
     });
     return { coordinator, store };

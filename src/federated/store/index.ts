@@ -26,4 +26,4 @@ export {
   type RedisLocation,
 } from './redis-store.js';
 export { openFederationStore, isRedisLocation, type StoreLocation } from './open-store.js';
-export { StateStoreError } from './store-error.js';
+export { StateStoreError, RoundUpdatesChangedError } from './store-error.js';

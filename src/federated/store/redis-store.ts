@@ -5,8 +5,9 @@
  * in between), so the three atomic steps of the contract hold across processes:
  *   acceptUpdate  checks the (round, client) digest and that the round is the open one, and
  *                 stores digest, metadata, body and acceptance order, in one script;
- *   closeRound    checks the round is still open, writes the new checkpoint and the round's
- *                 outcome, clears the open marker and drops the bodies, in one script;
+ *   closeRound    checks the round is still open and (given the count the closer read and
+ *                 aggregated) that no update arrived since, writes the new checkpoint and the
+ *                 round's outcome, clears the open marker and drops the bodies, in one script;
  *   openRound     refuses while another round is open or the number exists, in one script.
  * A second attempt by another process is therefore refused (accept: duplicate/conflict/closed;
  * close: "not open"; open: "still open"), never applied twice.
@@ -37,7 +38,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { ConfigError } from '../../errors.js';
 import { float32FromBuffer, float32ToBuffer } from './float32-buffer.js';
-import { StateStoreError } from './store-error.js';
+import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
 import type {
   AcceptOutcome,
   CheckpointRecord,
@@ -170,17 +171,21 @@ redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[5])
 return {'accepted', redis.call('RPUSH', KEYS[5], ARGV[2])}`,
   },
-  // KEYS: open, round:R, body:R, ckpt:V, latest · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, field, value, ...
+  // KEYS: open, round:R, body:R, ckpt:V, latest, order:R · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, expectedUpdates ('' = any), field, value, ...
   flCloseRound: {
-    keys: 5,
+    keys: 6,
     lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-open' end
+if ARGV[8] ~= '' then
+  local n = redis.call('LLEN', KEYS[6])
+  if n ~= tonumber(ARGV[8]) then return 'changed:' .. n end
+end
 if ARGV[3] == '1' then
   if redis.call('EXISTS', KEYS[4]) == 1 then return 'checkpoint-exists' end
   redis.call('HSET', KEYS[4], 'round', ARGV[4], 'createdAt', ARGV[5], 'params', ARGV[6])
   redis.call('SET', KEYS[5], ARGV[7])
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 8))
+redis.call('HSET', KEYS[2], unpack(ARGV, 9))
 redis.call('DEL', KEYS[1])
 if ARGV[2] ~= '1' then redis.call('DEL', KEYS[3]) end
 return 'ok'`,
@@ -305,9 +310,10 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
       ...(location.tls ? { tls: {} } : {}),
       lazyConnect: true,
       connectTimeout: connectTimeoutMs,
-      // a command waits through a short outage (reconnects with backoff), then fails with an error
-      maxRetriesPerRequest: 5,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+      // a command waits through a short outage (two reconnects), then fails, so that a request is
+      // answered (500; clients retry) within seconds; reconnects go on in the background
+      maxRetriesPerRequest: 2,
+      retryStrategy: (times) => Math.min(100 * 2 ** times, 1000),
     });
     this.redis.on('error', (error: Error) => {
       this.lastError = error;
@@ -490,6 +496,7 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
         this.key(`body:${input.round}`),
         this.key(`ckpt:${c ? c.version : 'none'}`),
         this.key('latest'),
+        this.key(`order:${input.round}`),
         String(input.round),
         input.keepUpdateBodies ? '1' : '0',
         c ? '1' : '0',
@@ -497,6 +504,7 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
         c ? String(c.createdAt) : '',
         c ? float32ToBuffer(c.parameters) : '',
         c ? String(c.version) : '',
+        input.expectedUpdates === undefined ? '' : String(input.expectedUpdates),
         'status', input.status,
         'closedAt', String(input.closedAt),
         'aggregated', JSON.stringify(input.aggregated),
@@ -505,6 +513,7 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
       ]),
     );
     if (outcome === 'not-open') throw new StateStoreError(`cannot close round ${input.round}: it is not open`);
+    if (outcome.startsWith('changed:')) throw new RoundUpdatesChangedError(`cannot close round ${input.round} with ${input.expectedUpdates} updates: it holds ${outcome.slice(8)}`);
     if (outcome === 'checkpoint-exists') throw new StateStoreError(`cannot close round ${input.round}: checkpoint ${c!.version} already exists`);
   }
 

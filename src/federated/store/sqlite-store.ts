@@ -14,7 +14,7 @@
  */
 import Database from 'better-sqlite3';
 import { float32FromBuffer as fromBlob, float32ToBuffer as toBlob } from './float32-buffer.js';
-import { StateStoreError } from './store-error.js';
+import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
 import type {
   AcceptOutcome,
   CheckpointRecord,
@@ -132,6 +132,7 @@ export class SqliteFederationStore implements FederationStore {
       ),
       closeRound: db.prepare("UPDATE rounds SET status = ?, closed_at = ?, aggregated = ?, dropped = ?, metrics = ? WHERE round = ? AND status = 'open'"),
       dropBodies: db.prepare('UPDATE updates SET delta = NULL WHERE round = ?'),
+      updateCount: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE round = ?'),
       roundMetrics: db.prepare<[number], { metrics: string }>('SELECT metrics FROM rounds WHERE round = ?'),
       setRoundMetrics: db.prepare('UPDATE rounds SET metrics = ? WHERE round = ?'),
     };
@@ -227,6 +228,10 @@ export class SqliteFederationStore implements FederationStore {
 
   async closeRound(input: CloseRoundInput): Promise<void> {
     this.db.transaction(() => {
+      if (input.expectedUpdates !== undefined && this.statements.roundStatus.get(input.round)?.status === 'open') {
+        const n = this.statements.updateCount.get(input.round)!.n;
+        if (n !== input.expectedUpdates) throw new RoundUpdatesChangedError(`cannot close round ${input.round} with ${input.expectedUpdates} updates: it holds ${n}`);
+      }
       const info = this.statements.closeRound.run(
         input.status,
         input.closedAt,

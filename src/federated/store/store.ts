@@ -85,6 +85,12 @@ export interface CloseRoundInput {
   checkpoint?: CheckpointRecord;
   /** Keep the round's update bodies after closing (default false: only their digests stay). */
   keepUpdateBodies?: boolean;
+  /**
+   * The number of updates the closer read and aggregated (the first N in acceptance order).
+   * If the round holds another number, nothing is written and RoundUpdatesChangedError is
+   * thrown: an update acknowledged after the read is then never left out of the aggregate.
+   */
+  expectedUpdates?: number;
 }
 
 export interface FederationStore {

@@ -65,7 +65,7 @@ test('a round opens with enough clients, closes at its target, and the model mov
   const answer = await coordinator.checkIn('c2');
   assert.equal(answer.action, 'train');
   assert.equal((await coordinator.checkIn('c1')).action, 'train');
-  const task = coordinator.task('c1', '1');
+  const task = await coordinator.task('c1', '1');
   assert.deepEqual(task.layout, { names: ['a', 'b'], lengths: [2, 1] });
   assert.equal(task.modelVersion, 0);
   now += 10;
@@ -162,7 +162,7 @@ test('recovery: a coordinator reopened on the state file after a crash counts ea
   // crash: the first coordinator is abandoned without closing anything
   now += 5000; // past the deadline: recovery must give the round a grace period, not fail it
   const second = await makeCoordinator(path, 3, { targetUpdates: 3, minClients: 3 }, () => now);
-  assert.equal(second.coordinator.authenticate(tokens.k3), 'k3', 'tokens survive the restart');
+  assert.equal(await second.coordinator.authenticate(tokens.k3), 'k3', 'tokens survive the restart');
   const [round] = second.coordinator.rounds();
   assert.equal(round.status, 'open');
   assert.equal(second.coordinator.status().currentRound?.accepted, 2);

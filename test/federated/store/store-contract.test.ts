@@ -14,6 +14,7 @@ import { Redis } from 'ioredis';
 import { ConfigError } from '../../../src/errors.js';
 import {
   RedisFederationStore,
+  RoundUpdatesChangedError,
   SqliteFederationStore,
   StateStoreError,
   openFederationStore,
@@ -189,6 +190,24 @@ contract('round numbers are never reused; a failed round keeps the model; metric
   const rounds = await store.listRounds();
   assert.deepEqual(rounds.map((r) => [r.round, r.status]), [[1, 'failed'], [2, 'completed']]);
   assert.deepEqual(rounds[1].metrics, { clients: 0, accuracy: 0.75, loss: 1.25 });
+  await store.close();
+});
+
+contract('a close that read fewer updates than the round holds is refused and writes nothing', async (place) => {
+  const store = await place.open();
+  await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
+  await store.openRound(round1);
+  await store.acceptUpdate(update('a', 'da', [1]));
+  const read = await store.updatesOf(1);
+  await store.acceptUpdate(update('b', 'db', [2])); // arrives after the closer's read
+  const close = (n: number) =>
+    store.closeRound({ round: 1, status: 'completed', closedAt: 3, aggregated: ['a'], dropped: [], metrics: {}, expectedUpdates: n, checkpoint: { version: 1, round: 1, parameters: new Float32Array([1]), createdAt: 3 } });
+  await assert.rejects(close(read.length), (e: unknown) => e instanceof RoundUpdatesChangedError && /holds 2/.test((e as Error).message));
+  assert.equal((await store.openRoundRecord())?.round, 1, 'still open');
+  assert.equal((await store.latestCheckpoint()).version, 0, 'no checkpoint written');
+  assert.equal((await store.acceptUpdate(update('c', 'dc', [3]))).kind, 'accepted', 'still accepting');
+  await close(3);
+  assert.equal((await store.listRounds())[0].status, 'completed');
   await store.close();
 });
 
