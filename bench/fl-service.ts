@@ -1,5 +1,15 @@
 /**
  * Federated service load benchmark: `node dist/bench/fl-service.js [--clients N] [--rounds R] [--runs K]`.
+ *
+ * `--stores [--workers N]` compares the stores instead, side by side in one run: the SQLite
+ * server (one process), the Redis server with one process, and the Redis server with N
+ * processes (node:cluster, default 2), all with every client submitting at the same instant
+ * (train-ms 0, the most accept load). It starts its own redis-server on a free loopback port
+ * (appendonly yes, appendfsync everysec; the default of a production Redis) and stops it after;
+ * each load test uses its own key prefix. Writes bench-results/fl-service-stores.json.
+ * Server-side latency with several processes is one worker's (`/v1/metrics` answers for the
+ * process the request reaches); the client-side figures cover every update.
+ *
  * Runs `fl loadtest` K times (a fresh server child process each time, loopback only) for three
  * cases side by side in one run: every client submitting at the same instant (train-ms 0, the
  * worst case) and clients finishing local training uniformly over 2 s, with the load generator
@@ -13,6 +23,8 @@
  */
 import { loadavg } from 'node:os';
 import { runLoadTest, type LoadTestResult } from '../src/federated/server/index.js';
+// the same throw-away redis-server the tests use (its own port and directory, never a system service)
+import { redisInstalled, startLocalRedis, REDIS_MISSING } from '../test/federated/store/local-redis.js';
 import { machine, median, writeResult } from './common.js';
 
 function flag(name: string, fallback: number): number {
@@ -37,8 +49,53 @@ const summary = (list: LoadTestResult[]) => ({
   serverP50Ms: median(list.map((r) => r.serverP50Ms)),
   serverP99Ms: median(list.map((r) => r.serverP99Ms)),
   updatesPerSecond: median(list.map((r) => r.updatesPerSecond)),
+  acceptedPerSecond: median(list.map((r) => r.acceptedPerSecond)),
   seconds: median(list.map((r) => r.seconds)),
 });
+
+if (process.argv.includes('--stores')) {
+  await compareStores();
+  process.exit(0);
+}
+
+async function compareStores(): Promise<void> {
+  if (!redisInstalled()) throw new Error(REDIS_MISSING);
+  const workers = flag('--workers', 2);
+  const redis = await startLocalRedis({ appendfsync: 'everysec' });
+  const cases: { name: string; store?: string; workers: number }[] = [
+    { name: 'sqlite, 1 process', workers: 1 },
+    { name: 'redis, 1 process', store: redis.url, workers: 1 },
+    { name: `redis, ${workers} processes`, store: redis.url, workers },
+  ];
+  const byCase: Record<string, LoadTestResult[]> = Object.fromEntries(cases.map((c) => [c.name, []]));
+  const loadBefore = loadavg()[0];
+  try {
+    for (let run = 0; run < runs; run++) {
+      // the cases alternate within each run so that all see the same machine conditions
+      for (const c of cases) {
+        const r = await runLoadTest({ clients, rounds, parameters, trainMs: 0, httpClient: 'node', seed: run, store: c.store, workers: c.workers });
+        byCase[c.name].push(r);
+        process.stderr.write(`${JSON.stringify({ event: 'run', run, case: c.name, lost: r.lost, duplicated: r.duplicated, acceptedPerSecond: r.acceptedPerSecond, p50Ms: r.p50Ms, p99Ms: r.p99Ms, load: loadavg()[0] })}\n`);
+      }
+    }
+  } finally {
+    await redis.stop();
+  }
+  const result = {
+    clients,
+    rounds,
+    parameters,
+    trainMs: 0,
+    workers,
+    redis: 'redis-server (Debian), appendonly yes, appendfsync everysec, loopback',
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg()[0],
+    machine: machine(),
+    cases: Object.fromEntries(Object.entries(byCase).map(([k, v]) => [k, { ...summary(v), acceptedPerSecondPerRun: v.map((r) => r.acceptedPerSecond), clientP99PerRun: v.map((r) => r.p99Ms) }])),
+  };
+  const path = writeResult('fl-service-stores', result);
+  process.stdout.write(`${JSON.stringify({ suite: 'fl-service-stores', result, file: path })}\n`);
+}
 
 const patterns: { trainMs: number; httpClient: 'node' | 'fetch' }[] = [
   { trainMs: 0, httpClient: 'node' },
