@@ -16,8 +16,9 @@ function pool(size = 2, config: Record<string, unknown> = { factor: 3 }) {
 test('map returns results in job order whatever order they finish in; onResult sees each once', async () => {
   const p = pool(2);
   try {
-    // later jobs finish first: decreasing delays
-    const jobs: FixtureJob[] = Array.from({ length: 8 }, (_, i) => ({ op: 'scale', values: Float32Array.from([i, -i]), delayMs: (8 - i) * 5 }));
+    // the first job is slow and the rest quick, so the other worker finishes jobs 1..7 first
+    // (a wide margin: decreasing 5 ms steps could finish in order on a loaded machine)
+    const jobs: FixtureJob[] = Array.from({ length: 8 }, (_, i) => ({ op: 'scale', values: Float32Array.from([i, -i]), delayMs: i === 0 ? 500 : 1 }));
     const seen: number[] = [];
     const results = await p.map(jobs, { onResult: (_r, index) => seen.push(index) });
     assert.deepEqual(results.map((r) => Array.from(r.values)), jobs.map((_, i) => [3 * i, -3 * i]));
