@@ -53,10 +53,20 @@ function startServer(stateArgs: string[]): Promise<{ child: ChildProcess; url: s
 }
 
 function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/** `promise`, or a failure naming the phase that hung (instead of the test's silent timeout). */
+function phase<T>(name: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`phase "${name}" did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const examples = (k: number) => 5 + (k % 4);
@@ -72,16 +82,16 @@ for (const backend of ['sqlite', 'redis'] as const) {
     let server = await startServer(state);
     try {
       const sessions = Array.from({ length: CLIENTS }, () => new RemoteSession({ server: server.url, attempts: 1 }));
-      await Promise.all(sessions.map((s, k) => s.register(`c${k}`, examples(k))));
-      await Promise.all(sessions.map((s) => s.checkIn()));
-      const answers = await Promise.all(sessions.map((s) => s.checkIn()));
+      await phase('register', 30_000, Promise.all(sessions.map((s, k) => s.register(`c${k}`, examples(k)))));
+      await phase('first check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
+      const answers = await phase('second check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
       assert.ok(answers.every((a) => a.action === 'train' && a.round === 1), JSON.stringify(answers[0]));
       const task = { round: 1, modelVersion: 0 };
 
       // the first half is acknowledged before the crash
       const acknowledged = new Set<number>();
       for (let k = 0; k < CLIENTS / 2; k++) {
-        await sessions[k].submit(task, syntheticDelta(k, 1, PARAMS), examples(k));
+        await phase(`submit ${k} before the crash`, 15_000, sessions[k].submit(task, syntheticDelta(k, 1, PARAMS), examples(k)));
         acknowledged.add(k);
       }
       // the second half is in flight when the server dies
@@ -98,12 +108,12 @@ for (const backend of ['sqlite', 'redis'] as const) {
         ),
       );
       await Promise.race([firstAcknowledged, new Promise((r) => setTimeout(r, 20))]);
-      await killHard(server.child);
-      await Promise.all(inFlight);
+      await phase('kill -9', 10_000, killHard(server.child));
+      await phase('in-flight submits fail', 30_000, Promise.all(inFlight));
       assert.ok(acknowledged.size < CLIENTS, 'some updates must still be unacknowledged when the server dies (else the test proves nothing about in-flight requests)');
 
       server = await startServer(state);
-      const status = (await (await fetch(`${server.url}/v1/status`)).json()) as StatusResponse;
+      const status = (await phase('status after restart', 15_000, fetch(`${server.url}/v1/status`).then((r) => r.json()))) as StatusResponse;
       // the round is still open, holding at least every acknowledged update; or (Redis accepts
       // concurrently) all 40 were stored before the kill, some unanswered, and the round closed with them
       if (status.currentRound?.round === 1) {
@@ -118,12 +128,13 @@ for (const backend of ['sqlite', 'redis'] as const) {
         s.useToken(`c${k}`, sessions[k].credentials!.token);
         return s.submit(task, syntheticDelta(k, 1, PARAMS), examples(k));
       });
-      const results = await Promise.all(retry);
+      const results = await phase('retries after restart', 60_000, Promise.all(retry));
       for (const k of acknowledged) assert.equal(results[k].duplicate, true, `client ${k}'s acknowledged update must be recognised as already counted`);
 
-      // (with Redis the round closes just after the accept that completes it, not inside it)
+      // (with Redis the round closes just after the accept that completes it, not inside it; if
+      // the killed process held the round lease, only after the lease (10 s) expires)
       let rounds: RoundSummary[] = [];
-      for (let i = 0; i < 50; i++) {
+      for (let i = 0; i < 250; i++) {
         rounds = ((await (await fetch(`${server.url}/v1/rounds`)).json()) as { rounds: RoundSummary[] }).rounds;
         if (rounds[0]?.status === 'completed') break;
         await new Promise((r) => setTimeout(r, 100));
@@ -141,8 +152,8 @@ for (const backend of ['sqlite', 'redis'] as const) {
         for (let j = 0; j < PARAMS; j++) expected[j] += examples(k) * d[j];
       }
       const observer = new RemoteSession({ server: server.url });
-      await observer.register('observer', 1);
-      const model = await observer.parameters({ round: 1, modelVersion: 1, config: {}, layout: { names: ['w'], lengths: [PARAMS] }, deadline: 0, parametersPath: '/v1/models/1', maxUpdateNorm: 1 });
+      await phase('observer register', 15_000, observer.register('observer', 1));
+      const model = await phase('model download', 15_000, observer.parameters({ round: 1, modelVersion: 1, config: {}, layout: { names: ['w'], lengths: [PARAMS] }, deadline: 0, parametersPath: '/v1/models/1', maxUpdateNorm: 1 }));
       for (let j = 0; j < PARAMS; j++) assert.ok(Math.abs(model[j] - expected[j] / total) < 1e-7, `parameter ${j}: ${model[j]} vs ${expected[j] / total}`);
     } finally {
       if (server.child.exitCode === null) await killHard(server.child);
