@@ -41,7 +41,7 @@ import { ConfigError } from '../../errors.js';
 import { flattenParameters, parameterCount, unflattenParameters, type ParameterSet } from '../aggregate/index.js';
 import type { ClientInfo } from '../selection/index.js';
 import type { Failure, FitInstruction, FitResult, ServerEvaluation, Strategy } from '../strategy.js';
-import type { FederationStore, SharedFederationState, SharedSnapshot, StoredRound, UpdateRecord } from '../store/index.js';
+import type { AcceptOutcome, CheckpointRecord, FederationStore, SharedFederationState, SharedSnapshot, StoredRound, UpdateRecord } from '../store/index.js';
 import { RoundUpdatesChangedError, StateStoreError, isSharedStore } from '../store/index.js';
 import { newClientToken, tokenHash } from './client-tokens.js';
 import {
@@ -238,12 +238,7 @@ export class RoundCoordinator {
       );
     }
     for (const client of await this.store.listClients()) this.cacheClient(client.id, client.tokenHash, client.numExamples);
-    const checkpoint = await this.store.latestCheckpoint();
-    if (checkpoint.parameters.length !== this.valueCount) {
-      throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
-    }
-    this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
-    this.setModel(checkpoint.version);
+    await this.useLatestCheckpoint();
     if (this.shared) {
       // the round state as the other processes left it (an open round is adopted, not extended)
       await this.serial(() => this.syncShared());
@@ -256,6 +251,17 @@ export class RoundCoordinator {
     this.lastRound = rounds.length ? rounds[rounds.length - 1].round : 0;
     const open = rounds.find((r) => r.status === 'open');
     if (open) await this.recoverRound(open);
+  }
+
+  /** The store's latest checkpoint (its size checked) initialises the strategy and becomes the served model. */
+  private async useLatestCheckpoint(): Promise<CheckpointRecord> {
+    const checkpoint = await this.store.latestCheckpoint();
+    if (checkpoint.parameters.length !== this.valueCount) {
+      throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
+    }
+    this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
+    this.setModel(checkpoint.version);
+    return checkpoint;
   }
 
   private setModel(version: number): void {
@@ -346,12 +352,7 @@ export class RoundCoordinator {
 
   /** The store's latest checkpoint becomes the strategy's model (and its version the count of completed rounds). */
   private async reloadModel(): Promise<void> {
-    const checkpoint = await this.store.latestCheckpoint();
-    if (checkpoint.parameters.length !== this.valueCount) {
-      throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
-    }
-    this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
-    this.setModel(checkpoint.version);
+    const checkpoint = await this.useLatestCheckpoint();
     this.roundsCompleted = checkpoint.version;
     this.emit('model-reloaded', { modelVersion: checkpoint.version });
   }
@@ -690,13 +691,8 @@ export class RoundCoordinator {
     if (this.shared) return this.submitShared(round, update);
     return this.serial(async () => {
       const outcome = await this.store.acceptUpdate(update);
-      if (outcome.kind === 'duplicate') return { accepted: true as const, round: roundNumber, duplicate: true };
-      if (outcome.kind === 'conflict') {
-        throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already submitted a different update for round ${roundNumber}; one update per client and round`);
-      }
-      if (outcome.kind === 'closed' || this.current !== round) {
-        throw new FederationRequestError(409, 'StaleRound', `round ${roundNumber} closed before this update arrived; check in for a new task`);
-      }
+      const answer = this.answerUnaccepted(outcome, update, this.current !== round);
+      if (answer) return answer;
       round.accepted.set(clientId, update);
       if (round.accepted.size >= round.target) await this.closeCurrent('target');
       return { accepted: true as const, round: roundNumber, duplicate: false };
@@ -709,15 +705,29 @@ export class RoundCoordinator {
    */
   private async submitShared(round: OpenRoundState, update: UpdateRecord): Promise<UpdateResponse> {
     const outcome = await this.store.acceptUpdate(update);
+    const answer = this.answerUnaccepted(outcome, update, false);
+    if (answer) return answer;
+    const { count } = outcome as Extract<AcceptOutcome, { kind: 'accepted' }>;
+    round.accepted.set(update.clientId, { ...update, delta: new Float32Array(0) });
+    if (round === this.current) this.sharedAccepted = Math.max(this.sharedAccepted, count);
+    if (count >= round.target) this.closeSoon();
+    return { accepted: true, round: update.round, duplicate: false };
+  }
+
+  /**
+   * What the store's accept means when it did not accept: a duplicate is answered as already
+   * counted, a different update from the same client or one for a closed (`stale`) round is a
+   * 409; undefined when the update was accepted.
+   */
+  private answerUnaccepted(outcome: AcceptOutcome, update: UpdateRecord, stale: boolean): UpdateResponse | undefined {
     if (outcome.kind === 'duplicate') return { accepted: true, round: update.round, duplicate: true };
     if (outcome.kind === 'conflict') {
       throw new FederationRequestError(409, 'Conflict', `client "${update.clientId}" already submitted a different update for round ${update.round}; one update per client and round`);
     }
-    if (outcome.kind === 'closed') throw new FederationRequestError(409, 'StaleRound', `round ${update.round} closed before this update arrived; check in for a new task`);
-    round.accepted.set(update.clientId, { ...update, delta: new Float32Array(0) });
-    if (round === this.current) this.sharedAccepted = Math.max(this.sharedAccepted, outcome.count);
-    if (outcome.count >= round.target) this.closeSoon();
-    return { accepted: true, round: update.round, duplicate: false };
+    if (outcome.kind === 'closed' || stale) {
+      throw new FederationRequestError(409, 'StaleRound', `round ${update.round} closed before this update arrived; check in for a new task`);
+    }
+    return undefined;
   }
 
   /** Aggregates (or fails) the open round; runs inside `serial`. */
@@ -775,12 +785,12 @@ export class RoundCoordinator {
     const version = completed ? this.modelVersion + 1 : this.modelVersion;
     try {
       await this.store.closeRound({
-      round: number,
-      status: completed ? 'completed' : 'failed',
-      closedAt,
-      aggregated: completed ? accepted.map((u) => u.clientId) : [],
-      dropped,
-      metrics,
+        round: number,
+        status: completed ? 'completed' : 'failed',
+        closedAt,
+        aggregated: completed ? accepted.map((u) => u.clientId) : [],
+        dropped,
+        metrics,
         ...(completed ? { checkpoint: { version, round: number, parameters: flattenParameters(output.parameters), createdAt: closedAt } } : {}),
         // shared mode: refused if another process accepted an update after the read above
         ...(this.shared ? { expectedUpdates: round.accepted.size } : {}),

@@ -13,7 +13,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteSession } from '../../../src/federated/client/remote-session.js';
-import { syntheticDelta, type StatusResponse, type RoundSummary } from '../../../src/federated/server/index.js';
+import { syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
+import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
 import { REDIS_MISSING, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
@@ -137,28 +138,8 @@ for (const backend of ['sqlite', 'redis'] as const) {
 
       // (with Redis the round closes just after the accept that completes it, not inside it; if
       // the killed process held the round lease, only after the lease (10 s) expires)
-      let rounds: RoundSummary[] = [];
-      for (let i = 0; i < 250; i++) {
-        rounds = ((await (await fetch(`${server.url}/v1/rounds`)).json()) as { rounds: RoundSummary[] }).rounds;
-        if (rounds[0]?.status === 'completed') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.equal(rounds[0].status, 'completed');
-      assert.equal(rounds[0].aggregated.length, CLIENTS);
-      assert.equal(new Set(rounds[0].aggregated).size, CLIENTS, 'no client aggregated twice');
-
-      // the new model, recomputed here: Σ nₖΔₖ / Σ nₖ over the 40 clients, each once
-      const expected = new Float64Array(PARAMS);
-      let total = 0;
-      for (let k = 0; k < CLIENTS; k++) {
-        const d = syntheticDelta(k, 1, PARAMS);
-        total += examples(k);
-        for (let j = 0; j < PARAMS; j++) expected[j] += examples(k) * d[j];
-      }
-      const observer = new RemoteSession({ server: server.url });
-      await phase('observer register', 15_000, observer.register('observer', 1));
-      const model = await phase('model download', 15_000, observer.parameters({ round: 1, modelVersion: 1, config: {}, layout: { names: ['w'], lengths: [PARAMS] }, deadline: 0, parametersPath: '/v1/models/1', maxUpdateNorm: 1 }));
-      for (let j = 0; j < PARAMS; j++) assert.ok(Math.abs(model[j] - expected[j] / total) < 1e-7, `parameter ${j}: ${model[j]} vs ${expected[j] / total}`);
+      await phase('round 1 completes', 30_000, assertFirstRoundCompleted(server.url, CLIENTS, 250));
+      await phase('model check', 30_000, assertModelIsWeightedMean(server.url, CLIENTS, PARAMS, examples));
     } finally {
       if (server.child.exitCode === null) await killHard(server.child);
       rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { RemoteSession } from '../../../src/federated/client/remote-session.js';
-import { runLoadTest, syntheticDelta, type RoundSummary, type StatusResponse } from '../../../src/federated/server/index.js';
+import { runLoadTest, syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
+import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
 import { REDIS_MISSING, freePort, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
@@ -175,27 +176,8 @@ test('kill -9 of one worker mid-round: the primary restarts it, and every acknow
     );
     for (const k of acknowledged) assert.equal(results[k].duplicate, true, `client ${k}'s acknowledged update must be recognised as already counted`);
 
-    let rounds: RoundSummary[] = [];
-    for (let i = 0; i < 50; i++) {
-      rounds = ((await (await fetch(`${cluster.url}/v1/rounds`)).json()) as { rounds: RoundSummary[] }).rounds;
-      if (rounds[0]?.status === 'completed') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(rounds[0].status, 'completed');
-    assert.equal(rounds[0].aggregated.length, CLIENTS);
-    assert.equal(new Set(rounds[0].aggregated).size, CLIENTS, 'no client aggregated twice');
-
-    const expected = new Float64Array(PARAMS);
-    let total = 0;
-    for (let k = 0; k < CLIENTS; k++) {
-      const d = syntheticDelta(k, 1, PARAMS);
-      total += examples(k);
-      for (let j = 0; j < PARAMS; j++) expected[j] += examples(k) * d[j];
-    }
-    const observer = new RemoteSession({ server: cluster.url });
-    await observer.register('observer', 1);
-    const model = await observer.parameters({ round: 1, modelVersion: 1, config: {}, layout: { names: ['w'], lengths: [PARAMS] }, deadline: 0, parametersPath: '/v1/models/1', maxUpdateNorm: 1 });
-    for (let j = 0; j < PARAMS; j++) assert.ok(Math.abs(model[j] - expected[j] / total) < 1e-7, `parameter ${j}: ${model[j]} vs ${expected[j] / total}`);
+    await assertFirstRoundCompleted(cluster.url, CLIENTS, 50);
+    await assertModelIsWeightedMean(cluster.url, CLIENTS, PARAMS, examples);
     assert.ok(cluster.events.some((e) => e.event === 'worker-restarting'));
   } finally {
     await cluster.stop();
