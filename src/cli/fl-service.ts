@@ -68,7 +68,7 @@ interface ServeFlags {
   secagg?: boolean;
   tlsKey?: string;
   tlsCert?: string;
-  secaggRange: number;
+  secaggRange?: number;
   secaggStageTimeout: number;
   dataDir?: string;
   json?: boolean;
@@ -164,7 +164,7 @@ export function registerFlService(fl: Command): void {
     .option('--dp-delta <d>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
     .option('--dp-population <n>', 'DP-FedAvg: clients in the federation (default: the partition\'s client count)', parseInteger('--dp-population', 1))
     .option('--secagg', 'secure aggregation (SecAgg+): clients send only masked inputs; the server sees the sum', false)
-    .option('--secagg-range <r>', 'fixed-point range: each coordinate of a weighted update is clipped to [-r, r]', positive('--secagg-range'), 1)
+    .option('--secagg-range <r>', 'fixed-point range: each coordinate of a weighted update is clipped to [-r, r] (default 1, or the --dp-clip norm)', positive('--secagg-range'))
     .option('--secagg-stage-timeout <s>', 'deadline of each secure-aggregation stage in seconds', positive('--secagg-stage-timeout'), 30)
     .option('--tls-key <file>', 'serve HTTPS: PEM private key (with --tls-cert)')
     .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (with --tls-key)')
@@ -256,7 +256,7 @@ export function registerFlService(fl: Command): void {
         seed: flags.seed,
       },
       overSelection: flags.overSelect,
-      ...(flags.secagg ? { secureAggregation: { range: flags.secaggRange, stageTimeoutMs: flags.secaggStageTimeout * 1000 } } : {}),
+      ...(flags.secagg ? { secureAggregation: { ...(flags.secaggRange !== undefined ? { range: flags.secaggRange } : {}), stageTimeoutMs: flags.secaggStageTimeout * 1000 } } : {}),
       ...(flags.dpClip !== undefined
         ? { dp: { clip: flags.dpClip, noiseMultiplier: flags.dpNoise, epsilon: flags.dpEpsilon, delta: flags.dpDelta, population: flags.dpPopulation } }
         : {}),

@@ -5,6 +5,7 @@
  * federation is done. A straggler whose round closed meanwhile (409) just checks in again.
  * Runs in Node and in the browser (no Node imports, no tfjs: parameters stay plain data).
  */
+import { ConfigError } from '../../errors.js';
 import { flattenParameters, viewParameters, type ParameterSet } from '../aggregate/index.js';
 import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
 import type { TaskResponse } from '../server/protocol.js';
@@ -60,6 +61,21 @@ export function clipToNorm(delta: Float32Array, bound: number): number {
     for (let i = 0; i < delta.length; i++) delta[i] *= scale;
   }
   return norm;
+}
+
+/**
+ * The norm a client clips its update to: the server's bound, and under DP with secure
+ * aggregation the clip norm less the fixed-point rounding margin √m·2^−(f+1), so that the
+ * encoded input (each value off by at most 2^−(f+1)) still has norm ≤ C: the sensitivity the
+ * server's noise is calibrated to, which the server cannot check on a masked input.
+ */
+export function updateBound(task: TaskResponse, length: number): number {
+  const secure = task.secureAggregation;
+  if (secure?.clipNorm === undefined) return task.maxUpdateNorm;
+  const margin = Math.sqrt(length) * 2 ** -(secure.encoding.fractionalBits + 1);
+  const bound = Math.min(task.maxUpdateNorm, secure.clipNorm) - margin;
+  if (!(bound > 0)) throw new ConfigError(`the fixed-point precision 2^-${secure.encoding.fractionalBits} is too coarse for clip norm ${secure.clipNorm} over ${length} values`);
+  return bound;
 }
 
 /**
@@ -129,7 +145,7 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
       emit('task', { round: task.round, modelVersion: task.modelVersion });
       const fit = await client.fit(viewParameters(global, task.layout), task.config);
       const delta = flatDelta(global, fit);
-      const norm = clipToNorm(delta, task.maxUpdateNorm);
+      const norm = clipToNorm(delta, updateBound(task, delta.length));
       if (task.secureAggregation) {
         const stage = await submitSecurely(session, task, delta, options.secaggCrypto ?? webSecAggCrypto(), options.longPollMs ?? 20_000);
         if (stage !== 'done') {

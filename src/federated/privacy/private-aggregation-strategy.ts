@@ -370,6 +370,25 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
     return this.complete(prepared, decodeFixedPoint(ring, prepared.encoding));
   }
 
+  /**
+   * The round's aggregate from Σ_{k ∈ S} clip_C(Δₖ) computed outside the strategy: the
+   * service's secure aggregation, whose clients clip to `clipNorm`, use weight 1 and encode
+   * on the device, so the server holds only the unmasked sum of `contributors` updates.
+   * Noise, the division by K and the server step are as in `aggregateFit` (DP-FedAvg only:
+   * without DP the weighted mean needs no strategy help; adaptive clipping would need the
+   * unclipped bit inside the sum, which the service does not send).
+   */
+  aggregateClippedSum(round: number, sum: Float64Array | undefined, contributors: number, failures: readonly Failure[]): AggregateFitOutput {
+    if (!this.dp || this.adaptive) throw new ConfigError(`${this.name}: aggregateClippedSum needs DP-FedAvg with a fixed clip norm`);
+    const count = parameterCount(this.parameters);
+    if (sum && sum.length !== count) throw new ConfigError(`${this.name}: the clipped sum has ${sum.length} values, the model ${count}`);
+    // consumes the inner strategy's plan for the round; no individual update exists to screen
+    const { metrics } = this.inner.screenFitResults(round, [], failures);
+    metrics.clients = contributors;
+    const prepared: Prepared = { metrics, values: [], weights: [], clip: this.clipNorm };
+    return this.complete(prepared, contributors > 0 ? sum : undefined);
+  }
+
   /** The same round with the sum computed by the secure-aggregation protocol among the accepted clients. */
   async aggregateFitAsync(round: number, results: readonly FitResult[], failures: readonly Failure[]): Promise<AggregateFitOutput> {
     if (!this.secureAggregation) return this.aggregateFit(round, results, failures);

@@ -81,8 +81,11 @@ export interface TaskResponse {
   /**
    * Present when the round uses secure aggregation: the client multiplies its (clipped) update
    * by `weight` and takes part in the SecAgg+ stages at `secagg(round)` instead of PUT update.
+   * `clipNorm` (DP-FedAvg with secure aggregation): the client clips to ‖Δ‖₂ ≤ clipNorm minus
+   * the fixed-point rounding margin √m·2^−(f+1), so its encoded input has norm ≤ clipNorm
+   * (the server cannot check it), and sends it with weight 1.
    */
-  secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number } };
+  secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number }; clipNorm?: number };
 }
 
 /** GET secagg: the stage and, when there is one, the request this client must answer (secagg wire JSON). */

@@ -94,6 +94,11 @@ export const DEFAULT_ROUND_POLICY: Readonly<RoundPolicy> = {
   pollIntervalMs: 1000,
 };
 
+/** A strategy that turns the secure sum of clipped updates into the round's model (DP-FedAvg). */
+interface ClippedSumStrategy {
+  aggregateClippedSum(round: number, sum: Float64Array | undefined, contributors: number, failures: readonly Failure[]): { parameters: ParameterSet; metrics: Record<string, number> };
+}
+
 export interface CoordinatorOptions {
   store: FederationStore;
   strategy: Strategy;
@@ -111,9 +116,11 @@ export interface CoordinatorOptions {
   aggregatorName?: string;
   /**
    * Secure aggregation: clients send masked inputs through the SecAgg+ stages instead of
-   * plain updates, and the strategy receives only the survivors' (weighted) mean.
+   * plain updates, and the strategy receives only the survivors' (weighted) mean; under
+   * DP-FedAvg (`clipNorm`) each client clips to C and sends weight 1, and the strategy's
+   * `aggregateClippedSum` noises the survivors' sum.
    */
-  secureAggregation?: SecureRoundOptions;
+  secureAggregation?: SecureRoundOptions & { clipNorm?: number };
   /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
@@ -192,6 +199,11 @@ export class RoundCoordinator {
     check(p.maxUpdateNorm > 0, `maxUpdateNorm must be > 0, got ${p.maxUpdateNorm}`);
     this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
     this.valueCount = parameterCount(options.initialParameters);
+    const clipNorm = options.secureAggregation?.clipNorm;
+    if (clipNorm !== undefined) {
+      check(clipNorm > 0 && Number.isFinite(clipNorm), `the secure DP clip norm must be a finite number > 0, got ${clipNorm}`);
+      check(typeof (options.strategy as Partial<ClippedSumStrategy>).aggregateClippedSum === 'function', `strategy ${options.strategy.name} cannot aggregate a secure sum of clipped updates (DP-FedAvg's does)`);
+    }
     if (options.shared) {
       if (!isSharedStore(options.store)) throw new ConfigError(`${options.store.description} cannot be shared by several server processes; use a Redis store`);
       if (options.secureAggregation) throw new ConfigError('secure aggregation runs in one server process (its session secrets live in memory); do not share it');
@@ -583,8 +595,14 @@ export class RoundCoordinator {
       deadline: round.deadline,
       parametersPath: PATHS.model(round.record.modelVersion),
       maxUpdateNorm: this.policy.maxUpdateNorm,
-      ...(round.secure ? { secureAggregation: { weight: instruction.weight, range: this.options.secureAggregation!.range, encoding: round.secure.encoding } } : {}),
+      ...(round.secure ? { secureAggregation: this.secureTaskFor(instruction.weight, round.secure) } : {}),
     };
+  }
+
+  private secureTaskFor(weight: number, secure: SecureAggregationRound): NonNullable<TaskResponse['secureAggregation']> {
+    const { range, clipNorm } = this.options.secureAggregation!;
+    // DP-FedAvg sums clipped updates with weight 1 (one user moves the sum by at most C)
+    return clipNorm === undefined ? { weight, range, encoding: secure.encoding } : { weight: 1, range, encoding: secure.encoding, clipNorm };
   }
 
   /** The secure-aggregation request waiting for this client (long-polled by the HTTP layer). */
@@ -745,20 +763,27 @@ export class RoundCoordinator {
       metrics: u.metrics,
     }));
     const secureMetrics: Record<string, number> = {};
+    let clippedSum: { sum: Float64Array | undefined; contributors: number } | undefined;
     if (round.secure) {
       // only the survivors' sum exists: hand the strategy their weighted mean as one update
+      // (DP-FedAvg: the sum of their clipped updates itself)
       const done = round.secure.stage === 'done' && reason !== 'interrupted';
       const survivors = done ? round.secure.includedParties() : [];
       results = [];
       accepted = [];
+      if (this.options.secureAggregation?.clipNorm !== undefined) {
+        clippedSum = { sum: survivors.length > 0 ? round.secure.result!.values : undefined, contributors: survivors.length };
+      }
       if (survivors.length > 0) {
+        accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
+      }
+      if (survivors.length > 0 && !clippedSum) {
         const totalWeight = survivors.reduce((s, id) => s + round.instructions.get(id)!.weight, 0);
         const sum = round.secure.result!.values;
         const mean = new Float32Array(sum.length);
         for (let j = 0; j < sum.length; j++) mean[j] = sum[j] / totalWeight;
         const examples = survivors.reduce((s, id) => s + (this.clients.get(id)?.numExamples ?? 0), 0);
         results = [{ clientId: survivors[0], numExamples: examples, delta: unflattenParameters(mean, this.strategy.parameters), metrics: {} }];
-        accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
       }
       secureMetrics.secureAggregation = 1;
       secureMetrics.secaggSurvivors = survivors.length;
@@ -769,7 +794,9 @@ export class RoundCoordinator {
     const enough = accepted.length >= this.policy.minUpdates;
     let output: { parameters: ParameterSet; metrics: Record<string, number> };
     try {
-      output = this.strategy.aggregateFit(number, enough ? results : [], failures);
+      output = clippedSum
+        ? (this.strategy as unknown as ClippedSumStrategy).aggregateClippedSum(number, enough ? clippedSum.sum : undefined, enough ? clippedSum.contributors : 0, failures)
+        : this.strategy.aggregateFit(number, enough ? results : [], failures);
     } catch (error) {
       // e.g. a server optimiser step that overflowed: the round fails, the model stays as it was
       this.emit('aggregation-failed', { round: number, message: (error as Error).message });

@@ -182,12 +182,13 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     });
   }
   if (options.secureAggregation) {
-    if (options.dp) throw new ConfigError('secure aggregation together with DP-FedAvg is not offered by the service yet (the noise would have to be added to the unmasked sum); choose one');
     if (inner.aggregator.name !== 'mean') {
       throw new ConfigError(`secure aggregation releases only the sum of the updates, but the ${inner.aggregator.name} aggregator needs each one; use fedavg or fedprox:MU`);
     }
     if (overSelection > 0) throw new ConfigError('secure aggregation waits for every selected client (the protocol tolerates dropouts); do not over-select');
-    aggregatorName = `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
+    aggregatorName = options.dp
+      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? options.dp.clip})`
+      : `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
   }
   if (options.store !== undefined && !isRedisLocation(options.store)) {
     throw new ConfigError(`--store takes a redis://host:port[/db] URL, got "${options.store}"; a SQLite file is given with --state FILE`);
@@ -209,7 +210,9 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       ...(options.secureAggregation
         ? {
             secureAggregation: {
-              range: options.secureAggregation.range ?? 1,
+              // DP: clients clip to C, so R = C never clamps a coordinate
+              range: options.secureAggregation.range ?? options.dp?.clip ?? 1,
+              ...(options.dp ? { clipNorm: options.dp.clip } : {}),
               stageTimeoutMs: options.secureAggregation.stageTimeoutMs ?? 30_000,
               neighbours: options.secureAggregation.neighbours,
               threshold: options.secureAggregation.threshold,

@@ -3,6 +3,8 @@
  * new model is the survivors' example-weighted mean (to fixed-point precision, computed here
  * in the clear), the server stores no individual update and refuses plain ones, and a client
  * that goes silent after advertising its keys is a tolerated dropout (its data is not in the sum).
+ * With DP-FedAvg on top, each client clips its update to C less the fixed-point margin and sends
+ * it with weight 1: the model moves by Σ clipped updates / K (σ = 0 here, so exactly).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +85,47 @@ test('a client that goes silent after advertising keys is dropped; a plain updat
     const model = service.coordinator.parameters.arrays[0];
     const expected = expectedMean([0, 1, 2, 3]);
     for (let j = 0; j < P; j++) assert.ok(Math.abs(model[j] - expected[j]) < 1e-6, `coordinate ${j}: ${model[j]} vs ${expected[j]}`);
+  } finally {
+    await service.close();
+  }
+});
+
+test('DP-FedAvg with secure aggregation: clients clip to C and send weight 1, the model moves by their clipped sum / K', { timeout: 120_000 }, async () => {
+  const clip = 0.1;
+  const service = await startFederationService({
+    source: { kind: 'synthetic', parameters: P },
+    strategy: 'fedavg',
+    statePath: ':memory:',
+    policy: { rounds: 1, targetUpdates: 5, minClients: 5, minUpdates: 3, roundTimeoutMs: 120_000 },
+    secureAggregation: { stageTimeoutMs: 30_000 },
+    dp: { clip, noiseMultiplier: 0, delta: 1e-5, population: 50 },
+  });
+  try {
+    const sessions = Array.from({ length: 5 }, () => new RemoteSession({ server: service.url }));
+    await Promise.all(sessions.map((s, k) => s.register(`sa${k}`, examples(k))));
+    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: fixedClient(k), longPollMs: 2000 })));
+    assert.ok(summaries.every((s) => s.updatesSubmitted === 1 && s.finished), JSON.stringify(summaries));
+    const [round] = service.coordinator.rounds();
+    assert.equal(round.status, 'completed');
+    assert.equal(round.metrics.secureAggregation, 1);
+    assert.equal(round.metrics.secaggSurvivors, 5);
+    assert.equal(round.metrics.dpClip, clip);
+    assert.deepEqual(await service.store.updatesOf(1), [], 'the server stored no individual update');
+    const status = service.coordinator.status();
+    assert.match(status.aggregator, /^secagg\+\(dp-fedavg\(C=0\.1, σ=0\), R=0\.1\)$/);
+    // every Δ here has norm > C, so each is scaled to the client's bound C − √m·2^−(f+1)
+    const expected = new Float64Array(P);
+    for (let k = 0; k < 5; k++) {
+      const d = deltaOf(k);
+      const norm = Math.hypot(...d);
+      assert.ok(norm > clip, `client ${k}'s update must need clipping (norm ${norm})`);
+      for (let j = 0; j < P; j++) expected[j] += (d[j] * clip) / norm / 5;
+    }
+    const model = service.coordinator.parameters.arrays[0];
+    for (let j = 0; j < P; j++) assert.ok(Math.abs(model[j] - expected[j]) < 1e-5, `coordinate ${j}: ${model[j]} vs ${expected[j]}`);
+    // and not the example-weighted mean of the unclipped updates
+    const unclipped = expectedMean([0, 1, 2, 3, 4]);
+    assert.ok(unclipped.some((v, j) => Math.abs(v - model[j]) > 1e-3));
   } finally {
     await service.close();
   }
