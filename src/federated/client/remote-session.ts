@@ -17,6 +17,7 @@ import {
   type ErrorResponse,
   type RegisterResponse,
   type SecureRequestResponse,
+  type SecureReplyResponse,
   type TaskResponse,
   type UpdateResponse,
 } from '../server/protocol.js';
@@ -166,8 +167,8 @@ export class RemoteSession {
   }
 
   /** This client's reply (secagg wire JSON) for `stage`. */
-  async secureReply(round: number, stage: string, reply: unknown): Promise<void> {
-    await (await this.request('POST', `${PATHS.secagg(round)}/${stage}`, { json: reply })).arrayBuffer();
+  async secureReply(round: number, stage: string, reply: unknown): Promise<SecureReplyResponse> {
+    return (await (await this.request('POST', `${PATHS.secagg(round)}/${stage}`, { json: reply })).json()) as SecureReplyResponse;
   }
 
   async federation(): Promise<Record<string, unknown>> {

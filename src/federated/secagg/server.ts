@@ -60,6 +60,8 @@ export interface SecAggServerOptions {
   crypto?: SecAggCrypto;
   /** Graph layout (default: a uniform permutation from the CSPRNG). */
   permutation?: number[];
+  /** Session id (default: 16 bytes from the CSPRNG); given when a journaled session is rebuilt. */
+  sessionId?: Uint8Array;
 }
 
 export interface SecAggResult {
@@ -100,6 +102,8 @@ export class SecAggServer {
   readonly config: SecAggSessionConfig;
   /** N(u) for every client. */
   readonly graph: number[][];
+  /** The graph's layout: with the session id, what rebuilds the same session. */
+  readonly permutation: readonly number[];
   private readonly crypto: SecAggCrypto;
   private stageValue: SecAggServerStage = 'advertise';
   private readonly advertised = new Map<number, AdvertiseKeysReply>();
@@ -125,14 +129,16 @@ export class SecAggServer {
     const encoding = fixedPointEncoding({ range: options.range ?? 1, maxSummands: n, fractionalBits: options.fractionalBits });
     this.config = {
       protocolVersion: SECAGG_PROTOCOL_VERSION,
-      sessionId: this.crypto.randomBytes(16),
+      sessionId: options.sessionId ?? this.crypto.randomBytes(16),
       numClients: n,
       neighbours: k,
       threshold: t,
       vectorLength: options.vectorLength,
       encoding,
     };
-    this.graph = hararyGraphNeighbours(n, k, options.permutation ?? uniformPermutation(n, (b) => this.crypto.randomBytes(b)));
+    if (options.sessionId !== undefined && options.sessionId.length !== 16) throw new ConfigError(`secure aggregation: a session id has 16 bytes, got ${options.sessionId.length}`);
+    this.permutation = options.permutation ?? uniformPermutation(n, (b) => this.crypto.randomBytes(b));
+    this.graph = hararyGraphNeighbours(n, k, this.permutation);
   }
 
   get stage(): SecAggServerStage {

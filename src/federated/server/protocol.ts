@@ -88,6 +88,13 @@ export interface TaskResponse {
   secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number }; clipNorm?: number };
 }
 
+/** POST secagg/{stage}: the reply was taken (`duplicate`: the same reply was already journaled; nothing changed). */
+export interface SecureReplyResponse {
+  accepted: true;
+  stage: string;
+  duplicate?: true;
+}
+
 /** GET secagg: the stage and, when there is one, the request this client must answer (secagg wire JSON). */
 export interface SecureRequestResponse {
   stage: 'advertise' | 'share' | 'masked-input' | 'unmask' | 'done' | 'failed';

@@ -50,13 +50,14 @@ import {
   PROTOCOL_VERSION,
   type CheckInResponse,
   type RoundSummary,
+  type SecureReplyResponse,
   type StatusResponse,
   type TaskResponse,
   type UpdateResponse,
 } from './protocol.js';
 import { FederationRequestError } from './request-error.js';
 import { validateDelta, type UpdateMetadata } from './update-validation.js';
-import { SecureAggregationRound, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
+import { SecureAggregationRound, type SecureJournal, type SecureJournalEntry, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
 
 export interface RoundPolicy {
   /** Rounds to complete (successful aggregations); then clients are told they are done. */
@@ -308,17 +309,29 @@ export class RoundCoordinator {
     const accepted = new Map<string, UpdateRecord>();
     for (const u of await this.store.updatesOf(record.round)) accepted.set(u.clientId, u);
     const deadline = Math.max(record.deadline, this.clock() + this.policy.recoveryGraceMs);
+    const secure = this.options.secureAggregation;
+    let session: SecureAggregationRound | undefined;
+    if (secure) {
+      // the session replayed from its journal (or, if the crash came before it was journaled, a new one)
+      const journal = this.secureJournal(record.round);
+      const entries = (await this.store.secureEntries(record.round)).map((e) => JSON.parse(e) as SecureJournalEntry);
+      session =
+        (await SecureAggregationRound.restore(record.selected, this.valueCount, secure, this.clock, journal, entries)) ??
+        (await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, journal));
+    }
     this.current = {
       record,
       deadline,
       instructions: new Map(instructions.map((i) => [i.clientId, i])),
-      target: Math.min(this.policy.targetUpdates, instructions.length),
+      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
       accepted,
+      ...(session ? { secure: session } : {}),
     };
-    this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length });
-    if (this.options.secureAggregation) {
-      // the session's secrets were in the crashed process: fail the round, keep the model
-      await this.serial(() => this.closeCurrent('interrupted'));
+    this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length, ...(session ? { secureStage: session.stage } : {}) });
+    if (session) {
+      // a session that had finished (or failed) before the crash closes its round now
+      await this.serial(() => this.advanceSecure());
+      if (this.current?.secure && (session.stage === 'done' || session.stage === 'failed')) await this.serial(() => this.closeCurrent('secure'));
       return;
     }
     if (accepted.size >= this.current.target) await this.serial(() => this.closeCurrent('target'));
@@ -570,6 +583,8 @@ export class RoundCoordinator {
     this.lastRound = round;
     this.sharedAccepted = 0;
     const secure = this.options.secureAggregation;
+    // the session's public parameters are journaled before any client can see the round
+    const session = secure ? await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, this.secureJournal(round)) : undefined;
     this.current = {
       record,
       deadline: record.deadline,
@@ -577,7 +592,7 @@ export class RoundCoordinator {
       // a secure round waits for every party (the protocol handles the dropouts)
       target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
       accepted: new Map(),
-      ...(secure ? { secure: new SecureAggregationRound(record.selected, this.valueCount, secure, this.clock) } : {}),
+      ...(session ? { secure: session } : {}),
     };
     this.history.push(this.summaryOf(record));
     this.notifyWaiters();
@@ -613,14 +628,23 @@ export class RoundCoordinator {
   }
 
   /** One secure-aggregation reply; may close the stage, and with the last stage the round. */
-  async secureReply(clientId: string, roundText: string, stage: string, body: unknown): Promise<{ accepted: true; stage: string }> {
+  async secureReply(clientId: string, roundText: string, stage: string, body: unknown): Promise<SecureReplyResponse> {
     return this.serial(async () => {
       const round = this.openRoundFor(clientId, roundText);
       if (!round.secure) throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation`);
-      round.secure.receive(clientId, stage, body);
+      const outcome = await round.secure.receive(clientId, stage, body);
       await this.advanceSecure();
-      return { accepted: true as const, stage };
+      return { accepted: true as const, stage, ...(outcome === 'duplicate' ? { duplicate: true as const } : {}) };
     });
+  }
+
+  /** Appends to the round's secure-aggregation journal in the store (durable before the change is acknowledged). */
+  private secureJournal(round: number): SecureJournal {
+    return async (entry) => {
+      if ((await this.store.appendSecureEntry(round, JSON.stringify(entry))) === 'closed') {
+        throw new FederationRequestError(409, 'StaleRound', `round ${round} closed; check in for a new task`);
+      }
+    };
   }
 
   /** Moves the secure session on (all answered, or a stage deadline passed); runs inside `serial`. */

@@ -7,9 +7,16 @@
  * unmasking, `finish` returns only the sum of the survivors' inputs: the server never holds an
  * individual update, only masked vectors.
  *
- * The state machine's secrets live in memory only, so a session does not survive a server
- * restart: the coordinator fails an interrupted secure round (model unchanged) and opens a new one.
+ * Durability: the server holds no secret of the protocol (only public keys, ciphertexts it
+ * cannot open, masked inputs and revealed shares), so the session can be rebuilt from a journal.
+ * Every change is journaled before it is acknowledged: first the session's public parameters
+ * (session id, graph permutation), then each accepted reply and each stage close, in the
+ * order they happened. A restarted server replays the journal into a new state machine (the
+ * closes are deterministic given the replies before them) and the clients, which keep their
+ * own secrets in memory, carry on; a client that retries a reply the journal already holds
+ * gets an idempotent answer. A client that restarted lost its secrets and is a dropout.
  */
+import { createHash } from 'node:crypto';
 import { FederationRequestError } from './request-error.js';
 import {
   SecAggServer,
@@ -45,24 +52,79 @@ export interface SecureRequestAnswer {
   message?: string;
 }
 
+/** One journal entry (JSON): the session, an accepted reply, or the close of a stage. */
+export type SecureJournalEntry =
+  | { kind: 'session'; sessionId: string; permutation: number[] }
+  | { kind: 'reply'; stage: SecureStage; index: number; digest: string; wire: unknown }
+  | { kind: 'close'; stage: SecureStage };
+
+/** Makes an entry durable before the change it records is acknowledged. */
+export type SecureJournal = (entry: SecureJournalEntry) => Promise<void>;
+
+const replyDigest = (wire: unknown) => createHash('sha256').update(JSON.stringify(wire)).digest('hex');
+
 export class SecureAggregationRound {
   private readonly server: SecAggServer;
   private stageValue: SecureStage = 'advertise';
   private requests = new Map<number, unknown>();
   private replied = new Set<number>();
+  /** Digest of every accepted reply, by stage and party: a retried reply is recognised. */
+  private readonly digests = new Map<string, string>();
   private stageDeadline: number;
   private failure: string | undefined;
   result: SecAggResult | undefined;
 
-  constructor(
+  private constructor(
     private readonly parties: readonly string[],
     vectorLength: number,
     private readonly options: SecureRoundOptions,
     private readonly clock: () => number,
+    private readonly journal: SecureJournal,
+    session?: { sessionId: Uint8Array; permutation: number[] },
   ) {
-    this.server = new SecAggServer({ numClients: parties.length, vectorLength, range: options.range, neighbours: options.neighbours, threshold: options.threshold });
+    this.server = new SecAggServer({
+      numClients: parties.length,
+      vectorLength,
+      range: options.range,
+      neighbours: options.neighbours,
+      threshold: options.threshold,
+      ...(session ?? {}),
+    });
     this.setRequests(this.server.advertiseRequests());
     this.stageDeadline = clock() + options.stageTimeoutMs;
+  }
+
+  /** A new session; its public parameters are journaled before it is returned. */
+  static async start(parties: readonly string[], vectorLength: number, options: SecureRoundOptions, clock: () => number, journal: SecureJournal): Promise<SecureAggregationRound> {
+    const round = new SecureAggregationRound(parties, vectorLength, options, clock, journal);
+    await journal({ kind: 'session', sessionId: Buffer.from(round.server.config.sessionId).toString('base64'), permutation: [...round.server.permutation] });
+    return round;
+  }
+
+  /**
+   * The session a journal records, replayed into a new state machine, with a fresh deadline for
+   * its current stage. Undefined when the journal holds no session (it was never started).
+   */
+  static async restore(
+    parties: readonly string[],
+    vectorLength: number,
+    options: SecureRoundOptions,
+    clock: () => number,
+    journal: SecureJournal,
+    entries: readonly SecureJournalEntry[],
+  ): Promise<SecureAggregationRound | undefined> {
+    const [first, ...rest] = entries;
+    if (first?.kind !== 'session') return undefined;
+    const round = new SecureAggregationRound(parties, vectorLength, options, clock, journal, {
+      sessionId: new Uint8Array(Buffer.from(first.sessionId, 'base64')),
+      permutation: first.permutation,
+    });
+    for (const entry of rest) {
+      if (entry.kind === 'reply') round.apply(round.parties[entry.index], entry.stage, entry.wire, entry.digest);
+      else if (entry.kind === 'close') await round.closeStage();
+      else throw new TypeError(`secure-aggregation journal: a second session entry`);
+    }
+    return round;
   }
 
   get stage(): SecureStage {
@@ -96,8 +158,24 @@ export class SecureAggregationRound {
     return this.replied.has(index) ? { stage: this.stageValue, answered: true } : { stage: this.stageValue, request };
   }
 
-  /** Takes one client's reply for `stage`; a malformed or late reply is a 4xx and changes nothing. */
-  receive(clientId: string, stage: string, wire: unknown): void {
+  /**
+   * Takes one client's reply for `stage` and journals it; a malformed or late reply is a 4xx
+   * and changes nothing. The same reply again (a retry) is recognised: 'duplicate'.
+   */
+  async receive(clientId: string, stage: string, wire: unknown): Promise<'accepted' | 'duplicate'> {
+    const index = this.indexOf(clientId);
+    const digest = replyDigest(wire);
+    const known = this.digests.get(`${stage}/${index}`);
+    if (known !== undefined) {
+      if (known === digest) return 'duplicate';
+      throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already answered stage "${stage}" with another reply`);
+    }
+    this.apply(clientId, stage, wire, digest);
+    await this.journal({ kind: 'reply', stage: stage as SecureStage, index, digest, wire });
+    return 'accepted';
+  }
+
+  private apply(clientId: string, stage: string, wire: unknown, digest: string): void {
     const index = this.indexOf(clientId);
     if (stage !== this.stageValue) {
       throw new FederationRequestError(409, 'StaleRound', `secure aggregation is in stage "${this.stageValue}", not "${stage.slice(0, 20)}"; fetch the current request`);
@@ -123,13 +201,22 @@ export class SecureAggregationRound {
       throw error;
     }
     this.replied.add(index);
+    this.digests.set(`${stage}/${index}`, digest);
   }
 
-  /** Closes the stage when everyone in it answered or its deadline passed; true when the stage changed. */
+  /** Closes the stage when everyone in it answered or its deadline passed (journaled); true when the stage changed. */
   async advance(): Promise<boolean> {
     if (this.stageValue === 'done' || this.stageValue === 'failed') return false;
     const complete = this.replied.size === this.requests.size;
     if (!complete && this.clock() < this.stageDeadline) return false;
+    const stage = this.stageValue;
+    await this.closeStage();
+    await this.journal({ kind: 'close', stage });
+    return true;
+  }
+
+  /** The stage's close: deterministic given the replies received, so a replay repeats it exactly. */
+  private async closeStage(): Promise<void> {
     try {
       if (this.stageValue === 'advertise') {
         this.setRequests(this.server.closeAdvertiseKeys());
@@ -144,17 +231,16 @@ export class SecureAggregationRound {
         this.result = await this.server.finish();
         this.stageValue = 'done';
         this.requests.clear();
-        return true;
+        return;
       }
     } catch (error) {
       if (!(error instanceof SecAggDropoutError || error instanceof SecAggProtocolError)) throw error;
       this.failure = error.message;
       this.stageValue = 'failed';
       this.requests.clear();
-      return true;
+      return;
     }
     this.stageDeadline = this.clock() + this.options.stageTimeoutMs;
-    return true;
   }
 
   /** Parties whose input is in the sum (after `done`). */

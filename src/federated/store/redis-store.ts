@@ -30,6 +30,7 @@
  *   dig:R / upd:R        hash client → digest / JSON {numExamples, metrics, acceptedAt}
  *   body:R               hash client → raw float32 delta (deleted when the round closes)
  *   order:R              list of client ids in acceptance order
+ *   secagg:R             list, the open round's secure-aggregation journal (deleted when it closes)
  *   lock:NAME            a lease (SET NX PX with a random token, released by compare-and-delete)
  * Scripts name some keys from the prefix inside Lua, so this runs on one Redis (or a primary
  * with replicas), not on Redis Cluster.
@@ -171,9 +172,17 @@ redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[5])
 return {'accepted', redis.call('RPUSH', KEYS[5], ARGV[2])}`,
   },
-  // KEYS: open, round:R, body:R, ckpt:V, latest, order:R · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, expectedUpdates ('' = any), field, value, ...
+  // KEYS: open, secagg:R · ARGV: R, entry
+  flSecureAppend: {
+    keys: 2,
+    lua: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1`,
+  },
+  // KEYS: open, round:R, body:R, ckpt:V, latest, order:R, secagg:R · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, expectedUpdates ('' = any), field, value, ...
   flCloseRound: {
-    keys: 6,
+    keys: 7,
     lua: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-open' end
 if ARGV[8] ~= '' then
@@ -187,6 +196,7 @@ if ARGV[3] == '1' then
 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 9))
 redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[7])
 if ARGV[2] ~= '1' then redis.call('DEL', KEYS[3]) end
 return 'ok'`,
   },
@@ -497,6 +507,7 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
         this.key(`ckpt:${c ? c.version : 'none'}`),
         this.key('latest'),
         this.key(`order:${input.round}`),
+        this.key(`secagg:${input.round}`),
         String(input.round),
         input.keepUpdateBodies ? '1' : '0',
         c ? '1' : '0',
@@ -515,6 +526,15 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
     if (outcome === 'not-open') throw new StateStoreError(`cannot close round ${input.round}: it is not open`);
     if (outcome.startsWith('changed:')) throw new RoundUpdatesChangedError(`cannot close round ${input.round} with ${input.expectedUpdates} updates: it holds ${outcome.slice(8)}`);
     if (outcome === 'checkpoint-exists') throw new StateStoreError(`cannot close round ${input.round}: checkpoint ${c!.version} already exists`);
+  }
+
+  async appendSecureEntry(round: number, entry: string): Promise<'appended' | 'closed'> {
+    const done = await this.script('flSecureAppend', [this.key('open'), this.key(`secagg:${round}`), String(round), entry]);
+    return done === 1 ? 'appended' : 'closed';
+  }
+
+  async secureEntries(round: number): Promise<string[]> {
+    return this.call('reading the secure-aggregation journal', this.redis.lrange(this.key(`secagg:${round}`), 0, -1));
   }
 
   async addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void> {

@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS updates (
   round INTEGER NOT NULL, client_id TEXT NOT NULL, seq INTEGER NOT NULL, digest TEXT NOT NULL,
   num_examples INTEGER NOT NULL, metrics TEXT NOT NULL, delta BLOB, accepted_at INTEGER NOT NULL,
   PRIMARY KEY (round, client_id));
+CREATE TABLE IF NOT EXISTS secure_journal (
+  round INTEGER NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (round, seq));
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_round ON rounds (status) WHERE status = 'open';
 `;
 
@@ -133,6 +135,11 @@ export class SqliteFederationStore implements FederationStore {
       closeRound: db.prepare("UPDATE rounds SET status = ?, closed_at = ?, aggregated = ?, dropped = ?, metrics = ? WHERE round = ? AND status = 'open'"),
       dropBodies: db.prepare('UPDATE updates SET delta = NULL WHERE round = ?'),
       updateCount: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM updates WHERE round = ?'),
+      appendSecure: db.prepare(
+        'INSERT INTO secure_journal (round, seq, entry) SELECT @round, COALESCE(MAX(seq), 0) + 1, @entry FROM secure_journal WHERE round = @round',
+      ),
+      secureEntries: db.prepare<[number], { entry: string }>('SELECT entry FROM secure_journal WHERE round = ? ORDER BY seq'),
+      dropSecure: db.prepare('DELETE FROM secure_journal WHERE round = ?'),
       roundMetrics: db.prepare<[number], { metrics: string }>('SELECT metrics FROM rounds WHERE round = ?'),
       setRoundMetrics: db.prepare('UPDATE rounds SET metrics = ? WHERE round = ?'),
     };
@@ -246,7 +253,20 @@ export class SqliteFederationStore implements FederationStore {
         this.statements.insertCheckpoint.run(c.version, c.round, toBlob(c.parameters), c.createdAt);
       }
       if (!input.keepUpdateBodies) this.statements.dropBodies.run(input.round);
+      this.statements.dropSecure.run(input.round);
     })();
+  }
+
+  async appendSecureEntry(round: number, entry: string): Promise<'appended' | 'closed'> {
+    return this.db.transaction((): 'appended' | 'closed' => {
+      if (this.statements.roundStatus.get(round)?.status !== 'open') return 'closed';
+      this.statements.appendSecure.run({ round, entry });
+      return 'appended';
+    })();
+  }
+
+  async secureEntries(round: number): Promise<string[]> {
+    return this.statements.secureEntries.all(round).map((r) => r.entry);
   }
 
   async addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void> {

@@ -115,6 +115,15 @@ export interface FederationStore {
   /** Digest of a client's stored update for a round, if any (kept after the round closes). */
   updateDigest(round: number, clientId: string): Promise<string | undefined>;
   closeRound(input: CloseRoundInput): Promise<void>;
+  /**
+   * Appends one entry to the open round's secure-aggregation journal (the session's public
+   * parameters, each reply the server accepted, each stage close: what a restarted server
+   * replays to rebuild the session). 'closed' when the round is not open; closeRound deletes
+   * the journal with the round's update bodies.
+   */
+  appendSecureEntry(round: number, entry: string): Promise<'appended' | 'closed'>;
+  /** The round's journal in append order ([] when it has none or it was deleted). */
+  secureEntries(round: number): Promise<string[]>;
   /** Adds metrics to a closed round (server-side evaluation, computed after the commit). */
   addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void>;
   listRounds(): Promise<StoredRound[]>;

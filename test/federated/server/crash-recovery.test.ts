@@ -8,16 +8,15 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
 import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
+import { killHard, phase, startServer as startChildServer } from './child-server.js';
 import { REDIS_MISSING, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
 const CLIENTS = 40;
 const PARAMS = 64;
 
@@ -30,44 +29,11 @@ after(async () => {
 });
 
 /** `stateArgs`: --state FILE or --store URL --redis-prefix P. */
-function startServer(stateArgs: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'fl', 'serve', '--params', String(PARAMS), '--clients-per-round', String(CLIENTS), '--min-clients', String(CLIENTS), '--rounds', '2',
-      '--round-timeout', '300', ...stateArgs, '--port', '0', '--client-rate-limit', '1000', '--address-rate-limit', '10000', '--json'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const m = /"event":"listening","url":"([^"]+)"/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
-  });
-}
-
-function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-/** `promise`, or a failure naming the phase that hung (instead of the test's silent timeout). */
-function phase<T>(name: string, ms: number, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`phase "${name}" did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function startServer(stateArgs: string[]) {
+  return startChildServer([
+    '--params', String(PARAMS), '--clients-per-round', String(CLIENTS), '--min-clients', String(CLIENTS), '--rounds', '2',
+    '--round-timeout', '300', ...stateArgs, '--client-rate-limit', '1000', '--address-rate-limit', '10000',
+  ]);
 }
 
 const examples = (k: number) => 5 + (k % 4);

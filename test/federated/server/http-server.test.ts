@@ -121,7 +121,7 @@ test('the OpenAPI document is served and documents every route and status the se
   const doc = r.json() as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
   assert.equal(doc.openapi, '3.1.0');
   assert.deepEqual(doc, JSON.parse(readFileSync(join(process.cwd(), 'web', 'openapi.json'), 'utf8')));
-  for (const path of ['/v1/clients', '/v1/checkin', '/v1/rounds/{round}/task', '/v1/models/{version}', '/v1/rounds/{round}/update', '/v1/status', '/v1/rounds', '/v1/federation']) {
+  for (const path of ['/v1/clients', '/v1/checkin', '/v1/rounds/{round}/task', '/v1/models/{version}', '/v1/rounds/{round}/update', '/v1/status', '/v1/rounds', '/v1/federation', '/v1/rounds/{round}/secagg', '/v1/rounds/{round}/secagg/{stage}']) {
     assert.ok(doc.paths[path], `missing ${path}`);
   }
   const update = doc.paths['/v1/rounds/{round}/update'].put.responses;

@@ -165,6 +165,24 @@ contract('accepts an update once; an identical retry is a duplicate, a different
   await reopened.close();
 });
 
+contract('the secure-aggregation journal: appended in order while the round is open, kept across a reopen, deleted by the close', async (place) => {
+  const store = await place.open();
+  await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
+  assert.equal(await store.appendSecureEntry(1, '{"kind":"session"}'), 'closed', 'no round is open');
+  await store.openRound(round1);
+  assert.deepEqual(await store.secureEntries(1), []);
+  const entries = ['{"kind":"session"}', ...Array.from({ length: 12 }, (_, i) => JSON.stringify({ kind: 'reply', index: i, wire: 'é'.repeat(i) }))];
+  for (const e of entries) assert.equal(await store.appendSecureEntry(1, e), 'appended');
+  assert.equal(await store.appendSecureEntry(2, '{}'), 'closed', 'only the open round takes entries');
+  await store.close();
+  const reopened = await place.open();
+  assert.deepEqual(await reopened.secureEntries(1), entries, 'a restart reads the same entries in the same order');
+  await reopened.closeRound({ round: 1, status: 'completed', closedAt: 3, aggregated: ['a'], dropped: [], metrics: {}, checkpoint: { version: 1, round: 1, parameters: new Float32Array([1]), createdAt: 3 } });
+  assert.deepEqual(await reopened.secureEntries(1), [], 'the close deletes the journal');
+  assert.equal(await reopened.appendSecureEntry(1, '{}'), 'closed');
+  await reopened.close();
+});
+
 contract('round numbers are never reused; a failed round keeps the model; metrics can be added after the close', async (place) => {
   const store = await place.open();
   await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
