@@ -41,6 +41,14 @@ export function parseJsonObject(name: string): (value: string) => Record<string,
   };
 }
 
+/** --dp-clip: a clip norm > 0, or "auto" for adaptive clipping. */
+export function parseDpClip(value: string): number | 'auto' {
+  if (value.trim().toLowerCase() === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--dp-clip must be a number > 0 or "auto" (adaptive clipping), got "${value}"`);
+  return n;
+}
+
 export function parseChoice<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
   return (value) => {
     if (!(choices as readonly string[]).includes(value)) {

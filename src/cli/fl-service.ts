@@ -13,7 +13,7 @@ import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWor
 import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
 import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
-import { formatNumber, parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
+import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 
 function parseUrl(name: string): (value: string) => string {
   return (value) => {
@@ -60,7 +60,7 @@ interface ServeFlags {
   clientRateLimit: number;
   addressRateLimit: number;
   exitWhenDone?: boolean;
-  dpClip?: number;
+  dpClip?: number | 'auto';
   dpNoise?: number;
   dpEpsilon?: number;
   dpDelta: number;
@@ -133,7 +133,7 @@ export function registerFlService(fl: Command): void {
     .option('--clients <n>', 'clients of the iid / dirichlet / quantity partition', parseInteger('--clients', 1), 10)
     .option('--model <kind>', `model: ${MODEL_KINDS.join(', ')}`, parseChoice('--model', MODEL_KINDS), 'embbag')
     .option('--model-config <json>', 'architecture overrides as JSON', parseJsonObject('--model-config'))
-    .option('--strategy <spec>', 'fedavg | fedprox:MU | median | trimmed:BETA | krum:F | multikrum:F:M', 'fedavg')
+    .option('--strategy <spec>', 'fedavg | fedprox:MU | fedavgm | fedadagrad | fedadam | fedyogi | median | trimmed:BETA | krum:F | multikrum:F:M', 'fedavg')
     .option('--rounds <n>', 'rounds to complete, then clients are told they are done', parseInteger('--rounds', 1), 10)
     .option('--clients-per-round <k>', 'updates that complete a round', parseInteger('--clients-per-round', 1), 5)
     .option('--min-clients <n>', 'available clients needed to open a round', parseInteger('--min-clients', 1), 2)
@@ -158,7 +158,7 @@ export function registerFlService(fl: Command): void {
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port', 0), 8080)
     .option('--client-rate-limit <n>', 'requests per second per client (burst 2x)', parseInteger('--client-rate-limit', 1), 20)
     .option('--address-rate-limit <n>', 'unauthenticated requests per second per address (burst 10x)', parseInteger('--address-rate-limit', 1), 200)
-    .option('--dp-clip <c>', 'user-level DP (DP-FedAvg): clients clip updates to norm c; Gaussian noise at the server', positive('--dp-clip'))
+    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clients clip updates to norm C, or "auto" (adaptive clipping, the server clips); Gaussian noise at the server', parseDpClip)
     .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (or give --dp-epsilon)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
     .option('--dp-epsilon <e>', 'DP-FedAvg: calibrate σ so that ε after --rounds rounds is at most e', positive('--dp-epsilon'))
     .option('--dp-delta <d>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)

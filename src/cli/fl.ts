@@ -21,7 +21,7 @@ import {
   type FederatedExperimentSummary,
 } from '../federated/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
-import { formatNumber, parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
+import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
@@ -71,13 +71,6 @@ interface SimulateFlags {
   secagg?: boolean;
   secaggRange?: number;
   secaggNeighbours?: number;
-}
-
-function parseClip(value: string): number | 'auto' {
-  if (value.trim().toLowerCase() === 'auto') return 'auto';
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--dp-clip must be a number > 0 or "auto" (adaptive clipping), got "${value}"`);
-  return n;
 }
 
 /** The DP / secure-aggregation options of a simulation, or undefined; usage errors for inconsistent flags. */
@@ -141,7 +134,7 @@ export function registerFl(program: Command): void {
     .option('--eval-split <split>', 'split the global model is evaluated on', parseChoice('--eval-split', ['val', 'test'] as const), 'test')
     .option('--baseline', 'continual setting: also run the all-data-at-once baseline with the same rounds', false)
     .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
-    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clip each client update to L2 norm C, or "auto" for adaptive clipping', parseClip)
+    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clip each client update to L2 norm C, or "auto" for adaptive clipping', parseDpClip)
     .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (noise std σ·C on the sum of clipped updates)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
     .option('--dp-epsilon <eps>', 'DP-FedAvg: calibrate σ so the planned rounds spend at most this ε', parseNumber('--dp-epsilon', (n) => n > 0, 'a number > 0'))
     .option('--dp-delta <delta>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)

@@ -95,6 +95,17 @@ export interface ServerEvaluation {
   metrics: Metrics;
 }
 
+/**
+ * What a strategy's next rounds depend on beyond the global parameters (server-optimiser
+ * moments, an adaptive clip norm): saved with each checkpoint so that a restarted server
+ * continues exactly where it stopped.
+ */
+export interface StrategyState {
+  values: Record<string, number>;
+  /** Flat vectors in the parameters' layout order. */
+  vectors: Record<string, Float32Array>;
+}
+
 export interface Strategy {
   /** Short name for logs and results, e.g. "fedavg", "fedprox(μ=0.01)". */
   readonly name: string;
@@ -111,4 +122,8 @@ export interface Strategy {
   aggregateEvaluate(round: number, results: readonly EvaluateResult[], failures: readonly Failure[]): AggregateEvaluateOutput;
   /** Server-side evaluation of `parameters`, if the strategy was given an evaluation function. */
   evaluate?(round: number, parameters: ParameterSet): ServerEvaluation | undefined | Promise<ServerEvaluation | undefined>;
+  /** The state to checkpoint with the parameters (absent: the parameters are the whole state). */
+  exportState?(): StrategyState;
+  /** Restores exportState's result after `initialize` with the checkpoint's parameters. */
+  importState?(state: StrategyState): void;
 }

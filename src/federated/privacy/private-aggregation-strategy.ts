@@ -53,6 +53,7 @@ import type {
   Metrics,
   ServerEvaluation,
   Strategy,
+  StrategyState,
 } from '../strategy.js';
 import { addInRing, decodeFixedPoint, encodeFixedPoint, fixedPointEncoding, runSecureAggregation, type FixedPointEncoding } from '../secagg/index.js';
 import { userLevelEpsilon, userLevelNoiseMultiplier, userSamplingRate } from './accounting.js';
@@ -254,6 +255,28 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
 
   configureFit(round: number, clients: readonly ClientInfo[], rng: SeededRandom): FitInstruction[] {
     return this.inner.configureFit(round, clients, rng);
+  }
+
+  /** The inner strategy's state, the adaptive clip norm and the rounds charged to the accountant. */
+  exportState(): StrategyState {
+    const inner = this.inner.exportState();
+    return {
+      values: { ...inner.values, dpRoundsCharged: this.roundsCharged, ...(this.adaptive ? { dpAdaptiveClip: this.adaptive.clip } : {}) },
+      vectors: inner.vectors,
+    };
+  }
+
+  importState(state: StrategyState): void {
+    const { dpRoundsCharged, dpAdaptiveClip, ...inner } = state.values;
+    this.inner.importState({ values: inner, vectors: state.vectors });
+    if (this.dp) {
+      if (!Number.isInteger(dpRoundsCharged) || dpRoundsCharged < 0) throw new ConfigError(`${this.name}: the saved state lacks the rounds charged to the accountant`);
+      this.roundsCharged = dpRoundsCharged;
+    }
+    if (this.adaptive) {
+      if (!(dpAdaptiveClip > 0) || !Number.isFinite(dpAdaptiveClip)) throw new ConfigError(`${this.name}: the saved state lacks the adaptive clip norm (got ${dpAdaptiveClip})`);
+      this.adaptive.clip = dpAdaptiveClip;
+    }
   }
 
   /**

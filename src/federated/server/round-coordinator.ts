@@ -57,6 +57,7 @@ import {
 } from './protocol.js';
 import { FederationRequestError } from './request-error.js';
 import { validateDelta, type UpdateMetadata } from './update-validation.js';
+import { decodeStrategyState, encodeStrategyState } from './checkpoint-state.js';
 import { SecureAggregationRound, type SecureJournal, type SecureJournalEntry, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
 
 export interface RoundPolicy {
@@ -273,6 +274,14 @@ export class RoundCoordinator {
       throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} has ${checkpoint.parameters.length} values, the model ${this.valueCount}`);
     }
     this.strategy.initialize(unflattenParameters(checkpoint.parameters, this.options.initialParameters));
+    if (checkpoint.state) {
+      if (!this.strategy.importState) throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} holds strategy state, which ${this.strategy.name} cannot take`);
+      this.strategy.importState(decodeStrategyState(checkpoint.state, `${this.store.description} checkpoint ${checkpoint.version}`));
+    } else if (checkpoint.version > 0 && this.strategy.exportState) {
+      // written by a server version that did not save it: only a stateless strategy may continue
+      const state = this.strategy.exportState();
+      if (Object.keys(state.vectors).length > 0) throw new StateStoreError(`${this.store.description}: checkpoint ${checkpoint.version} lacks the server-optimiser state ${this.strategy.name} needs`);
+    }
     this.setModel(checkpoint.version);
     return checkpoint;
   }
@@ -842,7 +851,17 @@ export class RoundCoordinator {
         aggregated: completed ? accepted.map((u) => u.clientId) : [],
         dropped,
         metrics,
-        ...(completed ? { checkpoint: { version, round: number, parameters: flattenParameters(output.parameters), createdAt: closedAt } } : {}),
+        ...(completed
+          ? {
+              checkpoint: {
+                version,
+                round: number,
+                parameters: flattenParameters(output.parameters),
+                createdAt: closedAt,
+                ...(this.strategy.exportState ? { state: encodeStrategyState(this.strategy.exportState()) } : {}),
+              },
+            }
+          : {}),
         // shared mode: refused if another process accepted an update after the read above
         ...(this.shared ? { expectedUpdates: round.accepted.size } : {}),
       });

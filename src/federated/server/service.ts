@@ -63,10 +63,11 @@ export interface ServiceOptions {
   http?: HttpServerOptions;
   fsync?: 'normal' | 'full';
   /**
-   * User-level DP (DP-FedAvg with a fixed clip norm, Gaussian noise at the server, ε from the
-   * project's accountant). Clients must clip their update to `clip` (the task's maxUpdateNorm).
+   * User-level DP (DP-FedAvg, Gaussian noise at the server, ε from the project's accountant).
+   * Fixed `clip`: clients must clip their update to it (the task's maxUpdateNorm). 'auto':
+   * adaptive clipping (Andrew et al.), the server clips; its clip norm is saved with each checkpoint.
    */
-  dp?: { clip: number; noiseMultiplier?: number; epsilon?: number; delta: number; population?: number; accountant?: AccountantName };
+  dp?: { clip: number | 'auto'; noiseMultiplier?: number; epsilon?: number; delta: number; population?: number; accountant?: AccountantName };
   /**
    * Secure aggregation (SecAgg+): clients send only masked inputs; the server learns the sum of
    * the survivors' weighted updates. Fixed-point range R per coordinate (default 1) and a
@@ -84,21 +85,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-/**
- * Strategies whose whole server state is the global model: after a crash the service
- * restores them exactly from the latest checkpoint. FedAvgM/FedAdagrad/FedAdam/FedYogi keep
- * server moments that the Strategy interface does not expose for restoring, so they are not
- * offered by the service yet (the simulator has them).
- */
-const SERVICE_STRATEGIES = ['fedavg', 'fedprox', 'median', 'trimmed', 'krum'] as const;
-
 export async function buildCoordinator(options: ServiceOptions): Promise<{ coordinator: RoundCoordinator; store: FederationStore }> {
+  // every strategy's state beyond the model (server-optimiser moments, adaptive clip) is saved with each checkpoint
   const spec = parseStrategySpec(options.strategy);
-  if (!(SERVICE_STRATEGIES as readonly string[]).includes(spec.kind)) {
-    throw new ConfigError(
-      `strategy "${options.strategy}" keeps server-optimiser state that a restarted server cannot restore yet; the service offers fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum:F:M`,
-    );
-  }
   const overSelection = options.overSelection ?? 0;
   if (!(overSelection >= 0 && overSelection <= 10)) throw new ConfigError(`overSelection must be in [0, 10], got ${overSelection}`);
   const selectCount = Math.ceil(options.policy.targetUpdates * (1 + overSelection));
@@ -162,23 +151,29 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     const dp = options.dp;
     const population = dp.population ?? (Array.isArray(federation.clients) ? federation.clients.length : undefined);
     if (population === undefined) throw new ConfigError('DP-FedAvg: give the population (--dp-population, the number of clients in the federation) for a synthetic model');
-    if (typeof dp.clip !== 'number' || !(dp.clip > 0)) {
-      throw new ConfigError(`DP-FedAvg in the service needs a fixed clip norm > 0 (adaptive clipping keeps state a restarted server cannot restore yet), got ${String(dp.clip)}`);
+    const adaptive = dp.clip === 'auto';
+    if (!adaptive && !(typeof dp.clip === 'number' && dp.clip > 0 && Number.isFinite(dp.clip))) {
+      throw new ConfigError(`DP-FedAvg: the clip norm must be a finite number > 0 or "auto", got ${String(dp.clip)}`);
+    }
+    if (adaptive && options.secureAggregation) {
+      throw new ConfigError('adaptive clipping with secure aggregation is not offered by the service: the server would need each client\'s unclipped bit inside the masked sum; use a fixed --dp-clip C with --secagg');
     }
     const priv = privateAggregation(inner, {
       dp: { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, epsilon: dp.epsilon, delta: dp.delta, population, rounds: options.policy.rounds, accountant: dp.accountant },
     });
     strategy = priv;
     aggregatorName = `dp-fedavg(C=${dp.clip}, σ=${Number(priv.noiseMultiplier.toPrecision(4))})`;
-    // a client must send its update clipped to C; the strategy clips again (a no-op for honest clients)
-    policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip);
+    // fixed clip: a client must send its update clipped to C; the strategy clips again (a no-op for
+    // honest clients). Adaptive clip: the server clips, because the clip norm follows the fraction of
+    // updates that were under it, which clients clipping to C would always make 1
+    if (!adaptive) policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip as number);
     const sigma = priv.noiseMultiplier;
     // ε from the durable count of completed rounds, so a restart cannot under-report it
     privacy = (rounds) => ({
       epsilon: rounds === 0 ? 0 : userLevelEpsilon({ clientsPerRound: selectCount, population, rounds, delta: dp.delta, noiseMultiplier: sigma, accountant: dp.accountant }),
       delta: dp.delta,
       noiseMultiplier: sigma,
-      clipNorm: dp.clip,
+      clipNorm: priv.clipNorm!,
     });
   }
   if (options.secureAggregation) {
@@ -187,7 +182,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     }
     if (overSelection > 0) throw new ConfigError('secure aggregation waits for every selected client (the protocol tolerates dropouts); do not over-select');
     aggregatorName = options.dp
-      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? options.dp.clip})`
+      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? (options.dp.clip as number)})`
       : `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
   }
   if (options.store !== undefined && !isRedisLocation(options.store)) {
@@ -211,8 +206,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
         ? {
             secureAggregation: {
               // DP: clients clip to C, so R = C never clamps a coordinate
-              range: options.secureAggregation.range ?? options.dp?.clip ?? 1,
-              ...(options.dp ? { clipNorm: options.dp.clip } : {}),
+              range: options.secureAggregation.range ?? (options.dp?.clip as number | undefined) ?? 1,
+              ...(options.dp ? { clipNorm: options.dp.clip as number } : {}),
               stageTimeoutMs: options.secureAggregation.stageTimeoutMs ?? 30_000,
               neighbours: options.secureAggregation.neighbours,
               threshold: options.secureAggregation.threshold,

@@ -22,7 +22,7 @@
  *   clients              hash id → "tokenHash|numExamples|registeredAt"
  *   tokens               hash tokenHash → id
  *   seen                 sorted set id → last check-in time (selection's availability)
- *   ckpt:V               hash round, createdAt, params (raw float32 bytes)
+ *   ckpt:V               hash round, createdAt, params (raw float32 bytes)[, state (the strategy's, opaque bytes)]
  *   latest               string, the latest checkpoint version
  *   rounds               sorted set of round numbers
  *   round:R              hash of the round's fields (lists as JSON, metrics as m:NAME → JSON number)
@@ -142,8 +142,8 @@ return 1`,
     lua: `
 local v = redis.call('GET', KEYS[1])
 if not v then return nil end
-local c = redis.call('HMGET', ARGV[1] .. 'ckpt:' .. v, 'round', 'createdAt', 'params')
-return {v, c[1], c[2], c[3]}`,
+local c = redis.call('HMGET', ARGV[1] .. 'ckpt:' .. v, 'round', 'createdAt', 'params', 'state')
+return {v, c[1], c[2], c[3], c[4] or ''}`,
   },
   // KEYS: open, round:R, rounds · ARGV: R, field, value, ...
   flOpenRound: {
@@ -180,7 +180,7 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 return 1`,
   },
-  // KEYS: open, round:R, body:R, ckpt:V, latest, order:R, secagg:R · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, expectedUpdates ('' = any), field, value, ...
+  // KEYS: open, round:R, body:R, ckpt:V, latest, order:R, secagg:R · ARGV: R, keepBodies, hasCheckpoint, ckptRound, ckptCreatedAt, params, version, expectedUpdates ('' = any), state ('' = none), field, value, ...
   flCloseRound: {
     keys: 7,
     lua: `
@@ -192,9 +192,10 @@ end
 if ARGV[3] == '1' then
   if redis.call('EXISTS', KEYS[4]) == 1 then return 'checkpoint-exists' end
   redis.call('HSET', KEYS[4], 'round', ARGV[4], 'createdAt', ARGV[5], 'params', ARGV[6])
+  if ARGV[9] ~= '' then redis.call('HSET', KEYS[4], 'state', ARGV[9]) end
   redis.call('SET', KEYS[5], ARGV[7])
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 9))
+redis.call('HSET', KEYS[2], unpack(ARGV, 10))
 redis.call('DEL', KEYS[1])
 redis.call('DEL', KEYS[7])
 if ARGV[2] ~= '1' then redis.call('DEL', KEYS[3]) end
@@ -419,13 +420,25 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
   async latestCheckpoint(): Promise<CheckpointRecord> {
     const reply = (await this.script('flLatestCheckpoint', [this.key('latest'), this.prefix], true)) as Buffer[] | null;
     if (!reply || !reply[3]) throw new StateStoreError(`${this.description} holds no checkpoint; it was not initialised`);
-    return { version: Number(reply[0].toString()), round: Number(reply[1].toString()), createdAt: Number(reply[2].toString()), parameters: float32FromBuffer(reply[3]) };
+    return {
+      version: Number(reply[0].toString()),
+      round: Number(reply[1].toString()),
+      createdAt: Number(reply[2].toString()),
+      parameters: float32FromBuffer(reply[3]),
+      ...(reply[4] && reply[4].length > 0 ? { state: new Uint8Array(reply[4]) } : {}),
+    };
   }
 
   async checkpoint(version: number): Promise<CheckpointRecord | undefined> {
     const h = await this.call('reading a checkpoint', this.redis.hgetallBuffer(this.key(`ckpt:${version}`)));
     if (!h.params) return undefined;
-    return { version, round: Number(h.round.toString()), createdAt: Number(h.createdAt.toString()), parameters: float32FromBuffer(h.params) };
+    return {
+      version,
+      round: Number(h.round.toString()),
+      createdAt: Number(h.createdAt.toString()),
+      parameters: float32FromBuffer(h.params),
+      ...(h.state && h.state.length > 0 ? { state: new Uint8Array(h.state) } : {}),
+    };
   }
 
   async openRound(round: StoredRound): Promise<void> {
@@ -516,6 +529,7 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
         c ? float32ToBuffer(c.parameters) : '',
         c ? String(c.version) : '',
         input.expectedUpdates === undefined ? '' : String(input.expectedUpdates),
+        c?.state ? Buffer.from(c.state.buffer, c.state.byteOffset, c.state.byteLength) : '',
         'status', input.status,
         'closedAt', String(input.closedAt),
         'aggregated', JSON.stringify(input.aggregated),

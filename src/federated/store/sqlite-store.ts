@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
   id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, num_examples INTEGER NOT NULL, registered_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
-  version INTEGER PRIMARY KEY, round INTEGER NOT NULL, parameters BLOB NOT NULL, created_at INTEGER NOT NULL);
+  version INTEGER PRIMARY KEY, round INTEGER NOT NULL, parameters BLOB NOT NULL, created_at INTEGER NOT NULL, state BLOB);
 CREATE TABLE IF NOT EXISTS rounds (
   round INTEGER PRIMARY KEY, model_version INTEGER NOT NULL, status TEXT NOT NULL, seed REAL NOT NULL,
   available TEXT NOT NULL, selected TEXT NOT NULL, opened_at INTEGER NOT NULL, deadline INTEGER NOT NULL,
@@ -81,6 +81,26 @@ function roundFromRow(row: RoundRow): StoredRound {
   };
 }
 
+interface CheckpointRow {
+  version: number;
+  round: number;
+  parameters: Buffer;
+  created_at: number;
+  state: Buffer | null;
+}
+
+function checkpointFromRow(row: CheckpointRow): CheckpointRecord {
+  return {
+    version: row.version,
+    round: row.round,
+    parameters: fromBlob(row.parameters),
+    createdAt: row.created_at,
+    ...(row.state ? { state: new Uint8Array(row.state) } : {}),
+  };
+}
+
+const stateBlob = (c: CheckpointRecord) => (c.state ? Buffer.from(c.state.buffer, c.state.byteOffset, c.state.byteLength) : null);
+
 export interface SqliteStoreOptions {
   /** 'normal' (default; durable against process crashes) or 'full' (also against power loss). */
   fsync?: 'normal' | 'full';
@@ -102,6 +122,9 @@ export class SqliteFederationStore implements FederationStore {
     this.db.pragma(`synchronous = ${options.fsync === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // files written before checkpoints kept the strategy's state
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(checkpoints)').all();
+    if (!columns.some((c) => c.name === 'state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN state BLOB');
     const db = this.db;
     this.statements = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -111,13 +134,9 @@ export class SqliteFederationStore implements FederationStore {
       clients: db.prepare<[], { id: string; token_hash: string; num_examples: number; registered_at: number }>(
         'SELECT id, token_hash, num_examples, registered_at FROM clients ORDER BY registered_at, id',
       ),
-      insertCheckpoint: db.prepare('INSERT INTO checkpoints (version, round, parameters, created_at) VALUES (?, ?, ?, ?)'),
-      latestCheckpoint: db.prepare<[], { version: number; round: number; parameters: Buffer; created_at: number }>(
-        'SELECT version, round, parameters, created_at FROM checkpoints ORDER BY version DESC LIMIT 1',
-      ),
-      checkpoint: db.prepare<[number], { version: number; round: number; parameters: Buffer; created_at: number }>(
-        'SELECT version, round, parameters, created_at FROM checkpoints WHERE version = ?',
-      ),
+      insertCheckpoint: db.prepare('INSERT INTO checkpoints (version, round, parameters, created_at, state) VALUES (?, ?, ?, ?, ?)'),
+      latestCheckpoint: db.prepare<[], CheckpointRow>('SELECT version, round, parameters, created_at, state FROM checkpoints ORDER BY version DESC LIMIT 1'),
+      checkpoint: db.prepare<[number], CheckpointRow>('SELECT version, round, parameters, created_at, state FROM checkpoints WHERE version = ?'),
       insertRound: db.prepare(
         'INSERT INTO rounds (round, model_version, status, seed, available, selected, opened_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -154,7 +173,7 @@ export class SqliteFederationStore implements FederationStore {
     this.db.transaction(() => {
       if (this.statements.getMeta.get('federation')) throw new StateStoreError(`${this.description} already holds a federation; use a new --state file to start another`);
       this.statements.putMeta.run('federation', JSON.stringify({ ...meta, schema: SCHEMA_VERSION }));
-      this.statements.insertCheckpoint.run(initial.version, initial.round, toBlob(initial.parameters), initial.createdAt);
+      this.statements.insertCheckpoint.run(initial.version, initial.round, toBlob(initial.parameters), initial.createdAt, stateBlob(initial));
     })();
   }
 
@@ -174,12 +193,12 @@ export class SqliteFederationStore implements FederationStore {
   async latestCheckpoint(): Promise<CheckpointRecord> {
     const row = this.statements.latestCheckpoint.get();
     if (!row) throw new StateStoreError(`${this.description} holds no checkpoint; it was not initialised (start the server without --resume on a new file)`);
-    return { version: row.version, round: row.round, parameters: fromBlob(row.parameters), createdAt: row.created_at };
+    return checkpointFromRow(row);
   }
 
   async checkpoint(version: number): Promise<CheckpointRecord | undefined> {
     const row = this.statements.checkpoint.get(version);
-    return row ? { version: row.version, round: row.round, parameters: fromBlob(row.parameters), createdAt: row.created_at } : undefined;
+    return row ? checkpointFromRow(row) : undefined;
   }
 
   async openRound(round: StoredRound): Promise<void> {
@@ -250,7 +269,7 @@ export class SqliteFederationStore implements FederationStore {
       if (info.changes !== 1) throw new StateStoreError(`cannot close round ${input.round}: it is not open`);
       if (input.checkpoint) {
         const c = input.checkpoint;
-        this.statements.insertCheckpoint.run(c.version, c.round, toBlob(c.parameters), c.createdAt);
+        this.statements.insertCheckpoint.run(c.version, c.round, toBlob(c.parameters), c.createdAt, stateBlob(c));
       }
       if (!input.keepUpdateBodies) this.statements.dropBodies.run(input.round);
       this.statements.dropSecure.run(input.round);

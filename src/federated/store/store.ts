@@ -32,6 +32,8 @@ export interface CheckpointRecord {
   round: number;
   parameters: Float32Array;
   createdAt: number;
+  /** The strategy's state after this round (server-optimiser moments, adaptive clip), opaque bytes. */
+  state?: Uint8Array;
 }
 
 export interface StoredRound {

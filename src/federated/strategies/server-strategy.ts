@@ -18,10 +18,13 @@ import {
   assertSameLayout,
   cloneParameters,
   firstNonFinite,
+  flattenParameters,
   initServerState,
   l2Norm,
+  parameterCount,
   serverStep,
   subtractParameters,
+  unflattenParameters,
   type ParameterSet,
   type ServerHyperparameters,
   type ServerOptimizerKind,
@@ -40,6 +43,7 @@ import type {
   Metrics,
   ServerEvaluation,
   Strategy,
+  StrategyState,
 } from '../strategy.js';
 import type { UpdateAggregator } from './update-aggregators.js';
 
@@ -196,6 +200,37 @@ export class ServerStrategy implements Strategy {
   /** The server optimiser's state (round counter, moments), for inspection and tests. */
   get serverState(): ServerOptimizerState | undefined {
     return this.state;
+  }
+
+  exportState(): StrategyState {
+    const state = this.state;
+    if (!state) throw new ConfigError(`${this.name}: no state yet; call initialize(initialParameters) first`);
+    return {
+      values: { serverRound: state.round },
+      vectors: {
+        ...(state.m ? { serverM: flattenParameters(state.m) } : {}),
+        ...(state.v ? { serverV: flattenParameters(state.v) } : {}),
+      },
+    };
+  }
+
+  importState(saved: StrategyState): void {
+    const current = this.parameters;
+    const state = this.state!;
+    const round = saved.values.serverRound;
+    if (!Number.isInteger(round) || round < 0) throw new ConfigError(`${this.name}: saved state has server round ${round}`);
+    const restore = (name: string, own: ParameterSet | undefined): ParameterSet | undefined => {
+      const flat = saved.vectors[name];
+      if ((flat === undefined) !== (own === undefined)) {
+        throw new ConfigError(`${this.name}: the saved state ${flat ? 'has' : 'lacks'} ${name}, which the ${this.serverOptimizer.kind} server optimiser ${own ? 'needs' : 'does not keep'}`);
+      }
+      if (!flat) return undefined;
+      if (flat.length !== parameterCount(current)) throw new ConfigError(`${this.name}: saved ${name} has ${flat.length} values, the model ${parameterCount(current)}`);
+      return unflattenParameters(flat, current);
+    };
+    this.state = { round, m: restore('serverM', state.m), v: restore('serverV', state.v) };
+    if (!this.state.m) delete this.state.m;
+    if (!this.state.v) delete this.state.v;
   }
 
   configureFit(round: number, clients: readonly ClientInfo[], rng: SeededRandom): FitInstruction[] {

@@ -165,6 +165,20 @@ contract('accepts an update once; an identical retry is a duplicate, a different
   await reopened.close();
 });
 
+contract('a checkpoint keeps the strategy state bytes it was written with', async (place) => {
+  const store = await place.open();
+  await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
+  await store.openRound(round1);
+  const state = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256);
+  await store.closeRound({ round: 1, status: 'completed', closedAt: 3, aggregated: [], dropped: [], metrics: {}, checkpoint: { version: 1, round: 1, parameters: new Float32Array([2]), createdAt: 3, state } });
+  await store.close();
+  const reopened = await place.open();
+  assert.deepEqual(Array.from((await reopened.latestCheckpoint()).state ?? []), Array.from(state));
+  assert.deepEqual(Array.from((await reopened.checkpoint(1))!.state ?? []), Array.from(state));
+  assert.equal((await reopened.checkpoint(0))!.state, undefined);
+  await reopened.close();
+});
+
 contract('the secure-aggregation journal: appended in order while the round is open, kept across a reopen, deleted by the close', async (place) => {
   const store = await place.open();
   await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
@@ -179,6 +193,7 @@ contract('the secure-aggregation journal: appended in order while the round is o
   assert.deepEqual(await reopened.secureEntries(1), entries, 'a restart reads the same entries in the same order');
   await reopened.closeRound({ round: 1, status: 'completed', closedAt: 3, aggregated: ['a'], dropped: [], metrics: {}, checkpoint: { version: 1, round: 1, parameters: new Float32Array([1]), createdAt: 3 } });
   assert.deepEqual(await reopened.secureEntries(1), [], 'the close deletes the journal');
+  assert.equal((await reopened.latestCheckpoint()).state, undefined, 'a checkpoint without strategy state reads back without one');
   assert.equal(await reopened.appendSecureEntry(1, '{}'), 'closed');
   await reopened.close();
 });
