@@ -2,26 +2,26 @@
  * A strategy's state (StrategyState) as the bytes a checkpoint stores next to the parameters:
  *
  *   uint32 LE header length · header JSON {values, vectors: [[name, length], ...]} · zero
- *   padding to a multiple of 4 · the vectors' float32 values (little-endian), in header order.
+ *   padding to a multiple of 4 · the vectors' raw float32 values (as the store keeps parameters), in header order.
  *
  * Decoding checks every length, so a truncated or foreign blob is a StateStoreError, never a
  * silently wrong optimiser state.
  */
 import type { StrategyState } from '../strategy.js';
-import { StateStoreError } from '../store/index.js';
+import { StateStoreError, float32FromBuffer } from '../store/index.js';
 
 export function encodeStrategyState(state: StrategyState): Uint8Array {
   const entries = Object.entries(state.vectors);
   const header = new TextEncoder().encode(JSON.stringify({ values: state.values, vectors: entries.map(([name, v]) => [name, v.length]) }));
   const start = Math.ceil((4 + header.length) / 4) * 4;
-  const bytes = new Uint8Array(start + entries.reduce((s, [, v]) => s + 4 * v.length, 0));
+  const bytes = new Uint8Array(start + entries.reduce((s, [, v]) => s + v.byteLength, 0));
   new DataView(bytes.buffer).setUint32(0, header.length, true);
   bytes.set(header, 4);
-  const view = new DataView(bytes.buffer);
   let offset = start;
   for (const [, v] of entries) {
-    for (let i = 0; i < v.length; i++) view.setFloat32(offset + 4 * i, v[i], true);
-    offset += 4 * v.length;
+    // raw float32 bytes, as the store keeps parameters
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
+    offset += v.byteLength;
   }
   return bytes;
 }
@@ -43,9 +43,7 @@ export function decodeStrategyState(bytes: Uint8Array, where: string): StrategyS
   const vectors: Record<string, Float32Array> = {};
   for (const [name, length] of header.vectors) {
     if (typeof name !== 'string' || !Number.isInteger(length) || length < 0 || offset + 4 * length > bytes.length) throw bad(`vector ${String(name)}`);
-    const v = new Float32Array(length);
-    for (let i = 0; i < length; i++) v[i] = view.getFloat32(offset + 4 * i, true);
-    vectors[name] = v;
+    vectors[name] = float32FromBuffer(bytes.subarray(offset, offset + 4 * length));
     offset += 4 * length;
   }
   if (offset !== bytes.length) throw bad(`${bytes.length - offset} trailing bytes`);

@@ -328,19 +328,10 @@ export class RoundCoordinator {
         (await SecureAggregationRound.restore(record.selected, this.valueCount, secure, this.clock, journal, entries)) ??
         (await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, journal));
     }
-    this.current = {
-      record,
-      deadline,
-      instructions: new Map(instructions.map((i) => [i.clientId, i])),
-      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
-      accepted,
-      ...(session ? { secure: session } : {}),
-    };
+    this.current = this.roundState(record, deadline, instructions, accepted, session);
     this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length, ...(session ? { secureStage: session.stage } : {}) });
     if (session) {
-      // a session that had finished (or failed) before the crash closes its round now
       await this.serial(() => this.advanceSecure());
-      if (this.current?.secure && (session.stage === 'done' || session.stage === 'failed')) await this.serial(() => this.closeCurrent('secure'));
       return;
     }
     if (accepted.size >= this.current.target) await this.serial(() => this.closeCurrent('target'));
@@ -394,14 +385,21 @@ export class RoundCoordinator {
   /** A round another process opened (or this one before a restart): its instructions, replayed. */
   private adoptRound(record: StoredRound): void {
     const instructions = this.replaySelection(record);
-    this.current = {
-      record,
-      deadline: record.deadline,
-      instructions: new Map(instructions.map((i) => [i.clientId, i])),
-      target: Math.min(this.policy.targetUpdates, instructions.length),
-      accepted: new Map(),
-    };
+    this.current = this.roundState(record, record.deadline, instructions, new Map(), undefined);
     this.emit('round-adopted', { round: record.round, selected: instructions.length, accepted: this.sharedAccepted });
+  }
+
+  /** The in-memory state of an open round (a new, recovered or adopted one). */
+  private roundState(record: StoredRound, deadline: number, instructions: FitInstruction[], accepted: Map<string, UpdateRecord>, secure: SecureAggregationRound | undefined): OpenRoundState {
+    return {
+      record,
+      deadline,
+      instructions: new Map(instructions.map((i) => [i.clientId, i])),
+      // a secure round waits for every party (the protocol handles the dropouts)
+      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
+      accepted,
+      ...(secure ? { secure } : {}),
+    };
   }
 
   /** Runs `work` (after a fresh sync) while holding the store's round lease; skips it when another process holds the lease. */
@@ -594,15 +592,7 @@ export class RoundCoordinator {
     const secure = this.options.secureAggregation;
     // the session's public parameters are journaled before any client can see the round
     const session = secure ? await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, this.secureJournal(round)) : undefined;
-    this.current = {
-      record,
-      deadline: record.deadline,
-      instructions: new Map(instructions.map((i) => [i.clientId, i])),
-      // a secure round waits for every party (the protocol handles the dropouts)
-      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
-      accepted: new Map(),
-      ...(session ? { secure: session } : {}),
-    };
+    this.current = this.roundState(record, record.deadline, instructions, new Map(), session);
     this.history.push(this.summaryOf(record));
     this.notifyWaiters();
     this.emit('round-open', { round, modelVersion: this.modelVersion, selected: instructions.length, available: available.length });
@@ -660,13 +650,9 @@ export class RoundCoordinator {
   private async advanceSecure(): Promise<void> {
     const round = this.current;
     if (!round?.secure) return;
-    while (await round.secure.advance()) {
-      this.notifyWaiters();
-      if (round.secure.stage === 'done' || round.secure.stage === 'failed') {
-        await this.closeCurrent('secure');
-        return;
-      }
-    }
+    while (await round.secure.advance()) this.notifyWaiters();
+    // finished now, or (a session replayed after a crash) before
+    if (round.secure.stage === 'done' || round.secure.stage === 'failed') await this.closeCurrent('secure');
   }
 
   /** The float32 bytes of a model version (the current one from memory). */
@@ -782,7 +768,7 @@ export class RoundCoordinator {
   }
 
   /** Aggregates (or fails) the open round; runs inside `serial`. */
-  private async closeCurrent(reason: 'target' | 'deadline' | 'secure' | 'interrupted', attempt = 1): Promise<void> {
+  private async closeCurrent(reason: 'target' | 'deadline' | 'secure', attempt = 1): Promise<void> {
     const round = this.current;
     if (!round) return;
     const number = round.record.round;
@@ -800,19 +786,14 @@ export class RoundCoordinator {
     if (round.secure) {
       // only the survivors' sum exists: hand the strategy their weighted mean as one update
       // (DP-FedAvg: the sum of their clipped updates itself)
-      const done = round.secure.stage === 'done' && reason !== 'interrupted';
-      const survivors = done ? round.secure.includedParties() : [];
+      const survivors = round.secure.stage === 'done' ? round.secure.includedParties() : [];
+      const sum = survivors.length > 0 ? round.secure.result!.values : undefined;
+      accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
       results = [];
-      accepted = [];
       if (this.options.secureAggregation?.clipNorm !== undefined) {
-        clippedSum = { sum: survivors.length > 0 ? round.secure.result!.values : undefined, contributors: survivors.length };
-      }
-      if (survivors.length > 0) {
-        accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
-      }
-      if (survivors.length > 0 && !clippedSum) {
+        clippedSum = { sum, contributors: survivors.length };
+      } else if (sum) {
         const totalWeight = survivors.reduce((s, id) => s + round.instructions.get(id)!.weight, 0);
-        const sum = round.secure.result!.values;
         const mean = new Float32Array(sum.length);
         for (let j = 0; j < sum.length; j++) mean[j] = sum[j] / totalWeight;
         const examples = survivors.reduce((s, id) => s + (this.clients.get(id)?.numExamples ?? 0), 0);
@@ -820,7 +801,7 @@ export class RoundCoordinator {
       }
       secureMetrics.secureAggregation = 1;
       secureMetrics.secaggSurvivors = survivors.length;
-      if (round.secure.stage === 'failed' || reason === 'interrupted' || reason === 'deadline') secureMetrics.secaggFailed = 1;
+      if (round.secure.stage === 'failed' || reason === 'deadline') secureMetrics.secaggFailed = 1;
     }
     const dropped = [...round.instructions.keys()].filter((id) => !accepted.some((u) => u.clientId === id));
     const failures: Failure[] = dropped.map((clientId) => ({ clientId, reason: 'dropout', message: reason === 'target' ? 'straggler: round reached its target' : 'missed the deadline' }));

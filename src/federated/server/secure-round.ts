@@ -120,7 +120,7 @@ export class SecureAggregationRound {
       permutation: first.permutation,
     });
     for (const entry of rest) {
-      if (entry.kind === 'reply') round.apply(round.parties[entry.index], entry.stage, entry.wire, entry.digest);
+      if (entry.kind === 'reply') round.apply(entry.index, entry.stage, entry.wire, entry.digest);
       else if (entry.kind === 'close') await round.closeStage();
       else throw new TypeError(`secure-aggregation journal: a second session entry`);
     }
@@ -170,18 +170,19 @@ export class SecureAggregationRound {
       if (known === digest) return 'duplicate';
       throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already answered stage "${stage}" with another reply`);
     }
-    this.apply(clientId, stage, wire, digest);
+    this.apply(index, stage, wire, digest);
     await this.journal({ kind: 'reply', stage: stage as SecureStage, index, digest, wire });
     return 'accepted';
   }
 
-  private apply(clientId: string, stage: string, wire: unknown, digest: string): void {
-    const index = this.indexOf(clientId);
+  /** Applies one reply of party `index` (from a client, or replayed from the journal). */
+  private apply(index: number, stage: string, wire: unknown, digest: string): void {
+    const clientId = this.parties[index];
     if (stage !== this.stageValue) {
       throw new FederationRequestError(409, 'StaleRound', `secure aggregation is in stage "${this.stageValue}", not "${stage.slice(0, 20)}"; fetch the current request`);
     }
+    // (an answer already given is caught by its digest in `receive`)
     if (!this.requests.has(index)) throw new FederationRequestError(409, 'Conflict', `client "${clientId}" has no request in stage "${stage}" (it dropped out earlier)`);
-    if (this.replied.has(index)) throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already answered stage "${stage}"`);
     let reply: { index: number };
     try {
       reply = fromWire(wire) as { index: number };

@@ -166,7 +166,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     // fixed clip: a client must send its update clipped to C; the strategy clips again (a no-op for
     // honest clients). Adaptive clip: the server clips, because the clip norm follows the fraction of
     // updates that were under it, which clients clipping to C would always make 1
-    if (!adaptive) policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip as number);
+    if (typeof dp.clip === 'number') policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip);
     const sigma = priv.noiseMultiplier;
     // ε from the durable count of completed rounds, so a restart cannot under-report it
     privacy = (rounds) => ({
@@ -176,13 +176,15 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       clipNorm: priv.clipNorm!,
     });
   }
+  // the DP clip norm when it is fixed (secure aggregation refuses adaptive clipping above)
+  const fixedClip = typeof options.dp?.clip === 'number' ? options.dp.clip : undefined;
   if (options.secureAggregation) {
     if (inner.aggregator.name !== 'mean') {
       throw new ConfigError(`secure aggregation releases only the sum of the updates, but the ${inner.aggregator.name} aggregator needs each one; use fedavg or fedprox:MU`);
     }
     if (overSelection > 0) throw new ConfigError('secure aggregation waits for every selected client (the protocol tolerates dropouts); do not over-select');
     aggregatorName = options.dp
-      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? (options.dp.clip as number)})`
+      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? fixedClip})`
       : `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
   }
   if (options.store !== undefined && !isRedisLocation(options.store)) {
@@ -206,8 +208,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
         ? {
             secureAggregation: {
               // DP: clients clip to C, so R = C never clamps a coordinate
-              range: options.secureAggregation.range ?? (options.dp?.clip as number | undefined) ?? 1,
-              ...(options.dp ? { clipNorm: options.dp.clip as number } : {}),
+              range: options.secureAggregation.range ?? fixedClip ?? 1,
+              ...(fixedClip !== undefined ? { clipNorm: fixedClip } : {}),
               stageTimeoutMs: options.secureAggregation.stageTimeoutMs ?? 30_000,
               neighbours: options.secureAggregation.neighbours,
               threshold: options.secureAggregation.threshold,

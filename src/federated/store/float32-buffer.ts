@@ -6,7 +6,7 @@ export function float32ToBuffer(values: Float32Array): Buffer {
 }
 
 /** The values of stored bytes, copied into fresh aligned memory (a Buffer may sit at any offset of a shared pool). */
-export function float32FromBuffer(bytes: Buffer): Float32Array {
+export function float32FromBuffer(bytes: Uint8Array): Float32Array {
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;

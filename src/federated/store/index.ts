@@ -27,3 +27,4 @@ export {
 } from './redis-store.js';
 export { openFederationStore, isRedisLocation, type StoreLocation } from './open-store.js';
 export { StateStoreError, RoundUpdatesChangedError } from './store-error.js';
+export { float32FromBuffer } from './float32-buffer.js';

@@ -11,9 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
-import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
+import { assertFirstRoundCompleted, assertModelIsWeightedMean, joinFirstRound, rejoin } from './round-checks.js';
 import { killHard, phase, startServer as startChildServer } from './child-server.js';
 import { REDIS_MISSING, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
@@ -48,11 +47,7 @@ for (const backend of ['sqlite', 'redis'] as const) {
     const state = backend === 'sqlite' ? ['--state', join(dir, 'state.db')] : ['--store', redis!.url, '--redis-prefix', `crash-${process.pid}`];
     let server = await startServer(state);
     try {
-      const sessions = Array.from({ length: CLIENTS }, () => new RemoteSession({ server: server.url, attempts: 1 }));
-      await phase('register', 30_000, Promise.all(sessions.map((s, k) => s.register(`c${k}`, examples(k)))));
-      await phase('first check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
-      const answers = await phase('second check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
-      assert.ok(answers.every((a) => a.action === 'train' && a.round === 1), JSON.stringify(answers[0]));
+      const sessions = await joinFirstRound(server.url, CLIENTS, 'c', examples);
       const task = { round: 1, modelVersion: 0 };
 
       // the first half is acknowledged before the crash
@@ -94,11 +89,7 @@ for (const backend of ['sqlite', 'redis'] as const) {
       }
 
       // every client retries its identical update (clients do not know what the server kept)
-      const retry = Array.from({ length: CLIENTS }, (_, k) => {
-        const s = new RemoteSession({ server: server.url });
-        s.useToken(`c${k}`, sessions[k].credentials!.token);
-        return s.submit(task, syntheticDelta(k, 1, PARAMS), examples(k));
-      });
+      const retry = rejoin(sessions, server.url).map((s, k) => s.submit(task, syntheticDelta(k, 1, PARAMS), examples(k)));
       const results = await phase('retries after restart', 60_000, Promise.all(retry));
       for (const k of acknowledged) assert.equal(results[k].duplicate, true, `client ${k}'s acknowledged update must be recognised as already counted`);
 

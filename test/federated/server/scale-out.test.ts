@@ -9,9 +9,8 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { runLoadTest, syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
-import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
+import { assertFirstRoundCompleted, assertModelIsWeightedMean, joinFirstRound, rejoin } from './round-checks.js';
 import { REDIS_MISSING, freePort, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
@@ -123,15 +122,7 @@ test('kill -9 of one worker mid-round: the primary restarts it, and every acknow
   ]);
   try {
     await cluster.waitFor((e) => e.event === 'worker-listening' && e.worker === 2);
-    const sessions = Array.from({ length: CLIENTS }, () => new RemoteSession({ server: cluster.url, attempts: 1 }));
-    await Promise.all(sessions.map((s, k) => s.register(`c${k}`, examples(k))));
-    await Promise.all(sessions.map((s) => s.checkIn()));
-    let answers = await Promise.all(sessions.map((s) => s.checkIn()));
-    for (let i = 0; i < 20 && !answers.every((a) => a.action === 'train'); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      answers = await Promise.all(sessions.map((s) => s.checkIn()));
-    }
-    assert.ok(answers.every((a) => a.action === 'train' && a.round === 1), JSON.stringify(answers.find((a) => a.action !== 'train')));
+    const sessions = await joinFirstRound(cluster.url, CLIENTS, 'c', examples);
     const task = { round: 1, modelVersion: 0 };
 
     const acknowledged = new Set<number>();
@@ -168,11 +159,7 @@ test('kill -9 of one worker mid-round: the primary restarts it, and every acknow
     }
     // every client retries its identical update, through whichever worker answers
     const results = await Promise.all(
-      Array.from({ length: CLIENTS }, (_, k) => {
-        const s = new RemoteSession({ server: cluster.url, attempts: 5, backoffMs: 50 });
-        s.useToken(`c${k}`, sessions[k].credentials!.token);
-        return s.submit(task, syntheticDelta(k, 1, PARAMS), examples(k));
-      }),
+      rejoin(sessions, cluster.url, { attempts: 5, backoffMs: 50 }).map((s, k) => s.submit(task, syntheticDelta(k, 1, PARAMS), examples(k))),
     );
     for (const k of acknowledged) assert.equal(results[k].duplicate, true, `client ${k}'s acknowledged update must be recognised as already counted`);
 

@@ -13,10 +13,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { SecAggClient, fromWire, toWire, webSecAggCrypto } from '../../../src/federated/secagg/index.js';
 import { syntheticDelta, type StatusResponse, type TaskResponse } from '../../../src/federated/server/index.js';
-import { assertFirstRoundCompleted, assertModelIsWeightedMean } from './round-checks.js';
+import { assertFirstRoundCompleted, assertModelIsWeightedMean, joinFirstRound, rejoin } from './round-checks.js';
 import { killHard, phase, startServer } from './child-server.js';
 import { REDIS_MISSING, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
@@ -48,11 +47,7 @@ for (const backend of ['sqlite', 'redis'] as const) {
     ];
     let server = await phase('start', 60_000, startServer(args));
     try {
-      let sessions = Array.from({ length: PARTIES }, () => new RemoteSession({ server: server.url, attempts: 1 }));
-      await phase('register', 30_000, Promise.all(sessions.map((s, k) => s.register(`s${k}`, examples(k)))));
-      await phase('first check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
-      const answers = await phase('second check-in', 30_000, Promise.all(sessions.map((s) => s.checkIn())));
-      assert.ok(answers.every((a) => a.action === 'train' && a.round === 1), JSON.stringify(answers[0]));
+      let sessions = await joinFirstRound(server.url, PARTIES, 's', examples);
       const tasks: TaskResponse[] = await Promise.all(sessions.map((s) => s.task(1)));
       const inputs = tasks.map((task, k) => Float64Array.from(syntheticDelta(k, 1, PARAMS), (v) => v * task.secureAggregation!.weight));
       const clients = Array.from({ length: PARTIES }, () => new SecAggClient(webSecAggCrypto()));
@@ -75,11 +70,7 @@ for (const backend of ['sqlite', 'redis'] as const) {
 
         await phase(`${stage}: kill -9`, 10_000, killHard(server.child));
         server = await phase(`${stage}: restart`, 60_000, startServer(args));
-        sessions = sessions.map((old, k) => {
-          const s = new RemoteSession({ server: server.url, attempts: 1 });
-          s.useToken(`s${k}`, old.credentials!.token);
-          return s;
-        });
+        sessions = rejoin(sessions, server.url, { attempts: 1 });
         const status = (await (await fetch(`${server.url}/v1/status`)).json()) as StatusResponse;
         assert.equal(status.currentRound?.round, 1, `${stage}: round 1 must still be open after the restart`);
         assert.equal(status.currentRound?.secureStage, stage, `${stage}: the restarted server is in the same stage`);

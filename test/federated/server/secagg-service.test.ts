@@ -12,7 +12,7 @@ import type { Client } from '../../../src/federated/client/client.js';
 import { RemoteServerError, RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { runRemoteClient } from '../../../src/federated/client/remote-runner.js';
 import { SecAggClient, fromWire, toWire, webSecAggCrypto } from '../../../src/federated/secagg/index.js';
-import { startFederationService } from '../../../src/federated/server/index.js';
+import { startFederationService, type RoundSummary, type RunningService } from '../../../src/federated/server/index.js';
 
 const P = 40;
 const examples = (k: number) => 2 + k;
@@ -41,22 +41,28 @@ function expectedMean(parties: number[]): number[] {
   return Array.from({ length: P }, (_, j) => parties.reduce((s, k) => s + examples(k) * deltaOf(k)[j], 0) / total);
 }
 
+/** Five clients run round 1 through the secure stages: it completes with all five in the sum, and the server stores no individual update. */
+async function runFiveSecurely(service: RunningService): Promise<RoundSummary> {
+  const sessions = Array.from({ length: 5 }, () => new RemoteSession({ server: service.url }));
+  await Promise.all(sessions.map((s, k) => s.register(`sa${k}`, examples(k))));
+  const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: fixedClient(k), longPollMs: 2000 })));
+  assert.ok(summaries.every((s) => s.updatesSubmitted === 1 && s.finished), JSON.stringify(summaries));
+  const [round] = service.coordinator.rounds();
+  assert.equal(round.status, 'completed');
+  assert.equal(round.metrics.secureAggregation, 1);
+  assert.equal(round.metrics.secaggSurvivors, 5);
+  assert.deepEqual(await service.store.updatesOf(1), [], 'the server stored no individual update');
+  return round;
+}
+
 test('five clients aggregate securely: the model is their weighted mean and no individual update reaches the server', { timeout: 120_000 }, async () => {
   const service = await secureService(30_000);
   try {
-    const sessions = Array.from({ length: 5 }, () => new RemoteSession({ server: service.url }));
-    await Promise.all(sessions.map((s, k) => s.register(`sa${k}`, examples(k))));
-    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: fixedClient(k), longPollMs: 2000 })));
-    assert.ok(summaries.every((s) => s.updatesSubmitted === 1 && s.finished), JSON.stringify(summaries));
-    const [round] = service.coordinator.rounds();
-    assert.equal(round.status, 'completed');
-    assert.equal(round.metrics.secureAggregation, 1);
-    assert.equal(round.metrics.secaggSurvivors, 5);
+    const round = await runFiveSecurely(service);
     assert.deepEqual([...round.aggregated].sort(), ['sa0', 'sa1', 'sa2', 'sa3', 'sa4']);
     const model = service.coordinator.parameters.arrays[0];
     const expected = expectedMean([0, 1, 2, 3, 4]);
     for (let j = 0; j < P; j++) assert.ok(Math.abs(model[j] - expected[j]) < 1e-6, `coordinate ${j}: ${model[j]} vs ${expected[j]}`);
-    assert.deepEqual(await service.store.updatesOf(1), [], 'the server stored no individual update');
   } finally {
     await service.close();
   }
@@ -101,16 +107,8 @@ test('DP-FedAvg with secure aggregation: clients clip to C and send weight 1, th
     dp: { clip, noiseMultiplier: 0, delta: 1e-5, population: 50 },
   });
   try {
-    const sessions = Array.from({ length: 5 }, () => new RemoteSession({ server: service.url }));
-    await Promise.all(sessions.map((s, k) => s.register(`sa${k}`, examples(k))));
-    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: fixedClient(k), longPollMs: 2000 })));
-    assert.ok(summaries.every((s) => s.updatesSubmitted === 1 && s.finished), JSON.stringify(summaries));
-    const [round] = service.coordinator.rounds();
-    assert.equal(round.status, 'completed');
-    assert.equal(round.metrics.secureAggregation, 1);
-    assert.equal(round.metrics.secaggSurvivors, 5);
+    const round = await runFiveSecurely(service);
     assert.equal(round.metrics.dpClip, clip);
-    assert.deepEqual(await service.store.updatesOf(1), [], 'the server stored no individual update');
     const status = service.coordinator.status();
     assert.match(status.aggregator, /^secagg\+\(dp-fedavg\(C=0\.1, σ=0\), R=0\.1\)$/);
     // every Δ here has norm > C, so each is scaled to the client's bound C − √m·2^−(f+1)
