@@ -7,10 +7,10 @@
  *   3. the clipped sum Σᵢ cᵢ∇Lᵢ from the same rules, accumulated over physical chunks when
  *      the logical (Poisson) batch is larger than `physicalBatchSize`;
  *   4. Gaussian noise N(0, σ²C²) on every coordinate, added once per logical batch: the
- *      unit normals are scaled while they are written straight into the gradient tensors'
- *      storage (one pass over the parameters), and rules with a host path, i.e. embeddings,
- *      add their sparse clipped sums into that storage, which spares a scatter, a noise
- *      upload and an add over the whole table;
+ *      noise source hands out samples already scaled by the std (the prefetching source
+ *      scales in its worker thread), rules with a host path, i.e. embeddings, add their
+ *      sparse clipped sums into that buffer, which spares a scatter, a noise upload and an
+ *      add over the whole table, and each parameter's part is uploaded once;
  *   5. division by the EXPECTED batch size q·N, not the realised one (the realised size is
  *      itself private; dividing by it would change the sensitivity).
  * An empty Poisson batch is a noise-only step: no forward pass at all.
@@ -178,16 +178,16 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
     // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
     const std = gradientSigma * clip * scale;
-    // Drawn first and scaled on the host: rules with a host path (embeddings) add their
-    // clipped sums straight into it.
+    // Drawn first, on the host: rules with a host path (embeddings) add their clipped sums
+    // straight into it.
     const noiseStart = performance.now();
     const total = params.reduce((n, p) => n + p.variable.size, 0);
     let z: Float32Array;
     if (std > 0) {
       noise ??= createGaussianNoise({ secure: options.secureNoise, prefetch: options.prefetchNoise ?? true });
-      // The source's buffer is ours until its next call: scale it in place.
-      z = noise.standardNormals(total);
-      for (let j = 0; j < total; j++) z[j] *= std;
+      // Already scaled by the source (a prefetching one scales in its worker); the buffer is
+      // ours until its next call.
+      z = noise.normals(total, std);
     } else {
       if (zeros.length !== total) zeros = new Float32Array(total);
       else zeros.fill(0);

@@ -1,15 +1,17 @@
 /**
  * Worker-thread entry of PrefetchingNoise: fills the two shared slots with N(0, 1) samples
- * from the CSPRNG, alternately, each time the main thread empties one.
+ * from the CSPRNG, alternately, each time the main thread empties one, and writes their
+ * copy scaled by the std the main thread last asked for (see noise-prefetch.ts).
  */
 import { workerData } from 'node:worker_threads';
 import { CSPRNG } from './random-source.js';
 import { samplerFor } from './gaussian-sampler.js';
-import { SLOT_EMPTY, SLOT_FULL, STOP_INDEX, type NoiseWorkerData } from './noise-prefetch.js';
+import { SCALE_FOR_INDEX, SLOT_EMPTY, SLOT_FULL, STOP_INDEX, scaleInto, slotViews, type NoiseWorkerData } from './noise-prefetch.js';
 
-const { control: controlBuffer, data, capacity, secure } = workerData as NoiseWorkerData;
+const { control: controlBuffer, scales: scalesBuffer, data, capacity, secure } = workerData as NoiseWorkerData;
 const control = new Int32Array(controlBuffer);
-const slots = [new Float32Array(data, 0, capacity), new Float32Array(data, capacity * 4, capacity)];
+const scales = new Float64Array(scalesBuffer);
+const { unit, scaled } = slotViews(data, capacity);
 const sampler = samplerFor(secure, CSPRNG);
 
 let slot = 0;
@@ -19,7 +21,10 @@ for (;;) {
     Atomics.wait(control, slot, SLOT_FULL, 1000);
   }
   if (Atomics.load(control, STOP_INDEX) !== 0) process.exit(0);
-  sampler.fill(slots[slot]);
+  sampler.fill(unit[slot]);
+  const std = scales[SCALE_FOR_INDEX];
+  if (std !== 1) scaleInto(unit[slot], std, scaled[slot]);
+  scales[slot] = std; // published by the store below
   Atomics.store(control, slot, SLOT_FULL);
   Atomics.notify(control, slot);
   slot ^= 1;

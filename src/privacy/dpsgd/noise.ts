@@ -1,7 +1,7 @@
 /**
  * Gaussian noise for a whole parameter vector, every step. A `GaussianNoise` hands out
- * Float32Arrays of N(0, 1) samples; the DP step scales them by σ·C/(q·N) on the tensor
- * backend. The default draws from the CSPRNG with the ziggurat sampler; `secure: true`
+ * Float32Arrays of N(0, 1) samples, or of N(0, std²) samples scaled by the source (the DP
+ * step asks for std σ·C/(q·N); a prefetching source scales in its worker thread). The default draws from the CSPRNG with the ziggurat sampler; `secure: true`
  * switches to the hardened sum-of-four sampler (see gaussian-sampler.ts). With
  * `prefetch: true` a worker thread generates the next step's noise while the current step
  * runs (see noise-worker.ts), so on a machine with a spare core the noise costs only a copy.
@@ -21,6 +21,11 @@ export interface GaussianNoise {
    * source may reuse it then): copy it (e.g. into a tensor) before asking again.
    */
   standardNormals(size: number): Float32Array;
+  /**
+   * `size` fresh N(0, std²) samples: each the float32 rounding of one fresh unit sample times
+   * `std` (what scaling `standardNormals(size)` would give). Same ownership rule.
+   */
+  normals(size: number, std: number): Float32Array;
   /** Releases a worker thread, if any. */
   dispose(): void;
 }
@@ -52,6 +57,12 @@ export class InlineGaussianNoise implements GaussianNoise {
     if (this.buffer.length !== size) this.buffer = new Float32Array(size);
     this.sampler.fill(this.buffer);
     return this.buffer;
+  }
+
+  normals(size: number, std: number): Float32Array {
+    const z = this.standardNormals(size);
+    if (std !== 1) for (let j = 0; j < size; j++) z[j] *= std;
+    return z;
   }
 
   dispose(): void {}

@@ -42,6 +42,14 @@ function checkCoverage(model: AnyModel, recorder: TapRecorder): Map<string, numb
 }
 
 /**
+ * A new tensor on the same data (reference-counted, no copy). tf.clone would do on cpu, but
+ * wasm's Identity kernel copies the values; a same-shape reshape shares them on every backend.
+ */
+function sameData<T extends tf.Tensor>(t: T): T {
+  return tf.reshape(t, t.shape) as T;
+}
+
+/**
  * Per-example gradient machinery for a batch: call inside tf.tidy; every tensor it makes
  * belongs to the caller's scope.
  */
@@ -49,8 +57,8 @@ export function perSampleGradients(model: AnyModel, batch: TensorBatch, ctx: For
   const order: tf.Tensor[] = [];
   let recorder: TapRecorder | undefined;
   // The recorder keeps, then disposes, every layer input it records, and the first embedding's
-  // input is the caller's ids tensor: hand the model a clone (it shares the data) instead.
-  const forwardBatch: TensorBatch = { ...batch, ids: tf.clone(batch.ids) };
+  // input is the caller's ids tensor: hand the model another tensor on the same data instead.
+  const forwardBatch: TensorBatch = { ...batch, ids: sameData(batch.ids) };
   const t0 = performance.now();
   try {
     const { value, grads } = gradientsOfRegistered((register) => {
@@ -66,8 +74,8 @@ export function perSampleGradients(model: AnyModel, batch: TensorBatch, ctx: For
     const records = recorder!.records.map((record) => {
       const taps = record.taps.map((t) => grads[position.get(t)!]);
       const g = taps.length === 1 ? taps[0] : tf.stack(taps, 1);
-      // A clone shares the kept input's data, so the recorder can release it right away.
-      const a = record.inputs.length === 1 ? tf.clone(record.inputs[0]) : recordInput(record);
+      // A second tensor on the kept input's data, so the recorder can release it right away.
+      const a = record.inputs.length === 1 ? sameData(record.inputs[0]) : recordInput(record);
       const recordShapes = new Map<string, number[]>();
       for (const name of [record.weight, record.bias]) if (name !== undefined) recordShapes.set(name, shapes.get(name)!);
       return perSampleRule(record.rule, record.layer)({ record, a, g, shapes: recordShapes, options });

@@ -53,7 +53,7 @@ export interface DpBenchCase {
   naiveRatio: number;
   steps: number;
   naiveSteps: number;
-  /** Median ms per phase. nonDp: gradient, optimizer; dp: pass, norms, clip, noise, optimizer. */
+  /** Median ms per phase. nonDp: gradient, optimizer; dp: pass, norms, clip, noise, optimizer (and counts of prefetched noise steps). */
   breakdown: { nonDp: Record<string, number>; dp: Record<string, number> };
   /** Which path each sequence layer took in the DP step. */
   paths: Record<string, string>;
@@ -239,7 +239,10 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
   const dpMs = median(dp);
   const naiveMs = median(naive);
   const dpBreakdown = medians(dpPhases);
-  if (prefetched) dpBreakdown.noisePrefetchedSteps = prefetched.prefetched;
+  if (prefetched) {
+    dpBreakdown.noisePrefetchedSteps = prefetched.prefetched;
+    dpBreakdown.noiseScaledOnMainThread = prefetched.scaledHere;
+  }
   return {
     model: model.kind,
     config: setup.config,
@@ -299,7 +302,7 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
     noiseMs,
     notes: [
       'ms per step = gradient (+ clipping and noise for DP) + Adam update, median over alternating steps',
-      'eDP noise: CSPRNG ziggurat generated one step ahead in a worker thread (the breakdown\'s noise phase is the copy and add left on the main thread)',
+      'eDP noise: CSPRNG ziggurat generated and scaled by its std one step ahead in a worker thread (the breakdown\'s noise phase is the upload and adds left on the main thread)',
       `the naive loop runs fewer steps (${options.naiveSteps ?? 3} at batch < 256, ${options.naiveStepsLarge ?? 2} at 256)`,
       `char-transformer case: small configuration ${JSON.stringify(SMALL_LM_CONFIG)}`,
     ],

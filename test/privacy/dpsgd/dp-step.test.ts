@@ -156,15 +156,22 @@ test('frozen parameters: no gradient, no noise, and the clip norm is taken over 
   model.dispose();
 });
 
-test('noise: noisy − noiseless gradients are N(0, (σC/(qN))²) on every coordinate, fresh each step', async () => {
+// Noise sources: seeded inline; the default CSPRNG one prefetched (and scaled) in a worker
+// thread; the hardened sampler in the worker (secure mode).
+const NOISE_SOURCES: { name: string; options: Partial<DpStepOptions> }[] = [
+  { name: 'seeded inline', options: { noise: createGaussianNoise({ seed: 21 }) } },
+  { name: 'CSPRNG, worker-scaled', options: { prefetchNoise: true } },
+  { name: 'secure, worker-scaled', options: { prefetchNoise: true, secureNoise: true } },
+];
+
+test('noise: noisy − noiseless gradients are N(0, (σC/(qN))²) on every coordinate, fresh each step, for every noise source', async () => {
   await initEngine({ backend: 'wasm' });
-  for (const kind of ['embbag', 'transformer']) {
+  for (const [kind, source] of ['embbag', 'transformer'].flatMap((k) => NOISE_SOURCES.map((s) => [k, s] as const))) {
     const model = smallModel(kind);
     const host = smallBatch(model);
     const [sigma, C, E] = [1.7, 0.3, 8];
     const clean = dpGradients(model, host, { noiseMultiplier: 0, clip: C, expectedBatchSize: E });
-    const noise = createGaussianNoise({ seed: 21 });
-    const step = dpGradientStep({ noiseMultiplier: sigma, clip: C, expectedBatchSize: E, noise });
+    const step = dpGradientStep({ noiseMultiplier: sigma, clip: C, expectedBatchSize: E, ...source.options });
     const diffs: number[] = [];
     let previous: number[] | undefined;
     for (let s = 0; s < 30; s++) {
@@ -185,8 +192,8 @@ test('noise: noisy − noiseless gradients are N(0, (σC/(qN))²) on every coord
     const std = Math.sqrt(diffs.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
     const target = (sigma * C) / E;
     assert.ok(n > 5000, `${n} samples`);
-    assert.ok(Math.abs(mean) < (5 * target) / Math.sqrt(n), `${kind}: noise mean ${mean}`);
-    assert.ok(Math.abs(std / target - 1) < 5 / Math.sqrt(2 * n), `${kind}: noise std ${std}, expected σC/(qN) = ${target}`);
+    assert.ok(Math.abs(mean) < (5 * target) / Math.sqrt(n), `${kind}, ${source.name}: noise mean ${mean}`);
+    assert.ok(Math.abs(std / target - 1) < 5 / Math.sqrt(2 * n), `${kind}, ${source.name}: noise std ${std}, expected σC/(qN) = ${target}`);
     model.dispose();
   }
 });

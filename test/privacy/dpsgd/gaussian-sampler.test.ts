@@ -4,7 +4,8 @@
  * beyond r = 3.4426, which takes a separate code path), symmetry and lag-1 independence.
  * Seeded byte sources make the strict checks deterministic; the CSPRNG runs use thresholds
  * whose false-alarm rate is below 1e-5. The noise sources (inline, prefetched in a worker)
- * hand out fresh samples on every call.
+ * hand out fresh samples on every call, unit or scaled by a std (the worker scales a steady
+ * std itself; a changed one is scaled on the main thread), in secure mode too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,6 +151,54 @@ test('noise sources: seeded ones reproduce, CSPRNG ones do not repeat, the worke
     assert.ok(s.ksScaled < RANDOM.ks, `worker noise KS ${s.ksScaled}`);
   } finally {
     worker.dispose();
+  }
+});
+
+test('scaled noise: normals(size, std) is N(0, std²), fresh every call, scaled by the worker for a steady std and on the main thread when the std changes; secure mode too', () => {
+  const checkScaled = (draws: Float32Array[], std: number, what: string) => {
+    for (let k = 1; k < draws.length; k++) {
+      let same = 0;
+      for (let i = 0; i < draws[k].length; i++) if (draws[k][i] === draws[k - 1][i]) same++;
+      assert.ok(same < 5, `${what}: call ${k} repeats ${same} values of the previous call`);
+    }
+    const all = new Float32Array(draws.reduce((n, d) => n + d.length, 0));
+    let offset = 0;
+    for (const d of draws) {
+      for (let i = 0; i < d.length; i++) all[offset + i] = d[i] / std;
+      offset += d.length;
+    }
+    const s = normality(all);
+    for (const [k, v] of Object.entries(s.z)) assert.ok(Math.abs(v) < RANDOM.z, `${what}: ${k} is ${v.toFixed(2)} standard errors off`);
+    assert.ok(s.ksScaled < RANDOM.ks, `${what}: KS ${s.ksScaled}`);
+  };
+  // Inline: the unit samples times std, exactly.
+  const seeded = createGaussianNoise({ seed: 31 });
+  const unit = createGaussianNoise({ seed: 31 }).standardNormals(1000).slice();
+  assert.deepEqual(seeded.normals(1000, 0.37), unit.map((v) => v * 0.37));
+
+  for (const secure of [false, true]) {
+    const worker = new PrefetchingNoise(secure);
+    try {
+      const size = secure ? 20_000 : 50_000;
+      const what = secure ? 'secure worker' : 'worker';
+      const steady: Float32Array[] = [];
+      for (let k = 0; k < 8; k++) steady.push(worker.normals(size, 0.37).slice());
+      assert.equal(worker.served.inline, 1, `${what}: only the first call is inline`);
+      assert.equal(worker.served.scaledHere, 0, `${what}: a steady std is scaled in the worker`);
+      checkScaled(steady, 0.37, `${what}, std 0.37`);
+      // A new std (adaptive clipping): at most the slot already filled is scaled here.
+      const changed: Float32Array[] = [];
+      for (let k = 0; k < 6; k++) changed.push(worker.normals(size, 2.5).slice());
+      assert.ok(worker.served.scaledHere <= 1, `${what}: ${worker.served.scaledHere} slots scaled on the main thread`);
+      checkScaled([steady[steady.length - 1], ...changed].slice(1), 2.5, `${what}, std 2.5`);
+      assert.notDeepEqual(changed[0].slice(0, 20), steady[steady.length - 1].slice(0, 20).map((v) => (v / 0.37) * 2.5), `${what}: a new std gets fresh samples`);
+      // Unit samples from the same source.
+      const units: Float32Array[] = [];
+      for (let k = 0; k < 4; k++) units.push(worker.standardNormals(size).slice());
+      checkScaled(units, 1, `${what}, unit`);
+    } finally {
+      worker.dispose();
+    }
   }
 });
 

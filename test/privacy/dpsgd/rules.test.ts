@@ -7,7 +7,7 @@
  *    every parameter's per-example squared norm and a weighted sum Σᵢ cᵢ∇Lᵢ, relative error
  *    ≤ 1e-4, on wasm and on cpu, with the ghost and the instantiate path for sequences.
  *  - The embedding's host path (adding the clipped sum into a buffer, as the DP step does
- *    with the noise) against the same references.
+ *    with the noise) against the same references, also with all-zero rows (which it skips).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,7 @@ import {
   chooseSequencePath,
   denseRule,
   embeddingRule,
+  embeddingSquaredNorms,
   firstOccurrenceSegments,
   layerNormRule,
   naivePerExampleGradients,
@@ -25,6 +26,7 @@ import {
   sequenceCosts,
   type PerSampleOptions,
 } from '../../../src/privacy/dpsgd/index.js';
+import { productSumOverTime, rowSquaredNorms, sumOverTime, weightedRowSum } from '../../../src/privacy/dpsgd/rules/host.js';
 import { assertClose, seededValues } from '../../helpers.js';
 import { smallBatch, smallModel, MODEL_KINDS } from '../../models/fixtures.js';
 
@@ -129,6 +131,22 @@ for (const backend of BACKENDS) {
       for (const path of ['segments', 'ghost'] as const) {
         assert.equal(checkAgainstExplicit(embeddingRule, fakeRecord('embedding', false), ids, g, shapes, explicit, { embeddingPath: path }, path), path);
       }
+      // Rows that are exactly zero (skipped on the host): a unique id (position 1), one of a
+      // repeated id (2), one of an all-same row (9), and both padding positions (13, 15).
+      const zeroRows = new Set([1, 2, 9, 13, 15]);
+      const gValues = g.dataSync().slice();
+      for (const k of zeroRows) gValues.fill(0, k * D, (k + 1) * D);
+      const gz = tf.tensor3d(gValues, [B, T, D]);
+      const explicitZ = (i: number) => {
+        const gi = tf.reshape(tf.slice(gz, [i, 0, 0], [1, T, D]), [T, D]);
+        return new Map([['w', tf.unsortedSegmentSum(gi, tf.tensor1d(idRows.slice(i * T, (i + 1) * T), 'int32'), V)]]);
+      };
+      for (const path of ['segments', 'ghost'] as const) {
+        checkAgainstExplicit(embeddingRule, fakeRecord('embedding', false), ids, gz, shapes, explicitZ, { embeddingPath: path }, `${path} with zero rows`);
+      }
+      const flags = new Uint8Array(B * T);
+      embeddingSquaredNorms(Int32Array.from(idRows), gValues, B, T, D, V, flags);
+      assert.deepEqual([...flags], idRows.map((_, k) => (zeroRows.has(k) ? 0 : 1)));
     });
   });
 
@@ -146,6 +164,26 @@ for (const backend of BACKENDS) {
           return new Map([['w', tf.sum(tf.mul(rows(g), rows(x)), 0)], ['b', tf.sum(rows(g), 0)]]);
         };
         checkAgainstExplicit(layerNormRule, fakeRecord('layernorm', true), x, g, shapes, explicit, {}, `rank ${rank}`);
+      }
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  test(`host reductions (${backend}): weighted row sums, row norms and sums over time equal tensor ops, with and without remainder rows`, async () => {
+    await initEngine({ backend });
+    tf.tidy(() => {
+      for (const [B, T, D] of [[7, 6, 5], [8, 4, 3], [1, 1, 2]]) {
+        const x = tf.tensor3d(values(B * T * D, 11 + B), [B, T, D]);
+        const y = tf.tensor3d(values(B * T * D, 12 + B), [B, T, D]);
+        const c = Float32Array.from({ length: B }, (_, i) => 0.1 + 0.3 * i);
+        const x2 = tf.reshape(x, [B, T * D]) as tf.Tensor2D;
+        const what = `[${B}, ${T}, ${D}]`;
+        assertClose(weightedRowSum(c, x2).dataSync(), tf.matMul(tf.tensor2d(c, [1, B]), x2).dataSync(), 1e-5, `${what} weighted row sum`);
+        assertClose(weightedRowSum(tf.tensor1d(c), x2).dataSync(), tf.matMul(tf.tensor2d(c, [1, B]), x2).dataSync(), 1e-5, `${what} weighted row sum, tensor c`);
+        assertClose(rowSquaredNorms(x).dataSync(), tf.sum(tf.square(x2), 1).dataSync(), 1e-5, `${what} row norms`);
+        assertClose(sumOverTime(x, D).dataSync(), tf.sum(x, 1).dataSync(), 1e-5, `${what} sum over time`);
+        assertClose(productSumOverTime(x, y, D).dataSync(), tf.sum(tf.mul(x, y), 1).dataSync(), 1e-5, `${what} product sum over time`);
       }
     });
   });

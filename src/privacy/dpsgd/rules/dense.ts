@@ -13,7 +13,7 @@
  *    work as plain backprop's weight gradient.
  *  - instantiate: form ∇Wᵢ = aᵢᵀgᵢ as [B, in, out] (T·in·out per example, exactly the
  *    work backprop spends on the weight gradient anyway), square-sum it, and keep it: the
- *    clipped sum is c·[B, in·out], one cheap product.
+ *    clipped sum is c·[B, in·out], one pass over it on the host (rules/host.ts).
  * Instantiating costs T·in·out + 2·in·out per example and the ghost path
  * T²(in + out + 1) + T·in·out, so instantiating wins unless in·out is much larger than T²
  * (2·in·out > T²(in + out + 1)) — e.g. an LM's output layer over a big vocabulary — or its
@@ -22,7 +22,8 @@
  */
 import { tf } from '../../../engine/index.js';
 import { ShapeMismatchError } from '../../../errors.js';
-import { DEFAULT_INSTANTIATE_LIMIT, weightedRowSum, type PerSampleOptions, type RecordGradients, type RuleInput } from './registry.js';
+import { DEFAULT_INSTANTIATE_LIMIT, type PerSampleOptions, type RecordGradients, type RuleInput } from './registry.js';
+import { rowSquaredNorms, sumOverTime, weightedRowSum } from './host.js';
 
 /** Multiply-adds per example of each way to a sequence layer's norms and clipped sum. */
 export function sequenceCosts(T: number, inDim: number, outDim: number): { ghost: number; instantiate: number } {
@@ -41,7 +42,6 @@ export function chooseSequencePath(B: number, T: number, inDim: number, outDim: 
   return cost.instantiate <= cost.ghost ? 'instantiate' : 'ghost';
 }
 
-const sumSquaresPerRow = (x: tf.Tensor): tf.Tensor1D => tf.sum(tf.square(tf.reshape(x, [x.shape[0], -1])), 1) as tf.Tensor1D;
 
 export function denseRule({ record, a, g, shapes, options }: RuleInput): RecordGradients {
   const weight = record.weight;
@@ -56,8 +56,8 @@ export function denseRule({ record, a, g, shapes, options }: RuleInput): RecordG
   if (a.rank === 2) {
     const a2 = a as tf.Tensor2D;
     const g2 = g as tf.Tensor2D;
-    const gNorms = sumSquaresPerRow(g2);
-    squaredNorms.set(weight, tf.mul(sumSquaresPerRow(a2), gNorms) as tf.Tensor1D);
+    const gNorms = rowSquaredNorms(g2);
+    squaredNorms.set(weight, tf.mul(rowSquaredNorms(a2), gNorms) as tf.Tensor1D);
     if (bias) squaredNorms.set(bias, gNorms);
     return {
       layer: record.layer,
@@ -82,8 +82,8 @@ export function denseRule({ record, a, g, shapes, options }: RuleInput): RecordG
   const T = a3.shape[1];
   let biasRows: tf.Tensor2D | undefined;
   if (bias) {
-    biasRows = tf.sum(g3, 1) as tf.Tensor2D; // [B, out]
-    squaredNorms.set(bias, sumSquaresPerRow(biasRows));
+    biasRows = sumOverTime(g3, outDim); // [B, out]
+    squaredNorms.set(bias, rowSquaredNorms(biasRows));
   }
   // The two sequence paths differ only in the weight's norms and clipped sum.
   const sequenceGradients = (path: 'ghost' | 'instantiate', weightSum: (c: tf.Tensor1D) => tf.Tensor): RecordGradients => ({
@@ -102,7 +102,7 @@ export function denseRule({ record, a, g, shapes, options }: RuleInput): RecordG
   const path = chooseSequencePath(B, T, inDim, outDim, options);
   if (path === 'instantiate') {
     const perExample = tf.reshape(tf.matMul(a3, g3, true, false), [B, inDim * outDim]) as tf.Tensor2D; // [B, in·out]
-    squaredNorms.set(weight, tf.sum(tf.square(perExample), 1) as tf.Tensor1D);
+    squaredNorms.set(weight, rowSquaredNorms(perExample));
     return sequenceGradients(path, (c) => tf.reshape(weightedRowSum(c, perExample), [inDim, outDim]));
   }
 

@@ -5,7 +5,8 @@
  */
 import { tf } from '../../../engine/index.js';
 import { ShapeMismatchError } from '../../../errors.js';
-import { weightedRowSum, type RecordGradients, type RuleInput } from './registry.js';
+import type { RecordGradients, RuleInput } from './registry.js';
+import { productSumOverTime, rowSquaredNorms, sumOverTime, weightedRowSum } from './host.js';
 
 export function layerNormRule({ record, a, g, shapes }: RuleInput): RecordGradients {
   const gamma = record.weight;
@@ -14,12 +15,11 @@ export function layerNormRule({ record, a, g, shapes }: RuleInput): RecordGradie
   if (a.rank !== g.rank || a.shape.join(',') !== g.shape.join(',') || a.shape[a.rank - 1] !== dim) {
     throw new ShapeMismatchError(`layer norm "${record.layer}": normalised input [${a.shape}] and tap gradient [${g.shape}] do not fit γ [${dim}]`);
   }
-  const B = a.shape[0];
-  const perExample = (x: tf.Tensor): tf.Tensor2D => (x.rank === 2 ? x : tf.sum(tf.reshape(x, [B, -1, dim]), 1)) as tf.Tensor2D;
-  const rows = new Map<string, tf.Tensor2D>([[gamma, perExample(tf.mul(g, a))]]);
-  if (beta) rows.set(beta, perExample(g));
+  // One host pass each (a product and a sum over time; rank 2 is a single time step).
+  const rows = new Map<string, tf.Tensor2D>([[gamma, productSumOverTime(g, a, dim)]]);
+  if (beta) rows.set(beta, g.rank === 2 ? (g as tf.Tensor2D) : sumOverTime(g, dim));
   const squaredNorms = new Map<string, tf.Tensor1D>();
-  for (const [name, r] of rows) squaredNorms.set(name, tf.sum(tf.square(r), 1) as tf.Tensor1D);
+  for (const [name, r] of rows) squaredNorms.set(name, rowSquaredNorms(r));
   return {
     layer: record.layer,
     rule: 'layernorm',

@@ -85,7 +85,5 @@ export function registeredRules(): string[] {
   return [...RULES.keys()];
 }
 
-/** c [B] as a row [1, B], so Σᵢ cᵢ Xᵢ is one matrix product c·X. */
-export function weightedRowSum(c: tf.Tensor1D, x: tf.Tensor2D): tf.Tensor1D {
-  return tf.reshape(tf.matMul(tf.reshape(c, [1, -1]) as tf.Tensor2D, x), [x.shape[1]]) as tf.Tensor1D;
-}
+/** Σᵢ cᵢ Xᵢ, one host pass over X (see host.ts). */
+export { weightedRowSum } from './host.js';
