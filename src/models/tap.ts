@@ -1,9 +1,13 @@
 /**
  * Per-sample-gradient taps (DESIGN.md §3). In a tapped forward pass, every layer with
- * parameters adds a zero "tap" to its pre-activation output z and records its input a.
+ * parameters registers its pre-activation output z as a "tap" and records its input a.
  * One backward pass of the summed per-example loss w.r.t. the taps gives g = ∂L_i/∂z for
  * every example at once; privacy/dpsgd turns (a, g) into per-example gradient norms and
  * clipped sums with one rule per layer type.
+ *
+ * The tap is z itself, not a zero tensor added to z: the engine's tape is filtered to the
+ * ops downstream of the registered tensors, so the backward pass stops at z either way,
+ * and registering z spares a zeros tensor and an add of z's size per layer and step.
  */
 import { tf } from '../engine/index.js';
 
@@ -23,13 +27,14 @@ export interface TapRecord {
   bias?: string;
   /** One tensor, or one per time step (stacked on axis 1 by `input()`). */
   inputs: tf.Tensor[];
-  /** The zero taps (one, or one per time step, aligned with `inputs`). */
+  /** The taps, i.e. the layer outputs z (one, or one per time step, aligned with `inputs`). */
   taps: tf.Tensor[];
 }
 
 export class TapRecorder {
   readonly records: TapRecord[] = [];
   private readonly register: (t: tf.Tensor) => void;
+  private readonly tapped = new Set<tf.Tensor>();
 
   /** `register` is handed every tap, e.g. the callback of engine's gradientsOfRegistered. */
   constructor(register: (t: tf.Tensor) => void) {
@@ -37,16 +42,17 @@ export class TapRecorder {
   }
 
   private newTap(z: tf.Tensor): tf.Tensor {
-    const tap = tf.zeros(z.shape);
-    this.register(tap);
-    return tap;
+    if (this.tapped.has(z)) throw new Error('a tensor was tapped twice: each tapped layer must hand over its own output');
+    this.tapped.add(z);
+    this.register(z);
+    return z;
   }
 
-  /** Records (a, tap) for a layer applied once; returns z + tap. */
+  /** Records (a, z) for a layer applied once; returns z, now tapped. */
   tap(layer: string, rule: TapRule, params: { weight: string; bias?: string }, input: tf.Tensor, z: tf.Tensor): tf.Tensor {
     const tap = this.newTap(z);
     this.records.push({ layer, rule, ...params, inputs: [tf.keep(input)], taps: [tap] });
-    return tf.add(z, tap);
+    return tap;
   }
 
   /**
@@ -60,7 +66,7 @@ export class TapRecorder {
       const tap = this.newTap(z);
       record.inputs.push(tf.keep(input));
       record.taps.push(tap);
-      return tf.add(z, tap);
+      return tap;
     };
   }
 
