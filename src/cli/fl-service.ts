@@ -158,7 +158,7 @@ export function registerFlService(fl: Command): void {
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port', 0), 8080)
     .option('--client-rate-limit <n>', 'requests per second per client (burst 2x)', parseInteger('--client-rate-limit', 1), 20)
     .option('--address-rate-limit <n>', 'unauthenticated requests per second per address (burst 10x)', parseInteger('--address-rate-limit', 1), 200)
-    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clients clip updates to norm C, or "auto" (adaptive clipping, the server clips); Gaussian noise at the server', parseDpClip)
+    .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clients clip updates to norm C, or "auto" (adaptive clipping: the server clips, or under --secagg the clients clip and send their unclipped bit in the masked sum); Gaussian noise at the server', parseDpClip)
     .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (or give --dp-epsilon)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
     .option('--dp-epsilon <e>', 'DP-FedAvg: calibrate σ so that ε after --rounds rounds is at most e', positive('--dp-epsilon'))
     .option('--dp-delta <d>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)

@@ -79,14 +79,28 @@ export function updateBound(task: TaskResponse, length: number): number {
 }
 
 /**
- * Takes part in the round's secure aggregation with `delta` × the task's weight as input:
+ * What a client feeds into secure aggregation: its (already clipped) update × the task's
+ * weight, and under adaptive clipping (`countUnclipped`) one more coordinate, the clip norm
+ * if the update was within the bound before clipping (`unclipped`) and 0 if not. The server
+ * divides that coordinate of the sum by the clip norm to count the unclipped updates.
+ */
+export function secureInput(task: TaskResponse, delta: Float32Array, unclipped: boolean): Float64Array {
+  const secure = task.secureAggregation!;
+  const counting = secure.countUnclipped === true;
+  if (counting && secure.clipNorm === undefined) throw new ConfigError('the task asks for the unclipped bit but gives no clip norm');
+  const input = new Float64Array(delta.length + (counting ? 1 : 0));
+  for (let i = 0; i < delta.length; i++) input[i] = secure.weight * delta[i];
+  if (counting) input[delta.length] = unclipped ? secure.clipNorm! : 0;
+  return input;
+}
+
+/**
+ * Takes part in the round's secure aggregation with `secureInput(task, delta, unclipped)`:
  * answers each stage's request until the session is done (or failed, or the round closed).
  * Only masked vectors leave the client. Returns the last stage seen.
  */
-export async function submitSecurely(session: RemoteSession, task: TaskResponse, delta: Float32Array, crypto: SecAggCrypto, longPollMs: number): Promise<string> {
-  const weight = task.secureAggregation!.weight;
-  const input = new Float64Array(delta.length);
-  for (let i = 0; i < delta.length; i++) input[i] = weight * delta[i];
+export async function submitSecurely(session: RemoteSession, task: TaskResponse, delta: Float32Array, crypto: SecAggCrypto, longPollMs: number, unclipped = false): Promise<string> {
+  const input = secureInput(task, delta, unclipped);
   const client = new SecAggClient(crypto);
   let answeredStage = '';
   for (;;) {
@@ -145,9 +159,10 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
       emit('task', { round: task.round, modelVersion: task.modelVersion });
       const fit = await client.fit(viewParameters(global, task.layout), task.config);
       const delta = flatDelta(global, fit);
-      const norm = clipToNorm(delta, updateBound(task, delta.length));
+      const bound = updateBound(task, delta.length);
+      const norm = clipToNorm(delta, bound);
       if (task.secureAggregation) {
-        const stage = await submitSecurely(session, task, delta, options.secaggCrypto ?? webSecAggCrypto(), options.longPollMs ?? 20_000);
+        const stage = await submitSecurely(session, task, delta, options.secaggCrypto ?? webSecAggCrypto(), options.longPollMs ?? 20_000, norm <= bound);
         if (stage !== 'done') {
           summary.lateUpdates++;
           emit('late', { round: task.round, message: `secure aggregation ended in stage ${stage}` });

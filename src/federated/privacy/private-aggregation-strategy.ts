@@ -398,13 +398,15 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
    * service's secure aggregation, whose clients clip to `clipNorm`, use weight 1 and encode
    * on the device, so the server holds only the unmasked sum of `contributors` updates.
    * Noise, the division by K and the server step are as in `aggregateFit` (DP-FedAvg only:
-   * without DP the weighted mean needs no strategy help; adaptive clipping would need the
-   * unclipped bit inside the sum, which the service does not send).
+   * without DP the weighted mean needs no strategy help). Under adaptive clipping the sum has
+   * one more value, C × the number of unclipped updates (each client's bit rides in the sum).
    */
   aggregateClippedSum(round: number, sum: Float64Array | undefined, contributors: number, failures: readonly Failure[]): AggregateFitOutput {
-    if (!this.dp || this.adaptive) throw new ConfigError(`${this.name}: aggregateClippedSum needs DP-FedAvg with a fixed clip norm`);
-    const count = parameterCount(this.parameters);
-    if (sum && sum.length !== count) throw new ConfigError(`${this.name}: the clipped sum has ${sum.length} values, the model ${count}`);
+    if (!this.dp) throw new ConfigError(`${this.name}: aggregateClippedSum needs DP-FedAvg`);
+    const count = parameterCount(this.parameters) + (this.adaptive ? 1 : 0);
+    if (sum && sum.length !== count) {
+      throw new ConfigError(`${this.name}: the clipped sum has ${sum.length} values, expected ${count} (the model's${this.adaptive ? ' and the unclipped count' : ''})`);
+    }
     // consumes the inner strategy's plan for the round; no individual update exists to screen
     const { metrics } = this.inner.screenFitResults(round, [], failures);
     metrics.clients = contributors;

@@ -83,9 +83,12 @@ export interface TaskResponse {
    * by `weight` and takes part in the SecAgg+ stages at `secagg(round)` instead of PUT update.
    * `clipNorm` (DP-FedAvg with secure aggregation): the client clips to ‖Δ‖₂ ≤ clipNorm minus
    * the fixed-point rounding margin √m·2^−(f+1), so its encoded input has norm ≤ clipNorm
-   * (the server cannot check it), and sends it with weight 1.
+   * (the server cannot check it), and sends it with weight 1. `countUnclipped` (adaptive
+   * clipping, Andrew et al. 2021): the client appends one coordinate to its input, clipNorm
+   * if its update was within the bound before clipping and 0 if not, so the server learns
+   * only how many updates were unclipped, from the masked sum.
    */
-  secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number }; clipNorm?: number };
+  secureAggregation?: { weight: number; range: number; encoding: { range: number; fractionalBits: number; maxSummands: number }; clipNorm?: number; countUnclipped?: boolean };
 }
 
 /** POST secagg/{stage}: the reply was taken (`duplicate`: the same reply was already journaled; nothing changed). */

@@ -98,6 +98,8 @@ export const DEFAULT_ROUND_POLICY: Readonly<RoundPolicy> = {
 
 /** A strategy that turns the secure sum of clipped updates into the round's model (DP-FedAvg). */
 interface ClippedSumStrategy {
+  /** The clip norm for the next round (under adaptive clipping it moves after each round). */
+  readonly clipNorm?: number;
   aggregateClippedSum(round: number, sum: Float64Array | undefined, contributors: number, failures: readonly Failure[]): { parameters: ParameterSet; metrics: Record<string, number> };
 }
 
@@ -120,9 +122,12 @@ export interface CoordinatorOptions {
    * Secure aggregation: clients send masked inputs through the SecAgg+ stages instead of
    * plain updates, and the strategy receives only the survivors' (weighted) mean; under
    * DP-FedAvg (`clipNorm`) each client clips to C and sends weight 1, and the strategy's
-   * `aggregateClippedSum` noises the survivors' sum.
+   * `aggregateClippedSum` noises the survivors' sum. `adaptiveClip`: the clip norm is the
+   * strategy's current one (adaptive clipping), the range R follows it round by round, and
+   * each input carries one more coordinate, the unclipped bit (× C), so the strategy gets
+   * the count of unclipped updates from the same masked sum.
    */
-  secureAggregation?: SecureRoundOptions & { clipNorm?: number };
+  secureAggregation?: SecureRoundOptions & { clipNorm?: number; adaptiveClip?: boolean };
   /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
@@ -202,8 +207,9 @@ export class RoundCoordinator {
     this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
     this.valueCount = parameterCount(options.initialParameters);
     const clipNorm = options.secureAggregation?.clipNorm;
-    if (clipNorm !== undefined) {
-      check(clipNorm > 0 && Number.isFinite(clipNorm), `the secure DP clip norm must be a finite number > 0, got ${clipNorm}`);
+    if (clipNorm !== undefined) check(clipNorm > 0 && Number.isFinite(clipNorm), `the secure DP clip norm must be a finite number > 0, got ${clipNorm}`);
+    if (clipNorm !== undefined && options.secureAggregation?.adaptiveClip) check(false, 'secure aggregation takes a fixed clip norm or an adaptive one, not both');
+    if (clipNorm !== undefined || options.secureAggregation?.adaptiveClip) {
       check(typeof (options.strategy as Partial<ClippedSumStrategy>).aggregateClippedSum === 'function', `strategy ${options.strategy.name} cannot aggregate a secure sum of clipped updates (DP-FedAvg's does)`);
     }
     if (options.shared) {
@@ -325,8 +331,8 @@ export class RoundCoordinator {
       const journal = this.secureJournal(record.round);
       const entries = (await this.store.secureEntries(record.round)).map((e) => JSON.parse(e) as SecureJournalEntry);
       session =
-        (await SecureAggregationRound.restore(record.selected, this.valueCount, secure, this.clock, journal, entries)) ??
-        (await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, journal));
+        (await SecureAggregationRound.restore(record.selected, this.secureVectorLength(), secure, this.clock, journal, entries)) ??
+        (await SecureAggregationRound.start(record.selected, this.secureVectorLength(), this.secureSessionOptions(), this.clock, journal));
     }
     this.current = this.roundState(record, deadline, instructions, accepted, session);
     this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length, ...(session ? { secureStage: session.stage } : {}) });
@@ -591,7 +597,7 @@ export class RoundCoordinator {
     this.sharedAccepted = 0;
     const secure = this.options.secureAggregation;
     // the session's public parameters are journaled before any client can see the round
-    const session = secure ? await SecureAggregationRound.start(record.selected, this.valueCount, secure, this.clock, this.secureJournal(round)) : undefined;
+    const session = secure ? await SecureAggregationRound.start(record.selected, this.secureVectorLength(), this.secureSessionOptions(), this.clock, this.secureJournal(round)) : undefined;
     this.current = this.roundState(record, record.deadline, instructions, new Map(), session);
     this.history.push(this.summaryOf(record));
     this.notifyWaiters();
@@ -614,9 +620,26 @@ export class RoundCoordinator {
   }
 
   private secureTaskFor(weight: number, secure: SecureAggregationRound): NonNullable<TaskResponse['secureAggregation']> {
-    const { range, clipNorm } = this.options.secureAggregation!;
-    // DP-FedAvg sums clipped updates with weight 1 (one user moves the sum by at most C)
-    return clipNorm === undefined ? { weight, range, encoding: secure.encoding } : { weight: 1, range, encoding: secure.encoding, clipNorm };
+    const { range, clipNorm, adaptiveClip } = this.options.secureAggregation!;
+    const encoding = secure.encoding;
+    // DP-FedAvg sums clipped updates with weight 1 (one user moves the sum by at most C);
+    // under adaptive clipping the session's range is the round's clip norm (journaled with it)
+    if (adaptiveClip) return { weight: 1, range: encoding.range, encoding, clipNorm: encoding.range, countUnclipped: true };
+    return clipNorm === undefined ? { weight, range, encoding } : { weight: 1, range, encoding, clipNorm };
+  }
+
+  /** Values per secure input: the model's, plus the unclipped bit under adaptive clipping. */
+  private secureVectorLength(): number {
+    return this.valueCount + (this.options.secureAggregation?.adaptiveClip ? 1 : 0);
+  }
+
+  /** A new session's options: under adaptive clipping the range R is the strategy's clip norm for this round. */
+  private secureSessionOptions(): SecureRoundOptions {
+    const secure = this.options.secureAggregation!;
+    if (!secure.adaptiveClip) return secure;
+    const clip = (this.strategy as unknown as ClippedSumStrategy).clipNorm;
+    if (!(clip !== undefined && clip > 0 && Number.isFinite(clip))) throw new StateStoreError(`adaptive clipping: the strategy's clip norm is ${clip}`);
+    return { ...secure, range: clip };
   }
 
   /** The secure-aggregation request waiting for this client (long-polled by the HTTP layer). */
@@ -790,7 +813,7 @@ export class RoundCoordinator {
       const sum = survivors.length > 0 ? round.secure.result!.values : undefined;
       accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
       results = [];
-      if (this.options.secureAggregation?.clipNorm !== undefined) {
+      if (this.options.secureAggregation?.clipNorm !== undefined || this.options.secureAggregation?.adaptiveClip) {
         clippedSum = { sum, contributors: survivors.length };
       } else if (sum) {
         const totalWeight = survivors.reduce((s, id) => s + round.instructions.get(id)!.weight, 0);

@@ -54,7 +54,7 @@ export interface SecureRequestAnswer {
 
 /** One journal entry (JSON): the session, an accepted reply, or the close of a stage. */
 export type SecureJournalEntry =
-  | { kind: 'session'; sessionId: string; permutation: number[] }
+  | { kind: 'session'; sessionId: string; permutation: number[]; range?: number }
   | { kind: 'reply'; stage: SecureStage; index: number; digest: string; wire: unknown }
   | { kind: 'close'; stage: SecureStage };
 
@@ -97,13 +97,15 @@ export class SecureAggregationRound {
   /** A new session; its public parameters are journaled before it is returned. */
   static async start(parties: readonly string[], vectorLength: number, options: SecureRoundOptions, clock: () => number, journal: SecureJournal): Promise<SecureAggregationRound> {
     const round = new SecureAggregationRound(parties, vectorLength, options, clock, journal);
-    await journal({ kind: 'session', sessionId: Buffer.from(round.server.config.sessionId).toString('base64'), permutation: [...round.server.permutation] });
+    // the range too: under adaptive clipping it is the round's clip norm, which a restart must not recompute
+    await journal({ kind: 'session', sessionId: Buffer.from(round.server.config.sessionId).toString('base64'), permutation: [...round.server.permutation], range: options.range });
     return round;
   }
 
   /**
    * The session a journal records, replayed into a new state machine, with a fresh deadline for
-   * its current stage. Undefined when the journal holds no session (it was never started).
+   * its current stage (and the journaled range, if there is one). Undefined when the journal
+   * holds no session (it was never started).
    */
   static async restore(
     parties: readonly string[],
@@ -115,7 +117,8 @@ export class SecureAggregationRound {
   ): Promise<SecureAggregationRound | undefined> {
     const [first, ...rest] = entries;
     if (first?.kind !== 'session') return undefined;
-    const round = new SecureAggregationRound(parties, vectorLength, options, clock, journal, {
+    const session = first.range === undefined ? options : { ...options, range: first.range };
+    const round = new SecureAggregationRound(parties, vectorLength, session, clock, journal, {
       sessionId: new Uint8Array(Buffer.from(first.sessionId, 'base64')),
       permutation: first.permutation,
     });

@@ -65,7 +65,8 @@ export interface ServiceOptions {
   /**
    * User-level DP (DP-FedAvg, Gaussian noise at the server, ε from the project's accountant).
    * Fixed `clip`: clients must clip their update to it (the task's maxUpdateNorm). 'auto':
-   * adaptive clipping (Andrew et al.), the server clips; its clip norm is saved with each checkpoint.
+   * adaptive clipping (Andrew et al.), the server clips, or with secure aggregation the clients
+   * clip and put their unclipped bit into the masked sum; the clip norm is saved with each checkpoint.
    */
   dp?: { clip: number | 'auto'; noiseMultiplier?: number; epsilon?: number; delta: number; population?: number; accountant?: AccountantName };
   /**
@@ -155,8 +156,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     if (!adaptive && !(typeof dp.clip === 'number' && dp.clip > 0 && Number.isFinite(dp.clip))) {
       throw new ConfigError(`DP-FedAvg: the clip norm must be a finite number > 0 or "auto", got ${String(dp.clip)}`);
     }
-    if (adaptive && options.secureAggregation) {
-      throw new ConfigError('adaptive clipping with secure aggregation is not offered by the service: the server would need each client\'s unclipped bit inside the masked sum; use a fixed --dp-clip C with --secagg');
+    if (adaptive && options.secureAggregation?.range !== undefined) {
+      throw new ConfigError('with adaptive clipping the secure-aggregation range follows the clip norm round by round: drop --secagg-range');
     }
     const priv = privateAggregation(inner, {
       dp: { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, epsilon: dp.epsilon, delta: dp.delta, population, rounds: options.policy.rounds, accountant: dp.accountant },
@@ -165,7 +166,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     aggregatorName = `dp-fedavg(C=${dp.clip}, σ=${Number(priv.noiseMultiplier.toPrecision(4))})`;
     // fixed clip: a client must send its update clipped to C; the strategy clips again (a no-op for
     // honest clients). Adaptive clip: the server clips, because the clip norm follows the fraction of
-    // updates that were under it, which clients clipping to C would always make 1
+    // updates that were under it, which clients clipping to C would always make 1; under secure
+    // aggregation the client clips and sends that bit inside the masked sum instead
     if (typeof dp.clip === 'number') policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip);
     const sigma = priv.noiseMultiplier;
     // ε from the durable count of completed rounds, so a restart cannot under-report it
@@ -176,15 +178,16 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       clipNorm: priv.clipNorm!,
     });
   }
-  // the DP clip norm when it is fixed (secure aggregation refuses adaptive clipping above)
+  // the DP clip norm when it is fixed
   const fixedClip = typeof options.dp?.clip === 'number' ? options.dp.clip : undefined;
+  const adaptiveClip = options.dp?.clip === 'auto';
   if (options.secureAggregation) {
     if (inner.aggregator.name !== 'mean') {
       throw new ConfigError(`secure aggregation releases only the sum of the updates, but the ${inner.aggregator.name} aggregator needs each one; use fedavg or fedprox:MU`);
     }
     if (overSelection > 0) throw new ConfigError('secure aggregation waits for every selected client (the protocol tolerates dropouts); do not over-select');
     aggregatorName = options.dp
-      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? fixedClip})`
+      ? `secagg+(${aggregatorName}, R=${options.secureAggregation.range ?? fixedClip ?? 'C'})`
       : `secagg+(mean, R=${options.secureAggregation.range ?? 1})`;
   }
   if (options.store !== undefined && !isRedisLocation(options.store)) {
@@ -207,9 +210,10 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       ...(options.secureAggregation
         ? {
             secureAggregation: {
-              // DP: clients clip to C, so R = C never clamps a coordinate
+              // DP: clients clip to C, so R = C never clamps a coordinate (adaptive: R is each round's C)
               range: options.secureAggregation.range ?? fixedClip ?? 1,
               ...(fixedClip !== undefined ? { clipNorm: fixedClip } : {}),
+              ...(adaptiveClip ? { adaptiveClip: true } : {}),
               stageTimeoutMs: options.secureAggregation.stageTimeoutMs ?? 30_000,
               neighbours: options.secureAggregation.neighbours,
               threshold: options.secureAggregation.threshold,

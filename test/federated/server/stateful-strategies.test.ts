@@ -137,17 +137,3 @@ test('adaptive DP clipping in the service: the server clips, and round 2 after a
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test('adaptive clipping with secure aggregation is refused with a reason', async () => {
-  await assert.rejects(
-    startFederationService({
-      source: { kind: 'synthetic', parameters: P },
-      strategy: 'fedavg',
-      statePath: ':memory:',
-      policy: { rounds: 1, targetUpdates: CLIENTS, minClients: CLIENTS },
-      dp: { clip: 'auto', noiseMultiplier: 0.3, delta: 1e-5, population: 40 },
-      secureAggregation: {},
-    }),
-    /adaptive clipping with secure aggregation is not offered/,
-  );
-});
