@@ -203,7 +203,6 @@ export function registerFlService(fl: Command): void {
     if (serve.getOptionValueSource('redisPrefix') === 'cli' && flags.store === undefined) usage('--redis-prefix needs --store redis://host:port[/db]');
     if (flags.workers > 1) {
       if (flags.store === undefined) usage('--workers > 1 needs a store the processes share: add --store redis://host:port[/db]');
-      if (flags.secagg) usage('--secagg runs in one server process (the session secrets live in its memory): use --workers 1');
     }
     const progress = progressFor({ json: flags.json });
     if (flags.workers > 1 && !isClusterWorker()) {

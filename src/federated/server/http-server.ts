@@ -167,7 +167,7 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
   app.get<{ Params: { round: string }; Querystring: { waitMs?: string } }>('/v1/rounds/:round/secagg', { onRequest: authenticate }, async (request) => {
     const waitText = request.query.waitMs ?? '0';
     if (!/^\d{1,6}$/.test(waitText) || Number(waitText) > MAX_LONG_POLL_MS) throw new FederationRequestError(400, 'BadRequest', `waitMs must be an integer in [0, ${MAX_LONG_POLL_MS}]`);
-    const answer = coordinator.secureRequest(request.clientId!, request.params.round);
+    const answer = await coordinator.secureRequest(request.clientId!, request.params.round);
     if (answer.request !== undefined || answer.stage === 'done' || answer.stage === 'failed' || Number(waitText) === 0 || closing) return answer;
     await coordinator.waitForChange(Number(waitText));
     return coordinator.secureRequest(request.clientId!, request.params.round);

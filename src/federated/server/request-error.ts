@@ -16,7 +16,8 @@ export type RequestErrorType =
   | 'Conflict'
   | 'PayloadTooLarge'
   | 'UnsupportedMediaType'
-  | 'RateLimited';
+  | 'RateLimited'
+  | 'Unavailable';
 
 export class FederationRequestError extends TrustnluError {
   constructor(

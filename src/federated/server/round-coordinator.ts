@@ -145,6 +145,8 @@ export interface CoordinatorOptions {
 const ROUND_LEASE_MS = 10_000;
 /** Closes of one round that may find a new update arrived meanwhile before this process leaves it to the next tick. */
 const MAX_CLOSE_ATTEMPTS = 5;
+/** How long one process may hold the secure session's lock (a holder that died frees it after this). */
+const SECURE_LOCK_MS = 10_000;
 /** A shared-mode process re-reads the round list (metrics added by another process) this often. */
 const HISTORY_REFRESH_MS = 2_000;
 
@@ -214,7 +216,6 @@ export class RoundCoordinator {
     }
     if (options.shared) {
       if (!isSharedStore(options.store)) throw new ConfigError(`${options.store.description} cannot be shared by several server processes; use a Redis store`);
-      if (options.secureAggregation) throw new ConfigError('secure aggregation runs in one server process (its session secrets live in memory); do not share it');
       this.shared = options.store;
     }
   }
@@ -374,6 +375,8 @@ export class RoundCoordinator {
         this.adoptRound(record);
       }
     }
+    // a secure round's session: this process's replica, brought up to the shared journal
+    if (this.current && this.options.secureAggregation) await this.syncSecure(this.current);
     if (changed || this.clock() - this.historyReadAt >= HISTORY_REFRESH_MS) {
       this.historyReadAt = this.clock();
       this.history = (await this.store.listRounds()).map((r) => this.summaryOf(r));
@@ -386,6 +389,54 @@ export class RoundCoordinator {
     const checkpoint = await this.useLatestCheckpoint();
     this.roundsCompleted = checkpoint.version;
     this.emit('model-reloaded', { modelVersion: checkpoint.version });
+  }
+
+  /**
+   * Shared mode, secure rounds: this process's replica of the session follows the journal in
+   * the store. Every change to the session is made under the store's 'secagg' lock by a process
+   * that first applied every entry before it (`underSecureLock`), so the journal is one total
+   * order and each replica that replays it reaches the same state (stage closes are
+   * deterministic). A replica is built on first need (the opener journals the session right
+   * after opening the round) and rebuilt from the whole journal if a write of its own failed.
+   */
+  private async syncSecure(round: OpenRoundState): Promise<void> {
+    const number = round.record.round;
+    if (!round.secure || round.secure.diverged) {
+      const entries = (await this.store.secureEntries(number)).map((e) => JSON.parse(e) as SecureJournalEntry);
+      const replica = await SecureAggregationRound.restore(round.record.selected, this.secureVectorLength(), this.options.secureAggregation!, this.clock, this.secureJournal(number), entries);
+      if (replica) {
+        round.secure = replica;
+        this.notifyWaiters();
+      }
+      return;
+    }
+    const fresh = await this.store.secureEntries(number, round.secure.journalLength);
+    if (fresh.length === 0) return;
+    const stage = round.secure.stage;
+    await round.secure.replay(fresh.map((e) => JSON.parse(e) as SecureJournalEntry));
+    // another process closed the stage
+    if (round.secure.stage !== stage) this.emit('secure-stage-synced', { round: number, stage: round.secure.stage });
+    this.notifyWaiters();
+  }
+
+  /**
+   * Runs `work` while holding the store's 'secagg' lock (shared mode): one process at a time
+   * changes the secure session. Waits for the lock (other holders keep it for one reply) up to
+   * 15 s of real time, then answers 503 so the client retries.
+   */
+  private async underSecureLock<T>(work: () => Promise<T>): Promise<T> {
+    const shared = this.shared!;
+    const giveUp = performance.now() + 15_000;
+    let lease: string | undefined;
+    while (!(lease = await shared.tryLock('secagg', SECURE_LOCK_MS))) {
+      if (performance.now() > giveUp) throw new FederationRequestError(503, 'Unavailable', 'the secure-aggregation session is busy; retry');
+      await new Promise((resolve) => setTimeout(resolve, 1 + Math.random() * 3));
+    }
+    try {
+      return await work();
+    } finally {
+      await shared.unlock('secagg', lease).catch(() => undefined);
+    }
   }
 
   /** A round another process opened (or this one before a restart): its instructions, replayed. */
@@ -402,7 +453,7 @@ export class RoundCoordinator {
       deadline,
       instructions: new Map(instructions.map((i) => [i.clientId, i])),
       // a secure round waits for every party (the protocol handles the dropouts)
-      target: secure ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
+      target: this.options.secureAggregation ? instructions.length : Math.min(this.policy.targetUpdates, instructions.length),
       accepted,
       ...(secure ? { secure } : {}),
     };
@@ -426,10 +477,22 @@ export class RoundCoordinator {
   /** Shared-mode tick: learn what the other processes did, close a round that is due, open the next. */
   private async tickShared(): Promise<void> {
     await this.serial(() => this.syncShared());
-    const due = () => this.current !== undefined && (this.clock() >= this.current.deadline || this.sharedAccepted >= this.current.target);
+    // a secure stage whose deadline passed closes in whichever process notices first
+    if (this.current?.secure?.closable) {
+      await this.serial(() =>
+        this.underSecureLock(async () => {
+          const round = this.current;
+          if (!round) return;
+          await this.syncSecure(round);
+          while (await round.secure?.advance()) this.notifyWaiters();
+        }),
+      );
+    }
+    const finished = () => this.current?.secure?.stage === 'done' || this.current?.secure?.stage === 'failed';
+    const due = () => this.current !== undefined && (this.clock() >= this.current.deadline || this.sharedAccepted >= this.current.target || finished());
     if (due()) {
       await this.underRoundLease(async () => {
-        if (due()) await this.closeCurrent(this.clock() >= this.current!.deadline ? 'deadline' : 'target');
+        if (due()) await this.closeCurrent(finished() ? 'secure' : this.clock() >= this.current!.deadline ? 'deadline' : 'target');
       });
     }
     this.sharedAvailable = await this.shared!.countSeenSince(this.clock() - this.policy.availabilityWindowMs);
@@ -643,14 +706,26 @@ export class RoundCoordinator {
   }
 
   /** The secure-aggregation request waiting for this client (long-polled by the HTTP layer). */
-  secureRequest(clientId: string, roundText: string): SecureRequestAnswer {
+  async secureRequest(clientId: string, roundText: string): Promise<SecureRequestAnswer> {
+    if (!this.options.secureAggregation) {
+      const round = this.openRoundFor(clientId, roundText);
+      throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation; submit with PUT ${PATHS.update(round.record.round)}`);
+    }
+    if (this.shared) {
+      await this.currentRoundFor(clientId, roundText);
+      await this.serial(async () => {
+        if (this.current) await this.syncSecure(this.current);
+      });
+    }
     const round = this.openRoundFor(clientId, roundText);
-    if (!round.secure) throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation; submit with PUT ${PATHS.update(round.record.round)}`);
+    // shared mode: the session is journaled right after the round opens; until then, ask again
+    if (!round.secure) return { stage: 'advertise' };
     return round.secure.requestFor(clientId);
   }
 
   /** One secure-aggregation reply; may close the stage, and with the last stage the round. */
   async secureReply(clientId: string, roundText: string, stage: string, body: unknown): Promise<SecureReplyResponse> {
+    if (this.shared) return this.secureReplyShared(clientId, roundText, stage, body);
     return this.serial(async () => {
       const round = this.openRoundFor(clientId, roundText);
       if (!round.secure) throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation`);
@@ -658,6 +733,29 @@ export class RoundCoordinator {
       await this.advanceSecure();
       return { accepted: true as const, stage, ...(outcome === 'duplicate' ? { duplicate: true as const } : {}) };
     });
+  }
+
+  /**
+   * Shared mode: the reply is checked against this process's replica after it caught up with
+   * the journal, and journaled, under the 'secagg' lock; a stage that it completes is closed
+   * under the same lock. The round itself closes under the round lease (tick).
+   */
+  private async secureReplyShared(clientId: string, roundText: string, stage: string, body: unknown): Promise<SecureReplyResponse> {
+    await this.currentRoundFor(clientId, roundText);
+    let finished = false;
+    const outcome = await this.serial(() =>
+      this.underSecureLock(async () => {
+        const round = this.openRoundFor(clientId, roundText);
+        await this.syncSecure(round);
+        if (!round.secure) throw new FederationRequestError(409, 'Conflict', `the secure-aggregation session of round ${round.record.round} has not started yet; fetch the request first`);
+        const result = await round.secure.receive(clientId, stage, body);
+        while (await round.secure.advance()) this.notifyWaiters();
+        finished = round.secure.stage === 'done' || round.secure.stage === 'failed';
+        return result;
+      }),
+    );
+    if (finished) this.closeSoon();
+    return { accepted: true as const, stage, ...(outcome === 'duplicate' ? { duplicate: true as const } : {}) };
   }
 
   /** Appends to the round's secure-aggregation journal in the store (durable before the change is acknowledged). */

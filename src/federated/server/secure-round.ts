@@ -72,6 +72,10 @@ export class SecureAggregationRound {
   private readonly digests = new Map<string, string>();
   private stageDeadline: number;
   private failure: string | undefined;
+  /** Journal entries this state reflects (the session entry included): where a replica reads on. */
+  private entries = 0;
+  /** A journal write failed after the change was applied here: this state is ahead of the journal. */
+  private divergedValue = false;
   result: SecAggResult | undefined;
 
   private constructor(
@@ -98,7 +102,7 @@ export class SecureAggregationRound {
   static async start(parties: readonly string[], vectorLength: number, options: SecureRoundOptions, clock: () => number, journal: SecureJournal): Promise<SecureAggregationRound> {
     const round = new SecureAggregationRound(parties, vectorLength, options, clock, journal);
     // the range too: under adaptive clipping it is the round's clip norm, which a restart must not recompute
-    await journal({ kind: 'session', sessionId: Buffer.from(round.server.config.sessionId).toString('base64'), permutation: [...round.server.permutation], range: options.range });
+    await round.record({ kind: 'session', sessionId: Buffer.from(round.server.config.sessionId).toString('base64'), permutation: [...round.server.permutation], range: options.range });
     return round;
   }
 
@@ -122,12 +126,43 @@ export class SecureAggregationRound {
       sessionId: new Uint8Array(Buffer.from(first.sessionId, 'base64')),
       permutation: first.permutation,
     });
-    for (const entry of rest) {
-      if (entry.kind === 'reply') round.apply(entry.index, entry.stage, entry.wire, entry.digest);
-      else if (entry.kind === 'close') await round.closeStage();
-      else throw new TypeError(`secure-aggregation journal: a second session entry`);
-    }
+    round.entries = 1;
+    await round.replay(rest);
     return round;
+  }
+
+  /**
+   * Applies journal entries that follow the ones this state reflects (written by another server
+   * process that shares the journal): replies and stage closes, in journal order.
+   */
+  async replay(entries: readonly SecureJournalEntry[]): Promise<void> {
+    for (const entry of entries) {
+      if (entry.kind === 'reply') this.apply(entry.index, entry.stage, entry.wire, entry.digest);
+      else if (entry.kind === 'close') await this.closeStage();
+      else throw new TypeError(`secure-aggregation journal: a second session entry`);
+      this.entries++;
+    }
+  }
+
+  /** How many journal entries this state reflects: a replica reads the journal from here on. */
+  get journalLength(): number {
+    return this.entries;
+  }
+
+  /** True when a journal write failed after its change was applied: rebuild from the journal. */
+  get diverged(): boolean {
+    return this.divergedValue;
+  }
+
+  /** Journals one entry of a change already applied here. */
+  private async record(entry: SecureJournalEntry): Promise<void> {
+    try {
+      await this.journal(entry);
+    } catch (error) {
+      this.divergedValue = true;
+      throw error;
+    }
+    this.entries++;
   }
 
   get stage(): SecureStage {
@@ -174,7 +209,7 @@ export class SecureAggregationRound {
       throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already answered stage "${stage}" with another reply`);
     }
     this.apply(index, stage, wire, digest);
-    await this.journal({ kind: 'reply', stage: stage as SecureStage, index, digest, wire });
+    await this.record({ kind: 'reply', stage: stage as SecureStage, index, digest, wire });
     return 'accepted';
   }
 
@@ -208,14 +243,18 @@ export class SecureAggregationRound {
     this.digests.set(`${stage}/${index}`, digest);
   }
 
+  /** True when `advance` would close the stage (everyone in it answered, or its deadline passed). */
+  get closable(): boolean {
+    if (this.stageValue === 'done' || this.stageValue === 'failed') return false;
+    return this.replied.size === this.requests.size || this.clock() >= this.stageDeadline;
+  }
+
   /** Closes the stage when everyone in it answered or its deadline passed (journaled); true when the stage changed. */
   async advance(): Promise<boolean> {
-    if (this.stageValue === 'done' || this.stageValue === 'failed') return false;
-    const complete = this.replied.size === this.requests.size;
-    if (!complete && this.clock() < this.stageDeadline) return false;
+    if (!this.closable) return false;
     const stage = this.stageValue;
     await this.closeStage();
-    await this.journal({ kind: 'close', stage });
+    await this.record({ kind: 'close', stage });
     return true;
   }
 

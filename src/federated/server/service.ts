@@ -193,12 +193,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
   if (options.store !== undefined && !isRedisLocation(options.store)) {
     throw new ConfigError(`--store takes a redis://host:port[/db] URL, got "${options.store}"; a SQLite file is given with --state FILE`);
   }
-  if (options.sharedWithOtherProcesses) {
-    if (options.store === undefined) throw new ConfigError('several server processes need a shared store: give --store redis://host:port[/db]');
-    if (options.secureAggregation) {
-      throw new ConfigError('secure aggregation runs in one server process (the session\'s secrets live in its memory): use --workers 1 with --secagg');
-    }
-  }
+  if (options.sharedWithOtherProcesses && options.store === undefined) throw new ConfigError('several server processes need a shared store: give --store redis://host:port[/db]');
   const store = await openFederationStore({ location: options.store ?? options.statePath, redisPrefix: options.redisPrefix, fsync: options.fsync });
   try {
     const coordinator = await RoundCoordinator.open({
@@ -232,7 +227,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       federation,
       aggregatorName,
       evaluate,
-      shared: options.store !== undefined && !options.secureAggregation,
+      // secure rounds: shared only when other processes serve the federation too (their replicas follow the journal)
+      shared: options.store !== undefined && (!options.secureAggregation || options.sharedWithOtherProcesses === true),
       onEvent: options.onEvent,
     });
     return { coordinator, store };

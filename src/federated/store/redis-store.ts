@@ -547,8 +547,8 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
     return done === 1 ? 'appended' : 'closed';
   }
 
-  async secureEntries(round: number): Promise<string[]> {
-    return this.call('reading the secure-aggregation journal', this.redis.lrange(this.key(`secagg:${round}`), 0, -1));
+  async secureEntries(round: number, from = 0): Promise<string[]> {
+    return this.call('reading the secure-aggregation journal', this.redis.lrange(this.key(`secagg:${round}`), from, -1));
   }
 
   async addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void> {

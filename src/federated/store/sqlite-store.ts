@@ -157,7 +157,7 @@ export class SqliteFederationStore implements FederationStore {
       appendSecure: db.prepare(
         'INSERT INTO secure_journal (round, seq, entry) SELECT @round, COALESCE(MAX(seq), 0) + 1, @entry FROM secure_journal WHERE round = @round',
       ),
-      secureEntries: db.prepare<[number], { entry: string }>('SELECT entry FROM secure_journal WHERE round = ? ORDER BY seq'),
+      secureEntries: db.prepare<[number, number], { entry: string }>('SELECT entry FROM secure_journal WHERE round = ? ORDER BY seq LIMIT -1 OFFSET ?'),
       dropSecure: db.prepare('DELETE FROM secure_journal WHERE round = ?'),
       roundMetrics: db.prepare<[number], { metrics: string }>('SELECT metrics FROM rounds WHERE round = ?'),
       setRoundMetrics: db.prepare('UPDATE rounds SET metrics = ? WHERE round = ?'),
@@ -284,8 +284,8 @@ export class SqliteFederationStore implements FederationStore {
     })();
   }
 
-  async secureEntries(round: number): Promise<string[]> {
-    return this.statements.secureEntries.all(round).map((r) => r.entry);
+  async secureEntries(round: number, from = 0): Promise<string[]> {
+    return this.statements.secureEntries.all(round, from).map((r) => r.entry);
   }
 
   async addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void> {

@@ -124,8 +124,12 @@ export interface FederationStore {
    * the journal with the round's update bodies.
    */
   appendSecureEntry(round: number, entry: string): Promise<'appended' | 'closed'>;
-  /** The round's journal in append order ([] when it has none or it was deleted). */
-  secureEntries(round: number): Promise<string[]>;
+  /**
+   * The round's journal in append order from entry `from` on (default 0: all of it; [] when it
+   * has none or it was deleted). A process that keeps a replica of the session reads only what
+   * it has not applied yet.
+   */
+  secureEntries(round: number, from?: number): Promise<string[]>;
   /** Adds metrics to a closed round (server-side evaluation, computed after the commit). */
   addRoundMetrics(round: number, metrics: Record<string, number>): Promise<void>;
   listRounds(): Promise<StoredRound[]>;

@@ -4,12 +4,17 @@
  * 150 clients for 3 rounds with nothing lost or counted twice; a worker killed with kill -9
  * in the middle of a round loses no acknowledged update: the primary restarts it, the round
  * completes with every client counted once, and the model is the weighted mean recomputed here.
+ * With --secagg the SecAgg+ stages run through both workers (each follows the session's
+ * journal in Redis) and the model is the weighted mean of the parties' updates.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { runLoadTest, syntheticDelta, type StatusResponse } from '../../../src/federated/server/index.js';
+import { runLoadTest, syntheticDelta, type RoundSummary, type StatusResponse } from '../../../src/federated/server/index.js';
+import type { Client } from '../../../src/federated/client/client.js';
+import { RemoteSession } from '../../../src/federated/client/remote-session.js';
+import { runRemoteClient } from '../../../src/federated/client/remote-runner.js';
 import { assertFirstRoundCompleted, assertModelIsWeightedMean, joinFirstRound, rejoin } from './round-checks.js';
 import { REDIS_MISSING, freePort, redisInstalled, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
 
@@ -171,6 +176,42 @@ test('kill -9 of one worker mid-round: the primary restarts it, and every acknow
   }
 });
 
+test('2 workers with --secagg: the secure stages go through both processes, the model is the weighted mean', { timeout: 240_000 }, async (t: TestContext) => {
+  if (!redisInstalled()) {
+    t.skip(REDIS_MISSING);
+    return;
+  }
+  const clients = 6;
+  const cluster = await startCluster([
+    '--params', String(PARAMS), '--rounds', '1', '--clients-per-round', String(clients), '--min-clients', String(clients), '--min-updates', '3',
+    '--round-timeout', '120', '--poll-interval', '200', '--secagg', '--store', redis!.url, '--redis-prefix', 'scale-secagg', '--workers', '2',
+  ]);
+  try {
+    await cluster.waitFor((e) => e.event === 'worker-listening' && e.worker === 2);
+    // one connection per client (no shared keep-alive pool), so node:cluster spreads them over both workers
+    const sessions = Array.from({ length: clients }, () => new RemoteSession({ server: cluster.url, fetch: freshConnectionFetch }));
+    await Promise.all(sessions.map((s, k) => s.register(`sa${k}`, examples(k))));
+    const fixed = (k: number): Client => ({
+      id: `sa${k}`,
+      fit: async (parameters) => ({ delta: { names: parameters.names, arrays: [syntheticDelta(k, 1, PARAMS)] }, numExamples: examples(k), metrics: {} }),
+      evaluate: async () => ({ loss: 0, numExamples: 1, metrics: {} }),
+    });
+    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: fixed(k), longPollMs: 1000 })));
+    assert.ok(summaries.every((s) => s.updatesSubmitted === 1), JSON.stringify(summaries));
+    await assertFirstRoundCompleted(cluster.url, clients, 50);
+    await assertModelIsWeightedMean(cluster.url, clients, PARAMS, examples);
+    const rounds = ((await (await fetch(`${cluster.url}/v1/rounds`)).json()) as { rounds: RoundSummary[] }).rounds;
+    assert.equal(rounds[0].metrics.secaggSurvivors, clients);
+    assert.ok(cluster.events.some((e) => e.event === 'round-adopted'), 'the worker that did not open the round adopted it (and its secure session) through Redis');
+    assert.ok(cluster.events.some((e) => e.event === 'secure-stage-synced'), 'a worker learned a stage close made by the other one from the journal');
+  } finally {
+    await cluster.stop();
+  }
+});
+
+/** fetch without connection reuse: every request opens its own connection. */
+const freshConnectionFetch: typeof fetch = (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), connection: 'close' } });
+
 test('fl serve --workers: usage errors exit 2; an unreachable Redis is one clear error naming the URL', async () => {
   const run = (args: string[]) => spawnSync(process.execPath, [BIN, 'fl', 'serve', '--params', '10', ...args], { encoding: 'utf8', timeout: 60_000 });
   const cases: [string[], RegExp][] = [
@@ -180,7 +221,6 @@ test('fl serve --workers: usage errors exit 2; an unreachable Redis is one clear
     [['--store', 'redis://127.0.0.1:6379', '--state', 'x.db'], /not both/],
     [['--redis-prefix', 'p'], /--redis-prefix needs --store/],
     [['--store', 'redis://127.0.0.1:6379', '--redis-prefix', 'a b'], /--redis-prefix must be/],
-    [['--store', 'redis://127.0.0.1:6379', '--workers', '2', '--secagg'], /--secagg runs in one server process/],
   ];
   for (const [args, message] of cases) {
     const r = run(args);

@@ -191,6 +191,8 @@ contract('the secure-aggregation journal: appended in order while the round is o
   await store.close();
   const reopened = await place.open();
   assert.deepEqual(await reopened.secureEntries(1), entries, 'a restart reads the same entries in the same order');
+  assert.deepEqual(await reopened.secureEntries(1, 5), entries.slice(5), 'from an offset: only the entries after it');
+  assert.deepEqual(await reopened.secureEntries(1, entries.length), [], 'from the end: nothing');
   await reopened.closeRound({ round: 1, status: 'completed', closedAt: 3, aggregated: ['a'], dropped: [], metrics: {}, checkpoint: { version: 1, round: 1, parameters: new Float32Array([1]), createdAt: 3 } });
   assert.deepEqual(await reopened.secureEntries(1), [], 'the close deletes the journal');
   assert.equal((await reopened.latestCheckpoint()).state, undefined, 'a checkpoint without strategy state reads back without one');
