@@ -122,12 +122,12 @@ export interface CoordinatorOptions {
    * Secure aggregation: clients send masked inputs through the SecAgg+ stages instead of
    * plain updates, and the strategy receives only the survivors' (weighted) mean; under
    * DP-FedAvg (`clipNorm`) each client clips to C and sends weight 1, and the strategy's
-   * `aggregateClippedSum` noises the survivors' sum. `adaptiveClip`: the clip norm is the
-   * strategy's current one (adaptive clipping), the range R follows it round by round, and
+   * `aggregateClippedSum` noises the survivors' sum. `clipNorm: 'adaptive'`: the clip norm is
+   * the strategy's current one (adaptive clipping), the range R follows it round by round, and
    * each input carries one more coordinate, the unclipped bit (× C), so the strategy gets
    * the count of unclipped updates from the same masked sum.
    */
-  secureAggregation?: SecureRoundOptions & { clipNorm?: number; adaptiveClip?: boolean };
+  secureAggregation?: SecureRoundOptions & { clipNorm?: number | 'adaptive' };
   /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
@@ -209,9 +209,8 @@ export class RoundCoordinator {
     this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
     this.valueCount = parameterCount(options.initialParameters);
     const clipNorm = options.secureAggregation?.clipNorm;
-    if (clipNorm !== undefined) check(clipNorm > 0 && Number.isFinite(clipNorm), `the secure DP clip norm must be a finite number > 0, got ${clipNorm}`);
-    if (clipNorm !== undefined && options.secureAggregation?.adaptiveClip) check(false, 'secure aggregation takes a fixed clip norm or an adaptive one, not both');
-    if (clipNorm !== undefined || options.secureAggregation?.adaptiveClip) {
+    if (typeof clipNorm === 'number') check(clipNorm > 0 && Number.isFinite(clipNorm), `the secure DP clip norm must be a finite number > 0, got ${clipNorm}`);
+    if (clipNorm !== undefined) {
       check(typeof (options.strategy as Partial<ClippedSumStrategy>).aggregateClippedSum === 'function', `strategy ${options.strategy.name} cannot aggregate a secure sum of clipped updates (DP-FedAvg's does)`);
     }
     if (options.shared) {
@@ -329,11 +328,7 @@ export class RoundCoordinator {
     let session: SecureAggregationRound | undefined;
     if (secure) {
       // the session replayed from its journal (or, if the crash came before it was journaled, a new one)
-      const journal = this.secureJournal(record.round);
-      const entries = (await this.store.secureEntries(record.round)).map((e) => JSON.parse(e) as SecureJournalEntry);
-      session =
-        (await SecureAggregationRound.restore(record.selected, this.secureVectorLength(), secure, this.clock, journal, entries)) ??
-        (await SecureAggregationRound.start(record.selected, this.secureVectorLength(), this.secureSessionOptions(), this.clock, journal));
+      session = (await this.restoreSecure(record)) ?? (await SecureAggregationRound.start(record.selected, this.secureVectorLength(), this.secureSessionOptions(), this.clock, this.secureJournal(record.round)));
     }
     this.current = this.roundState(record, deadline, instructions, accepted, session);
     this.emit('recovered', { round: record.round, accepted: accepted.size, selected: ids.length, ...(session ? { secureStage: session.stage } : {}) });
@@ -402,8 +397,7 @@ export class RoundCoordinator {
   private async syncSecure(round: OpenRoundState): Promise<void> {
     const number = round.record.round;
     if (!round.secure || round.secure.diverged) {
-      const entries = (await this.store.secureEntries(number)).map((e) => JSON.parse(e) as SecureJournalEntry);
-      const replica = await SecureAggregationRound.restore(round.record.selected, this.secureVectorLength(), this.options.secureAggregation!, this.clock, this.secureJournal(number), entries);
+      const replica = await this.restoreSecure(round.record);
       if (replica) {
         round.secure = replica;
         this.notifyWaiters();
@@ -417,6 +411,12 @@ export class RoundCoordinator {
     // another process closed the stage
     if (round.secure.stage !== stage) this.emit('secure-stage-synced', { round: number, stage: round.secure.stage });
     this.notifyWaiters();
+  }
+
+  /** The round's secure session rebuilt from its journal in the store (undefined before the session is journaled). */
+  private async restoreSecure(record: StoredRound): Promise<SecureAggregationRound | undefined> {
+    const entries = (await this.store.secureEntries(record.round)).map((e) => JSON.parse(e) as SecureJournalEntry);
+    return SecureAggregationRound.restore(record.selected, this.secureVectorLength(), this.options.secureAggregation!, this.clock, this.secureJournal(record.round), entries);
   }
 
   /**
@@ -488,7 +488,7 @@ export class RoundCoordinator {
         }),
       );
     }
-    const finished = () => this.current?.secure?.stage === 'done' || this.current?.secure?.stage === 'failed';
+    const finished = () => this.current?.secure?.finished === true;
     const due = () => this.current !== undefined && (this.clock() >= this.current.deadline || this.sharedAccepted >= this.current.target || finished());
     if (due()) {
       await this.underRoundLease(async () => {
@@ -683,23 +683,23 @@ export class RoundCoordinator {
   }
 
   private secureTaskFor(weight: number, secure: SecureAggregationRound): NonNullable<TaskResponse['secureAggregation']> {
-    const { range, clipNorm, adaptiveClip } = this.options.secureAggregation!;
+    const { range, clipNorm } = this.options.secureAggregation!;
     const encoding = secure.encoding;
     // DP-FedAvg sums clipped updates with weight 1 (one user moves the sum by at most C);
     // under adaptive clipping the session's range is the round's clip norm (journaled with it)
-    if (adaptiveClip) return { weight: 1, range: encoding.range, encoding, clipNorm: encoding.range, countUnclipped: true };
+    if (clipNorm === 'adaptive') return { weight: 1, range: encoding.range, encoding, clipNorm: encoding.range, countUnclipped: true };
     return clipNorm === undefined ? { weight, range, encoding } : { weight: 1, range, encoding, clipNorm };
   }
 
   /** Values per secure input: the model's, plus the unclipped bit under adaptive clipping. */
   private secureVectorLength(): number {
-    return this.valueCount + (this.options.secureAggregation?.adaptiveClip ? 1 : 0);
+    return this.valueCount + (this.options.secureAggregation?.clipNorm === 'adaptive' ? 1 : 0);
   }
 
   /** A new session's options: under adaptive clipping the range R is the strategy's clip norm for this round. */
   private secureSessionOptions(): SecureRoundOptions {
     const secure = this.options.secureAggregation!;
-    if (!secure.adaptiveClip) return secure;
+    if (secure.clipNorm !== 'adaptive') return secure;
     const clip = (this.strategy as unknown as ClippedSumStrategy).clipNorm;
     if (!(clip !== undefined && clip > 0 && Number.isFinite(clip))) throw new StateStoreError(`adaptive clipping: the strategy's clip norm is ${clip}`);
     return { ...secure, range: clip };
@@ -712,10 +712,9 @@ export class RoundCoordinator {
       throw new FederationRequestError(409, 'Conflict', `round ${round.record.round} does not use secure aggregation; submit with PUT ${PATHS.update(round.record.round)}`);
     }
     if (this.shared) {
-      await this.currentRoundFor(clientId, roundText);
-      await this.serial(async () => {
-        if (this.current) await this.syncSecure(this.current);
-      });
+      // a round this process has not seen: the full sync (which includes the session's); else only the session's
+      const number = this.parseRound(roundText);
+      await this.serial(() => (this.current?.record.round === number ? this.syncSecure(this.current) : this.syncShared()));
     }
     const round = this.openRoundFor(clientId, roundText);
     // shared mode: the session is journaled right after the round opens; until then, ask again
@@ -750,7 +749,7 @@ export class RoundCoordinator {
         if (!round.secure) throw new FederationRequestError(409, 'Conflict', `the secure-aggregation session of round ${round.record.round} has not started yet; fetch the request first`);
         const result = await round.secure.receive(clientId, stage, body);
         while (await round.secure.advance()) this.notifyWaiters();
-        finished = round.secure.stage === 'done' || round.secure.stage === 'failed';
+        finished = round.secure.finished;
         return result;
       }),
     );
@@ -773,7 +772,7 @@ export class RoundCoordinator {
     if (!round?.secure) return;
     while (await round.secure.advance()) this.notifyWaiters();
     // finished now, or (a session replayed after a crash) before
-    if (round.secure.stage === 'done' || round.secure.stage === 'failed') await this.closeCurrent('secure');
+    if (round.secure.finished) await this.closeCurrent('secure');
   }
 
   /** The float32 bytes of a model version (the current one from memory). */
@@ -911,7 +910,7 @@ export class RoundCoordinator {
       const sum = survivors.length > 0 ? round.secure.result!.values : undefined;
       accepted = survivors.map((id) => ({ round: number, clientId: id, digest: '', numExamples: this.clients.get(id)?.numExamples ?? 0, metrics: {}, delta: new Float32Array(0), acceptedAt: this.clock() }));
       results = [];
-      if (this.options.secureAggregation?.clipNorm !== undefined || this.options.secureAggregation?.adaptiveClip) {
+      if (this.options.secureAggregation?.clipNorm !== undefined) {
         clippedSum = { sum, contributors: survivors.length };
       } else if (sum) {
         const totalWeight = survivors.reduce((s, id) => s + round.instructions.get(id)!.weight, 0);

@@ -190,7 +190,7 @@ export class SecureAggregationRound {
 
   requestFor(clientId: string): SecureRequestAnswer {
     const index = this.indexOf(clientId);
-    if (this.stageValue === 'done' || this.stageValue === 'failed') return { stage: this.stageValue, ...(this.failure ? { message: this.failure } : {}) };
+    if (this.finished) return { stage: this.stageValue, ...(this.failure ? { message: this.failure } : {}) };
     const request = this.requests.get(index);
     if (request === undefined) return { stage: this.stageValue, message: 'this client dropped out of the session in an earlier stage' };
     return this.replied.has(index) ? { stage: this.stageValue, answered: true } : { stage: this.stageValue, request };
@@ -243,9 +243,14 @@ export class SecureAggregationRound {
     this.digests.set(`${stage}/${index}`, digest);
   }
 
+  /** True once the session is over: done (the sum is known) or failed. */
+  get finished(): boolean {
+    return this.stageValue === 'done' || this.stageValue === 'failed';
+  }
+
   /** True when `advance` would close the stage (everyone in it answered, or its deadline passed). */
   get closable(): boolean {
-    if (this.stageValue === 'done' || this.stageValue === 'failed') return false;
+    if (this.finished) return false;
     return this.replied.size === this.requests.size || this.clock() >= this.stageDeadline;
   }
 

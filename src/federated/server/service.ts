@@ -146,17 +146,19 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       model: data.model,
     };
   }
+  // the DP clip norm when it is fixed, or adaptive clipping
+  const fixedClip = typeof options.dp?.clip === 'number' ? options.dp.clip : undefined;
+  const adaptiveClip = options.dp?.clip === 'auto';
   let privacy: ((roundsCompleted: number) => { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number }) | undefined;
   const policy = { ...options.policy };
   if (options.dp) {
     const dp = options.dp;
     const population = dp.population ?? (Array.isArray(federation.clients) ? federation.clients.length : undefined);
     if (population === undefined) throw new ConfigError('DP-FedAvg: give the population (--dp-population, the number of clients in the federation) for a synthetic model');
-    const adaptive = dp.clip === 'auto';
-    if (!adaptive && !(typeof dp.clip === 'number' && dp.clip > 0 && Number.isFinite(dp.clip))) {
+    if (!adaptiveClip && !(fixedClip !== undefined && fixedClip > 0 && Number.isFinite(fixedClip))) {
       throw new ConfigError(`DP-FedAvg: the clip norm must be a finite number > 0 or "auto", got ${String(dp.clip)}`);
     }
-    if (adaptive && options.secureAggregation?.range !== undefined) {
+    if (adaptiveClip && options.secureAggregation?.range !== undefined) {
       throw new ConfigError('with adaptive clipping the secure-aggregation range follows the clip norm round by round: drop --secagg-range');
     }
     const priv = privateAggregation(inner, {
@@ -168,7 +170,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     // honest clients). Adaptive clip: the server clips, because the clip norm follows the fraction of
     // updates that were under it, which clients clipping to C would always make 1; under secure
     // aggregation the client clips and sends that bit inside the masked sum instead
-    if (typeof dp.clip === 'number') policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, dp.clip);
+    if (fixedClip !== undefined) policy.maxUpdateNorm = Math.min(policy.maxUpdateNorm ?? Infinity, fixedClip);
     const sigma = priv.noiseMultiplier;
     // ε from the durable count of completed rounds, so a restart cannot under-report it
     privacy = (rounds) => ({
@@ -178,9 +180,6 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       clipNorm: priv.clipNorm!,
     });
   }
-  // the DP clip norm when it is fixed
-  const fixedClip = typeof options.dp?.clip === 'number' ? options.dp.clip : undefined;
-  const adaptiveClip = options.dp?.clip === 'auto';
   if (options.secureAggregation) {
     if (inner.aggregator.name !== 'mean') {
       throw new ConfigError(`secure aggregation releases only the sum of the updates, but the ${inner.aggregator.name} aggregator needs each one; use fedavg or fedprox:MU`);
@@ -207,8 +206,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
             secureAggregation: {
               // DP: clients clip to C, so R = C never clamps a coordinate (adaptive: R is each round's C)
               range: options.secureAggregation.range ?? fixedClip ?? 1,
-              ...(fixedClip !== undefined ? { clipNorm: fixedClip } : {}),
-              ...(adaptiveClip ? { adaptiveClip: true } : {}),
+              ...(fixedClip !== undefined ? { clipNorm: fixedClip } : adaptiveClip ? { clipNorm: 'adaptive' as const } : {}),
               stageTimeoutMs: options.secureAggregation.stageTimeoutMs ?? 30_000,
               neighbours: options.secureAggregation.neighbours,
               threshold: options.secureAggregation.threshold,

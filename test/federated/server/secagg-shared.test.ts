@@ -43,24 +43,39 @@ async function serverProcess(prefix: string) {
   return { store, coordinator };
 }
 
-test('secure aggregation across two server processes: replies split between them, one sum, one close', { timeout: 120_000 }, async (t: TestContext) => {
+/**
+ * Two processes on a new prefix with K registered clients (each known to both by its token, as
+ * the HTTP layer reads it through) that checked in at both, so round 1 is open with all K
+ * selected; `body` runs, then both processes are drained and closed.
+ */
+async function twoProcesses(t: TestContext, name: string, body: (sides: RoundCoordinator[], ids: string[], a: { store: RedisFederationStore }) => Promise<void>): Promise<void> {
   if (!redisInstalled()) {
     t.skip(REDIS_MISSING);
     return;
   }
-  const prefix = `secagg-shared-${Date.now()}`;
+  const prefix = `${name}-${Date.now()}`;
   const a = await serverProcess(prefix);
   const b = await serverProcess(prefix);
   const sides = [a.coordinator, b.coordinator];
   try {
-    const ids = Array.from({ length: K }, (_, k) => `sx${k}`);
+    const ids = Array.from({ length: K }, (_, k) => `${name}${k}`);
     for (let k = 0; k < K; k++) {
       const { token } = await sides[k % 2].register(ids[k], examples(k));
-      // as the HTTP layer does: each process learns the client from its token (read through to the store)
       for (const side of sides) assert.equal(await side.authenticate(token), ids[k]);
     }
     for (let k = 0; k < K; k++) await sides[k % 2].checkIn(ids[k]);
     for (let k = 0; k < K; k++) assert.equal((await sides[(k + 1) % 2].checkIn(ids[k])).action, 'train', `client ${k} is selected for round 1`);
+    await body(sides, ids, a);
+  } finally {
+    await a.coordinator.drain();
+    await b.coordinator.drain();
+    await a.store.close();
+    await b.store.close();
+  }
+}
+
+test('secure aggregation across two server processes: replies split between them, one sum, one close', { timeout: 120_000 }, (t: TestContext) =>
+  twoProcesses(t, 'sx', async (sides, ids, a) => {
     const inputs = await Promise.all(
       ids.map(async (id, k) => {
         const task = await sides[k % 2].task(id, '1');
@@ -113,32 +128,11 @@ test('secure aggregation across two server processes: replies split between them
       for (let j = 0; j < P; j++) assert.ok(Math.abs(model[j] - expected[j]) < 1e-6, `process ${i}, coordinate ${j}: ${model[j]} vs ${expected[j]}`);
     }
     assert.deepEqual(await a.store.updatesOf(1), [], 'no individual update was stored');
-  } finally {
-    await a.coordinator.drain();
-    await b.coordinator.drain();
-    await a.store.close();
-    await b.store.close();
-  }
-});
+  }),
+);
 
-test('the shared journal is one total order: each reply once, one close per stage', { timeout: 120_000 }, async (t: TestContext) => {
-  if (!redisInstalled()) {
-    t.skip(REDIS_MISSING);
-    return;
-  }
-  const prefix = `secagg-journal-${Date.now()}`;
-  const a = await serverProcess(prefix);
-  const b = await serverProcess(prefix);
-  const sides = [a.coordinator, b.coordinator];
-  try {
-    const ids = Array.from({ length: K }, (_, k) => `sj${k}`);
-    for (let k = 0; k < K; k++) {
-      const { token } = await sides[k % 2].register(ids[k], examples(k));
-      // as the HTTP layer does: each process learns the client from its token (read through to the store)
-      for (const side of sides) assert.equal(await side.authenticate(token), ids[k]);
-    }
-    for (let k = 0; k < K; k++) await sides[k % 2].checkIn(ids[k]);
-    for (let k = 0; k < K; k++) await sides[(k + 1) % 2].checkIn(ids[k]);
+test('the shared journal is one total order: each reply once, one close per stage', { timeout: 120_000 }, (t: TestContext) =>
+  twoProcesses(t, 'sj', async (sides, ids, a) => {
     const clients = ids.map(() => new SecAggClient(webSecAggCrypto()));
     // both processes take replies at the same time, and every reply is also retried at the other one
     const requests = await Promise.all(ids.map((id, k) => sides[k % 2].secureRequest(id, '1')));
@@ -150,10 +144,5 @@ test('the shared journal is one total order: each reply once, one close per stag
     assert.deepEqual(journal.filter((e) => e.kind === 'reply').map((e) => (e as { index: number }).index).sort(), [0, 1, 2, 3, 4]);
     // both replicas moved on to the next stage
     for (const [k, id] of ids.entries()) assert.equal((await sides[(k + 1) % 2].secureRequest(id, '1')).stage, 'share');
-  } finally {
-    await a.coordinator.drain();
-    await b.coordinator.drain();
-    await a.store.close();
-    await b.store.close();
-  }
-});
+  }),
+);
