@@ -112,7 +112,9 @@ export async function submitSecurely(session: RemoteSession, task: TaskResponse,
       if (error instanceof RemoteServerError && error.type === 'StaleRound') return answeredStage === 'unmask' ? 'done' : 'closed';
       throw error;
     }
-    if (answer.stage === 'done' || answer.stage === 'failed') return answer.stage;
+    // done: this client's input is in the sum only if it sent it (a client that joined after the end was not)
+    if (answer.stage === 'done') return answeredStage === 'masked-input' || answeredStage === 'unmask' ? 'done' : 'closed';
+    if (answer.stage === 'failed') return answer.stage;
     if (answer.request === undefined || answer.stage === answeredStage) {
       if (answer.message && !answer.answered) return 'dropped';
       continue;

@@ -564,7 +564,13 @@ export class RoundCoordinator {
     const round = this.current;
     // shared mode: another process may hold this client's update
     const submitted = async (r: OpenRoundState) => r.accepted.has(clientId) || (this.shared !== undefined && (await this.store.updateDigest(r.record.round, clientId)) !== undefined);
-    if (round && round.instructions.has(clientId) && !(await submitted(round))) {
+    // a secure round takes a party only until it has advertised its keys: later (or once the
+    // session is over and the round waits for its close, shared mode) there is nothing to train for
+    const joinable = async (r: OpenRoundState) => {
+      if (this.shared) await this.serial(() => this.syncSecure(r));
+      return !r.secure || (r.secure.stage === 'advertise' && r.secure.requestFor(clientId).request !== undefined);
+    };
+    if (round && round.instructions.has(clientId) && (this.options.secureAggregation ? await joinable(round) : !(await submitted(round)))) {
       return { action: 'train', round: round.record.round, modelVersion: round.record.modelVersion, deadline: round.deadline };
     }
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
@@ -669,6 +675,11 @@ export class RoundCoordinator {
 
   async task(clientId: string, roundText: string): Promise<TaskResponse> {
     const round = await this.currentRoundFor(clientId, roundText);
+    if (this.options.secureAggregation && !round.secure) {
+      // shared mode: a round adopted before its opener journaled the session; the task needs its encoding
+      if (this.shared) await this.serial(() => this.syncSecure(round));
+      if (!round.secure) throw new FederationRequestError(503, 'Unavailable', `round ${round.record.round}'s secure-aggregation session is starting; retry`);
+    }
     const instruction = round.instructions.get(clientId)!;
     return {
       round: round.record.round,

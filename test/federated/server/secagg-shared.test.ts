@@ -110,6 +110,8 @@ test('secure aggregation across two server processes: replies split between them
         await sides[(K - 1 + s + 1) % 2].secureReply(ids[K - 1], '1', stage, replies[K - 1]);
       }
     }
+    // the session is over: until the round closes, neither process sends a party to train for it again
+    for (const side of sides) for (const id of ids) assert.notEqual((await side.checkIn(id)).action, 'train', `${id} must not be asked to train for a finished session`);
     // the round closes under the round lease at whichever process ticks first; the other adopts the model
     for (let i = 0; i < 50 && sides.some((c) => c.status().roundsCompleted < 1); i++) {
       await Promise.all(sides.map((c) => c.tick()));
