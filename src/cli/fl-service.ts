@@ -169,7 +169,7 @@ export function registerFlService(fl: Command): void {
     .option('--tls-key <file>', 'serve HTTPS: PEM private key (with --tls-cert)')
     .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (with --tls-key)')
     .option('--exit-when-done', 'stop once all rounds are complete', false)
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
+    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
     .addHelpText(
       'after',
       [
@@ -322,7 +322,7 @@ export function registerFlService(fl: Command): void {
     .option('--token-file <file>', 'keep the bearer token here, to rejoin after a restart')
     .option('--max-updates <n>', 'stop after this many submitted updates', parseInteger('--max-updates', 1))
     .option('--time-limit <s>', 'stop after this many seconds', positive('--time-limit'))
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)');
+    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)');
   withCommonOptions(client).action(async (flags: ClientFlags) => {
     const progress = progressFor({ json: flags.json });
     const session = new RemoteSession({ server: flags.server });
