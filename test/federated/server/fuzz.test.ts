@@ -47,6 +47,7 @@ test('1,200 malformed requests are all refused with 4xx; the server stays up and
   const service = await startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 2, targetUpdates: 2, minClients: 2, maxUpdateNorm: 5, roundTimeoutMs: 600_000 },
     http: { clientRateLimit: { perSecond: 1e6, burst: 1e6 }, addressRateLimit: { perSecond: 1e6, burst: 1e6 } },

@@ -102,6 +102,7 @@ test('adaptive DP clipping in the service: the server clips, and round 2 after a
   const options: ServiceOptions = {
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: join(dir, 'state.db'),
     policy: { rounds: 2, targetUpdates: CLIENTS, minClients: CLIENTS },
     dp: { clip: 'auto', noiseMultiplier: 0.3, delta: 1e-5, population: 40 },
