@@ -56,6 +56,7 @@ test('FedAdam in the service: a restart between rounds keeps the server moments 
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedadam',
     statePath,
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     policy: { rounds: 3, targetUpdates: CLIENTS, minClients: CLIENTS },
   });
   try {
