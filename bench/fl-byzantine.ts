@@ -13,7 +13,8 @@
  * every round, default service settings: invite enrolment, equal weights, norm clip 3× median):
  * 2 of the 10 clients (20%) attack in every round: they claim 1e9 examples at enrolment, train,
  * and send −100× their own update. Final test accuracy of FedAvg (default bound), trimmed mean
- * (β = 0.2) and median under attack, against FedAvg without attack (the two clients honest).
+ * (β = 0.2) and median under attack, against FedAvg without attack (the two clients honest) and
+ * against the same strategy without attack. Adam (lr 0.01), ≤ 15 local steps of 32 per round.
  * The coordinator is driven in process (no HTTP) with LocalTrainingClients on the wasm backend.
  * Writes bench-results/fl-byzantine.json; the figures are quoted in BENCHMARKS.md and
  * docs/federated-service.md (raw JSON committed as docs/results/fl-byzantine.json).
@@ -206,14 +207,17 @@ if (!process.argv.includes('--steering-only')) {
     const rounds = flag('--rounds', 10);
     const clients = 10;
     const attackers = 2;
-    for (const [strategy, attacked] of [['fedavg', false], ['fedavg', true], ['trimmed:0.2', true], ['median', true]] as const) {
+    // each strategy with and without the attack: the attack's cost apart from the aggregator's own
+    const runs = [['fedavg', false], ['fedavg', true], ['trimmed:0.2', true], ['median', true], ['trimmed:0.2', false], ['median', false]] as const;
+    for (const [strategy, attacked] of runs) {
       const row = await accuracyRun(strategy, attacked, rounds, clients, attackers);
       console.error(JSON.stringify(row));
       accuracy.push(row);
     }
   }
 }
-const baseline = accuracy.find((r) => !r.attacked)?.accuracy;
+const baseline = accuracy.find((r) => !r.attacked && r.strategy === 'fedavg')?.accuracy;
+const ownBaseline = (strategy: string) => accuracy.find((r) => !r.attacked && r.strategy === strategy)?.accuracy;
 const result = {
   machine: machine(),
   loadBefore,
@@ -222,9 +226,17 @@ const result = {
   steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2),
   accuracy,
   ...(baseline !== undefined
-    ? { accuracyGapPoints: Object.fromEntries(accuracy.filter((r) => r.attacked).map((r) => [r.strategy, Number(((baseline - r.accuracy) * 100).toFixed(2))])) }
+    ? {
+        /** Points below FedAvg without attack. */
+        accuracyGapPoints: Object.fromEntries(accuracy.filter((r) => r.attacked).map((r) => [r.strategy, Number(((baseline - r.accuracy) * 100).toFixed(2))])),
+        /** Points below the same strategy without attack. */
+        attackCostPoints: Object.fromEntries(
+          accuracy.filter((r) => r.attacked && ownBaseline(r.strategy) !== undefined).map((r) => [r.strategy, Number(((ownBaseline(r.strategy)! - r.accuracy) * 100).toFixed(2))]),
+        ),
+      }
     : {}),
   ...(accuracySkipped ? { accuracySkipped } : {}),
 };
 const path = writeResult('fl-byzantine', result);
-console.log(JSON.stringify({ file: path, steeringTargetMet: result.steeringTargetMet, accuracyGapPoints: (result as { accuracyGapPoints?: unknown }).accuracyGapPoints }));
+const summary = result as { accuracyGapPoints?: unknown; attackCostPoints?: unknown };
+console.log(JSON.stringify({ file: path, steeringTargetMet: result.steeringTargetMet, accuracyGapPoints: summary.accuracyGapPoints, attackCostPoints: summary.attackCostPoints }));
