@@ -6,8 +6,8 @@
  * It holds no round logic: every decision is the coordinator's. Every refusal is a 4xx JSON
  * `{"error": {type, message, statusCode}}` naming what was wrong.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import swagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { importOptional } from '../../optional-dependency.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -124,6 +124,9 @@ function validationMessage(context: string, errors: AjvError[], allowed: string[
 }
 
 export async function createFederationServer(coordinator: RoundCoordinator, options: HttpServerOptions = {}): Promise<FastifyInstance> {
+  // The service stack is an optional peer dependency: loaded here, with one clear line when missing.
+  const Fastify = (await importOptional<typeof import('fastify')>('fastify', 'the federated service (fl serve)')).default;
+  const swagger = (await importOptional<typeof import('@fastify/swagger')>('@fastify/swagger', 'the federated service (fl serve)')).default;
   const updateBytes = coordinator.parameters.arrays.reduce((s, a) => s + a.length, 0) * 4;
   const limits: ConnectionLimits = { ...DEFAULT_CONNECTION_LIMITS, ...Object.fromEntries(Object.entries(options.connections ?? {}).filter(([, v]) => v !== undefined)) };
   const openPerAddress = new Map<string, number>();

@@ -38,7 +38,8 @@
  * with replicas), not on Redis Cluster.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requireOptional } from '../../optional-dependency.js';
 import { ConfigError } from '../../errors.js';
 import { float32FromBuffer, float32ToBuffer } from './float32-buffer.js';
 import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
@@ -312,7 +313,8 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
   private constructor(location: RedisLocation, prefix: string, connectTimeoutMs: number) {
     this.prefix = prefix;
     this.description = `${location.display} (prefix ${prefix})`;
-    this.redis = new Redis({
+    const { Redis: RedisClient } = requireOptional<typeof import('ioredis')>('ioredis', 'the Redis store (fl serve --store redis://...)');
+    this.redis = new RedisClient({
       host: location.host,
       port: location.port,
       db: location.db,

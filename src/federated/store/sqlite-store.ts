@@ -12,7 +12,8 @@
  * closeRound flips the round's status in the transaction that writes the checkpoint, so an
  * update is either in the round that aggregated it or refused, never both or neither.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { requireOptional } from '../../optional-dependency.js';
 import { float32FromBuffer as fromBlob, float32ToBuffer as toBlob } from './float32-buffer.js';
 import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
 import type {
@@ -117,8 +118,9 @@ export class SqliteFederationStore implements FederationStore {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite:${path}`;
+    const SqliteDatabase = requireOptional<typeof Database>('better-sqlite3', 'the federated service\'s SQLite store (fl serve --state)');
     try {
-      this.db = new Database(path);
+      this.db = new SqliteDatabase(path);
     } catch (error) {
       throw new StateStoreError(`cannot open the state file "${path}": ${(error as Error).message}; check the directory exists and is writable`);
     }
