@@ -19,7 +19,9 @@ import {
   loadModel,
   MODEL_KINDS,
   type AnyModel,
+  type ClassifierKind,
   type ClassifierModel,
+  type LanguageModelKind,
   type LanguageModel,
 } from '../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, type Tokenizer } from '../text/index.js';
@@ -319,6 +321,23 @@ function resolvedSettings(options: RunTrainingOptions, trainSize: number) {
   };
 }
 
+/** A classifier's run: its result has the accuracy fields. */
+export interface ClassifierTrainingOutput extends RunTrainingOutput {
+  result: ClassifierResult;
+  model: ClassifierModel;
+  task: ClassificationTask;
+}
+
+/** A language model's run: its result has the loss and perplexity. */
+export interface LanguageModelTrainingOutput extends RunTrainingOutput {
+  result: LanguageModelResult;
+  model: LanguageModel;
+  task: LanguageModelTask;
+}
+
+export async function runTraining(options: RunTrainingOptions & { model: ClassifierKind }): Promise<ClassifierTrainingOutput>;
+export async function runTraining(options: RunTrainingOptions & { model: LanguageModelKind }): Promise<LanguageModelTrainingOutput>;
+export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput>;
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
   checkKind(options.model);
   const kind = options.model;
