@@ -26,7 +26,7 @@ export {
   type TextColumns,
   type TextDatasetFiles,
 } from './text-dataset.js';
-export { readTable, TABLE_FORMATS, type Table, type TableFormat, type TableRow } from './table.js';
+export { readTable, writeTable, TABLE_FORMATS, type Table, type TableFormat, type TableRow } from './table.js';
 export { CLINC150_OOS_LABEL } from './datasets/clinc150.js';
 export { parseShakespeareTurns, type ShakespeareTurn } from './datasets/shakespeare.js';
 export { contiguousSplit, stratifiedHoldOut, type StratifiedSplit } from './datasets/stratified-split.js';

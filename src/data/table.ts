@@ -215,9 +215,13 @@ function topLevelObjectLines(text: string): number[] {
 export function writeTable(path: string, columns: readonly string[], rows: readonly Record<string, string | number | boolean | undefined>[], options: { format?: string } = {}): void {
   const format = tableFormatOf(path, options.format);
   let text: string;
-  if (format === 'csv' || format === 'tsv') {
-    const records = rows.map((r) => columns.map((c) => (r[c] === undefined ? '' : String(r[c]))));
-    text = stringifyCsv([[...columns], ...records], { delimiter: format === 'csv' ? ',' : '\t' });
+  const cell = (r: Record<string, string | number | boolean | undefined>, c: string): string => (r[c] === undefined ? '' : String(r[c]));
+  if (format === 'csv') {
+    text = stringifyCsv([[...columns], ...rows.map((r) => columns.map((c) => cell(r, c)))]);
+  } else if (format === 'tsv') {
+    // TSV has no quoting (readTable reads quotes as text): a tab or line break inside a value becomes a space.
+    const clean = (v: string) => v.replace(/[\t\r\n]+/g, ' ');
+    text = [columns.map(clean), ...rows.map((r) => columns.map((c) => clean(cell(r, c))))].map((fields) => fields.join('\t')).join('\n') + '\n';
   } else {
     const objects = rows.map((r) => Object.fromEntries(columns.filter((c) => r[c] !== undefined).map((c) => [c, r[c]])));
     text = format === 'jsonl' ? objects.map((o) => JSON.stringify(o)).join('\n') + '\n' : `${JSON.stringify(objects, null, 1)}\n`;

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadDatasetSource, loadTextCorpus, loadTextDataset, readTable } from '../../src/data/index.js';
+import { writeTable } from '../../src/data/table.js';
 import { ConfigError, DatasetFormatError, DatasetNotFoundError } from '../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'trustnlu-text-dataset-'));
@@ -113,4 +114,20 @@ test('a corpus from a text file (paragraphs) or a table column, val/test the las
   const table = loadTextCorpus(file('lines.jsonl', Array.from({ length: 10 }, (_, i) => JSON.stringify({ body: `line ${i}`, who: `s${i % 2}` })).join('\n')), { text: 'body', user: 'who' });
   assert.equal(table.splits.train.length, 8);
   assert.equal(table.splits.train[1].speaker, 's1');
+});
+
+test('writeTable then readTable gives back the same values in every format (quotes, commas, tabs)', () => {
+  const columns = ['utterance', 'intent'];
+  const rows = [
+    { utterance: 'say "hi", then leave', intent: 'greet' },
+    { utterance: 'tab\there', intent: 'odd' },
+    { utterance: 'plain', intent: 'x' },
+  ];
+  for (const ext of ['csv', 'tsv', 'jsonl', 'json']) {
+    const path = join(dir, `round-trip.${ext}`);
+    writeTable(path, columns, rows);
+    const back = readTable(path).rows.map((r) => r.values);
+    const expected = rows.map((r) => (ext === 'tsv' ? { ...r, utterance: r.utterance.replace(/\t/g, ' ') } : r));
+    assert.deepEqual(back, expected, ext);
+  }
 });
