@@ -148,21 +148,13 @@ async function loadClassifier(flags: { model?: string; backend?: 'wasm' | 'cpu' 
   return { model, meta };
 }
 
-interface GroupsFlags extends DataFlags {
+/** `fairness groups`: a probe set, labelled data with groups, or a predictions file. */
+interface GroupsFlags extends DataFlags, Omit<ProbeFlags, 'probe'> {
   probe?: string;
-  groups?: string;
-  model?: string;
-  reference?: 'vader';
   split: 'train' | 'val' | 'test';
   predictions?: string;
   yTrue?: string;
   yPred?: string;
-  positive?: string;
-  resamples: number;
-  confidence: number;
-  seed: number;
-  json?: boolean;
-  backend?: 'wasm' | 'cpu';
 }
 
 /** Group gaps of a predictions file: its true-label, predicted-label and group columns. */
