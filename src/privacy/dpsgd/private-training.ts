@@ -11,6 +11,7 @@
  * best-checkpoint selection look at it without privacy accounting.
  */
 import { ConfigError } from '../../errors.js';
+import type { PerExampleModel } from '../../models/index.js';
 import type { TrainingSetup } from '../../train/index.js';
 import { computeEpsilon, noiseMultiplierForEpsilon, type AccountantName } from '../accounting/index.js';
 import type { AdaptiveClippingOptions } from './adaptive-clipping.js';
@@ -43,8 +44,11 @@ export interface PrivateTrainingOptions {
   frozenParameters?: readonly string[];
 }
 
-/** What run.ts hands to `configure` once the data and model exist (its `configureTraining` setup). */
-export type PrivateTrainingSetup = TrainingSetup;
+/**
+ * What `configure` is told once the data and model exist: run.ts's `configureTraining`
+ * setup for the built-in models, or makePrivate's for a tf.LayersModel.
+ */
+export type PrivateTrainingSetup = Omit<TrainingSetup, 'model'> & { model: PerExampleModel<never> };
 
 /** Fields the training result gains (the CLI's JSON contract). */
 export interface PrivacyReport {
