@@ -11,6 +11,7 @@ import { registerFastBroadcasts } from './patches/broadcast-binary.js';
 import { registerFastMemoryMovement } from './patches/memory-movement.js';
 import { registerFastTranspose } from './patches/transpose.js';
 import { registerFastOuterSum } from './patches/sum-outer-axes.js';
+import { registerMaxPoolGradient } from './patches/max-pool-grad.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -29,6 +30,7 @@ function applyPatches(): void {
   registerFastBroadcasts();
   registerFastMemoryMovement();
   registerFastOuterSum();
+  registerMaxPoolGradient();
   patched = true;
 }
 
