@@ -13,6 +13,8 @@ export const MODEL_KINDS = [...CLASSIFIER_KINDS, ...LANGUAGE_MODEL_KINDS] as con
 export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
 export type LanguageModelKind = (typeof LANGUAGE_MODEL_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
+/** The kind of a user's tf.LayersModel wrapped as a trustnlu model (models/layers-model/adapter.ts). */
+export const LAYERS_MODEL_KIND = 'layers';
 
 export function isClassifierKind(kind: string): kind is ClassifierKind {
   return (CLASSIFIER_KINDS as readonly string[]).includes(kind);
@@ -85,7 +87,7 @@ export function sliceExamples<Batch extends ExampleBatch<Batch>>(batch: Batch, s
 }
 
 export interface Model {
-  readonly kind: ModelKind;
+  readonly kind: ModelKind | typeof LAYERS_MODEL_KIND;
   readonly task: 'classifier' | 'lm';
   /** Architecture hyper-parameters (stored in the checkpoint). */
   readonly config: object;

@@ -4,12 +4,17 @@
  * result objects are the CLI's JSON contract.
  */
 import { ConfigError } from '../errors.js';
-import { loadCorpus, loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import { loadCorpus, loadDataset, loadIntentDataset, defaultDatasetName } from '../data/registry.js';
 import { gloveVectorsPath } from '../data/locate.js';
 import { readWord2VecText } from '../data/word-vectors.js';
 import type { IntentDataset, SplitName, TextCorpus } from '../data/types.js';
-import { SeededRandom } from '../engine/index.js';
+import { SeededRandom, tf } from '../engine/index.js';
 import {
+  LAYERS_MODEL_KIND,
+  LayersClassifier,
+  LayersLanguageModel,
+  wrapLayersModel,
+  type LayersTextModel,
   createModel,
   defaultConfig,
   isClassifierKind,
@@ -19,6 +24,7 @@ import {
   type AnyModel,
   type ClassifierModel,
   type LanguageModel,
+  type LoadedModel,
 } from '../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, type Tokenizer } from '../text/index.js';
 import { unitText } from './examples.js';
@@ -45,7 +51,27 @@ export const TRAINING_DEFAULTS: Record<string, TrainingDefaults> = {
   'word-lstm': { batchSize: 32, learningRate: 2e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0 },
   'char-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
   'word-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
+  [LAYERS_MODEL_KIND]: { batchSize: 64, learningRate: 1e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, patience: 3 },
 };
+
+/** What a function that builds your model is told (the tokenizer and labels exist by then). */
+export interface UserModelSpec {
+  task: 'classifier' | 'lm';
+  /** Ids run from 0 to vocabularySize − 1 (0 is padding): the Embedding's inputDim. */
+  vocabularySize: number;
+  /** Classifiers: the classes, in output order. */
+  labels?: string[];
+  /** Longest input (classifiers) or the context length (LMs), in tokens. */
+  maxLength: number;
+}
+
+/**
+ * Your own model for runTraining: a tf.LayersModel taking token ids [B, T] and giving
+ * probabilities ([B, classes], or [B, T, vocabulary] for a language model), a function that
+ * builds one once the tokenizer and labels are known, or one already wrapped with its
+ * tokenizer (wrapLayersModel, loadAnyModel).
+ */
+export type UserModel = tf.LayersModel | LayersTextModel | ((spec: UserModelSpec) => tf.LayersModel);
 
 export interface RunTrainingOptions {
   /**
@@ -53,8 +79,12 @@ export interface RunTrainingOptions {
    * loaded dataset/corpus (e.g. with a transformed training split: skew, augmentation, hold-out).
    */
   dataset?: string | IntentDataset | TextCorpus;
-  /** Model kind: embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer. */
-  model: string;
+  /** Model kind (embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer), or your own model. */
+  model: string | UserModel;
+  /** Your own model only: its tokenizer (default: fitted on the training split, words for intents and characters for corpora). */
+  tokenizer?: Tokenizer;
+  /** Your own model only: longest input in tokens (classifiers, default 48) or context length (LMs, default 64). */
+  maxLength?: number;
   epochs: number;
   seed: number;
   /** Where the best checkpoint goes (required to use the model afterwards). */
@@ -217,14 +247,10 @@ function trainConfigured(
   });
 }
 
-export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
-  checkKind(options.model);
-  const loaded = typeof options.dataset === 'object' ? options.dataset : undefined;
-  const datasetName = loaded?.name ?? (options.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
-  const kind = options.model;
+/** The trainer's options from runTraining's, with the kind's defaults. */
+function trainerOptionsFor(options: RunTrainingOptions, kind: string): TrainerOptions & { optimizer: { name: OptimizerName }; schedule: ScheduleName; warmupSteps: number; batchSize: number; learningRate: number } {
   const defaults = TRAINING_DEFAULTS[kind];
-  const progress = options.progress ?? SILENT;
-  const trainerOptions = {
+  return {
     epochs: options.epochs,
     batchSize: options.batchSize ?? defaults.batchSize,
     learningRate: options.learningRate ?? defaults.learningRate,
@@ -238,13 +264,15 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     timeLimitSeconds: options.timeLimitSeconds,
     maxStepsPerEpoch: options.maxStepsPerEpoch,
     validateEverySteps: options.validateEverySteps,
-    progress,
+    progress: options.progress ?? SILENT,
     gradientStep: options.gradientStep,
     batchPlan: options.batchPlan,
   };
+}
 
-  // How this model was trained, stored in the checkpoint so audits can train shadow models the same way.
-  const recipe = {
+/** How a model was trained, stored in the checkpoint so audits can train shadow models the same way. */
+function recipeOf(options: RunTrainingOptions, kind: string, trainerOptions: ReturnType<typeof trainerOptionsFor>): Record<string, unknown> {
+  return {
     model: kind,
     epochs: options.epochs,
     batchSize: trainerOptions.batchSize,
@@ -258,6 +286,74 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
     vocabularySize: options.vocabularySize ?? null,
     minCount: options.minCount ?? null,
   };
+}
+
+/**
+ * Training of your own model: the dataset as for the built-in ones (intents → classifier,
+ * corpora → language model), a tokenizer fitted on its training split unless given, your
+ * model built (or taken) and wrapped, then the same trainer, evaluation and checkpoint (in
+ * the TensorFlow.js Layers format).
+ */
+async function runUserModelTraining(options: RunTrainingOptions, userModel: UserModel): Promise<RunTrainingOutput> {
+  const loaded = typeof options.dataset === 'object' ? options.dataset : undefined;
+  const datasetName = loaded?.name ?? (options.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
+  const wrapped = userModel instanceof LayersClassifier || userModel instanceof LayersLanguageModel ? userModel : undefined;
+  const progress = options.progress ?? SILENT;
+  const trainerOptions = trainerOptionsFor(options, LAYERS_MODEL_KIND);
+  const recipe = recipeOf(options, LAYERS_MODEL_KIND, trainerOptions);
+  const build = (spec: UserModelSpec, tokenizer: Tokenizer): LayersTextModel => {
+    if (wrapped) {
+      if (wrapped.task !== spec.task) throw new ConfigError(`your model is a ${wrapped.task === 'lm' ? 'language model' : 'classifier'} but dataset "${datasetName}" needs a ${spec.task === 'lm' ? 'language model' : 'classifier'}`);
+      if (wrapped.task === 'classifier') {
+        const unknown = spec.labels!.filter((l) => !wrapped.labels.includes(l));
+        if (unknown.length > 0) {
+          throw new ConfigError(`dataset "${datasetName}" has labels your model does not know (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}; the model's: ${wrapped.labels.slice(0, 3).join(', ')}...): give the labels in output order when wrapping or loading it`);
+        }
+      }
+      return wrapped;
+    }
+    const layersModel = typeof userModel === 'function' ? userModel(spec) : userModel;
+    if (!(layersModel instanceof tf.LayersModel)) {
+      throw new ConfigError('model must be a model kind, a tf.LayersModel from the same @tensorflow/tfjs as trustnlu, or a function returning one');
+    }
+    return wrapLayersModel(layersModel, { tokenizer, task: spec.task, labels: spec.labels, maxLength: spec.maxLength });
+  };
+  const meta = (name: string, synthetic: boolean) => ({ dataset: name, synthetic, seed: options.seed, recipe, ...options.meta });
+
+  const dataset = loaded ?? loadDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
+  if (dataset.task === 'intent') {
+    const tokenizer = options.tokenizer ?? wrapped?.tokenizer ?? fitWordTokenizer(dataset.splits.train.map((e) => e.text), { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 });
+    const maxLength = options.maxLength ?? (wrapped as LayersClassifier | undefined)?.maxLength ?? 48;
+    const model = build({ task: 'classifier', vocabularySize: tokenizer.vocabSize, labels: dataset.labels, maxLength }, tokenizer) as LayersClassifier;
+    const task = new ClassificationTask(dataset, tokenizer, model.labels, model.maxLength);
+    progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: LAYERS_MODEL_KIND, train: task.trainSize, parameters: model.store.count() });
+    const training = await trainConfigured(model, task, { ...trainerOptions, meta: meta(dataset.name, dataset.synthetic) }, options);
+    const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
+    if (Number.isFinite(training.bestScore)) result.validationAccuracy = training.bestScore;
+    return { result, training, model, task };
+  }
+  const trainTexts = dataset.splits.train.map(unitText);
+  const tokenizer = options.tokenizer ?? wrapped?.tokenizer ?? fitCharTokenizer(trainTexts.map((t) => `${t}\n\n`));
+  const contextLength = options.maxLength ?? (wrapped as LayersLanguageModel | undefined)?.contextLength ?? 64;
+  const model = build({ task: 'lm', vocabularySize: tokenizer.vocabSize, maxLength: contextLength }, tokenizer) as LayersLanguageModel;
+  const task = new LanguageModelTask(dataset, tokenizer, model.contextLength);
+  progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: LAYERS_MODEL_KIND, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
+  const training = await trainConfigured(model, task, { ...trainerOptions, meta: meta(dataset.name, dataset.synthetic) }, options);
+  const result = languageModelResult(dataset, model, task, 'val', training.seconds);
+  return { result, training, model, task };
+}
+
+export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
+  if (typeof options.model !== 'string') return runUserModelTraining(options, options.model);
+  checkKind(options.model);
+  const loaded = typeof options.dataset === 'object' ? options.dataset : undefined;
+  const datasetName = loaded?.name ?? (options.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
+  const kind = options.model;
+  const progress = options.progress ?? SILENT;
+  const trainerOptions = trainerOptionsFor(options, kind);
+
+  // How this model was trained, stored in the checkpoint so audits can train shadow models the same way.
+  const recipe = recipeOf(options, kind, trainerOptions);
 
   if (isClassifierKind(kind)) {
     if (loaded && loaded.task !== 'intent') throw new ConfigError(`model "${kind}" is a classifier but dataset "${loaded.name}" is a text corpus`);
@@ -300,6 +396,8 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
 
 export interface RunEvaluationOptions {
   modelDir: string;
+  /** The model already loaded (e.g. a TensorFlow.js Layers model through loadAnyModel, which is asynchronous); it stays the caller's. */
+  loaded?: LoadedModel;
   dataset?: string;
   split?: SplitName;
   dataDir?: string;
@@ -310,7 +408,7 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
   const split = options.split ?? 'test';
   const started = Date.now();
   const elapsed = () => (Date.now() - started) / 1000;
-  const { model, meta } = loadModel(options.modelDir);
+  const { model, meta } = options.loaded ?? loadModel(options.modelDir);
   try {
     const datasetName = options.dataset ?? (meta.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
     const seed = typeof meta.seed === 'number' ? meta.seed : 0;
@@ -327,6 +425,6 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
     const task = new LanguageModelTask(corpus, model.tokenizer, model.contextLength);
     return languageModelResult(corpus, model, task, split, elapsed());
   } finally {
-    model.dispose();
+    if (!options.loaded) model.dispose(); // a model handed in stays the caller's
   }
 }

@@ -27,6 +27,8 @@ export interface ForwardEnv {
   training: boolean;
   /** The model's output layer may hand back pre-softmax scores instead of probabilities. */
   logits: boolean;
+  /** A per-example (tapped) pass: layers that mix examples refuse to run. */
+  tapping: boolean;
 }
 
 /** Returns the layer's output tensors, or `undefined` to leave the layer to the generic path. */
@@ -234,7 +236,9 @@ const layerNormalization: LayerForward = (layer, inputs, _kwargs, env) => {
   return [env.ops.scaleShift(n.name, normalized, n.gamma, n.center ? n.beta : null)];
 };
 
-const batchNormalization: LayerForward = (layer) => {
+/** Refused in a per-example pass; otherwise the layer's own call. */
+const batchNormalization: LayerForward = (layer, _inputs, _kwargs, env) => {
+  if (!env.tapping) return undefined;
   throw new ConfigError(
     `layer "${layer.name}" is BatchNormalization, which normalises each example with statistics of the whole batch: ` +
       "one example's gradient then depends on the others, so clipping it does not bound that example's influence and " +

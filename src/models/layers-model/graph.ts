@@ -73,7 +73,7 @@ function runLayer(layer: tf.layers.Layer, inputs: tf.Tensor[], kwargs: Record<st
     return runGraph(layer, inputs, env, logits);
   }
   const weights = trainableOf(layer);
-  const forwardEnv: ForwardEnv = { ops: env.ops, training: env.training, logits };
+  const forwardEnv: ForwardEnv = { ops: env.ops, training: env.training, logits, tapping: env.taps !== undefined };
   const forward = layerForward(layer.getClassName());
   if (forward) {
     const out = forward(layer, inputs, kwargs, forwardEnv);

@@ -136,9 +136,12 @@ class RecordingOps implements TapOps {
 export class TappedLayersModel implements PerExampleModel<LayersBatch> {
   readonly kind: string;
   private readonly named: NamedParameter[];
+  /** Trainable weights by parameter name. */
   private readonly names = new Map<tf.LayerVariable, string>();
+  private readonly allNames = new Map<tf.LayerVariable, string>();
   /** Layers that take the generic per-example loop (one warning each). */
   readonly genericLayers: string[] = [];
+  private checked = false;
 
   constructor(readonly model: tf.LayersModel, readonly options: TappedLayersModelOptions) {
     ensureBuilt(model);
@@ -150,27 +153,44 @@ export class TappedLayersModel implements PerExampleModel<LayersBatch> {
     if ((model as unknown as { outputs: unknown[] }).outputs.length !== 1) {
       throw new ConfigError(`model "${model.name}" has ${(model as unknown as { outputs: unknown[] }).outputs.length} outputs; per-example training takes models with one output`);
     }
-    const weights = model.trainableWeights;
+    // tfjs's names as in model.json's manifest (originalName), unless two weights share one.
     const counts = new Map<string, number>();
-    for (const w of weights) counts.set(w.originalName, (counts.get(w.originalName) ?? 0) + 1);
-    for (const w of weights) this.names.set(w, counts.get(w.originalName)! > 1 ? w.name : w.originalName);
-    this.named = weights.map((w) => ({ name: this.names.get(w)!, variable: w.read() as tf.Variable }));
-    const warn = options.warn ?? ((message: string) => console.warn(message));
-    for (const layer of allLayers(model)) {
+    for (const w of model.weights) counts.set(w.originalName, (counts.get(w.originalName) ?? 0) + 1);
+    for (const w of model.weights) this.allNames.set(w, counts.get(w.originalName)! > 1 ? w.name : w.originalName);
+    for (const w of model.trainableWeights) this.names.set(w, this.allNames.get(w)!);
+    this.named = model.trainableWeights.map((w) => ({ name: this.names.get(w)!, variable: w.read() as tf.Variable }));
+  }
+
+  /**
+   * Fails on a layer that mixes examples (BatchNormalization) and tells, once, which layers
+   * take the generic per-example loop: makePrivate calls it up front, and the first tapped
+   * pass calls it otherwise.
+   */
+  checkPerExample(): void {
+    if (this.checked) return;
+    const warn = this.options.warn ?? ((message: string) => console.warn(message));
+    for (const layer of allLayers(this.model)) {
       const forward = layerForward(layer.getClassName());
-      if (layer.getClassName() === 'BatchNormalization') forward!(layer, [], {}, { ops: PLAIN_OPS, training: true, logits: false }); // refuses
+      if (layer.getClassName() === 'BatchNormalization') forward!(layer, [], {}, { ops: PLAIN_OPS, training: true, logits: false, tapping: true }); // refuses
       if (trainableOf(layer).length === 0 || forward || isTapOpsLayer(layer)) continue;
       const size = trainableOf(layer).reduce((n, w) => n + w.shape.reduce((p: number, d) => p * (d ?? 1), 1), 0);
       this.genericLayers.push(layer.name);
       warn(`trustnlu: layer "${layer.name}" (${layer.getClassName()}, ${size} parameters) has no per-example rule; its per-example gradients take the generic loop: one extra forward and backward pass of that layer per example (B per step)`);
     }
+    this.checked = true;
   }
 
   parameters(): NamedParameter[] {
     return this.named;
   }
 
+  /** Every weight (trainable or not) with its name: what a checkpoint of the model holds. */
+  allWeights(): NamedParameter[] {
+    return this.model.weights.map((w) => ({ name: this.allNames.get(w)!, variable: w.read() as tf.Variable }));
+  }
+
   private env(ctx: ForwardContext): GraphEnv {
+    if (ctx.taps) this.checkPerExample();
     const parameterName = (v: tf.LayerVariable) => this.names.get(v);
     return { ops: ctx.taps ? new RecordingOps(ctx.taps, parameterName) : PLAIN_OPS, training: ctx.training, taps: ctx.taps, parameterName };
   }
