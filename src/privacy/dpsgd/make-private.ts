@@ -106,6 +106,7 @@ export class PrivateModel {
     if (targetEpsilon !== undefined && epochs === undefined) throw new ConfigError('targetEpsilon needs epochs: σ is calibrated for that many epochs before training');
     if (epochs !== undefined) checkPositiveInteger(epochs, 'epochs');
     this.perExample = new TappedLayersModel(model, { loss: options.loss, warn: options.warn });
+    this.perExample.checkPerExample();
     this.training = new PrivateTraining({
       epsilon: targetEpsilon,
       noiseMultiplier,
