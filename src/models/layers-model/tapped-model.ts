@@ -62,10 +62,15 @@ function perExample(losses: tf.Tensor): tf.Tensor1D {
   return tf.mean(tf.reshape(losses, [losses.shape[0], -1]), 1) as tf.Tensor1D;
 }
 
+/** Class ids as int32 (floats are floored, as Keras does). */
+function classIds(targets: tf.Tensor, shape: number[]): tf.Tensor {
+  return tf.reshape(targets.dtype === 'int32' ? targets : tf.cast(tf.floor(targets), 'int32'), shape);
+}
+
 /** Cross-entropy of integer targets from scores, per row: logsumexp(z) − z[target]. */
 function sparseFromLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   const classes = logits.shape[logits.rank - 1];
-  const ids = tf.reshape(targets.dtype === 'int32' ? targets : tf.cast(tf.floor(targets), 'int32'), logits.shape.slice(0, -1));
+  const ids = classIds(targets, logits.shape.slice(0, -1));
   return tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(logits, tf.oneHot(ids, classes)), -1));
 }
 
@@ -74,8 +79,7 @@ export function namedLoss(name: LossName, targets: tf.Tensor, output: tf.Tensor,
     case 'sparseCategoricalCrossentropy': {
       if (fromLogits) return sparseFromLogits(output, targets);
       const classes = output.shape[output.rank - 1];
-      const ids = tf.reshape(tf.cast(tf.floor(targets), 'int32'), output.shape.slice(0, -1));
-      return tf.metrics.categoricalCrossentropy(tf.oneHot(ids, classes), output);
+      return tf.metrics.categoricalCrossentropy(tf.oneHot(classIds(targets, output.shape.slice(0, -1)), classes), output);
     }
     case 'categoricalCrossentropy':
       if (fromLogits) return tf.neg(tf.sum(tf.mul(tf.cast(targets, 'float32'), tf.logSoftmax(output)), -1));

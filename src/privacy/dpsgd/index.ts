@@ -23,4 +23,4 @@ export {
   type PrivateTrainingSetup,
 } from './private-training.js';
 export { makePrivate, PrivateModel, type FitCallbacks, type MakePrivateOptions, type PrivateFitArgs, type PrivateHistory } from './make-private.js';
-export { runDpBench, SMALL_LM_CONFIG, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';
+export { runDpBench, DP_BENCH_MODELS, SMALL_LM_CONFIG, type DpBenchModel, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';

@@ -17,6 +17,7 @@ import { ConfigError, ShapeMismatchError } from '../../errors.js';
 import { TappedLayersModel, type LayersBatch, type LossName, type PerExampleLossFunction } from '../../models/index.js';
 import { PrivacyBudgetError, type AccountantName } from '../accounting/index.js';
 import type { AdaptiveClippingOptions } from './adaptive-clipping.js';
+import type { DpStepState } from './dp-step.js';
 import type { GaussianNoise } from './noise.js';
 import { poissonBatchPlan } from './poisson.js';
 import { PrivateTraining, type PrivacyReport, type PrivateTrainingPlan } from './private-training.js';
@@ -56,6 +57,8 @@ export interface MakePrivateOptions {
   samplingSeed?: number;
   /** Told once per layer that takes the generic per-example loop (default: console.warn). */
   warn?: (message: string) => void;
+  /** Profiling: milliseconds per phase of each step accumulate here (pass, norms, clip, noise, total). */
+  timings?: Record<string, number>;
 }
 
 /** Callbacks as tfjs's fit takes them: objects with onEpochEnd etc., or tf.Callback instances. */
@@ -119,6 +122,7 @@ export class PrivateModel {
       prefetchNoise: options.prefetchNoise,
       noise: options.noise,
       perSample: options.perSample,
+      timings: options.timings,
     });
     this.plan = this.training.configure({ model: this.perExample, trainSize: datasetSize, batchSize, epochs: epochs ?? 1 });
     this.noiseMultiplier = this.plan.noiseMultiplier;
@@ -137,6 +141,11 @@ export class PrivateModel {
     } else {
       throw new ConfigError(`optimizer must be a tf.Optimizer or 'sgd' | 'adam', got ${String(o)}`);
     }
+  }
+
+  /** The DP step's state: steps, clip, noise std, and the path each layer's rule took at the last step. */
+  get state(): DpStepState {
+    return this.plan.gradientStep.state;
   }
 
   /** The clip norm in use (it moves under adaptive clipping). */

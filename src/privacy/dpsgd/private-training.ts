@@ -42,6 +42,8 @@ export interface PrivateTrainingOptions {
   perSample?: PerSampleOptions;
   /** Parameters not trained (e.g. a pretrained embedding table); see DpStepOptions. */
   frozenParameters?: readonly string[];
+  /** Profiling: milliseconds per phase of the DP step (see DpStepOptions). */
+  timings?: Record<string, number>;
 }
 
 /**
@@ -127,6 +129,7 @@ export class PrivateTraining {
       prefetchNoise: o.prefetchNoise,
       perSample: o.perSample,
       frozenParameters: o.frozenParameters,
+      timings: o.timings,
     });
     const batchPlan = poissonBatchPlan({ sampleRate, stepsPerEpoch, secure: o.secureNoise });
     const meta = {

@@ -23,6 +23,7 @@ import { createGaussianNoise } from './noise.js';
 import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
+import { measureLayersCase } from './layers-speed-benchmark.js';
 
 const median = (values: number[]): number => quantileSorted([...values].sort((a, b) => a - b), 0.5);
 
@@ -67,6 +68,9 @@ export interface DpBenchResult {
   notes: string[];
 }
 
+export const DP_BENCH_MODELS = ['embbag', 'char-transformer', 'layers-embbag', 'layers-char-transformer'] as const;
+export type DpBenchModel = (typeof DP_BENCH_MODELS)[number];
+
 export interface DpBenchOptions {
   /** Timed steps per mode (default 10) after 2 warm-up steps. */
   steps?: number;
@@ -74,7 +78,8 @@ export interface DpBenchOptions {
   naiveSteps?: number;
   naiveStepsLarge?: number;
   batches?: number[];
-  models?: ('embbag' | 'char-transformer')[];
+  /** The built-in models, and the same two built with tf.layers and made private with makePrivate ('layers-...'). */
+  models?: DpBenchModel[];
   dataDir?: string;
   /** Noise generated a step ahead in a worker thread (default true) or inline. */
   prefetchNoise?: boolean;
@@ -276,16 +281,19 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
   const log = options.log ?? (() => {});
   const steps = options.steps ?? 10;
   const batches = options.batches ?? [64, 256];
-  const models = options.models ?? ['embbag', 'char-transformer'];
+  const models = options.models ?? [...DP_BENCH_MODELS];
   const cases: DpBenchCase[] = [];
   let largest = 0;
   for (const kind of models) {
-    const setup = kind === 'embbag' ? setupEmbbag(options.dataDir) : setupLm(options.dataDir);
+    const layers = kind.startsWith('layers-');
+    const base = layers ? kind.slice('layers-'.length) : kind;
+    const setup = base === 'embbag' ? setupEmbbag(options.dataDir) : setupLm(options.dataDir);
     largest = Math.max(largest, setup.model.store.count());
     for (const B of batches) {
       const naiveSteps = B >= 256 ? options.naiveStepsLarge ?? 2 : options.naiveSteps ?? 3;
       log(`dp bench: ${kind} on ${setup.dataset}, batch ${B}: ${steps} steps per mode, ${naiveSteps} naive`);
-      const c = measureCase(setup, B, { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true });
+      const caseOptions = { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true };
+      const c = layers ? measureLayersCase(setup, B, caseOptions) : measureCase(setup, B, caseOptions);
       log(`  non-DP ${c.nonDpMs} ms, eDP ${c.dpMs} ms (×${c.ratio}), naive ${c.naiveMs} ms (×${c.naiveRatio})`);
       cases.push(c);
     }
@@ -305,6 +313,7 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
       'eDP noise: CSPRNG ziggurat generated and scaled by its std one step ahead in a worker thread (the breakdown\'s noise phase is the upload and adds left on the main thread)',
       `the naive loop runs fewer steps (${options.naiveSteps ?? 3} at batch < 256, ${options.naiveStepsLarge ?? 2} at 256)`,
       `char-transformer case: small configuration ${JSON.stringify(SMALL_LM_CONFIG)}`,
+      'layers-* cases: the same architectures and initial weights built with tf.layers (toLayersModel; trustnlu/layers for the masked mean, attention and positions); non-DP is tfjs\'s own step (model.apply, mean sparse cross-entropy of the probabilities, tf.train.adam minimize), eDP is makePrivate\'s priv.step, the naive loop runs on the same model',
     ],
   };
 }
