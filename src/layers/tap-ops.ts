@@ -40,12 +40,11 @@ export function viewOf(kernel: tf.Tensor, view?: DenseView): tf.Tensor2D {
   return tf.slice(matrix, [0, start], [-1, end - start]);
 }
 
-/** x·W (+ b) over the last axis of x of any rank ≥ 2. */
+/** x·W (+ b) over the last axis of x of any rank ≥ 2 (one fused kernel for the product and the bias, as tfjs's Dense). */
 export function denseProduct(x: tf.Tensor, W: tf.Tensor2D, b?: tf.Tensor): tf.Tensor {
   const [inDim, outDim] = W.shape;
   const flat = x.rank === 2 ? (x as tf.Tensor2D) : (tf.reshape(x, [-1, inDim]) as tf.Tensor2D);
-  let z: tf.Tensor = tf.matMul(flat, W);
-  if (b) z = tf.add(z, b);
+  const z = b ? tf.fused.matMul({ a: flat, b: W, bias: b }) : tf.matMul(flat, W);
   return x.rank === 2 ? z : tf.reshape(z, [...x.shape.slice(0, -1), outDim]);
 }
 
