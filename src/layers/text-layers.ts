@@ -50,9 +50,9 @@ export class PaddingMask extends tf.layers.Layer {
   }
 }
 
-/** [x [B, T, D], mask [B, T]] → Σₜ xₜ·mₜ / max(Σₜ mₜ, 1): [B, D]. */
-export class MaskedMeanPooling extends tf.layers.Layer {
-  static className = 'MaskedMeanPooling';
+/** Pooling over time of [x [B, T, D], mask [B, T]] to [B, D]. */
+abstract class MaskedPooling extends tf.layers.Layer {
+  protected abstract pool(x: tf.Tensor, mask: tf.Tensor): tf.Tensor;
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const x = shapeList(inputShape)[0];
@@ -62,26 +62,27 @@ export class MaskedMeanPooling extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const [x, mask] = inputList(inputs);
-      const m = tf.expandDims(mask, 2);
-      return tf.div(tf.sum(tf.mul(x, m), 1), tf.maximum(tf.sum(m, 1), 1));
+      return this.pool(x, mask);
     });
   }
 }
 
-/** [x [B, T, D], mask [B, T]] → maxₜ (xₜ − 10⁴·(1 − mₜ)): padding kept out of the max, [B, D]. */
-export class MaskedMaxPooling extends tf.layers.Layer {
+/** Σₜ xₜ·mₜ / max(Σₜ mₜ, 1): the mean over real positions. */
+export class MaskedMeanPooling extends MaskedPooling {
+  static className = 'MaskedMeanPooling';
+
+  protected pool(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    const m = tf.expandDims(mask, 2);
+    return tf.div(tf.sum(tf.mul(x, m), 1), tf.maximum(tf.sum(m, 1), 1));
+  }
+}
+
+/** maxₜ (xₜ − 10⁴·(1 − mₜ)): padding kept out of the max. */
+export class MaskedMaxPooling extends MaskedPooling {
   static className = 'MaskedMaxPooling';
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const x = shapeList(inputShape)[0];
-    return [x[0], x[2]];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const [x, mask] = inputList(inputs);
-      return tf.max(tf.add(x, tf.expandDims(tf.mul(tf.sub(1, mask), -1e4), 2)), 1);
-    });
+  protected pool(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+    return tf.max(tf.add(x, tf.expandDims(tf.mul(tf.sub(1, mask), -1e4), 2)), 1);
   }
 }
 

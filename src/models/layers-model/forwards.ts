@@ -175,16 +175,25 @@ function recurrentOutputs(r: RecurrentLike, states: tf.Tensor[], finals: tf.Tens
   return r.returnState ? [output, ...finals] : [output];
 }
 
-const lstm: LayerForward = (layer, inputs, kwargs, env) => {
+/**
+ * A recurrent layer's input products x·W + b for every step (one dense record), after the
+ * checks; undefined when the cell is not of the expected class.
+ */
+function recurrentInputs(layer: tf.layers.Layer, cellClass: string, inputs: tf.Tensor[], kwargs: Record<string, unknown>, env: ForwardEnv): { r: RecurrentLike; B: number; T: number; H: number; inputProducts: tf.Tensor[] } | undefined {
   const r = layer as RecurrentLike;
-  const cell = r.cell;
-  if (cell.getClassName() !== 'LSTMCell') return undefined;
+  if (r.cell.getClassName() !== cellClass) return undefined;
   checkRecurrent(r, inputs, kwargs, env);
-  let x = inputs[0];
-  if (r.goBackwards) x = tf.reverse(x, 1);
+  const x = r.goBackwards ? tf.reverse(inputs[0], 1) : inputs[0];
   const [B, T] = x.shape;
-  const H = cell.units;
-  const inputProducts = tf.unstack(env.ops.dense(r.name, x, cell.kernel, cell.useBias ? cell.bias : null), 1);
+  const inputProducts = tf.unstack(env.ops.dense(r.name, x, r.cell.kernel, r.cell.useBias ? r.cell.bias : null), 1);
+  return { r, B, T, H: r.cell.units, inputProducts };
+}
+
+const lstm: LayerForward = (layer, inputs, kwargs, env) => {
+  const prepared = recurrentInputs(layer, 'LSTMCell', inputs, kwargs, env);
+  if (!prepared) return undefined;
+  const { r, B, T, H, inputProducts } = prepared;
+  const cell = r.cell;
   const recurrent = env.ops.denseSteps(`${r.name}/recurrent`, cell.recurrentKernel, null);
   let h: tf.Tensor = tf.zeros([B, H]);
   let c: tf.Tensor = tf.zeros([B, H]);
@@ -201,15 +210,10 @@ const lstm: LayerForward = (layer, inputs, kwargs, env) => {
 };
 
 const gru: LayerForward = (layer, inputs, kwargs, env) => {
-  const r = layer as RecurrentLike;
+  const prepared = recurrentInputs(layer, 'GRUCell', inputs, kwargs, env);
+  if (!prepared) return undefined;
+  const { r, B, T, H, inputProducts } = prepared;
   const cell = r.cell;
-  if (cell.getClassName() !== 'GRUCell') return undefined;
-  checkRecurrent(r, inputs, kwargs, env);
-  let x = inputs[0];
-  if (r.goBackwards) x = tf.reverse(x, 1);
-  const [B, T] = x.shape;
-  const H = cell.units;
-  const inputProducts = tf.unstack(env.ops.dense(r.name, x, cell.kernel, cell.useBias ? cell.bias : null), 1);
   const gates = env.ops.denseSteps(`${r.name}/recurrent`, cell.recurrentKernel, null, { shape: [H, 3 * H], columns: [0, 2 * H] });
   const candidate = env.ops.denseSteps(`${r.name}/recurrent`, cell.recurrentKernel, null, { shape: [H, 3 * H], columns: [2 * H, 3 * H] });
   let h: tf.Tensor = tf.zeros([B, H]);

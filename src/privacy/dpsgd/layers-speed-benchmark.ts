@@ -19,7 +19,7 @@
 import { tf, SeededRandom } from '../../engine/index.js';
 import { TappedLayersModel, namedLoss, toLayersModel, type AnyModel, type HostBatch, type LayersBatch } from '../../models/index.js';
 import type { TrainingTask } from '../../train/index.js';
-import { quantileSorted } from '../../metrics/index.js';
+import { median, timeAlternating, timedMode } from './bench-timing.js';
 import { NORM_EPSILON } from './dp-step.js';
 import { makePrivate } from './make-private.js';
 import { naivePerExampleGradients } from './naive.js';
@@ -27,17 +27,6 @@ import { createGaussianNoise } from './noise.js';
 import { ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
 import type { DpBenchCase } from './speed-benchmark.js';
-
-const median = (values: number[]): number => quantileSorted([...values].sort((a, b) => a - b), 0.5);
-
-function timeBoth(fn: () => void, wall: number[], cpu: number[]): void {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  wall.push(performance.now() - t0);
-  const c = process.cpuUsage(c0);
-  cpu.push((c.user + c.system) / 1000);
-}
 
 export interface LayersBenchSetup {
   /** The built-in model whose architecture and initial weights the tf.layers model copies. */
@@ -123,37 +112,13 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
     variables[0].dataSync();
   });
 
-  const nonDp: number[] = [];
-  const nonDpInterpreter: number[] = [];
-  const interpreterCpu: number[] = [];
-  const dp: number[] = [];
-  const naive: number[] = [];
-  const nonDpCpu: number[] = [];
-  const dpCpu: number[] = [];
-  const naiveCpu: number[] = [];
-  for (let w = 0; w < 2; w++) {
-    const host = batchAt();
-    nonDpStep(host);
-    interpreterStep(host);
-    dpRun(host);
-  }
-  naiveRun(batchAt());
-  for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
-  for (let s = 0; s < options.steps; s++) {
-    const host = batchAt();
-    if (s % 2 === 0) {
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-      timeBoth(() => interpreterStep(host), nonDpInterpreter, interpreterCpu);
-      timeBoth(() => dpRun(host), dp, dpCpu);
-    } else {
-      timeBoth(() => dpRun(host), dp, dpCpu);
-      timeBoth(() => interpreterStep(host), nonDpInterpreter, interpreterCpu);
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-    }
-    if (naive.length < options.naiveSteps && s % Math.max(1, Math.floor(options.steps / options.naiveSteps)) === 0) {
-      timeBoth(() => naiveRun(host), naive, naiveCpu);
-    }
-  }
+  const tfjsMode = timedMode(nonDpStep);
+  const interpreterMode = timedMode(interpreterStep);
+  const dpMode = timedMode(dpRun);
+  const naiveMode = timedMode(naiveRun);
+  timeAlternating(options, batchAt, [tfjsMode, interpreterMode, dpMode], naiveMode, () => {
+    for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
+  });
   const paths: Record<string, string> = {};
   for (const [layer, path] of Object.entries(priv.state.paths)) if (path === 'ghost' || path === 'instantiate') paths[layer] = path;
   const params = tapped.parameters().reduce((n, p) => n + p.variable.size, 0);
@@ -162,13 +127,12 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
   for (const o of [nonDpOptimizer, interpreterOptimizer, dpOptimizer, naiveOptimizer]) o.dispose();
   model.dispose();
   const round = (x: number) => Number(x.toFixed(1));
-  const tfjsMs = median(nonDp);
-  const interpreterMs = median(nonDpInterpreter);
-  const fasterIsTfjs = tfjsMs <= interpreterMs;
+  const tfjsMs = median(tfjsMode.wall);
+  const interpreterMs = median(interpreterMode.wall);
   const nonDpMs = Math.min(tfjsMs, interpreterMs);
-  const nonDpCpuMs = fasterIsTfjs ? median(nonDpCpu) : median(interpreterCpu);
-  const dpMs = median(dp);
-  const naiveMs = median(naive);
+  const nonDpCpuMs = median((tfjsMs <= interpreterMs ? tfjsMode : interpreterMode).cpu);
+  const dpMs = median(dpMode.wall);
+  const naiveMs = median(naiveMode.wall);
   return {
     model: `layers-${kind}`,
     config: setup.config,
@@ -180,11 +144,11 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
     dpMs: round(dpMs),
     naiveMs: round(naiveMs),
     ratio: Number((dpMs / nonDpMs).toFixed(3)),
-    cpuMs: { nonDp: round(nonDpCpuMs), dp: round(median(dpCpu)), naive: round(median(naiveCpu)) },
-    cpuRatio: Number((median(dpCpu) / nonDpCpuMs).toFixed(3)),
+    cpuMs: { nonDp: round(nonDpCpuMs), dp: round(median(dpMode.cpu)), naive: round(median(naiveMode.cpu)) },
+    cpuRatio: Number((median(dpMode.cpu) / nonDpCpuMs).toFixed(3)),
     naiveRatio: Number((naiveMs / nonDpMs).toFixed(2)),
     steps: options.steps,
-    naiveSteps: naive.length,
+    naiveSteps: naiveMode.wall.length,
     breakdown: { nonDp: { tfjsOwnStep: round(tfjsMs), interpreterStep: round(interpreterMs) }, dp: Object.fromEntries(Object.entries(dpPhases).map(([k, v]) => [k, round(median(v))])) },
     paths,
   };

@@ -13,7 +13,6 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import { tf, initEngine, SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
 import { resolveDataDir } from '../../data/locate.js';
-import { quantileSorted } from '../../metrics/index.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../../text/index.js';
 import { createModel, toTensorBatch, type AnyModel, type ClassifierModel, type HostBatch, type LanguageModel } from '../../models/index.js';
 import { ClassificationTask, LanguageModelTask, createOptimizer, standardGradients, unitText, type TrainingTask } from '../../train/index.js';
@@ -24,8 +23,8 @@ import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
 import { measureLayersCase } from './layers-speed-benchmark.js';
+import { median, timeAlternating, timedMode } from './bench-timing.js';
 
-const median = (values: number[]): number => quantileSorted([...values].sort((a, b) => a - b), 0.5);
 
 function machine(): Record<string, unknown> {
   const c = cpus();
@@ -131,16 +130,6 @@ function time(fn: () => void): number {
   return performance.now() - t0;
 }
 
-/** Wall and CPU milliseconds of one call (CPU: this process, all threads, user + system). */
-function timeBoth(fn: () => void, wall: number[], cpu: number[]): void {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  wall.push(performance.now() - t0);
-  const c = process.cpuUsage(c0);
-  cpu.push((c.user + c.system) / 1000);
-}
-
 function measureCase(setup: Setup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean }): DpBenchCase {
   const { model, task } = setup;
   const params = model.parameters();
@@ -204,34 +193,13 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     params[0].variable.dataSync();
   });
 
-  const nonDp: number[] = [];
-  const dp: number[] = [];
-  const naive: number[] = [];
-  const nonDpCpu: number[] = [];
-  const dpCpu: number[] = [];
-  const naiveCpu: number[] = [];
-  for (let w = 0; w < 2; w++) {
-    const host = batchAt();
-    nonDpStep(host);
-    dpRun(host);
-  }
-  naiveRun(batchAt());
-  for (const k of Object.keys(nonDpPhases)) nonDpPhases[k].length = 0;
-  for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
-  for (let s = 0; s < options.steps; s++) {
-    const host = batchAt();
-    // Alternate the order so drifting machine load favours neither mode.
-    if (s % 2 === 0) {
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-      timeBoth(() => dpRun(host), dp, dpCpu);
-    } else {
-      timeBoth(() => dpRun(host), dp, dpCpu);
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-    }
-    if (naive.length < options.naiveSteps && s % Math.max(1, Math.floor(options.steps / options.naiveSteps)) === 0) {
-      timeBoth(() => naiveRun(host), naive, naiveCpu);
-    }
-  }
+  const nonDpMode = timedMode(nonDpStep);
+  const dpMode = timedMode(dpRun);
+  const naiveMode = timedMode(naiveRun);
+  timeAlternating(options, batchAt, [nonDpMode, dpMode], naiveMode, () => {
+    for (const k of Object.keys(nonDpPhases)) nonDpPhases[k].length = 0;
+    for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
+  });
   const paths: Record<string, string> = {};
   for (const [layer, path] of Object.entries(dpStep.state.paths)) if (path === 'ghost' || path === 'instantiate') paths[layer] = path;
   const prefetched = noise instanceof PrefetchingNoise ? noise.served : undefined;
@@ -240,9 +208,9 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
   for (const o of [nonDpOptimizer, dpOptimizer, naiveOptimizer]) o.dispose();
   const round = (x: number) => Number(x.toFixed(1));
   const medians = (phases: Record<string, number[]>) => Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(median(v))]));
-  const nonDpMs = median(nonDp);
-  const dpMs = median(dp);
-  const naiveMs = median(naive);
+  const nonDpMs = median(nonDpMode.wall);
+  const dpMs = median(dpMode.wall);
+  const naiveMs = median(naiveMode.wall);
   const dpBreakdown = medians(dpPhases);
   if (prefetched) {
     dpBreakdown.noisePrefetchedSteps = prefetched.prefetched;
@@ -259,11 +227,11 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     dpMs: round(dpMs),
     naiveMs: round(naiveMs),
     ratio: Number((dpMs / nonDpMs).toFixed(3)),
-    cpuMs: { nonDp: round(median(nonDpCpu)), dp: round(median(dpCpu)), naive: round(median(naiveCpu)) },
-    cpuRatio: Number((median(dpCpu) / median(nonDpCpu)).toFixed(3)),
+    cpuMs: { nonDp: round(median(nonDpMode.cpu)), dp: round(median(dpMode.cpu)), naive: round(median(naiveMode.cpu)) },
+    cpuRatio: Number((median(dpMode.cpu) / median(nonDpMode.cpu)).toFixed(3)),
     naiveRatio: Number((naiveMs / nonDpMs).toFixed(2)),
     steps: options.steps,
-    naiveSteps: naive.length,
+    naiveSteps: naiveMode.wall.length,
     breakdown: { nonDp: medians(nonDpPhases), dp: dpBreakdown },
     paths,
   };

@@ -18,21 +18,12 @@ import { tf, initEngine, type BackendName } from '../../../src/engine/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { TappedLayersModel, type LayersBatch } from '../../../src/models/index.js';
 import { NORM_EPSILON, computeEpsilon, makePrivate, perSampleGradients } from '../../../src/privacy/index.js';
-import { assertClose, maxRelativeError } from '../../helpers.js';
+import { assertClose, maxRelativeError, scoped } from '../../helpers.js';
 import { GENERIC_CASE, LAYERS_CASES, referenceGradients, seedWeights, type LayersCase } from './layers-fixtures.js';
 
 const BACKENDS: BackendName[] = ['wasm', 'cpu'];
 const TOLERANCE = 1e-4;
 const B = 6;
-
-function scoped<T>(fn: () => T): T {
-  tf.engine().startScope();
-  try {
-    return fn();
-  } finally {
-    tf.engine().endScope();
-  }
-}
 
 /** ‖∇Lᵢ‖² per parameter name (by our names) from the reference, keyed through the variables. */
 function referenceByName(tapped: TappedLayersModel, reference: Map<string, Float32Array>[]): Map<string, Float32Array[]> {
