@@ -34,6 +34,16 @@ export function seededValues(n: number, seed: number): Float32Array {
   return out;
 }
 
+/** Runs fn in a tensor scope (like tf.tidy, for results that are not tensors). */
+export function scoped<T>(fn: () => T): T {
+  tf.engine().startScope();
+  try {
+    return fn();
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
 export { tf };
 
 import { resolveDataDir } from '../src/data/locate.js';

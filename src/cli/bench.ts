@@ -4,11 +4,11 @@
  * the measurement is runDpBench in src/privacy/dpsgd/speed-benchmark.ts.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { runDpBench, type DpBenchResult } from '../privacy/index.js';
+import { DP_BENCH_MODELS, runDpBench, type DpBenchResult } from '../privacy/index.js';
 import { progressFor } from '../train/index.js';
 import { parseInteger, printResult } from './common.js';
 
-const BENCH_MODELS = ['embbag', 'char-transformer'] as const;
+const BENCH_MODELS = DP_BENCH_MODELS;
 
 function parseList<T>(name: string, item: (value: string) => T): (value: string) => T[] {
   return (value) => {
@@ -41,7 +41,7 @@ interface BenchDpFlags {
 
 function describe(r: DpBenchResult): string {
   const rows = r.cases.map((c) =>
-    `${c.model.padEnd(17)} batch ${String(c.batch).padStart(4)}  ${String(c.params).padStart(8)} params  non-DP ${c.nonDpMs.toFixed(1).padStart(7)} ms  eDP ${c.dpMs.toFixed(1).padStart(7)} ms (×${c.ratio.toFixed(2)})  naive ${c.naiveMs.toFixed(1).padStart(8)} ms (×${c.naiveRatio.toFixed(1)})`);
+    `${c.model.padEnd(24)} batch ${String(c.batch).padStart(4)}  ${String(c.params).padStart(8)} params  non-DP ${c.nonDpMs.toFixed(1).padStart(7)} ms  eDP ${c.dpMs.toFixed(1).padStart(7)} ms (×${c.ratio.toFixed(2)})  naive ${c.naiveMs.toFixed(1).padStart(8)} ms (×${c.naiveRatio.toFixed(1)})`);
   return [...rows, `noise for ${r.noiseMs.params} parameters: ziggurat ${r.noiseMs.ziggurat} ms, secure ${r.noiseMs.secure} ms`].join('\n');
 }
 
@@ -49,7 +49,7 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks');
   bench
     .command('dp')
-    .description('median ms per training step: non-private, eDP-SGD (noise included), naive per-example loop; embedding-bag classifier and small transformer LM')
+    .description('median ms per training step: non-private, eDP-SGD (noise included), naive per-example loop; embedding-bag classifier and small transformer LM, built in and built with tf.layers (makePrivate)')
     .option('--steps <n>', 'timed steps per mode (after 2 warm-up steps)', parseInteger('--steps', 1), 10)
     .option('--naive-steps <n>', 'timed naive steps per case (default 3, 2 at batch ≥ 256)', parseInteger('--naive-steps', 1))
     .option('--batches <list>', 'batch sizes, comma-separated', parseList('--batches', parseBatch), [64, 256])

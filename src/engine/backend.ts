@@ -15,6 +15,7 @@ import { registerFastBroadcasts } from './patches/broadcast-binary.js';
 import { registerFastMemoryMovement } from './patches/memory-movement.js';
 import { registerFastTranspose } from './patches/transpose.js';
 import { registerFastOuterSum } from './patches/sum-outer-axes.js';
+import { registerMaxPoolGradient } from './patches/max-pool-grad.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -33,6 +34,7 @@ function applyPatches(): void {
   registerFastBroadcasts();
   registerFastMemoryMovement();
   registerFastOuterSum();
+  registerMaxPoolGradient();
   patched = true;
 }
 

@@ -13,6 +13,8 @@ export const MODEL_KINDS = [...CLASSIFIER_KINDS, ...LANGUAGE_MODEL_KINDS] as con
 export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
 export type LanguageModelKind = (typeof LANGUAGE_MODEL_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
+/** The kind of a user's tf.LayersModel wrapped as a trustnlu model (models/layers-model/adapter.ts). */
+export const LAYERS_MODEL_KIND = 'layers';
 
 export function isClassifierKind(kind: string): kind is ClassifierKind {
   return (CLASSIFIER_KINDS as readonly string[]).includes(kind);
@@ -46,8 +48,46 @@ export function toTensorBatch(batch: HostBatch, task: 'classifier' | 'lm'): Tens
   };
 }
 
+/**
+ * A batch for any model: named tensors (or lists of tensors, e.g. a multi-input model's
+ * inputs) that all hold examples on axis 0. TensorBatch is one; a tf.LayersModel's batch
+ * (`{ inputs, targets }`) is another.
+ */
+export type ExampleBatch<Batch> = { [K in keyof Batch]: tf.Tensor | tf.Tensor[] };
+
+/**
+ * What per-example gradient machinery (privacy/dpsgd) needs of a model: its trainable
+ * parameters, and a per-example loss whose forward pass taps every layer with parameters
+ * when `ctx.taps` is set. The built-in models are ones; so is a wrapped tf.LayersModel.
+ */
+export interface PerExampleModel<Batch = TensorBatch> {
+  /** Names the model in messages ("the embbag model", "the layers model"). */
+  readonly kind: string;
+  parameters(): NamedParameter[];
+  perExampleLoss(batch: Batch, ctx: ForwardContext): tf.Tensor1D;
+}
+
+/** Number of examples in a batch (axis 0 of its first tensor). */
+export function batchExampleCount<Batch extends ExampleBatch<Batch>>(batch: Batch): number {
+  for (const value of Object.values(batch) as (tf.Tensor | tf.Tensor[])[]) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first) return first.shape[0];
+  }
+  return 0;
+}
+
+/** Examples [start, start + size) of a batch: every tensor sliced on axis 0. */
+export function sliceExamples<Batch extends ExampleBatch<Batch>>(batch: Batch, start: number, size: number): Batch {
+  const rows = (t: tf.Tensor) => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+  const out: Record<string, tf.Tensor | tf.Tensor[]> = {};
+  for (const [key, value] of Object.entries(batch) as [string, tf.Tensor | tf.Tensor[]][]) {
+    out[key] = Array.isArray(value) ? value.map(rows) : rows(value);
+  }
+  return out as Batch;
+}
+
 export interface Model {
-  readonly kind: ModelKind;
+  readonly kind: ModelKind | typeof LAYERS_MODEL_KIND;
   readonly task: 'classifier' | 'lm';
   /** Architecture hyper-parameters (stored in the checkpoint). */
   readonly config: object;

@@ -8,7 +8,9 @@ import { CheckpointError, ConfigError } from '../errors.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../text/index.js';
 import { IntentClassifier, CLASSIFIER_DEFAULTS, type ClassifierConfig } from './classifiers/classifier.js';
 import { NextTokenModel, LANGUAGE_MODEL_DEFAULTS, type LanguageModelConfig } from './lm/language-model.js';
-import { isClassifierKind, isLanguageModelKind, MODEL_KINDS, type ClassifierModel, type LanguageModel, type Model } from './model.js';
+import { isClassifierKind, isLanguageModelKind, LAYERS_MODEL_KIND, MODEL_KINDS, type ClassifierModel, type LanguageModel, type Model } from './model.js';
+import { LayersClassifier, LayersLanguageModel, wrapLayersModel, wrapOptionsFromMetadata } from './layers-model/adapter.js';
+import { isLayersModelPath, layersModelDir, loadLayersModelDir, readLayersWeights, writeLayersModelDir } from './layers-model/io.js';
 
 export type AnyModel = ClassifierModel | LanguageModel;
 
@@ -68,7 +70,26 @@ export function modelWeights(model: Model): NamedWeight[] {
   }));
 }
 
+/**
+ * Saves a model to `dir`: the trustnlu checkpoint format for the built-in architectures, the
+ * TensorFlow.js Layers format (model.json + weights.bin + tokenizer.json, `meta` in its
+ * userDefinedMetadata) for a wrapped tf.LayersModel.
+ */
 export function saveModel(dir: string, model: AnyModel, meta: Record<string, unknown> = {}): void {
+  if (model instanceof LayersClassifier || model instanceof LayersLanguageModel) {
+    writeLayersModelDir(dir, model.layersModel, {
+      tokenizer: model.tokenizer,
+      metadata: {
+        task: model.task,
+        kind: LAYERS_MODEL_KIND,
+        labels: model.task === 'classifier' ? model.labels : undefined,
+        maxLength: model.task === 'classifier' ? model.maxLength : model.contextLength,
+        tokenizer: 'tokenizer.json',
+        meta,
+      },
+    });
+    return;
+  }
   saveCheckpoint(dir, {
     kind: model.kind,
     config: model.config,
@@ -84,7 +105,35 @@ export interface LoadedModel {
   meta: Record<string, unknown>;
 }
 
+/** Weights by name from either format (sync), and the kind they belong to ('layers' for a TensorFlow.js Layers model). */
+export function readModelWeights(dir: string): { kind: string; weights: { name: string; shape: number[]; values: Float32Array }[] } {
+  if (isLayersModelPath(dir)) return { kind: LAYERS_MODEL_KIND, weights: readLayersWeights(dir) };
+  const checkpoint = loadCheckpoint(dir);
+  return { kind: checkpoint.kind, weights: checkpoint.weights };
+}
+
+/**
+ * Loads a trustnlu checkpoint, or a TensorFlow.js Layers model directory (or its model.json)
+ * with its tokenizer.json (or `options.tokenizer`), as a trustnlu model. A classifier's
+ * labels come from trustnlu's metadata when it wrote the model, else from `options.labels`
+ * (in output order), else they are "0", "1", ...
+ */
+export async function loadAnyModel(path: string, options: { tokenizer?: Tokenizer; labels?: string[] } = {}): Promise<LoadedModel> {
+  if (!isLayersModelPath(path)) return loadModel(path);
+  const loaded = await loadLayersModelDir(path, options);
+  if (!loaded.tokenizer) {
+    loaded.model.dispose();
+    throw new CheckpointError(`${layersModelDir(path)}: no tokenizer.json beside model.json; pass a tokenizer (or --vocab FILE) to turn text into the model's ids`);
+  }
+  const fromMetadata = wrapOptionsFromMetadata(loaded.metadata);
+  const model = wrapLayersModel(loaded.model, { tokenizer: loaded.tokenizer, ...fromMetadata, labels: options.labels ?? fromMetadata.labels });
+  return { model, meta: (loaded.metadata?.meta as Record<string, unknown> | undefined) ?? {} };
+}
+
 export function loadModel(dir: string): LoadedModel {
+  if (isLayersModelPath(dir)) {
+    throw new CheckpointError(`${dir} holds a TensorFlow.js Layers model (model.json with modelTopology): load it with loadAnyModel or loadLayersModelDir (asynchronous)`);
+  }
   const checkpoint = loadCheckpoint(dir);
   const tokenizer = tokenizerFromJSON(checkpoint.tokenizer as TokenizerJSON);
   let model: AnyModel;

@@ -11,17 +11,55 @@
  */
 import { tf } from '../engine/index.js';
 
-/** Which per-sample rule applies to a record (see privacy/dpsgd). */
-export type TapRule = 'dense' | 'embedding' | 'layernorm';
+/**
+ * Which per-sample rule applies to a record (privacy/dpsgd's registry): 'dense',
+ * 'embedding', 'layernorm', 'generic' (the per-example loop for a layer without a rule), or
+ * any name a user registers.
+ */
+export type TapRule = 'dense' | 'embedding' | 'layernorm' | 'generic' | (string & {});
 
-export interface TapRecord {
+/**
+ * How a rule sees a record's weight when it is not the parameter as stored: a row-major
+ * reshape to the matrix `shape` (a Conv1D kernel [k, in, out] is the unfolded dense
+ * [k·in, out]), and optionally only columns [start, end) of it, when different columns of
+ * one weight multiply different inputs (a GRU's recurrent kernel: the update and reset
+ * gates take h_{t−1}, the candidate takes r⊙h_{t−1}). Records holding column blocks of one
+ * weight are merged into one per-example gradient of it; their blocks must tile its columns.
+ */
+export interface WeightView {
+  shape: [number, number];
+  columns?: [number, number];
+}
+
+/**
+ * The generic rule's way back into the layer: its output from one example's input, and its
+ * trainable variables by parameter name (the per-example gradient is a vector-Jacobian
+ * product of this call, one example at a time).
+ */
+export interface LayerCall {
+  call(input: tf.Tensor): tf.Tensor;
+  variables: { name: string; variable: tf.Variable }[];
+}
+
+/** What a tapped layer tells the recorder besides its input and output. */
+export interface TapParameters {
+  weight: string;
+  bias?: string;
+  weightView?: WeightView;
+  /** Parameters beyond weight and bias (generic records only). */
+  otherParameters?: string[];
+  layerCall?: LayerCall;
+}
+
+export interface TapRecord extends TapParameters {
   /** Layer name (unique in the model). */
   layer: string;
   rule: TapRule;
   /**
-   * dense: `weight` [in, out] and optional `bias` [out]; z = a·W + b, a is [B, in] or [B, T, in].
+   * dense: `weight` [in, out] (or a view of it) and optional `bias` [out]; z = a·W + b, a is [B, in] or [B, T, in].
    * embedding: `weight` [vocab, dim]; z = E[ids], input holds int32 ids [B, T].
    * layernorm: `weight` = γ [D], `bias` = β [D]; z = γ ⊙ x̂ + β, input holds x̂.
+   * generic: z is the layer's output y = f(a; θ) and `layerCall` recomputes it.
    */
   weight: string;
   bias?: string;
@@ -49,9 +87,9 @@ export class TapRecorder {
   }
 
   /** Records (a, z) for a layer applied once; returns z, now tapped. */
-  tap(layer: string, rule: TapRule, params: { weight: string; bias?: string }, input: tf.Tensor, z: tf.Tensor): tf.Tensor {
+  tap(layer: string, rule: TapRule, params: TapParameters, input: tf.Tensor, z: tf.Tensor): tf.Tensor {
     const tap = this.newTap(z);
-    this.records.push({ layer, rule, ...params, inputs: [tf.keep(input)], taps: [tap] });
+    this.records.push({ layer, rule, ...params, inputs: [keptCopy(input)], taps: [tap] });
     return tap;
   }
 
@@ -59,12 +97,12 @@ export class TapRecorder {
    * For a layer applied at every time step with the same weights (LSTM gates): returns a
    * function that taps one step; the record collects inputs and taps in time order.
    */
-  sequence(layer: string, rule: TapRule, params: { weight: string; bias?: string }): (input: tf.Tensor, z: tf.Tensor) => tf.Tensor {
+  sequence(layer: string, rule: TapRule, params: TapParameters): (input: tf.Tensor, z: tf.Tensor) => tf.Tensor {
     const record: TapRecord = { layer, rule, ...params, inputs: [], taps: [] };
     this.records.push(record);
     return (input, z) => {
       const tap = this.newTap(z);
-      record.inputs.push(tf.keep(input));
+      record.inputs.push(keptCopy(input));
       record.taps.push(tap);
       return tap;
     };
@@ -74,6 +112,20 @@ export class TapRecorder {
   dispose(): void {
     for (const r of this.records) for (const t of r.inputs) t.dispose();
   }
+}
+
+/**
+ * A kept tensor on the input's data (a same-shape reshape shares it on every backend): the
+ * recorder disposes what it keeps, and a layer's input may be the caller's own tensor (the
+ * ids of a batch, a user's features).
+ */
+function keptCopy(input: tf.Tensor): tf.Tensor {
+  return tf.keep(tf.reshape(input, input.shape));
+}
+
+/** Every parameter a record covers, weight first. */
+export function recordParameters(record: TapParameters): string[] {
+  return [record.weight, ...(record.bias !== undefined ? [record.bias] : []), ...(record.otherParameters ?? [])];
 }
 
 /** The recorded input as one tensor ([B, ...] or [B, T, ...] for per-step records). */

@@ -4,19 +4,25 @@
  * result objects are the CLI's JSON contract.
  */
 import { ConfigError } from '../errors.js';
-import { loadDatasetSource, defaultDatasetName } from '../data/registry.js';
+import { loadDataset, loadDatasetSource, defaultDatasetName } from '../data/registry.js';
 import { checkDataset } from '../data/check.js';
 import type { DatasetSource } from '../data/text-dataset.js';
 import { gloveVectorsPath } from '../data/locate.js';
 import { readWord2VecText } from '../data/word-vectors.js';
 import type { IntentDataset, SplitName, TextCorpus } from '../data/types.js';
-import { SeededRandom } from '../engine/index.js';
+import { SeededRandom, tf } from '../engine/index.js';
 import {
   createModel,
   defaultConfig,
   isClassifierKind,
   isLanguageModelKind,
+  LAYERS_MODEL_KIND,
+  LayersClassifier,
+  LayersLanguageModel,
   loadModel,
+  wrapLayersModel,
+  type LayersTextModel,
+  type LoadedModel,
   MODEL_KINDS,
   type AnyModel,
   type ClassifierKind,
@@ -49,7 +55,27 @@ export const TRAINING_DEFAULTS: Record<string, TrainingDefaults> = {
   'word-lstm': { batchSize: 32, learningRate: 2e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0 },
   'char-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
   'word-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
+  [LAYERS_MODEL_KIND]: { batchSize: 64, learningRate: 1e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, patience: 3 },
 };
+
+/** What a function that builds your model is told (the tokenizer and labels exist by then). */
+export interface UserModelSpec {
+  task: 'classifier' | 'lm';
+  /** Ids run from 0 to vocabularySize − 1 (0 is padding): the Embedding's inputDim. */
+  vocabularySize: number;
+  /** Classifiers: the classes, in output order. */
+  labels?: string[];
+  /** Longest input (classifiers) or the context length (LMs), in tokens. */
+  maxLength: number;
+}
+
+/**
+ * Your own model for runTraining: a tf.LayersModel taking token ids [B, T] and giving
+ * probabilities ([B, classes], or [B, T, vocabulary] for a language model), a function that
+ * builds one once the tokenizer and labels are known, or one already wrapped with its
+ * tokenizer (wrapLayersModel, loadAnyModel).
+ */
+export type UserModel = tf.LayersModel | LayersTextModel | ((spec: UserModelSpec) => tf.LayersModel);
 
 /**
  * The defaults of a private run (`--dp`, or `privacy` given to runTraining), where noisy
@@ -85,6 +111,8 @@ export const PRIVATE_TRAINING_DEFAULTS: Record<string, PrivateTrainingDefaults> 
   'word-lstm': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 2e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
   'char-transformer': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 20, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
   'word-transformer': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 20, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+  // Your own model: the large-batch, fixed-epoch plan with Adam; flat clipping (its layers are unknown).
+  [LAYERS_MODEL_KIND]: { sampleRate: 0.136, maxBatchSize: 2048, learningRate: 1e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, epochs: 40, clipping: 'flat', config: {}, glove: false },
 };
 
 /** Epochs when none are given: 5 for plain training, the private recipe's for private runs. */
@@ -105,8 +133,12 @@ export interface RunTrainingOptions {
    * (from loadTextDataset, or with a transformed training split: skew, augmentation, hold-out).
    */
   dataset?: string | DatasetSource | IntentDataset | TextCorpus;
-  /** Model kind: embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer. */
-  model: string;
+  /** Model kind (embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer), or your own model. */
+  model: string | UserModel;
+  /** Your own model only: its tokenizer (default: fitted on the training split, words for intents and characters for corpora). */
+  tokenizer?: Tokenizer;
+  /** Your own model only: longest input in tokens (classifiers, default 48) or context length (LMs, default 64). */
+  maxLength?: number;
   /** Default 5, or the private recipe's with `privacy`. */
   epochs?: number;
   seed: number;
@@ -299,8 +331,7 @@ function dataMeta(data: IntentDataset | TextCorpus, seed: number): Record<string
 }
 
 /** The options in force: the caller's, else the private or the plain defaults of the kind. */
-function resolvedSettings(options: RunTrainingOptions, trainSize: number) {
-  const kind = options.model;
+function resolvedSettings(options: RunTrainingOptions, kind: string, trainSize: number) {
   const plain = TRAINING_DEFAULTS[kind];
   const priv = options.privacy ? PRIVATE_TRAINING_DEFAULTS[kind] : undefined;
   const epochs = options.epochs ?? priv?.epochs ?? DEFAULT_EPOCHS;
@@ -339,10 +370,11 @@ export async function runTraining(options: RunTrainingOptions & { model: Classif
 export async function runTraining(options: RunTrainingOptions & { model: LanguageModelKind }): Promise<LanguageModelTrainingOutput>;
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput>;
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
+  if (options.privacy && options.configureTraining) throw new ConfigError('give privacy or configureTraining, not both');
+  if (typeof options.model !== 'string') return runUserModelTraining(options, options.model);
   checkKind(options.model);
   const kind = options.model;
   const progress = options.progress ?? SILENT;
-  if (options.privacy && options.configureTraining) throw new ConfigError('give privacy or configureTraining, not both');
   const data = datasetFor(options, isClassifierKind(kind) ? 'intent' : 'lm');
   if (isClassifierKind(kind) && data.task !== 'intent') {
     throw new ConfigError(`model "${kind}" is a classifier but dataset "${data.name}" is a text corpus: use a language model (char-lstm, char-transformer, word-lstm, word-transformer)`);
@@ -350,7 +382,7 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   if (isLanguageModelKind(kind) && data.task !== 'lm') {
     throw new ConfigError(`model "${kind}" is a language model but dataset "${data.name}" is an intent dataset: use a classifier (embbag, cnn, transformer)`);
   }
-  const settings = resolvedSettings(options, data.splits.train.length);
+  const settings = resolvedSettings(options, kind, data.splits.train.length);
   const trainerOptions = {
     epochs: settings.epochs,
     batchSize: settings.batchSize,
@@ -429,6 +461,101 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
 }
 
 /**
+ * Training of your own model: the dataset as for the built-in ones (intents → classifier,
+ * corpora → language model; your files are an intent dataset unless the model you pass is a
+ * wrapped language model), a tokenizer fitted on its training split unless given, your model
+ * built (or taken) and wrapped, then the same trainer, defaults (private ones with `privacy`),
+ * evaluation and checkpoint (in the TensorFlow.js Layers format).
+ */
+async function runUserModelTraining(options: RunTrainingOptions, userModel: UserModel): Promise<RunTrainingOutput> {
+  const wrapped = userModel instanceof LayersClassifier || userModel instanceof LayersLanguageModel ? userModel : undefined;
+  const given = options.dataset;
+  const registered = typeof given === 'string' ? given : given === undefined ? defaultDatasetName(options.dataDir) : undefined;
+  const data: IntentDataset | TextCorpus =
+    registered !== undefined
+      ? loadDataset(registered, { dataDir: options.dataDir, seed: options.seed })
+      : datasetFor(options, wrapped?.task === 'lm' ? 'lm' : 'intent');
+  const progress = options.progress ?? SILENT;
+  const settings = resolvedSettings(options, LAYERS_MODEL_KIND, data.splits.train.length);
+  const trainerOptions = {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    optimizer: { name: settings.optimizer },
+    schedule: settings.schedule,
+    warmupSteps: settings.warmupSteps,
+    patience: settings.patience,
+    seed: options.seed,
+    outDir: options.out,
+    resume: options.resume,
+    timeLimitSeconds: options.timeLimitSeconds,
+    maxStepsPerEpoch: options.maxStepsPerEpoch,
+    validateEverySteps: options.validateEverySteps,
+    progress,
+    gradientStep: options.gradientStep,
+    batchPlan: options.batchPlan,
+  };
+  const recipe = {
+    model: LAYERS_MODEL_KIND,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    optimizer: settings.optimizer,
+    schedule: settings.schedule,
+    warmupSteps: settings.warmupSteps,
+    patience: settings.patience ?? null,
+    glove: false,
+    config: {},
+    vocabularySize: options.vocabularySize ?? null,
+    minCount: options.minCount ?? null,
+  };
+  const meta = { ...dataMeta(data, options.seed), recipe, ...options.meta };
+  const build = (spec: UserModelSpec, tokenizer: Tokenizer): LayersTextModel => {
+    if (wrapped) {
+      if (wrapped.task !== spec.task) throw new ConfigError(`your model is a ${wrapped.task === 'lm' ? 'language model' : 'classifier'} but dataset "${data.name}" needs a ${spec.task === 'lm' ? 'language model' : 'classifier'}`);
+      if (wrapped.task === 'classifier') {
+        const unknown = spec.labels!.filter((l) => !wrapped.labels.includes(l));
+        if (unknown.length > 0) {
+          throw new ConfigError(`dataset "${data.name}" has labels your model does not know (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}; the model's: ${wrapped.labels.slice(0, 3).join(', ')}...): give the labels in output order when wrapping or loading it`);
+        }
+      }
+      return wrapped;
+    }
+    const layersModel = typeof userModel === 'function' ? userModel(spec) : userModel;
+    if (!(layersModel instanceof tf.LayersModel)) {
+      throw new ConfigError('model must be a model kind, a tf.LayersModel from the same @tensorflow/tfjs as trustnlu, or a function returning one');
+    }
+    return wrapLayersModel(layersModel, { tokenizer, task: spec.task, labels: spec.labels, maxLength: spec.maxLength });
+  };
+
+  if (data.task === 'intent') {
+    const tokenizer = options.tokenizer ?? wrapped?.tokenizer ?? fitWordTokenizer(data.splits.train.map((e) => e.text), { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 });
+    const maxLength = options.maxLength ?? (wrapped as LayersClassifier | undefined)?.maxLength ?? 48;
+    const model = build({ task: 'classifier', vocabularySize: tokenizer.vocabSize, labels: data.labels, maxLength }, tokenizer) as LayersClassifier;
+    const task = new ClassificationTask(data, tokenizer, model.labels, model.maxLength);
+    progress.event('start', { dataset: data.name, synthetic: data.synthetic, model: LAYERS_MODEL_KIND, train: task.trainSize, parameters: model.store.count() });
+    const training = await trainConfigured(model, task, { ...trainerOptions, meta }, options, settings.clipping);
+    const result = classifierResult(data, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
+    if (Number.isFinite(training.bestScore)) result.validationAccuracy = training.bestScore;
+    const warning = nearChanceWarning(result, data, Boolean(options.privacy));
+    if (warning) {
+      result.warnings = [warning];
+      progress.event('warning', { message: warning });
+    }
+    return { result, training, model, task };
+  }
+  const trainTexts = data.splits.train.map(unitText);
+  const tokenizer = options.tokenizer ?? wrapped?.tokenizer ?? fitCharTokenizer(trainTexts.map((t) => `${t}\n\n`));
+  const contextLength = options.maxLength ?? (wrapped as LayersLanguageModel | undefined)?.contextLength ?? 64;
+  const model = build({ task: 'lm', vocabularySize: tokenizer.vocabSize, maxLength: contextLength }, tokenizer) as LayersLanguageModel;
+  const task = new LanguageModelTask(data, tokenizer, model.contextLength);
+  progress.event('start', { dataset: data.name, synthetic: data.synthetic, model: LAYERS_MODEL_KIND, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
+  const training = await trainConfigured(model, task, { ...trainerOptions, meta }, options, settings.clipping);
+  const result = languageModelResult(data, model, task, 'val', training.seconds);
+  return { result, training, model, task };
+}
+
+/**
  * One line when a classifier's validation accuracy ended within twice chance (1/labels): the
  * model learned next to nothing, and the line says what to change.
  */
@@ -446,6 +573,8 @@ export interface RunEvaluationOptions {
   modelDir: string;
   /** Default: the data the model was trained on (as its checkpoint records it). */
   dataset?: string | DatasetSource;
+  /** The model already loaded (e.g. a TensorFlow.js Layers model through loadAnyModel, which is asynchronous); it stays the caller's. */
+  loaded?: LoadedModel;
   split?: SplitName;
   dataDir?: string;
 }
@@ -455,7 +584,7 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
   const split = options.split ?? 'test';
   const started = Date.now();
   const elapsed = () => (Date.now() - started) / 1000;
-  const { model, meta } = loadModel(options.modelDir);
+  const { model, meta } = options.loaded ?? loadModel(options.modelDir);
   try {
     const source = evaluationSource(options.dataset, meta, options.dataDir);
     const seed = typeof meta.seed === 'number' ? meta.seed : 0;
@@ -472,7 +601,7 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
     const task = new LanguageModelTask(corpus, model.tokenizer, model.contextLength);
     return languageModelResult(corpus, model, task, split, elapsed());
   } finally {
-    model.dispose();
+    if (!options.loaded) model.dispose(); // a model handed in stays the caller's
   }
 }
 

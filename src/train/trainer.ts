@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from '
 import { join } from 'node:path';
 import { tf, SeededRandom, loadCheckpoint, saveCheckpoint } from '../engine/index.js';
 import { ConfigError, NonFiniteError, CheckpointError } from '../errors.js';
-import { saveModel, toTensorBatch, type AnyModel, type HostBatch, type ForwardContext, type TensorBatch } from '../models/index.js';
+import { readModelWeights, saveModel, toTensorBatch, type AnyModel, type HostBatch, type ForwardContext, type TensorBatch } from '../models/index.js';
 import { batchIndices } from '../text/index.js';
 import { createOptimizer, learningRateAt, type OptimizerOptions, type ScheduleName } from './optimizers.js';
 import { SILENT, type ProgressReporter } from './progress.js';
@@ -113,7 +113,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   const lastDir = options.outDir ? join(options.outDir, 'last') : undefined;
   if (options.resume && lastDir && existsSync(join(lastDir, 'trainer.json'))) {
     state = JSON.parse(readFileSync(join(lastDir, 'trainer.json'), 'utf8')) as TrainerState;
-    const weights = loadCheckpoint(join(lastDir, 'model'));
+    const weights = readModelWeights(join(lastDir, 'model'));
     if (weights.kind !== model.kind) throw new CheckpointError(`${lastDir}: holds a "${weights.kind}" model, not "${model.kind}"`);
     model.store.assign(weights.weights);
     const opt = loadCheckpoint(join(lastDir, 'optimizer'));
@@ -197,7 +197,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   }
   // Hand back the best model, not the last one.
   if (options.outDir && state.bestEpoch >= 0) {
-    model.store.assign(loadCheckpoint(options.outDir).weights);
+    model.store.assign(readModelWeights(options.outDir).weights);
   }
   optimizer.dispose();
   return {

@@ -212,3 +212,28 @@ test('Sum over outer and middle axes on wasm equals the cpu reference', async ()
   // hand-worked: [[1, 2], [3, 4], [5, 6]] summed over rows is [9, 12]
   assert.deepEqual(await onBackend('wasm', () => Array.from(tf.sum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2]), 0).dataSync())), [9, 12]);
 });
+
+test('MaxPoolGrad (wasm): max pooling gradients equal the cpu kernel and a hand-worked case', async () => {
+  // One row [1, 3, 2, 2, 5, 0] pooled by 2: windows (1,3) (2,2) (5,0); ties go to the first.
+  const hand = await onBackend('wasm', () =>
+    tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, [1, 2], [1, 2], 'valid'), tf.tensor4d([10, 20, 30], [1, 1, 3, 1]))))(tf.tensor4d([1, 3, 2, 2, 5, 0], [1, 1, 6, 1])).dataSync(),
+  );
+  assert.deepEqual(Array.from(hand), [0, 10, 20, 0, 30, 0]);
+  const cases: { shape: [number, number, number, number]; filter: [number, number]; strides: [number, number]; pad: 'valid' | 'same' }[] = [
+    { shape: [2, 1, 9, 3], filter: [1, 2], strides: [1, 2], pad: 'valid' },
+    { shape: [2, 1, 9, 3], filter: [1, 3], strides: [1, 2], pad: 'same' },
+    { shape: [2, 5, 6, 2], filter: [2, 2], strides: [1, 1], pad: 'same' },
+  ];
+  for (const { shape, filter, strides, pad } of cases) {
+    const size = shape.reduce((p, n) => p * n, 1);
+    const run = (backend: 'wasm' | 'cpu') => onBackend(backend, () => {
+      const x = tf.tensor4d(seededValues(size, 3), shape);
+      const y = tf.maxPool(x, filter, strides, pad);
+      const w = tf.tensor(seededValues(y.size, 4), y.shape);
+      return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, filter, strides, pad), w)))(x).dataSync() as Float32Array;
+    });
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    assertClose(wasm, cpu, 1e-6, `maxPool ${JSON.stringify({ shape, filter, strides, pad })}`);
+  }
+});

@@ -24,6 +24,13 @@ export class ParameterStore {
     return v;
   }
 
+  /** Registers an existing variable (a tf.LayersModel's weight) under `name`; the store then owns it. */
+  adopt(name: string, variable: tf.Variable): void {
+    if (this.byName.has(name)) throw new Error(`parameter "${name}" defined twice`);
+    this.byName.set(name, variable);
+    this.ordered.push({ name, variable });
+  }
+
   get(name: string): tf.Variable {
     const v = this.byName.get(name);
     if (!v) throw new Error(`no parameter named "${name}"`);

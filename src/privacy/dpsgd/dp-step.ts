@@ -18,8 +18,8 @@
  */
 import { tf } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
-import type { AnyModel, ForwardContext, HostBatch, TensorBatch } from '../../models/index.js';
-import type { GradientResult, GradientStep } from '../../train/index.js';
+import type { ExampleBatch, ForwardContext, NamedParameter, PerExampleModel } from '../../models/index.js';
+import type { GradientResult } from '../../train/index.js';
 import { AdaptiveClipping, type AdaptiveClippingOptions } from './adaptive-clipping.js';
 import { sliceBatch } from './naive.js';
 import { createGaussianNoise, type GaussianNoise } from './noise.js';
@@ -77,7 +77,12 @@ export interface DpStepState {
   paths: Record<string, string>;
 }
 
-export type DpGradientStep = GradientStep & {
+/**
+ * The step for any tapped model and batch (the trainer's GradientStep for the built-in
+ * models; makePrivate's for a tf.LayersModel). `host.size` is the number of examples.
+ */
+export type DpGradientStep = {
+  <Batch extends ExampleBatch<Batch>>(model: PerExampleModel<Batch>, batch: Batch, ctx: ForwardContext, host: { size: number }): GradientResult;
   readonly state: DpStepState;
   readonly adaptive?: AdaptiveClipping;
   /** Releases the noise worker. */
@@ -136,7 +141,7 @@ export function clipFactors(records: RecordGradients[], B: number, clip: number,
 }
 
 /** The model's parameters minus the frozen ones (an unknown frozen name is an error). */
-export function trainedParameters(model: AnyModel, frozen: Set<string>): ReturnType<AnyModel['parameters']> {
+export function trainedParameters(model: PerExampleModel<never>, frozen: Set<string>): NamedParameter[] {
   const params = model.parameters();
   if (frozen.size === 0) return params;
   const names = new Set(params.map((p) => p.name));
@@ -170,11 +175,11 @@ export function dpGradientStep(options: DpStepOptions): DpGradientStep {
   };
 
   let zeros = new Float32Array(0);
-  const step = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch): GradientResult => {
+  const step = <Batch extends ExampleBatch<Batch>>(model: PerExampleModel<Batch>, batch: Batch, ctx: ForwardContext, host: { size: number }): GradientResult => {
     const started = performance.now();
     const B = host.size;
     const clip = adaptive ? adaptive.clip : (options.clip as number);
-    const params = trainedParameters(model, frozen);
+    const params = trainedParameters(model as PerExampleModel<never>, frozen);
     const chunk = options.physicalBatchSize ?? Math.max(B, 1);
     // Noise N(0, σ²C²) per coordinate of the sum, i.e. std σC/(qN) on the mean.
     const std = gradientSigma * clip * scale;

@@ -22,4 +22,5 @@ export {
   type PrivateTrainingPlan,
   type PrivateTrainingSetup,
 } from './private-training.js';
-export { runDpBench, SMALL_LM_CONFIG, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';
+export { makePrivate, PrivateModel, type FitCallbacks, type MakePrivateOptions, type PrivateFitArgs, type PrivateHistory } from './make-private.js';
+export { runDpBench, DP_BENCH_MODELS, SMALL_LM_CONFIG, type DpBenchModel, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';

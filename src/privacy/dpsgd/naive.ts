@@ -4,13 +4,10 @@
  * compares with; it is B times the work of the batched rules and never used for training.
  */
 import { tf } from '../../engine/index.js';
-import type { AnyModel, ForwardContext, TensorBatch } from '../../models/index.js';
+import { batchExampleCount, sliceExamples, type ExampleBatch, type ForwardContext, type PerExampleModel, type TensorBatch } from '../../models/index.js';
 
-/** Rows [start, start + size) of a batch (ids, mask and targets). */
-export function sliceBatch(batch: TensorBatch, start: number, size: number): TensorBatch {
-  const rows = (t: tf.Tensor) => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
-  return { ids: rows(batch.ids) as tf.Tensor2D, mask: rows(batch.mask) as tf.Tensor2D, targets: rows(batch.targets) };
-}
+/** Rows [start, start + size) of a batch (every tensor of it, on axis 0). */
+export const sliceBatch = sliceExamples;
 
 export interface NaivePerExample {
   /** ‖∇_θ Lᵢ‖² per parameter name, one entry per example. */
@@ -25,13 +22,13 @@ export interface NaivePerExample {
  * Per-example gradients one example at a time. `coefficients(i, norms)` gives cᵢ from the
  * example's squared norms per parameter (e.g. a clip factor); the default is 1.
  */
-export function naivePerExampleGradients(
-  model: AnyModel,
-  batch: TensorBatch,
+export function naivePerExampleGradients<Batch extends ExampleBatch<Batch> = TensorBatch>(
+  model: PerExampleModel<Batch>,
+  batch: Batch,
   ctx: ForwardContext,
   coefficients: (i: number, squaredNorms: Map<string, number>) => number = () => 1,
 ): NaivePerExample {
-  const B = batch.ids.shape[0];
+  const B = batchExampleCount(batch);
   const params = model.parameters();
   const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
   const squaredNorms = new Map(params.map((p) => [p.name, new Float64Array(B)]));

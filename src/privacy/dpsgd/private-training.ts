@@ -11,6 +11,7 @@
  * best-checkpoint selection look at it without privacy accounting.
  */
 import { ConfigError } from '../../errors.js';
+import type { PerExampleModel } from '../../models/index.js';
 import type { TrainingSetup } from '../../train/index.js';
 import { computeEpsilon, noiseMultiplierForEpsilon, type AccountantName } from '../accounting/index.js';
 import type { AdaptiveClippingOptions } from './adaptive-clipping.js';
@@ -41,10 +42,15 @@ export interface PrivateTrainingOptions {
   perSample?: PerSampleOptions;
   /** Parameters not trained (e.g. a pretrained embedding table); see DpStepOptions. */
   frozenParameters?: readonly string[];
+  /** Profiling: milliseconds per phase of the DP step (see DpStepOptions). */
+  timings?: Record<string, number>;
 }
 
-/** What run.ts hands to `configure` once the data and model exist (its `configureTraining` setup). */
-export type PrivateTrainingSetup = TrainingSetup;
+/**
+ * What `configure` is told once the data and model exist: run.ts's `configureTraining`
+ * setup for the built-in models, or makePrivate's for a tf.LayersModel.
+ */
+export type PrivateTrainingSetup = Omit<TrainingSetup, 'model'> & { model: PerExampleModel<never> };
 
 /** Fields the training result gains (the CLI's JSON contract). */
 export interface PrivacyReport {
@@ -129,6 +135,7 @@ export class PrivateTraining {
       prefetchNoise: o.prefetchNoise,
       perSample: o.perSample,
       frozenParameters: o.frozenParameters,
+      timings: o.timings,
     });
     const batchPlan = poissonBatchPlan({ sampleRate, stepsPerEpoch, secure: o.secureNoise });
     const meta = {

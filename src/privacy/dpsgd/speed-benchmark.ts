@@ -13,7 +13,6 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import { tf, initEngine, SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
 import { resolveDataDir } from '../../data/locate.js';
-import { quantileSorted } from '../../metrics/index.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../../text/index.js';
 import { createModel, toTensorBatch, type AnyModel, type ClassifierModel, type HostBatch, type LanguageModel } from '../../models/index.js';
 import { ClassificationTask, LanguageModelTask, createOptimizer, standardGradients, unitText, type TrainingTask } from '../../train/index.js';
@@ -23,8 +22,9 @@ import { createGaussianNoise } from './noise.js';
 import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
+import { measureLayersCase } from './layers-speed-benchmark.js';
+import { median, timeAlternating, timedMode } from './bench-timing.js';
 
-const median = (values: number[]): number => quantileSorted([...values].sort((a, b) => a - b), 0.5);
 
 function machine(): Record<string, unknown> {
   const c = cpus();
@@ -67,6 +67,9 @@ export interface DpBenchResult {
   notes: string[];
 }
 
+export const DP_BENCH_MODELS = ['embbag', 'char-transformer', 'layers-embbag', 'layers-char-transformer'] as const;
+export type DpBenchModel = (typeof DP_BENCH_MODELS)[number];
+
 export interface DpBenchOptions {
   /** Timed steps per mode (default 10) after 2 warm-up steps. */
   steps?: number;
@@ -74,7 +77,8 @@ export interface DpBenchOptions {
   naiveSteps?: number;
   naiveStepsLarge?: number;
   batches?: number[];
-  models?: ('embbag' | 'char-transformer')[];
+  /** The built-in models, and the same two built with tf.layers and made private with makePrivate ('layers-...'). */
+  models?: DpBenchModel[];
   dataDir?: string;
   /** Noise generated a step ahead in a worker thread (default true) or inline. */
   prefetchNoise?: boolean;
@@ -124,16 +128,6 @@ function time(fn: () => void): number {
   const t0 = performance.now();
   fn();
   return performance.now() - t0;
-}
-
-/** Wall and CPU milliseconds of one call (CPU: this process, all threads, user + system). */
-function timeBoth(fn: () => void, wall: number[], cpu: number[]): void {
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  fn();
-  wall.push(performance.now() - t0);
-  const c = process.cpuUsage(c0);
-  cpu.push((c.user + c.system) / 1000);
 }
 
 function measureCase(setup: Setup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean }): DpBenchCase {
@@ -199,34 +193,13 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     params[0].variable.dataSync();
   });
 
-  const nonDp: number[] = [];
-  const dp: number[] = [];
-  const naive: number[] = [];
-  const nonDpCpu: number[] = [];
-  const dpCpu: number[] = [];
-  const naiveCpu: number[] = [];
-  for (let w = 0; w < 2; w++) {
-    const host = batchAt();
-    nonDpStep(host);
-    dpRun(host);
-  }
-  naiveRun(batchAt());
-  for (const k of Object.keys(nonDpPhases)) nonDpPhases[k].length = 0;
-  for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
-  for (let s = 0; s < options.steps; s++) {
-    const host = batchAt();
-    // Alternate the order so drifting machine load favours neither mode.
-    if (s % 2 === 0) {
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-      timeBoth(() => dpRun(host), dp, dpCpu);
-    } else {
-      timeBoth(() => dpRun(host), dp, dpCpu);
-      timeBoth(() => nonDpStep(host), nonDp, nonDpCpu);
-    }
-    if (naive.length < options.naiveSteps && s % Math.max(1, Math.floor(options.steps / options.naiveSteps)) === 0) {
-      timeBoth(() => naiveRun(host), naive, naiveCpu);
-    }
-  }
+  const nonDpMode = timedMode(nonDpStep);
+  const dpMode = timedMode(dpRun);
+  const naiveMode = timedMode(naiveRun);
+  timeAlternating(options, batchAt, [nonDpMode, dpMode], naiveMode, () => {
+    for (const k of Object.keys(nonDpPhases)) nonDpPhases[k].length = 0;
+    for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
+  });
   const paths: Record<string, string> = {};
   for (const [layer, path] of Object.entries(dpStep.state.paths)) if (path === 'ghost' || path === 'instantiate') paths[layer] = path;
   const prefetched = noise instanceof PrefetchingNoise ? noise.served : undefined;
@@ -235,9 +208,9 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
   for (const o of [nonDpOptimizer, dpOptimizer, naiveOptimizer]) o.dispose();
   const round = (x: number) => Number(x.toFixed(1));
   const medians = (phases: Record<string, number[]>) => Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(median(v))]));
-  const nonDpMs = median(nonDp);
-  const dpMs = median(dp);
-  const naiveMs = median(naive);
+  const nonDpMs = median(nonDpMode.wall);
+  const dpMs = median(dpMode.wall);
+  const naiveMs = median(naiveMode.wall);
   const dpBreakdown = medians(dpPhases);
   if (prefetched) {
     dpBreakdown.noisePrefetchedSteps = prefetched.prefetched;
@@ -254,11 +227,11 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     dpMs: round(dpMs),
     naiveMs: round(naiveMs),
     ratio: Number((dpMs / nonDpMs).toFixed(3)),
-    cpuMs: { nonDp: round(median(nonDpCpu)), dp: round(median(dpCpu)), naive: round(median(naiveCpu)) },
-    cpuRatio: Number((median(dpCpu) / median(nonDpCpu)).toFixed(3)),
+    cpuMs: { nonDp: round(median(nonDpMode.cpu)), dp: round(median(dpMode.cpu)), naive: round(median(naiveMode.cpu)) },
+    cpuRatio: Number((median(dpMode.cpu) / median(nonDpMode.cpu)).toFixed(3)),
     naiveRatio: Number((naiveMs / nonDpMs).toFixed(2)),
     steps: options.steps,
-    naiveSteps: naive.length,
+    naiveSteps: naiveMode.wall.length,
     breakdown: { nonDp: medians(nonDpPhases), dp: dpBreakdown },
     paths,
   };
@@ -276,16 +249,19 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
   const log = options.log ?? (() => {});
   const steps = options.steps ?? 10;
   const batches = options.batches ?? [64, 256];
-  const models = options.models ?? ['embbag', 'char-transformer'];
+  const models = options.models ?? [...DP_BENCH_MODELS];
   const cases: DpBenchCase[] = [];
   let largest = 0;
   for (const kind of models) {
-    const setup = kind === 'embbag' ? setupEmbbag(options.dataDir) : setupLm(options.dataDir);
+    const layers = kind.startsWith('layers-');
+    const base = layers ? kind.slice('layers-'.length) : kind;
+    const setup = base === 'embbag' ? setupEmbbag(options.dataDir) : setupLm(options.dataDir);
     largest = Math.max(largest, setup.model.store.count());
     for (const B of batches) {
       const naiveSteps = B >= 256 ? options.naiveStepsLarge ?? 2 : options.naiveSteps ?? 3;
       log(`dp bench: ${kind} on ${setup.dataset}, batch ${B}: ${steps} steps per mode, ${naiveSteps} naive`);
-      const c = measureCase(setup, B, { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true });
+      const caseOptions = { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true };
+      const c = layers ? measureLayersCase(setup, B, caseOptions) : measureCase(setup, B, caseOptions);
       log(`  non-DP ${c.nonDpMs} ms, eDP ${c.dpMs} ms (×${c.ratio}), naive ${c.naiveMs} ms (×${c.naiveRatio})`);
       cases.push(c);
     }
@@ -305,6 +281,7 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
       'eDP noise: CSPRNG ziggurat generated and scaled by its std one step ahead in a worker thread (the breakdown\'s noise phase is the upload and adds left on the main thread)',
       `the naive loop runs fewer steps (${options.naiveSteps ?? 3} at batch < 256, ${options.naiveStepsLarge ?? 2} at 256)`,
       `char-transformer case: small configuration ${JSON.stringify(SMALL_LM_CONFIG)}`,
+      'layers-* cases: the same architectures and initial weights built with tf.layers (toLayersModel; trustnlu/layers for the masked mean, attention and positions); non-DP is tfjs\'s own step (model.apply, mean sparse cross-entropy of the probabilities, tf.train.adam minimize), eDP is makePrivate\'s priv.step, the naive loop runs on the same model',
     ],
   };
 }

@@ -31,20 +31,10 @@ import {
   sliceBatch,
   type DpStepOptions,
 } from '../../../src/privacy/index.js';
-import { assertClose } from '../../helpers.js';
+import { assertClose, scoped } from '../../helpers.js';
 import { smallBatch, smallModel } from '../../models/fixtures.js';
 
 const KINDS = ['embbag', 'transformer', 'char-lstm'];
-
-/** Runs fn in a tensor scope (like tf.tidy, for results that are not tensors). */
-function scoped<T>(fn: () => T): T {
-  tf.engine().startScope();
-  try {
-    return fn();
-  } finally {
-    tf.engine().endScope();
-  }
-}
 
 /** Runs one DP step and returns every gradient as a plain array, by parameter name. */
 function dpGradients(model: AnyModel, host: HostBatch, options: DpStepOptions): Map<string, Float32Array> {

@@ -205,7 +205,7 @@ test('the path choice follows the cost estimate and the memory limit', () => {
   // Cheaper but too big to hold: ghost.
   assert.equal(chooseSequencePath(256, 64, 128, 512, { instantiateLimit: 1e6 }), 'ghost');
   assert.equal(chooseSequencePath(256, 64, 128, 512, { sequencePath: 'ghost' }), 'ghost');
-  assert.deepEqual(registeredRules().sort(), ['dense', 'embedding', 'layernorm']);
+  assert.deepEqual(registeredRules().sort(), ['dense', 'embedding', 'generic', 'layernorm']);
 });
 
 for (const backend of BACKENDS) {
