@@ -50,3 +50,29 @@ export {
   type WordDeniability,
 } from './plausible-deniability.js';
 export { loadEmbeddingSpace, type LoadEmbeddingsOptions } from './load-embeddings.js';
+export {
+  ADEPT_NOISES,
+  adeptNoisePlan,
+  clipVector,
+  gaussianSigmaFor,
+  laplacePrivacyLoss,
+  privatizeRepresentations,
+  type AdeptNoise,
+  type AdeptNoisePlan,
+  type AdeptPrivacyOptions,
+  type AdeptVariant,
+  type ClipNorm,
+} from './adept-noise.js';
+export {
+  ADEPT_CHECKPOINT_KIND,
+  ADEPT_DEFAULTS,
+  AdeptAutoencoder,
+  adeptRewrite,
+  reconstructionScores,
+  trainAdeptAutoencoder,
+  type AdeptAutoencoderConfig,
+  type AdeptEpoch,
+  type AdeptRewriteOptions,
+  type AdeptRewriteResult,
+  type TrainAdeptOptions,
+} from './adept-autoencoder.js';
