@@ -76,3 +76,4 @@ export {
   type AdeptRewriteResult,
   type TrainAdeptOptions,
 } from './adept-autoencoder.js';
+export { closedWorldRecovery, type RecoveryResult } from './recovery-attack.js';

@@ -2,12 +2,12 @@
  * Plausible-deniability statistics: N_w's estimate and Clopper–Pearson interval against the
  * hand-worked P(M(a) = a) of the 1-d three-word vocabulary; S_w's replicate interval; the
  * Student-t quantile against published values; chooseEpsilon meets its target and is the
- * largest ε that does.
+ * largest ε that does; the closed-world recovery attack against the hand-worked MAP rate.
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine } from '../../../src/engine/index.js';
-import { MadlibMechanism, chooseEpsilon, medianOverWords, plausibleDeniability, studentTQuantile } from '../../../src/privacy/index.js';
+import { MadlibMechanism, chooseEpsilon, closedWorldRecovery, medianOverWords, plausibleDeniability, studentTQuantile } from '../../../src/privacy/index.js';
 import { lineVocabulary, randomVocabulary } from './helpers.js';
 
 before(async () => {
@@ -55,4 +55,29 @@ test('chooseEpsilon: the largest ε whose median N_w is at most the target', () 
   assert.ok(result.evaluations.length > 5);
   assert.throws(() => chooseEpsilon({ create, words, targetMedianUnchanged: 0.5, low: 50, high: 100 }), /even at ε = 50/);
   assert.throws(() => chooseEpsilon({ create, words, targetMedianUnchanged: 1.5 }), /target median N_w must be in \(0, 1\)/);
+});
+
+test('closed-world recovery attack: the MAP rate of the three-word vocabulary by hand; ε = ∞ recovers everything', () => {
+  const space = lineVocabulary();
+  const epsilon = 2;
+  const e = (x: number) => Math.exp(-epsilon * x);
+  // P(u | w) for w = a, b, c at 0, 1, 3 (Laplace noise, cells split at 0.5 and 2).
+  const table = [
+    [1 - e(0.5) / 2, (e(0.5) - e(2)) / 2, e(2) / 2],
+    [e(0.5) / 2, 1 - e(0.5) / 2 - e(1) / 2, e(1) / 2],
+    [e(2.5) / 2, (e(1) - e(2.5)) / 2, 1 - e(1) / 2],
+  ];
+  // Uniform prior: the MAP guess of output u is the w with the largest P(u | w) (here u itself).
+  let expected = 0;
+  for (let w = 0; w < 3; w++) for (let u = 0; u < 3; u++) if ([0, 1, 2].every((v) => table[v][u] <= table[w][u])) expected += table[w][u] / 3;
+  const result = closedWorldRecovery(new MadlibMechanism(space, { epsilon, seed: 4 }), ['a', 'b', 'c'], [1, 1, 1], 20000);
+  assert.ok(Math.abs(result.rate - expected) < 0.01, `rate ${result.rate} vs ${expected}`);
+  assert.ok(Math.abs(result.baseline - 1 / 3) < 1e-12);
+  // A skewed prior moves the MAP guess toward the frequent word.
+  const skewed = closedWorldRecovery(new MadlibMechanism(space, { epsilon: 0.2, seed: 4 }), ['a', 'b', 'c'], [8, 1, 1], 5000);
+  assert.ok(skewed.rate >= 0.8 - 0.02, `skewed prior: rate ${skewed.rate} vs baseline 0.8`);
+  const exact = closedWorldRecovery(new MadlibMechanism(randomVocabulary(200, 5, 2), { epsilon: Infinity }), ['w1', 'w2', 'w3', 'w4'], [1, 2, 3, 4], 50);
+  assert.equal(exact.rate, 1);
+  assert.equal(exact.identityRate, 1);
+  assert.throws(() => closedWorldRecovery(new MadlibMechanism(space, { epsilon }), ['a'], [1, 2], 10), /1 words with 2 prior weights/);
 });
