@@ -1,10 +1,14 @@
 /**
  * ADePT's sequence auto-encoder (Krishna, Gupta & Dupuy, EACL 2021), small: a word embedding,
  * an LSTM encoder whose last state is the utterance's vector r ∈ R^H, and an LSTM decoder that
- * reads r (concatenated to its input at every step) and regenerates the utterance, greedily at
- * rewrite time. It is trained on PUBLIC text (its weights see no private data, so they cost no
- * privacy). Training clips r exactly as rewriting will (L2 or L1 ball of radius C) but adds no
- * noise, so the decoder learns the inputs it will be given up to the noise.
+ * starts from a state computed from r, reads r again (concatenated to its input) at every step
+ * and regenerates the utterance, greedily at rewrite time. It is trained on PUBLIC text (its
+ * weights see no private data, so they cost no privacy). Training clips r exactly as rewriting
+ * will (L2 or L1 ball of radius C) but adds no noise, so the decoder learns the inputs it will be
+ * given up to the noise. Two standard aids keep the decoder from ignoring r and acting as a
+ * plain language model: the encoder reads the utterance reversed (Sutskever et al. 2014: the
+ * first words to decode are the last read), and during training a share of the decoder's input
+ * words is replaced by <unk> (word dropout, Bowman et al. 2016).
  *
  * Rewriting (adeptRewrite): encode, clip and noise each vector (adept-noise.ts), decode.
  */
@@ -29,9 +33,11 @@ export interface AdeptAutoencoderConfig {
   /** The norm r is clipped in (L2 for the Gaussian and the published variant, L1 for Laplace). */
   clipNorm: ClipNorm;
   clip: number;
+  /** Share of decoder input words replaced by <unk> in training. */
+  wordDropout: number;
 }
 
-export const ADEPT_DEFAULTS: AdeptAutoencoderConfig = { embeddingDim: 64, hidden: 128, maxLength: 16, clipNorm: 'l2', clip: 1 };
+export const ADEPT_DEFAULTS: AdeptAutoencoderConfig = { embeddingDim: 64, hidden: 128, maxLength: 16, clipNorm: 'l2', clip: 1, wordDropout: 0.25 };
 
 function checkConfig(c: AdeptAutoencoderConfig): void {
   for (const key of ['embeddingDim', 'hidden', 'maxLength'] as const) {
@@ -39,6 +45,7 @@ function checkConfig(c: AdeptAutoencoderConfig): void {
   }
   if (c.clipNorm !== 'l1' && c.clipNorm !== 'l2') throw new ConfigError(`ADePT clipNorm must be "l1" or "l2", got ${JSON.stringify(c.clipNorm)}`);
   if (!(c.clip > 0) || !Number.isFinite(c.clip)) throw new ConfigError(`ADePT clip must be a finite number > 0, got ${c.clip}`);
+  if (!(c.wordDropout >= 0 && c.wordDropout < 1)) throw new ConfigError(`ADePT wordDropout must be in [0, 1), got ${c.wordDropout}`);
 }
 
 interface EncodedBatch {
@@ -53,6 +60,8 @@ export class AdeptAutoencoder {
   private readonly embedding: Embedding;
   private readonly encoder: LSTM;
   private readonly decoder: LSTM;
+  /** r → the decoder's initial hidden state, tanh(r·W + b). */
+  private readonly bridge: Dense;
   private readonly output: Dense;
 
   constructor(readonly config: AdeptAutoencoderConfig, readonly tokenizer: Tokenizer, seed: number) {
@@ -63,6 +72,7 @@ export class AdeptAutoencoder {
     this.embedding = new Embedding(this.store, 'embedding', tokenizer.vocabSize, D, rng.fork('embedding'));
     this.encoder = new LSTM(this.store, 'encoder', D, H, rng.fork('encoder'));
     this.decoder = new LSTM(this.store, 'decoder', D + H, H, rng.fork('decoder'));
+    this.bridge = new Dense(this.store, 'bridge', H, H, rng.fork('bridge'));
     this.output = new Dense(this.store, 'output', H, tokenizer.vocabSize, rng.fork('output'));
   }
 
@@ -82,9 +92,14 @@ export class AdeptAutoencoder {
     return { ids, lengths, size: sequences.length, length };
   }
 
-  /** r: the encoder's state after each sequence's last word [B, H] (unclipped). */
+  /** r: the encoder's state after reading each sequence backwards, last word first [B, H] (unclipped). */
   private encode(batch: EncodedBatch, ctx: ForwardContext): tf.Tensor2D {
-    const ids = tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32');
+    const reversed = new Int32Array(batch.ids.length);
+    for (let i = 0; i < batch.size; i++) {
+      const n = batch.lengths[i];
+      for (let t = 0; t < n; t++) reversed[i * batch.length + t] = batch.ids[i * batch.length + n - 1 - t];
+    }
+    const ids = tf.tensor2d(reversed, [batch.size, batch.length], 'int32');
     const states = this.encoder.apply(this.embedding.apply(ids, ctx), ctx);
     const last = tf.oneHot(tf.tensor1d(Int32Array.from(batch.lengths, (l) => l - 1), 'int32'), batch.length);
     return tf.sum(tf.mul(states, tf.expandDims(last, 2)), 1) as tf.Tensor2D;
@@ -96,17 +111,30 @@ export class AdeptAutoencoder {
     return tf.mul(r, tf.minimum(1, tf.div(this.config.clip, tf.maximum(size, 1e-12)))) as tf.Tensor2D;
   }
 
+  private initialState(r: tf.Tensor2D, ctx: ForwardContext): { h: tf.Tensor; c: tf.Tensor } {
+    return { h: tf.tanh(this.bridge.apply(r, ctx)), c: tf.zerosLike(r) };
+  }
+
   /** Next-word logits [B, T + 1, V] under teacher forcing from <bos>, given the vectors r [B, H]. */
   private decoderLogits(r: tf.Tensor2D, batch: EncodedBatch, ctx: ForwardContext): tf.Tensor3D {
     const steps = batch.length + 1;
     const input = new Int32Array(batch.size * steps);
+    const dropout = ctx.training && ctx.rng ? this.config.wordDropout : 0;
     for (let i = 0; i < batch.size; i++) {
       input[i * steps] = BOS_ID;
-      input.set(batch.ids.subarray(i * batch.length, i * batch.length + batch.lengths[i]), i * steps + 1);
+      for (let t = 0; t < batch.lengths[i]; t++) {
+        input[i * steps + 1 + t] = dropout > 0 && ctx.rng!.next() < dropout ? UNK_ID : batch.ids[i * batch.length + t];
+      }
     }
     const x = this.embedding.apply(tf.tensor2d(input, [batch.size, steps], 'int32'), ctx);
-    const conditioned = tf.concat([x, tf.tile(tf.expandDims(r, 1), [1, steps, 1])], 2);
-    return this.output.apply(this.decoder.apply(conditioned, ctx), ctx) as tf.Tensor3D;
+    const columns = tf.unstack(x, 1);
+    let state = this.initialState(r, ctx);
+    const outputs: tf.Tensor[] = [];
+    for (let t = 0; t < steps; t++) {
+      state = this.decoder.step(tf.concat([columns[t], r], 1), state);
+      outputs.push(state.h);
+    }
+    return this.output.apply(tf.stack(outputs, 1), ctx) as tf.Tensor3D;
   }
 
   /** Mean next-word cross-entropy of reconstructing the batch (targets: the words, then <eos>). */
@@ -148,7 +176,7 @@ export class AdeptAutoencoder {
       const b = Math.min(batchSize, count - start);
       const chosen = tf.tidy(() => {
         const r = tf.tensor2d(vectors.subarray(start * H, (start + b) * H), [b, H]);
-        let state = { h: tf.zeros([b, H]) as tf.Tensor, c: tf.zeros([b, H]) as tf.Tensor };
+        let state = this.initialState(r, INFERENCE);
         let previous: tf.Tensor = tf.fill([b], BOS_ID, 'int32');
         const picks: tf.Tensor[] = [];
         for (let t = 0; t <= this.config.maxLength; t++) {
@@ -200,7 +228,7 @@ export class AdeptAutoencoder {
     if (checkpoint.kind !== ADEPT_CHECKPOINT_KIND) {
       throw new CheckpointError(`${dir} holds a "${checkpoint.kind}" model, not an ADePT auto-encoder (train one with "trustnlu privatize train-adept")`);
     }
-    const model = new AdeptAutoencoder(checkpoint.config as AdeptAutoencoderConfig, tokenizerFromJSON(checkpoint.tokenizer as TokenizerJSON), 0);
+    const model = new AdeptAutoencoder({ ...ADEPT_DEFAULTS, ...(checkpoint.config as Partial<AdeptAutoencoderConfig>) }, tokenizerFromJSON(checkpoint.tokenizer as TokenizerJSON), 0);
     model.store.assign(checkpoint.weights);
     return model;
   }
@@ -264,6 +292,7 @@ export function trainAdeptAutoencoder(texts: readonly string[], options: TrainAd
   const optimizer = createOptimizer({ name: 'adam' });
   const params = model.store.ordered;
   const rng = new SeededRandom(options.seed).fork('adept-batches');
+  const dropoutRng = new SeededRandom(options.seed).fork('adept-word-dropout');
   const history: AdeptEpoch[] = [];
   const started = Date.now();
   try {
@@ -276,7 +305,7 @@ export function trainAdeptAutoencoder(texts: readonly string[], options: TrainAd
       for (let s = 0; s < steps; s++) {
         const part = order.slice(s * batchSize, (s + 1) * batchSize).map((i) => sequences[i]);
         const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => model.reconstructionLoss(part, { training: true }), params.map((p) => p.variable));
+          const { value, grads } = tf.variableGrads(() => model.reconstructionLoss(part, { training: true, rng: dropoutRng }), params.map((p) => p.variable));
           const byName = new Map(params.map((p) => [p.name, grads[p.variable.name]]));
           optimizer.step(params, byName, learningRate);
           return value.dataSync()[0];
