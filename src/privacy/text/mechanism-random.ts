@@ -9,6 +9,7 @@
  * normals are used for directions (see privacy/dpsgd/gaussian-sampler.ts).
  */
 import { ConfigError } from '../../errors.js';
+import { marsagliaTsangGamma } from '../../engine/random.js';
 import { CSPRNG, UniformStream, seededBytes, type RandomBytes } from '../dpsgd/random-source.js';
 import { ZigguratSampler } from '../dpsgd/gaussian-sampler.js';
 
@@ -51,26 +52,9 @@ export class MechanismRandom {
     this.normalSampler.fill(out);
   }
 
-  /**
-   * Gamma(shape, 1) by Marsaglia & Tsang (2000, "A simple method for generating gamma
-   * variables"), for shape ≥ 1; shape < 1 by their boost U^(1/shape)·Gamma(shape + 1).
-   */
+  /** Gamma(shape, 1) (Marsaglia & Tsang 2000) from this source's normals and uniforms. */
   gamma(shape: number): number {
     if (!(shape > 0) || !Number.isFinite(shape)) throw new ConfigError(`gamma shape must be a finite number > 0, got ${shape}`);
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.uniform(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = this.uniform();
-      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
-      if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-    }
+    return marsagliaTsangGamma(shape, () => this.normal(), () => this.uniform());
   }
 }
