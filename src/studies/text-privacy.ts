@@ -63,6 +63,7 @@ export interface TextPrivacyScale {
   miaPerSide: number;
   adeptPublicTexts: number;
   adeptEpochs: number;
+  adeptBatch: number;
   adeptConfig: Partial<AdeptAutoencoderConfig>;
   adeptDelta: number;
 }
@@ -77,7 +78,8 @@ export const TEXT_PRIVACY_FULL: TextPrivacyScale = {
   attackSamples: 100,
   miaPerSide: 1000,
   adeptPublicTexts: 12000,
-  adeptEpochs: 4,
+  adeptEpochs: 6,
+  adeptBatch: 64,
   adeptConfig: { embeddingDim: 64, hidden: 128, maxLength: 12, clipNorm: 'l2', clip: 1 },
   adeptDelta: 1e-5,
 };
@@ -93,6 +95,7 @@ export const TEXT_PRIVACY_QUICK: TextPrivacyScale = {
   miaPerSide: 100,
   adeptPublicTexts: 300,
   adeptEpochs: 1,
+  adeptBatch: 64,
   adeptConfig: { embeddingDim: 16, hidden: 32, maxLength: 12, clipNorm: 'l2', clip: 1 },
   adeptDelta: 1e-5,
 };
@@ -178,7 +181,7 @@ export async function runTextPrivacy(ctx: StudyContext, scale: TextPrivacyScale 
   const adeptStarted = Date.now();
   const { model: adept, history: adeptHistory } = trainAdeptAutoencoder(
     publicOrder.map((i) => publicCorpus.splits.train[i].text),
-    { epochs: scale.adeptEpochs, batchSize: 128, learningRate: 5e-3, seed: ctx.seed, vocabularySize: 3000, config: scale.adeptConfig, validation: publicCorpus.splits.val.slice(0, 300).map((u) => u.text), progress: ctx.progress },
+    { epochs: scale.adeptEpochs, batchSize: scale.adeptBatch, learningRate: 5e-3, seed: ctx.seed, vocabularySize: 3000, config: scale.adeptConfig, validation: publicCorpus.splits.val.slice(0, 300).map((u) => u.text), progress: ctx.progress },
   );
   const adeptSeconds = (Date.now() - adeptStarted) / 1000;
   const adeptFinal = adeptHistory[adeptHistory.length - 1];
