@@ -45,7 +45,7 @@ export {
   type ChooseEpsilonOptions,
   type ChooseEpsilonResult,
   type DeniabilityOptions,
-  type Interval,
+  type DeniabilityInterval,
   type MedianWithInterval,
   type WordDeniability,
 } from './plausible-deniability.js';

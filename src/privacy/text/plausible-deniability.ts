@@ -21,7 +21,7 @@ export interface DeniabilityOptions {
   confidence?: number;
 }
 
-export interface Interval {
+export interface DeniabilityInterval {
   low: number;
   high: number;
 }
@@ -30,11 +30,11 @@ export interface WordDeniability {
   word: string;
   /** N_w: fraction of all draws that returned the word itself. */
   unchanged: number;
-  unchangedInterval: Interval;
+  unchangedInterval: DeniabilityInterval;
   /** S_w: distinct outputs in N draws (mean over replicates). */
   distinct: number;
   /** Student-t interval for the expected S_w over replicates; null with one replicate. */
-  distinctInterval: Interval | null;
+  distinctInterval: DeniabilityInterval | null;
   samples: number;
   replicates: number;
   /** How often each output word came up, over all draws (most frequent first). */
@@ -90,7 +90,7 @@ export function plausibleDeniability(mechanism: WordMechanism, words: readonly s
     }
     const cp = clopperPearson(same, draws, confidence);
     const meanDistinct = distinctPerReplicate.reduce((a, b) => a + b, 0) / replicates;
-    let distinctInterval: Interval | null = null;
+    let distinctInterval: DeniabilityInterval | null = null;
     if (replicates >= 2) {
       const variance = distinctPerReplicate.reduce((a, b) => a + (b - meanDistinct) ** 2, 0) / (replicates - 1);
       const half = studentTQuantile(confidence, replicates - 1) * Math.sqrt(variance / replicates);
