@@ -69,15 +69,15 @@ export interface TextPrivacyScale {
 }
 
 export const TEXT_PRIVACY_FULL: TextPrivacyScale = {
-  datasets: [{ name: 'clinc150-small', valLimit: 1500 }, { name: 'snips', trainLimit: 4000 }],
+  datasets: [{ name: 'clinc150-small', valLimit: 1000 }, { name: 'snips', trainLimit: 3000 }],
   seeds: 3,
-  classifierEpochs: 6,
+  classifierEpochs: 5,
   grids: { madlib: [6, 8, 11], mahalanobis: [6, 8, 11], 'truncated-gumbel': [50, 1e4, 1e12], adept: [100, 1000, 10000] },
   statWords: 100,
   statSamples: 200,
   attackSamples: 100,
   miaPerSide: 1000,
-  adeptPublicTexts: 12000,
+  adeptPublicTexts: 8000,
   adeptEpochs: 6,
   adeptBatch: 64,
   adeptConfig: { embeddingDim: 64, hidden: 128, maxLength: 12, clipNorm: 'l2', clip: 1 },
