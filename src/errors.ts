@@ -18,20 +18,28 @@ export class UsageError extends TrustnluError {
   override readonly exitCode = 2;
 }
 
-/** A dataset file is missing, unreadable or does not have the expected format. */
-export class DatasetFormatError extends TrustnluError {}
+/** A dataset file is unreadable or does not have the expected format (the user's input: exit 2). */
+export class DatasetFormatError extends TrustnluError {
+  override readonly exitCode = 2;
+}
 
-/** No dataset directory or dataset of that name could be found. */
-export class DatasetNotFoundError extends TrustnluError {}
+/** No dataset directory, file or dataset of that name could be found (the user's input: exit 2). */
+export class DatasetNotFoundError extends TrustnluError {
+  override readonly exitCode = 2;
+}
 
 /** A tensor or array has a shape other than the one an operation needs. */
 export class ShapeMismatchError extends TrustnluError {}
 
-/** A checkpoint directory is missing, incomplete or from an incompatible version. */
-export class CheckpointError extends TrustnluError {}
+/** A checkpoint directory is missing, incomplete or from an incompatible version (the user's input: exit 2). */
+export class CheckpointError extends TrustnluError {
+  override readonly exitCode = 2;
+}
 
-/** A configuration value (model, trainer, dataset option) is out of range or inconsistent. */
-export class ConfigError extends TrustnluError {}
+/** A configuration value (model, trainer, dataset option) is out of range or inconsistent (the user's input: exit 2). */
+export class ConfigError extends TrustnluError {
+  override readonly exitCode = 2;
+}
 
 /** A value that must be finite (a loss, a gradient, an update) is NaN or infinite. */
 export class NonFiniteError extends TrustnluError {}

@@ -46,5 +46,5 @@ export const REAL_DATA_DIR: string | undefined = resolveDataDir();
  * is reported as skipped, with the reason, when they are not (a fresh clone without data).
  */
 export const needsRealData: { skip: string | false } = {
-  skip: REAL_DATA_DIR ? false : 'real data not found (set TRUSTNLU_DATA or provide ../shared/data)',
+  skip: REAL_DATA_DIR ? false : 'real data not found: set TRUSTNLU_DATA to the shared data directory (the test runner sets it to ../shared/data when that exists)',
 };

@@ -7,7 +7,8 @@
  * Parsing only: the work is in src/privacy/audit.
  */
 import type { Command } from 'commander';
-import { loadIntentDataset } from '../data/registry.js';
+import { loadDatasetSource } from '../data/registry.js';
+import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { UsageError } from '../errors.js';
 import { MODEL_KINDS, loadModel } from '../models/index.js';
 import {
@@ -19,7 +20,7 @@ import {
   trainingFromMeta,
   trainWithCanaries,
 } from '../privacy/audit/index.js';
-import { progressFor } from '../train/index.js';
+import { evaluationSource, progressFor } from '../train/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 function parseConfig(value: string): Record<string, unknown> {
@@ -52,7 +53,6 @@ function registerMia(audit: Command): void {
     .command('mia')
     .description('membership inference against a classifier trained on a dataset\'s train split (members: training examples; non-members: test examples)')
     .requiredOption('--model <dir>', 'checkpoint directory written by "trustnlu train"')
-    .option('--dataset <name>', 'dataset the model was trained on (default: from the checkpoint)')
     .option('--attack <name>', 'loss (threshold on the loss) or lira (likelihood ratio with shadow models)', parseChoice('--attack', ['loss', 'lira'] as const), 'lira')
     .option('--shadows <n>', 'LiRA: shadow models, trained like the target on random halves of the audited pool', parseInteger('--shadows', 1), 16)
     .option('--mode <mode>', 'LiRA: online (IN and OUT shadows) or offline (OUT only)', parseChoice('--mode', ['online', 'offline'] as const), 'online')
@@ -60,21 +60,21 @@ function registerMia(audit: Command): void {
     .option('--shadow-epochs <n>', 'LiRA: train shadows for this many epochs instead of the recipe\'s (faster, less faithful)', parseInteger('--shadow-epochs', 1))
     .option('--workers <n>', 'worker threads for the shadow models (default: one per core)', parseInteger('--workers', 1))
     .option('--delta <d>', 'δ for the empirical ε lower bound when the model is not DP (default 1e-5)', parseNumber('--delta', (n) => n > 0 && n < 1, 'a number in (0, 1)'))
-    .option('--seed <n>', 'seed (audited sample, shadow splits and training)', parseInteger('--seed', 0), 0)
-    .option('--data-dir <dir>', 'data directory');
-  withCommonOptions(command).action(async (flags: CommonFlags & {
-    model: string; dataset?: string; attack: 'loss' | 'lira'; shadows: number; mode: 'online' | 'offline'; examples?: number;
-    shadowEpochs?: number; workers?: number; delta?: number; dataDir?: string;
+    .option('--seed <n>', 'seed (audited sample, shadow splits and training)', parseInteger('--seed', 0), 0);
+  addDataOptions(command, { datasetHelp: 'the dataset the model was trained on (default: as its checkpoint records it)', columns: [] });
+  withCommonOptions(command).action(async (flags: CommonFlags & DataFlags & {
+    model: string; attack: 'loss' | 'lira'; shadows: number; mode: 'online' | 'offline'; examples?: number;
+    shadowEpochs?: number; workers?: number; delta?: number;
   }) => {
+    const given = dataSourceFromFlags(flags);
     await startEngine(flags);
     const progress = progressFor({ json: flags.json });
     const { model, meta } = loadModel(flags.model);
     try {
       if (model.task !== 'classifier') throw new UsageError(`${flags.model} holds a language model; "audit mia" audits classifiers (use "audit exposure" for language models)`);
-      const datasetName = flags.dataset ?? (meta.dataset as string | undefined);
-      if (!datasetName) throw new UsageError(`${flags.model} does not record its dataset: pass --dataset`);
+      if (!given && meta.dataSource === undefined && meta.dataset === undefined) throw new UsageError(`${flags.model} does not record its dataset: pass --dataset NAME or --data FILE`);
       // the same seed as training, so derived splits (val carved from train) match the target's
-      const dataset = loadIntentDataset(datasetName, { dataDir: flags.dataDir, seed: typeof meta.seed === 'number' ? meta.seed : 0 });
+      const dataset = loadDatasetSource(evaluationSource(given, meta, flags.dataDir), { dataDir: flags.dataDir, seed: typeof meta.seed === 'number' ? meta.seed : 0, task: 'intent' });
       const training = trainingFromMeta(meta, flags.model);
       for (const caveat of training.caveats) progress.event('caveat', { message: caveat });
       const recipe = flags.shadowEpochs ? { ...training.recipe, epochs: flags.shadowEpochs } : training.recipe;

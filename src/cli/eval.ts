@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runEvaluation } from '../train/index.js';
+import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { parseChoice, printResult, startEngine, withCommonOptions } from './common.js';
 import { describeResult } from './train.js';
 
@@ -8,12 +9,12 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('evaluate a saved model on a dataset split (same fields as train)')
     .requiredOption('--model <dir>', 'checkpoint directory written by "trustnlu train"')
-    .option('--dataset <name>', 'dataset (default: the one the model was trained on)')
-    .option('--split <name>', 'split: train, val or test', parseChoice('--split', ['train', 'val', 'test'] as const), 'test')
-    .option('--data-dir <dir>', 'data directory');
-  withCommonOptions(command).action(async (flags: { model: string; dataset?: string; split: 'train' | 'val' | 'test'; dataDir?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+    .option('--split <name>', 'split: train, val or test', parseChoice('--split', ['train', 'val', 'test'] as const), 'test');
+  addDataOptions(command, { datasetHelp: 'a named dataset (default: the data the model was trained on, as its checkpoint records it)', columns: [] });
+  withCommonOptions(command).action(async (flags: DataFlags & { model: string; split: 'train' | 'val' | 'test'; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+    const dataset = dataSourceFromFlags(flags);
     await startEngine(flags);
-    const result = runEvaluation({ modelDir: flags.model, dataset: flags.dataset, split: flags.split, dataDir: flags.dataDir });
+    const result = runEvaluation({ modelDir: flags.model, dataset, split: flags.split, dataDir: flags.dataDir });
     printResult(result, flags.json, describeResult);
   });
 }

@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { resolveDataDir } from '../data/locate.js';
 import { embeddingLookup, readWord2VecText, readWordSets } from '../data/word-vectors.js';
 import { SeededRandom } from '../engine/random.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, DatasetFormatError, UsageError } from '../errors.js';
 import {
   auditGroups,
   auditSensitivity,
+  dataGroupGaps,
   genderSwapLexicon,
+  predictionGroupGaps,
+  type DataGroupAudit,
   GROUP_SCHEME_NAMES,
   listProbeSets,
   PROBE_FAMILIES,
@@ -24,6 +27,9 @@ import {
   type Embed,
 } from '../fairness/index.js';
 import { loadModel, type ClassifierModel } from '../models/index.js';
+import { loadDatasetSource } from '../data/registry.js';
+import { readTable } from '../data/table.js';
+import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { UNK_ID } from '../text/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
@@ -142,6 +148,55 @@ async function loadClassifier(flags: { model?: string; backend?: 'wasm' | 'cpu' 
   return { model, meta };
 }
 
+/** `fairness groups`: a probe set, labelled data with groups, or a predictions file. */
+interface GroupsFlags extends DataFlags, Omit<ProbeFlags, 'probe'> {
+  probe?: string;
+  split: 'train' | 'val' | 'test';
+  predictions?: string;
+  yTrue?: string;
+  yPred?: string;
+}
+
+/** Group gaps of a predictions file: its true-label, predicted-label and group columns. */
+function groupsOfPredictionsFile(flags: GroupsFlags): DataGroupAudit {
+  const missing = [['--y-true', flags.yTrue], ['--y-pred', flags.yPred], ['--group-column', flags.groupColumn]].filter(([, v]) => v === undefined).map(([f]) => f);
+  if (missing.length > 0) throw new UsageError(`--predictions needs ${missing.join(', ')} (the columns of true labels, predicted labels and groups)`);
+  const table = readTable(flags.predictions!, { format: flags.format });
+  const columns = [flags.yTrue!, flags.yPred!, flags.groupColumn!];
+  for (const column of columns) {
+    if (!table.columns.includes(column)) {
+      throw new DatasetFormatError(`${table.path}: no column "${column}"; the file's columns are ${table.columns.map((c) => `"${c}"`).join(', ')}`);
+    }
+  }
+  const rows = table.rows.filter((r) => (r.values[flags.groupColumn!] ?? '').trim() !== '');
+  for (const r of rows) {
+    for (const column of [flags.yTrue!, flags.yPred!]) {
+      if ((r.values[column] ?? '').trim() === '') throw new DatasetFormatError(`${table.path}:${r.line}: column "${column}" is empty; every row needs a true and a predicted label`);
+    }
+  }
+  const audit = predictionGroupGaps(
+    rows.map((r) => r.values[flags.yTrue!].trim()),
+    rows.map((r) => r.values[flags.yPred!].trim()),
+    rows.map((r) => r.values[flags.groupColumn!].trim()),
+    { positive: flags.positive, resamples: flags.resamples, confidence: flags.confidence, seed: flags.seed },
+  );
+  return { ...audit, withoutGroup: table.rows.length - rows.length };
+}
+
+function describeDataGroups(r: DataGroupAudit): string {
+  const lines = [`${r.examples} examples${r.withoutGroup ? ` (${r.withoutGroup} without a group left out)` : ''}, groups ${r.groups.join(' / ')}, positive label "${r.positive}" (${r.positiveChoice})`];
+  for (const g of r.groups) {
+    const m = r.byGroup[g];
+    const ci = r.ci?.byGroup[g]?.accuracy;
+    const interval = ci && ci.low !== null && ci.high !== null ? ` [${formatNumber(ci.low)}, ${formatNumber(ci.high)}]` : '';
+    lines.push(`  ${g} (${r.groupSizes[g]}): accuracy ${formatNumber(m.accuracy ?? Number.NaN)}${interval}, selection rate ${formatNumber(m.selectionRate ?? Number.NaN)}`);
+  }
+  const d = r.differences;
+  const ci = r.ci?.differences.accuracy;
+  lines.push(`  accuracy difference ${formatNumber(d.accuracy ?? Number.NaN)}${ci && ci.low !== null && ci.high !== null ? ` [${formatNumber(ci.low)}, ${formatNumber(ci.high)}]` : ''}, demographic parity difference ${formatNumber(d.demographicParity ?? Number.NaN)}, equalised odds difference ${formatNumber(d.equalizedOdds ?? Number.NaN)}`);
+  return lines.join('\n');
+}
+
 function describeGroups(r: ReturnType<typeof auditGroups>['audit']): string {
   const lines = [`${r.probe}: ${r.examples} examples, groups ${r.groups.join(' / ')}, positive label "${r.positive}"`];
   for (const g of r.groups) {
@@ -184,24 +239,58 @@ export function registerFairness(program: Command): Command {
       .option('--confidence <level>', 'confidence level of the intervals', parseConfidence('--confidence'), 0.95)
       .option('--seed <n>', 'bootstrap seed', parseInteger('--seed', 0), 0);
 
-  const groupsCommand = addProbeOptions(
-    fairness
-      .command('groups')
-      .description('per-group metrics with bootstrap CIs, their gaps, and counterfactual token fairness on a probe set')
-      .option('--model <dir>', 'classifier checkpoint directory')
-      .option('--reference <name>', 'a built-in reference model instead of --model: vader (sentiment)', parseChoice('--reference', ['vader'] as const))
-      .option('--positive <label>', 'label for selection rate, TPR and FPR (default: the probe\'s)'),
-  );
-  withCommonOptions(groupsCommand).action(async (flags: ProbeFlags) => {
+  const groupsCommand = fairness
+    .command('groups')
+    .description('per-group metrics with bootstrap CIs and their gaps: on a probe set (with counterfactual token fairness), on your labelled data with a group column, or on a file of predictions any model made')
+    .option('--probe <name>', `probe set: ${PROBE_FAMILIES.join(', ')} (see "trustnlu fairness probes")`, parseChoice('--probe', PROBE_FAMILIES))
+    .option('--groups <scheme>', `probe group scheme: ${GROUP_SCHEME_NAMES.join(', ')} (default gender)`, parseChoice('--groups', GROUP_SCHEME_NAMES))
+    .option('--model <dir>', 'classifier checkpoint directory')
+    .option('--reference <name>', 'a built-in reference model instead of --model (probes only): vader (sentiment)', parseChoice('--reference', ['vader'] as const))
+    .option('--split <name>', 'with --data/--dataset: the split the model is measured on', parseChoice('--split', ['train', 'val', 'test'] as const), 'test')
+    .option('--predictions <file>', 'a table of predictions made by any model (CSV, TSV, JSON lines, JSON) with --y-true, --y-pred and --group-column')
+    .option('--y-true <column>', 'with --predictions: the column of true labels')
+    .option('--y-pred <column>', 'with --predictions: the column of predicted labels')
+    .option('--positive <label>', 'label for selection rate, TPR and FPR (default: the probe\'s, or the most frequent true label)')
+    .option('--resamples <n>', 'bootstrap resamples for the intervals', parseInteger('--resamples', 1), 1000)
+    .option('--confidence <level>', 'confidence level of the intervals', parseConfidence('--confidence'), 0.95)
+    .option('--seed <n>', 'bootstrap seed', parseInteger('--seed', 0), 0);
+  addDataOptions(groupsCommand, { datasetHelp: 'a named dataset whose examples carry groups (synthetic: person groups)', columns: ['group'] });
+  withCommonOptions(groupsCommand).action(async (flags: GroupsFlags) => {
+    const modes = [flags.probe !== undefined, flags.predictions !== undefined, flags.data !== undefined || flags.dataset !== undefined].filter(Boolean).length;
+    if (modes !== 1) {
+      throw new UsageError('choose one input: --probe NAME (a probe set), --data FILE --group-column C or --dataset NAME (labelled data with groups), or --predictions FILE --y-true C --y-pred C --group-column C');
+    }
+    const bootstrap = { positive: flags.positive, resamples: flags.resamples, confidence: flags.confidence, seed: flags.seed };
+    if (flags.predictions !== undefined) {
+      if (flags.model || flags.reference) throw new UsageError('--predictions already holds the predictions: drop --model/--reference');
+      const audit = groupsOfPredictionsFile(flags);
+      printResult({ predictions: flags.predictions, ...audit }, flags.json, describeDataGroups);
+      return;
+    }
+    if (flags.probe === undefined) {
+      if (!flags.model) throw new UsageError('--data/--dataset group gaps need the classifier to measure: add --model DIR');
+      if (flags.reference) throw new UsageError('--reference works with probe sets only (--probe)');
+      const source = dataSourceFromFlags(flags)!;
+      const { model, meta } = await loadClassifier(flags);
+      try {
+        const dataset = loadDatasetSource(source, { dataDir: flags.dataDir, seed: typeof meta.seed === 'number' ? meta.seed : 0, task: 'intent' });
+        const audit = dataGroupGaps(model, dataset.splits[flags.split], bootstrap);
+        printResult({ model: flags.model, kind: model.kind, dataset: dataset.name, split: flags.split, ...audit }, flags.json, describeDataGroups);
+      } finally {
+        model.dispose();
+      }
+      return;
+    }
+    const probeFlags = { ...flags, probe: flags.probe, groups: flags.groups ?? 'gender' };
     if (!flags.model === !flags.reference) throw new UsageError('give exactly one of --model DIR or --reference vader');
     if (flags.reference) {
-      const { audit } = auditGroups(vaderClassifier(), flags);
+      const { audit } = auditGroups(vaderClassifier(), probeFlags);
       printResult({ model: 'vader', ...audit }, flags.json, describeGroups);
       return;
     }
     const { model } = await loadClassifier(flags);
     try {
-      const { audit } = auditGroups(model, flags);
+      const { audit } = auditGroups(model, probeFlags);
       printResult({ model: flags.model, kind: model.kind, ...audit }, flags.json, describeGroups);
     } finally {
       model.dispose();

@@ -4,11 +4,14 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { DATASETS } from '../data/registry.js';
 import { MODEL_KINDS } from '../models/index.js';
 import { progressFor } from '../train/index.js';
 import { ConfigError } from '../errors.js';
-import { runLoadTest, startFederationService, type LoadTestResult } from '../federated/server/index.js';
+import { ENROLMENT_MODES, runLoadTest, startFederationService, type EnrolmentMode, type LoadTestResult } from '../federated/server/index.js';
+import { createInvites } from '../federated/server/enrolment.js';
+import { openFederationStore } from '../federated/store/index.js';
 import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWorkers } from '../federated/server/worker-cluster.js';
 import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
 import { RemoteSession } from '../federated/client/remote-session.js';
@@ -59,6 +62,16 @@ interface ServeFlags {
   port: number;
   clientRateLimit: number;
   addressRateLimit: number;
+  enrolRateLimit: number;
+  enrolment: EnrolmentMode;
+  clientTokens?: string;
+  adminTokenFile?: string;
+  maxWeight: number;
+  normClip: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  maxConnectionsPerAddress: number;
   exitWhenDone?: boolean;
   dpClip?: number | 'auto';
   dpNoise?: number;
@@ -80,6 +93,7 @@ interface ClientFlags {
   dataset?: string;
   clientId: string;
   tokenFile?: string;
+  enrolmentCode?: string;
   maxUpdates?: number;
   timeLimit?: number;
   dataDir?: string;
@@ -95,6 +109,7 @@ interface LoadTestFlags {
   trainMs: number;
   httpClient: 'node' | 'fetch';
   server?: string;
+  adminTokenFile?: string;
   store?: string;
   workers: number;
   roundTimeout?: number;
@@ -113,6 +128,25 @@ function parseStoreUrl(value: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
   return value;
+}
+
+/** The admin token in `path`, created (256 random bits, mode 0600) when the file does not exist yet. */
+function adminToken(path: string): { token: string; created: boolean } {
+  if (!existsSync(path)) {
+    const token = randomBytes(32).toString('base64url');
+    writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+    return { token, created: true };
+  }
+  const token = readFileSync(path, 'utf8').trim();
+  if (!/^[A-Za-z0-9_-]{32,128}$/.test(token)) throw new ConfigError(`--admin-token-file ${path} must hold one token of 32-128 characters A-Z a-z 0-9 _ - (delete it and the server writes a new one)`);
+  return { token, created: false };
+}
+
+function parseNormClip(value: string): number {
+  if (value === 'off') return 0;
+  const n = Number(value);
+  if (!(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--norm-clip takes a multiple K > 0 of the round's median update norm, or "off", got "${value}"`);
+  return n;
 }
 
 function parseRedisPrefix(value: string): string {
@@ -142,7 +176,12 @@ export function registerFlService(fl: Command): void {
     .option('--round-timeout <s>', 'round deadline in seconds', positive('--round-timeout'), 60)
     .option('--availability-window <s>', 'a client is available if it checked in within this many seconds', positive('--availability-window'), 30)
     .option('--poll-interval <ms>', 'how long idle clients are told to wait', parseInteger('--poll-interval', 10), 1000)
-    .option('--max-update-norm <x>', 'largest accepted update norm ‖Δ‖₂', positive('--max-update-norm'), 1e4)
+    .option('--max-update-norm <x>', 'largest accepted update norm ‖Δ‖₂ (larger updates are refused)', positive('--max-update-norm'), 1e4)
+    .option('--norm-clip <K|off>', 'clip each update, when a round is aggregated, to K × the median norm of that round\'s updates (off under DP: its clip bounds)', parseNormClip, 3)
+    .option('--enrolment <mode>', 'who may join: invite (single-use codes from fl invite or the admin route) | tokens (provisioned --client-tokens file) | open (anyone; demos)', parseChoice('--enrolment', ENROLMENT_MODES), 'invite')
+    .option('--client-tokens <file>', 'tokens enrolment: JSON {"clients": [{"clientId", "token" | "tokenSha256", "numExamples"?}]}')
+    .option('--admin-token-file <file>', 'enable the admin routes (POST /v1/admin/invites) with the token in this file (created with a new token if missing)')
+    .option('--max-weight <w>', 'cap on a client\'s aggregation weight, fixed at enrolment as min(examples, w); 1 = equal weights', parseNumber('--max-weight', (n) => n > 0 && n <= 1e9, 'in (0, 1e9]'), 1)
     .option('--local-epochs <e>', 'local epochs per round', parseInteger('--local-epochs', 1), 1)
     .option('--batch <n>', 'local batch size', parseInteger('--batch', 1), 32)
     .option('--lr <rate>', 'client learning rate (default 1e-3 with adam, 0.1 with sgd)', positive('--lr'))
@@ -158,6 +197,11 @@ export function registerFlService(fl: Command): void {
     .option('--port <n>', 'port (0 = any free port)', parseInteger('--port', 0), 8080)
     .option('--client-rate-limit <n>', 'requests per second per client (burst 2x)', parseInteger('--client-rate-limit', 1), 20)
     .option('--address-rate-limit <n>', 'unauthenticated requests per second per address (burst 10x)', parseInteger('--address-rate-limit', 1), 200)
+    .option('--enrol-rate-limit <n>', 'enrolment attempts per second per address (burst 10x)', parseInteger('--enrol-rate-limit', 1), 2)
+    .option('--headers-timeout <s>', 'request headers must arrive within this many seconds (else 408)', positive('--headers-timeout'), 10)
+    .option('--request-timeout <s>', 'a whole request, body included, must arrive within this many seconds (else 408)', positive('--request-timeout'), 60)
+    .option('--keep-alive-timeout <s>', 'close an idle keep-alive connection after this many seconds', positive('--keep-alive-timeout'), 5)
+    .option('--max-connections-per-address <n>', 'open connections one remote address may hold (per server process)', parseInteger('--max-connections-per-address', 1), 64)
     .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clients clip updates to norm C, or "auto" (adaptive clipping: the server clips, or under --secagg the clients clip and send their unclipped bit in the masked sum); Gaussian noise at the server', parseDpClip)
     .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (or give --dp-epsilon)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
     .option('--dp-epsilon <e>', 'DP-FedAvg: calibrate σ so that ε after --rounds rounds is at most e', positive('--dp-epsilon'))
@@ -169,7 +213,7 @@ export function registerFlService(fl: Command): void {
     .option('--tls-key <file>', 'serve HTTPS: PEM private key (with --tls-cert)')
     .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (with --tls-key)')
     .option('--exit-when-done', 'stop once all rounds are complete', false)
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
+    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
     .addHelpText(
       'after',
       [
@@ -178,7 +222,9 @@ export function registerFlService(fl: Command): void {
         'Stop with Ctrl-C (SIGINT/SIGTERM): state is already on disk; start again with the same flags to resume.',
         '',
         'Examples:',
+        '  trustnlu fl invite --state /tmp/fl.db --count 8            # single-use enrolment codes, one per client',
         '  trustnlu fl serve --dataset synthetic --clients 8 --clients-per-round 4 --rounds 5 --state /tmp/fl.db',
+        '  trustnlu fl serve --dataset synthetic --enrolment open --state /tmp/demo.db   # a demo anyone can join',
         '  trustnlu fl serve --params 1000 --clients-per-round 100 --min-clients 100 --port 0 --json',
         '  trustnlu fl serve --params 1000 --clients-per-round 100 --store redis://127.0.0.1:6379/0 --workers 2 --port 8080',
       ].join('\n'),
@@ -204,6 +250,8 @@ export function registerFlService(fl: Command): void {
     if (flags.workers > 1) {
       if (flags.store === undefined) usage('--workers > 1 needs a store the processes share: add --store redis://host:port[/db]');
     }
+    if ((flags.enrolment === 'tokens') !== (flags.clientTokens !== undefined)) usage('--enrolment tokens goes with --client-tokens FILE (and --client-tokens only with it)');
+    if (flags.clientTokens !== undefined && !existsSync(flags.clientTokens)) usage(`--client-tokens file "${flags.clientTokens}" does not exist`);
     const progress = progressFor({ json: flags.json });
     if (flags.workers > 1 && !isClusterWorker()) {
       // the primary: check the store is reachable once (a clear error here, not N times), then supervise
@@ -223,6 +271,7 @@ export function registerFlService(fl: Command): void {
     }
     const worker = isClusterWorker();
     const localOptimizer = flags.localOptimizer;
+    const admin = flags.adminTokenFile !== undefined ? adminToken(flags.adminTokenFile) : undefined;
     const service = await startFederationService({
       source:
         flags.params !== undefined
@@ -252,8 +301,10 @@ export function registerFlService(fl: Command): void {
         availabilityWindowMs: flags.availabilityWindow * 1000,
         pollIntervalMs: flags.pollInterval,
         maxUpdateNorm: flags.maxUpdateNorm,
+        normClipMultiple: flags.normClip,
         seed: flags.seed,
       },
+      enrolment: { mode: flags.enrolment, maxWeight: flags.maxWeight, ...(flags.clientTokens !== undefined ? { clientTokensFile: flags.clientTokens } : {}) },
       overSelection: flags.overSelect,
       ...(flags.secagg ? { secureAggregation: { ...(flags.secaggRange !== undefined ? { range: flags.secaggRange } : {}), stageTimeoutMs: flags.secaggStageTimeout * 1000 } } : {}),
       ...(flags.dpClip !== undefined
@@ -270,6 +321,14 @@ export function registerFlService(fl: Command): void {
         ...(flags.tlsKey ? { tls: { key: readFileSync(flags.tlsKey), cert: readFileSync(flags.tlsCert!) } } : {}),
         clientRateLimit: { perSecond: flags.clientRateLimit, burst: flags.clientRateLimit * 2 },
         addressRateLimit: { perSecond: flags.addressRateLimit, burst: flags.addressRateLimit * 10 },
+        enrolRateLimit: { perSecond: flags.enrolRateLimit, burst: flags.enrolRateLimit * 10 },
+        connections: {
+          headersTimeoutMs: flags.headersTimeout * 1000,
+          requestTimeoutMs: flags.requestTimeout * 1000,
+          keepAliveTimeoutMs: flags.keepAliveTimeout * 1000,
+          maxConnectionsPerAddress: flags.maxConnectionsPerAddress,
+        },
+        ...(admin ? { adminToken: admin.token } : {}),
       },
       host: flags.host,
       port: flags.port,
@@ -279,7 +338,12 @@ export function registerFlService(fl: Command): void {
     if (worker) await notifyPrimary({ kind: 'listening', url: service.url });
     else {
       progress.event('listening', { url: service.url, state: where, dashboard: `${service.url}/dashboard` });
-      if (!flags.json) process.stderr.write(`federated server on ${service.url} (dashboard ${service.url}/dashboard, state ${where})\n`);
+      progress.event('security', { posture: service.posture, enrolment: flags.enrolment, ...(admin?.created ? { adminTokenFile: flags.adminTokenFile } : {}) });
+      if (!flags.json) {
+        process.stderr.write(`federated server on ${service.url} (dashboard ${service.url}/dashboard, state ${where})\n${service.posture}\n`);
+        if (admin?.created) process.stderr.write(`admin token written to ${flags.adminTokenFile} (mode 0600)\n`);
+        if (flags.enrolment === 'open') process.stderr.write('WARNING: open enrolment: anyone who reaches this server can join the federation and download the model; use --enrolment invite for a real federation\n');
+      }
     }
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -319,10 +383,11 @@ export function registerFlService(fl: Command): void {
     .requiredOption('--server <url>', 'server base URL, e.g. http://127.0.0.1:8080', parseUrl('--server'))
     .requiredOption('--client-id <id>', 'this client\'s id in the federation\'s partition (see GET /v1/federation)')
     .option('--dataset <name>', 'the local dataset (must be the federation\'s)')
-    .option('--token-file <file>', 'keep the bearer token here, to rejoin after a restart')
+    .option('--token-file <file>', 'the bearer token: kept here after enrolment (to rejoin after a restart), or provisioned by the operator (JSON {"clientId", "token"})')
+    .option('--enrolment-code <code>', 'the single-use code the operator issued (enrolment mode invite)')
     .option('--max-updates <n>', 'stop after this many submitted updates', parseInteger('--max-updates', 1))
     .option('--time-limit <s>', 'stop after this many seconds', positive('--time-limit'))
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)');
+    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)');
   withCommonOptions(client).action(async (flags: ClientFlags) => {
     const progress = progressFor({ json: flags.json });
     const session = new RemoteSession({ server: flags.server });
@@ -357,10 +422,14 @@ export function registerFlService(fl: Command): void {
       throw new ConfigError('the local model\'s parameter layout differs from the server\'s; the local dataset must be the same version as the server\'s');
     }
     const trainer = new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex });
-    const saved = flags.tokenFile && existsSync(flags.tokenFile) ? (JSON.parse(readFileSync(flags.tokenFile, 'utf8')) as { clientId: string; token: string; server: string }) : undefined;
-    if (saved && saved.clientId === flags.clientId && saved.server === flags.server) session.useToken(saved.clientId, saved.token);
-    else {
-      await session.register(flags.clientId, mine.indices.length);
+    const saved = flags.tokenFile && existsSync(flags.tokenFile) ? (JSON.parse(readFileSync(flags.tokenFile, 'utf8')) as { clientId: string; token: string; server?: string }) : undefined;
+    // a provisioned token file has no server; a saved one is used only for the server it came from
+    if (saved && saved.clientId === flags.clientId && (saved.server === undefined || saved.server === flags.server)) session.useToken(saved.clientId, saved.token);
+    else if (federation.enrolment === 'tokens') {
+      throw new ConfigError(`the server at ${flags.server} enrols clients by provisioned tokens: give --token-file FILE with the {"clientId", "token"} the operator gave you`);
+    } else {
+      if (federation.enrolment === 'invite' && flags.enrolmentCode === undefined) throw new ConfigError(`the server at ${flags.server} enrols by invitation: give --enrolment-code CODE (from the operator's trustnlu fl invite)`);
+      await session.register(flags.clientId, mine.indices.length, flags.enrolmentCode);
       if (flags.tokenFile) writeFileSync(flags.tokenFile, JSON.stringify({ ...session.credentials, server: flags.server }), { mode: 0o600 });
     }
     progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: mine.indices.length, federation: federation.name });
@@ -383,6 +452,7 @@ export function registerFlService(fl: Command): void {
     .option('--dropout <f>', 'probability a selected client does not submit', parseNumber('--dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'), 0)
     .option('--train-ms <ms>', 'simulated local training: each client waits a uniform time in [0, ms] before submitting (0 = all at once)', parseInteger('--train-ms', 0), 0)
     .option('--server <url>', 'use this server (serving a synthetic model) instead of starting one', parseUrl('--server'))
+    .option('--admin-token-file <file>', 'with --server: issue the clients\' enrolment codes through the admin route (without it the server must have open enrolment)')
     .option('--store <url>', 'the server started here keeps its state in this Redis (a new key prefix per run): redis://host:port[/db]', parseStoreUrl)
     .option('--workers <n>', 'server processes for the server started here (> 1 needs --store)', parseInteger('--workers', 1), 1)
     .option('--round-timeout <s>', 'round deadline of the server started here (default 30, 5 with --dropout)', positive('--round-timeout'))
@@ -394,6 +464,8 @@ export function registerFlService(fl: Command): void {
     const usage = (message: string): never => loadtest.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
     if (flags.workers > 1 && flags.store === undefined) usage('--workers > 1 needs --store redis://host:port[/db] (the processes share it)');
     if (flags.server !== undefined && (flags.store !== undefined || flags.workers > 1)) usage('--store and --workers configure the server started here; not with --server URL');
+    if (flags.adminTokenFile !== undefined && flags.server === undefined) usage('--admin-token-file goes with --server URL (the server started here has open enrolment)');
+    if (flags.adminTokenFile !== undefined && !existsSync(flags.adminTokenFile)) usage(`--admin-token-file "${flags.adminTokenFile}" does not exist`);
     const progress = progressFor({ json: flags.json });
     const result = await runLoadTest({
       clients: flags.clients,
@@ -403,6 +475,7 @@ export function registerFlService(fl: Command): void {
       trainMs: flags.trainMs,
       httpClient: flags.httpClient,
       server: flags.server,
+      ...(flags.adminTokenFile !== undefined ? { adminToken: adminToken(flags.adminTokenFile).token } : {}),
       store: flags.store,
       workers: flags.workers,
       roundTimeoutSeconds: flags.roundTimeout,
@@ -417,5 +490,51 @@ export function registerFlService(fl: Command): void {
         `${r.clients} clients × ${r.rounds} rounds: ${r.accepted}/${r.expected} updates aggregated, lost ${r.lost}, duplicated ${r.duplicated}; ` +
         `submit p50 ${formatNumber(r.p50Ms, 1)} ms, p99 ${formatNumber(r.p99Ms, 1)} ms, ${formatNumber(r.updatesPerSecond, 1)} updates/s`,
     );
+  });
+
+  const invite = fl
+    .command('invite')
+    .description('issue single-use enrolment codes for a federation with --enrolment invite (shown once; the server keeps their SHA-256)')
+    .option('--count <n>', 'number of codes (each enrols one client of its holder\'s choosing)', parseInteger('--count', 1))
+    .option('--client-id <id...>', 'bind one code to each of these ids instead')
+    .option('--examples <n>', 'the operator\'s example count for the invited clients (their weight base instead of their own claim)', parseInteger('--examples', 1))
+    .option('--state <file>', 'write the codes into this SQLite state file (the server\'s --state; it may be running)')
+    .option('--store <url>', 'or into this Redis: redis://host:port[/db]', parseStoreUrl)
+    .option('--redis-prefix <prefix>', 'key prefix of the federation in Redis', parseRedisPrefix, 'trustnlu:fl:default:')
+    .option('--server <url>', 'or ask this running server (needs --admin-token-file)', parseUrl('--server'))
+    .option('--admin-token-file <file>', 'the admin token of --server')
+    .option('--json', 'print exactly one JSON object on stdout', false)
+    .addHelpText('after', ['', 'Examples:', '  trustnlu fl invite --state /tmp/fl.db --count 8', '  trustnlu fl invite --server http://127.0.0.1:8080 --admin-token-file admin.token --client-id client-0 client-1 --json'].join('\n'));
+  invite.action(async (flags: { count?: number; clientId?: string[]; examples?: number; state?: string; store?: string; redisPrefix: string; server?: string; adminTokenFile?: string; json?: boolean }) => {
+    const usage = (message: string): never => invite.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
+    if ((flags.count === undefined) === (flags.clientId === undefined)) usage('give --count N or --client-id ID... (one code per id)');
+    const targets = [flags.state, flags.store, flags.server].filter((t) => t !== undefined).length;
+    if (targets !== 1) usage('give exactly one of --state FILE, --store redis://... and --server URL');
+    if ((flags.server === undefined) !== (flags.adminTokenFile === undefined)) usage('--server goes with --admin-token-file FILE');
+    if (flags.adminTokenFile !== undefined && !existsSync(flags.adminTokenFile)) usage(`--admin-token-file "${flags.adminTokenFile}" does not exist`);
+    const request = { ...(flags.count !== undefined ? { count: flags.count } : {}), ...(flags.clientId ? { clientIds: flags.clientId } : {}), ...(flags.examples !== undefined ? { numExamples: flags.examples } : {}) };
+    let invites: { code: string; clientId?: string }[];
+    if (flags.server !== undefined) {
+      const response = await fetch(`${flags.server}/v1/admin/invites`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken(flags.adminTokenFile!).token}` },
+        body: JSON.stringify(request),
+      }).catch((error: Error) => {
+        throw new ConfigError(`cannot reach ${flags.server}: ${error.message}`);
+      });
+      const body = (await response.json().catch(() => ({}))) as { invites?: typeof invites; error?: { message: string } };
+      if (!response.ok || !body.invites) throw new ConfigError(`${flags.server} refused the invites: ${body.error?.message ?? `HTTP ${response.status}`}`);
+      invites = body.invites;
+    } else {
+      const batch = createInvites(request, Date.now());
+      const store = await openFederationStore({ location: flags.store ?? flags.state!, redisPrefix: flags.redisPrefix });
+      try {
+        await store.addInvites(batch.records);
+      } finally {
+        await store.close();
+      }
+      invites = batch.invites;
+    }
+    printResult({ invites }, flags.json, (r: { invites: { code: string; clientId?: string }[] }) => r.invites.map((i) => (i.clientId ? `${i.code} ${i.clientId}` : i.code)).join('\n'));
   });
 }

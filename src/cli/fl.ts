@@ -21,6 +21,7 @@ import {
   type FederatedExperimentSummary,
 } from '../federated/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
+import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
 
@@ -37,8 +38,7 @@ function specParser<T>(parse: (text: string) => T): (value: string) => string {
   };
 }
 
-interface SimulateFlags {
-  dataset?: string;
+interface SimulateFlags extends DataFlags {
   partition: string;
   strategy: string;
   selection: string;
@@ -61,7 +61,6 @@ interface SimulateFlags {
   evalEvery: number;
   evalSplit: 'val' | 'test';
   baseline?: boolean;
-  dataDir?: string;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
   dpClip?: number | 'auto';
@@ -110,7 +109,6 @@ export function registerFl(program: Command): void {
   const simulate = fl
     .command('simulate')
     .description('simulate federated training on the worker pool and report the accuracy curve')
-    .option('--dataset <name>', `dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}`)
     .option('--partition <spec>', `how data is split into clients: ${PARTITION_FORMS.join(' | ')}`, specParser(parsePartitionSpec), 'iid')
     .option('--strategy <spec>', `server strategy: ${STRATEGY_FORMS.join(' | ')}`, specParser(parseStrategySpec), 'fedavg')
     .option('--selection <spec>', `client selection: ${SELECTION_FORMS.join(' | ')}`, specParser(parseSelectionSpec), 'uniform')
@@ -133,7 +131,6 @@ export function registerFl(program: Command): void {
     .option('--eval-every <n>', 'evaluate the global model every n rounds', parseInteger('--eval-every', 1), 1)
     .option('--eval-split <split>', 'split the global model is evaluated on', parseChoice('--eval-split', ['val', 'test'] as const), 'test')
     .option('--baseline', 'continual setting: also run the all-data-at-once baseline with the same rounds', false)
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
     .option('--dp-clip <C|auto>', 'user-level DP (DP-FedAvg): clip each client update to L2 norm C, or "auto" for adaptive clipping', parseDpClip)
     .option('--dp-noise <sigma>', 'DP-FedAvg noise multiplier σ (noise std σ·C on the sum of clipped updates)', parseNumber('--dp-noise', (n) => n >= 0, 'a number ≥ 0'))
     .option('--dp-epsilon <eps>', 'DP-FedAvg: calibrate σ so the planned rounds spend at most this ε', parseNumber('--dp-epsilon', (n) => n > 0, 'a number > 0'))
@@ -146,7 +143,8 @@ export function registerFl(program: Command): void {
       [
         '',
         'Natural partitions: speaker (Tiny Shakespeare turns, char LM: accuracy = next-character accuracy),',
-        'domain (CLINC150 domains), scenario (HWU64/SLURP scenarios).',
+        'domain (CLINC150 domains), scenario (HWU64/SLURP scenarios), user (your --data with --user-column).',
+        'With --time-column, continual:T cuts the periods by time (equal-count time ranges), else at random.',
         '',
         'Examples:',
         '  trustnlu fl simulate --dataset synthetic --partition dirichlet:0.5 --strategy fedavg --rounds 20 --clients 50 --clients-per-round 10 --json',
@@ -154,14 +152,16 @@ export function registerFl(program: Command): void {
         '  trustnlu fl simulate --dataset tinyshakespeare --partition speaker --model char-lstm --model-config \'{"hidden":128}\' --max-local-steps 20 --rounds 20',
         '  trustnlu fl simulate --dataset synthetic --setting continual:4 --baseline --rounds 20 --json',
         '  trustnlu fl simulate --dataset synthetic --clients 100 --clients-per-round 20 --dp-clip auto --dp-epsilon 8 --secagg --json',
+        '  trustnlu fl simulate --data my.csv --user-column user --time-column written --partition user --setting continual:4 --json',
         '',
         'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
       ].join('\n'),
     );
+  addDataOptions(simulate, { datasetHelp: `a named dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}` });
   withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
     const privacy = privacyOptions(flags);
-    const dataset = flags.dataset ?? defaultDatasetName(flags.dataDir);
-    const corpus = DATASETS.find((d) => d.name === dataset)?.task === 'lm';
+    const dataset = dataSourceFromFlags(flags) ?? { kind: 'registry' as const, name: defaultDatasetName(flags.dataDir) };
+    const corpus = dataset.kind === 'registry' && DATASETS.find((d) => d.name === dataset.name)?.task === 'lm';
     const summary = await runFederatedExperiment({
       dataset,
       partition: flags.partition,

@@ -8,7 +8,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { SeededRandom } from '../engine/random.js';
-import { UsageError } from '../errors.js';
+import { DatasetFormatError, UsageError } from '../errors.js';
 import {
   AdeptAutoencoder,
   ADEPT_NOISES,
@@ -25,7 +25,7 @@ import {
   type OutOfVocabularyPolicy,
   type WordMechanismName,
 } from '../privacy/index.js';
-import { readTextTable, writeTextTable } from '../privacy/text/table-io.js';
+import { readTable, writeTable, type Table } from '../data/table.js';
 import { progressFor } from '../train/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
@@ -76,6 +76,20 @@ function requireMechanism<T extends { mechanism?: CliMechanism; epsilon?: number
   return flags as T & { mechanism: CliMechanism };
 }
 
+/** A data file (CSV, TSV, JSONL, JSON: the shared table reader) and the strings of its text column. */
+function readTexts(path: string, textColumn: string): { table: Table; texts: string[] } {
+  const table = readTable(path);
+  if (!table.columns.includes(textColumn)) {
+    throw new DatasetFormatError(`${path}: no column "${textColumn}" (columns: ${table.columns.join(', ')}); name the text column with --text-column`);
+  }
+  const texts = table.rows.map((row) => {
+    const text = row.values[textColumn];
+    if (text === undefined) throw new DatasetFormatError(`${path}:${row.line}: the row has no "${textColumn}" value; every row needs a text`);
+    return text;
+  });
+  return { table, texts };
+}
+
 function checkLambda(flags: { mechanism: CliMechanism; lambda?: number }): void {
   if (flags.lambda !== undefined && flags.mechanism !== 'mahalanobis') throw new UsageError('--lambda applies to --mechanism mahalanobis only');
 }
@@ -115,7 +129,7 @@ async function rewriteFile(flags: RewriteFlags): Promise<void> {
   }
   await startEngine(flags);
   warnIfSeeded(flags.seed);
-  const { table, texts } = readTextTable(flags.data, flags.textColumn);
+  const { table, texts } = readTexts(flags.data, flags.textColumn);
   const started = Date.now();
   let result: Record<string, unknown>;
   let rewritten: string[];
@@ -146,7 +160,8 @@ async function rewriteFile(flags: RewriteFlags): Promise<void> {
       space.dispose();
     }
   }
-  writeTextTable(flags.out, table, flags.textColumn, rewritten);
+  // Every other column as it was read (the shared reader keeps values as text).
+  writeTable(flags.out, table.columns, table.rows.map((row, i) => ({ ...row.values, [flags.textColumn]: rewritten[i] })));
   const seconds = (Date.now() - started) / 1000;
   printResult({ mechanism: flags.mechanism, epsilon: flags.epsilon, rows: texts.length, out: flags.out, seconds, ...result }, flags.json, (r: Record<string, unknown>) =>
     `${r.rows} rows rewritten with ${r.mechanism} at ε = ${r.epsilon} → ${r.out} (${formatNumber(seconds, 1)} s)` +
@@ -243,7 +258,7 @@ export function registerPrivatize(program: Command): Command {
       if (all.mechanism !== undefined || all.epsilon !== undefined) throw new UsageError('train-adept trains on public text and takes no --mechanism or --epsilon');
       const flags = { ...all, textColumn: all.textColumn, out: all.out, seed: all.seed ?? 0 };
       await startEngine(flags);
-      const { texts } = readTextTable(flags.public, flags.textColumn);
+      const { texts } = readTexts(flags.public, flags.textColumn);
       const { model, history } = trainAdeptAutoencoder(texts, { epochs: flags.epochs, seed: flags.seed, batchSize: 128, learningRate: 5e-3, config: { clipNorm: flags.clipNorm, clip: flags.clip, hidden: flags.hidden }, progress: progressFor({ json: flags.json }) });
       try {
         model.save(flags.out, { publicData: flags.public, history });

@@ -7,6 +7,7 @@ import { currentBackend } from '../engine/index.js';
 import { buildTrustReport, renderTrustReport } from '../report/index.js';
 import { progressFor } from '../train/index.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
+import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 
 function parseEpsilons(value: string): number[] {
   const values = value.split(',').map((v) => Number(v.trim()));
@@ -32,8 +33,6 @@ export function registerReport(program: Command): void {
   const command = program
     .command('report')
     .description('train, audit and write the HTML trust report (privacy, attacks, fairness) for the default classifier')
-    .option('--dataset <name>', 'intent dataset (default: clinc150 when found, else the synthetic set)')
-    .option('--data-dir <dir>', 'data directory (default: $TRUSTNLU_DATA, ./data, ../shared/data)')
     .option('--epsilon <e>', 'target ε of the private model (a comma-separated list gives one private model each)', parseEpsilons, [8])
     .option('--delta <d>', 'δ (default min(1e-5, 1/(10N)))', (v: string) => {
       const n = Number(v);
@@ -48,10 +47,9 @@ export function registerReport(program: Command): void {
     .option('--workers <n>', 'worker threads for shadow models (0 = this thread)', parseInteger('--workers', 0))
     .option('--seed <n>', 'random seed', parseInteger('--seed', 0), 0)
     .option('--out <dir>', 'output folder', 'out/report');
+  addDataOptions(command, { datasetHelp: 'a named intent dataset (default: clinc150 when found, else the synthetic set)', columns: ['group'] });
   withCommonOptions(command).action(
-    async (flags: {
-      dataset?: string;
-      dataDir?: string;
+    async (flags: DataFlags & {
       epsilon: number[];
       delta?: number;
       model: string;
@@ -65,12 +63,13 @@ export function registerReport(program: Command): void {
       json?: boolean;
       backend?: 'wasm' | 'cpu';
     }) => {
+      const dataset = dataSourceFromFlags(flags);
       await startEngine(flags);
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
       const argv = process.argv.slice(2).join(' ');
       const report = await buildTrustReport({
-        dataset: flags.dataset,
+        dataset,
         dataDir: flags.dataDir,
         epsilons: flags.epsilon,
         delta: flags.delta,

@@ -1,15 +1,11 @@
 /**
- * Where the real datasets are: the one place that decides. Order: an explicit directory
- * (the `--data-dir` flag), then `$TRUSTNLU_DATA`, then `./data`, then `../shared/data`
- * (relative to the working directory, then to the package). Nothing is ever downloaded.
+ * Where the real datasets are: the one place that decides. An explicit directory (the
+ * `--data-dir` flag), then `$TRUSTNLU_DATA`, and nothing else: a `./data` folder in the user's
+ * project is never read unless named. Nothing is ever downloaded.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { DatasetNotFoundError } from '../errors.js';
-
-/** The package root (two levels above dist/src/data). */
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
@@ -17,33 +13,30 @@ function isDirectory(path: string): boolean {
 
 export interface DataDirCandidate {
   path: string;
-  from: 'flag' | 'TRUSTNLU_DATA' | './data' | '../shared/data';
+  from: 'flag' | 'TRUSTNLU_DATA';
 }
 
 export function dataDirCandidates(explicit?: string): DataDirCandidate[] {
   const out: DataDirCandidate[] = [];
   if (explicit) out.push({ path: resolve(explicit), from: 'flag' });
   if (process.env.TRUSTNLU_DATA) out.push({ path: resolve(process.env.TRUSTNLU_DATA), from: 'TRUSTNLU_DATA' });
-  out.push({ path: resolve('data'), from: './data' });
-  out.push({ path: resolve('..', 'shared', 'data'), from: '../shared/data' });
-  out.push({ path: resolve(PACKAGE_ROOT, '..', 'shared', 'data'), from: '../shared/data' });
   return out;
 }
 
 /**
- * The data directory, or undefined when none exists. An explicit directory (flag or
- * environment) that does not exist is an error, not a silent fall-through.
+ * The data directory (the flag, else $TRUSTNLU_DATA), or undefined when neither is set. A
+ * named directory that does not exist is an error, not a silent fall-through.
  */
 export function resolveDataDir(explicit?: string): string | undefined {
-  for (const c of dataDirCandidates(explicit)) {
-    if (isDirectory(c.path)) return c.path;
-    if (c.from === 'flag' || c.from === 'TRUSTNLU_DATA') {
-      throw new DatasetNotFoundError(
-        `data directory ${c.path} (from ${c.from === 'flag' ? '--data-dir' : '$TRUSTNLU_DATA'}) does not exist`,
-      );
-    }
+  const chosen = dataDirCandidates(explicit)[0];
+  if (!chosen) return undefined;
+  if (!isDirectory(chosen.path)) {
+    throw new DatasetNotFoundError(
+      `data directory ${chosen.path} (from ${chosen.from === 'flag' ? '--data-dir' : '$TRUSTNLU_DATA'}) does not exist; ` +
+        'point it at the directory that holds the datasets',
+    );
   }
-  return undefined;
+  return chosen.path;
 }
 
 /** Like resolveDataDir, but a missing directory is an error that says how to provide one. */
@@ -51,8 +44,8 @@ export function requireDataDir(explicit?: string, forWhat = 'this dataset'): str
   const dir = resolveDataDir(explicit);
   if (!dir) {
     throw new DatasetNotFoundError(
-      `no data directory found for ${forWhat}: pass --data-dir DIR or set TRUSTNLU_DATA ` +
-        `(looked in ./data and ../shared/data); the "synthetic" dataset needs no data directory`,
+      `no data directory for ${forWhat}: pass --data-dir DIR or set TRUSTNLU_DATA=DIR; ` +
+        'your own files load with --data FILE, and the "synthetic" dataset needs no data directory',
     );
   }
   return dir;

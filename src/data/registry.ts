@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ConfigError, DatasetFormatError, DatasetNotFoundError } from '../errors.js';
 import { requireDataDir, resolveDataDir } from './locate.js';
 import type { Dataset, DatasetInfo, IntentDataset, SplitName, TextCorpus } from './types.js';
+import { loadTextCorpus, loadTextDataset, type DatasetSource } from './text-dataset.js';
 import { BANKING77_INFO, loadBanking77 } from './datasets/banking77.js';
 import { clinc150Info, loadClinc150 } from './datasets/clinc150.js';
 import { HWU64_INFO, loadHwu64 } from './datasets/hwu64.js';
@@ -73,9 +74,30 @@ function seedOf(options: LoadDatasetOptions | undefined): number {
   return seed;
 }
 
+/** Loads a registry entry and records where it came from, so checkpoints can name it. */
+function loadEntry(entry: RegistryEntry, options: LoadDatasetOptions | undefined): Dataset {
+  const data = entry.load(options?.dataDir, seedOf(options));
+  data.origin = { kind: 'registry', name: entry.info.name };
+  return data;
+}
+
 export function loadDataset(name: string, options?: LoadDatasetOptions): Dataset {
-  const entry = entryFor(name);
-  return entry.load(options?.dataDir, seedOf(options));
+  return loadEntry(entryFor(name), options);
+}
+
+/**
+ * Loads a dataset from where a checkpoint or the CLI says it is: a registry name or the user's
+ * files. `task` picks intent dataset or corpus for files (a registry name knows its own task).
+ */
+export function loadDatasetSource(source: DatasetSource, options: LoadDatasetOptions & { task: 'intent' }): IntentDataset;
+export function loadDatasetSource(source: DatasetSource, options: LoadDatasetOptions & { task: 'lm' }): TextCorpus;
+export function loadDatasetSource(source: DatasetSource, options: LoadDatasetOptions & { task: 'intent' | 'lm' }): Dataset;
+export function loadDatasetSource(source: DatasetSource, options: LoadDatasetOptions & { task: 'intent' | 'lm' }): Dataset {
+  if (source.kind === 'registry') {
+    return options.task === 'intent' ? loadIntentDataset(source.name, options) : loadCorpus(source.name, options);
+  }
+  const fileOptions = { ...source.options, seed: seedOf(options) };
+  return options.task === 'intent' ? loadTextDataset(source.files, fileOptions) : loadTextCorpus(source.files, fileOptions);
 }
 
 /** Loads an intent dataset; asking for a language-model corpus here is an error. */
@@ -86,7 +108,7 @@ export function loadIntentDataset(name: string, options?: LoadDatasetOptions): I
       `"${name}" is a language-model corpus, not an intent dataset; intent datasets: ${namesOf('intent').join(', ')}`,
     );
   }
-  return entry.load(options?.dataDir, seedOf(options)) as IntentDataset;
+  return loadEntry(entry, options) as IntentDataset;
 }
 
 /** Loads a language-model corpus; asking for an intent dataset here is an error. */
@@ -97,7 +119,7 @@ export function loadCorpus(name: string, options?: LoadDatasetOptions): TextCorp
       `"${name}" is an intent dataset, not a language-model corpus; corpora: ${namesOf('lm').join(', ')}`,
     );
   }
-  return entry.load(options?.dataDir, seedOf(options)) as TextCorpus;
+  return loadEntry(entry, options) as TextCorpus;
 }
 
 function namesOf(task: 'intent' | 'lm'): string[] {

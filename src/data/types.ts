@@ -4,6 +4,7 @@
  * corpora are text for language models, kept as units (turns, lines) so they can be
  * partitioned by speaker.
  */
+import type { DatasetSource } from './text-dataset.js';
 
 export interface TextExample {
   text: string;
@@ -16,6 +17,12 @@ export interface TextExample {
   slots?: string[];
   /** Synthetic data: the person name and its group used to fill the template (for fairness probes). */
   person?: { name: string; group: string };
+  /** A user's own data: the sensitive-attribute group of the example (fairness group gaps). */
+  group?: string;
+  /** A user's own data: the user or device that wrote it (federated partition by user). */
+  user?: string;
+  /** A user's own data: when it was written, a number or milliseconds since 1970 (continual periods). */
+  time?: number;
 }
 
 export type SplitName = 'train' | 'val' | 'test';
@@ -34,6 +41,8 @@ export interface IntentDataset {
   notes: string[];
   licence: string;
   source: string;
+  /** How to load it again (recorded in checkpoints); absent for hand-built datasets. */
+  origin?: DatasetSource;
 }
 
 export interface TextUnit {
@@ -50,6 +59,8 @@ export interface TextCorpus {
   notes: string[];
   licence: string;
   source: string;
+  /** How to load it again (recorded in checkpoints); absent for hand-built corpora. */
+  origin?: DatasetSource;
 }
 
 export type Dataset = IntentDataset | TextCorpus;

@@ -1,6 +1,10 @@
 /**
- * Backend selection and the kernel patches. `initEngine` is idempotent and must run
- * before any tensor is made; every entry point (CLI, worker, test) calls it once.
+ * Backend selection and the kernel patches. `initEngine` is idempotent. In Node the engine
+ * starts itself when this module is first imported (the wasm backend, or $TRUSTNLU_BACKEND),
+ * so a library call works without calling initEngine first; call it to choose another
+ * backend. In a browser nothing starts by itself: call initEngine (wasm needs its .wasm files
+ * served, see docs/engine.md). trustnlu shares the user's @tensorflow/tfjs (a peer
+ * dependency), so the backend and the kernel patches apply to the user's tensors too.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -59,3 +63,32 @@ export async function initEngine(options: EngineOptions = {}): Promise<BackendNa
 export function currentBackend(): BackendName {
   return tf.getBackend() as BackendName;
 }
+
+/**
+ * Node: start the engine on import. A backend someone already chose (the user's own tfjs code
+ * ran first) is kept, with the patches applied; an explicit $TRUSTNLU_BACKEND wins; wasm that
+ * cannot start (no WebAssembly) falls back to cpu with one line on stderr.
+ */
+async function startOnImport(): Promise<void> {
+  const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+  if (!inNode) return;
+  const chosen = (tf.engine() as unknown as { backendName: string | null }).backendName;
+  if (chosen) {
+    applyPatches();
+    return;
+  }
+  const wanted = process.env.TRUSTNLU_BACKEND;
+  if (wanted !== undefined && wanted !== '' && !BACKENDS.includes(wanted as BackendName)) {
+    throw new Error(`TRUSTNLU_BACKEND="${wanted}" is not a backend: use one of ${BACKENDS.join(', ')}`);
+  }
+  const backend = (wanted || 'wasm') as BackendName;
+  try {
+    await initEngine({ backend });
+  } catch (error) {
+    if (backend !== 'wasm') throw error;
+    process.stderr.write(`trustnlu: the wasm backend did not start (${(error as Error).message}); using the slower cpu backend\n`);
+    await initEngine({ backend: 'cpu' });
+  }
+}
+
+await startOnImport();

@@ -19,10 +19,11 @@
  */
 import { SeededRandom } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
-import { loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import { loadDatasetSource, defaultDatasetName } from '../data/registry.js';
+import type { DatasetSource } from '../data/text-dataset.js';
 import { gloveVectorsPath } from '../data/locate.js';
 import type { IntentDataset } from '../data/types.js';
-import { auditGroups, auditSensitivity } from '../fairness/index.js';
+import { auditGroups, auditSensitivity, dataGroupGaps } from '../fairness/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { auditTrainedModel, canaryExtraction, membershipSummary, trainWithCanaries, type DpRecipe, type MembershipAuditResult, type TrainingRecipe } from '../privacy/audit/index.js';
 import { classifierMetrics, classifierOutputs, encodeClassification, SILENT, TRAINING_DEFAULTS, type ProgressReporter } from '../train/index.js';
@@ -32,8 +33,8 @@ import type { AttackSummary, FairnessSummary, ModelSection, TrustReport } from '
 const PROBES: Record<string, string> = { clinc150: 'intent-clinc150', synthetic: 'intent-synthetic' };
 
 export interface TrustReportOptions {
-  /** Intent dataset (default: clinc150 when found, else the synthetic set). */
-  dataset?: string;
+  /** Intent dataset: a name (default: clinc150 when found, else the synthetic set) or the user's files. */
+  dataset?: string | DatasetSource;
   dataDir?: string;
   /** Target ε of the private model(s) (default [8]); every value gives one DP model. */
   epsilons?: number[];
@@ -84,6 +85,7 @@ function fairnessSummary(model: ClassifierModel, probe: string, seed: number): F
   const gap = ci.differences.accuracy;
   const sensitivity = auditSensitivity(model, { probe, groups: 'gender-names', resamples: 200, seed });
   return {
+    source: 'probe',
     probe: audit.probe,
     accuracyByGroup,
     accuracyDifference: audit.groupMetrics.differences.accuracy ?? Number.NaN,
@@ -92,6 +94,29 @@ function fairnessSummary(model: ClassifierModel, probe: string, seed: number): F
     counterfactualFlipRate: audit.counterfactual.flipRate,
     counterfactualMeanChange: audit.counterfactual.meanAbsoluteChange,
     aps: Number.isFinite(sensitivity.aps) ? sensitivity.aps : null,
+  };
+}
+
+/** Group gaps on the test split, grouped by the data's own group column (a user's --group-column). */
+function dataFairnessSummary(model: ClassifierModel, test: IntentDataset['splits']['test'], seed: number): FairnessSummary {
+  const audit = dataGroupGaps(model, test, { resamples: 1000, seed });
+  const ci = audit.ci!;
+  return {
+    source: 'data',
+    probe: 'test split by group',
+    accuracyByGroup: audit.groups.map((g) => ({
+      group: g,
+      value: audit.byGroup[g].accuracy ?? Number.NaN,
+      low: ci.byGroup[g].accuracy.low ?? Number.NaN,
+      high: ci.byGroup[g].accuracy.high ?? Number.NaN,
+      count: audit.groupSizes[g],
+    })),
+    accuracyDifference: audit.differences.accuracy ?? Number.NaN,
+    accuracyDifferenceLow: ci.differences.accuracy.low ?? Number.NaN,
+    accuracyDifferenceHigh: ci.differences.accuracy.high ?? Number.NaN,
+    counterfactualFlipRate: null,
+    counterfactualMeanChange: null,
+    aps: null,
   };
 }
 
@@ -149,7 +174,8 @@ export function summarise(report: Pick<TrustReport, 'dataset' | 'models'>): stri
     const f = m.fairness;
     const crosses = f.accuracyDifferenceLow <= 0 && f.accuracyDifferenceHigh >= 0;
     lines.push(
-      `${m.name} on the ${f.probe} probe: the accuracy gap between groups is ${f.accuracyDifference.toFixed(3)} (95% interval [${f.accuracyDifferenceLow.toFixed(3)}, ${f.accuracyDifferenceHigh.toFixed(3)}]${crosses ? ', consistent with no gap' : ''}); swapping the person flips ${pct(f.counterfactualFlipRate)} of predictions.`,
+      `${m.name} on ${f.source === 'data' ? 'the test split grouped by the data\'s group column' : `the ${f.probe} probe`}: the accuracy gap between groups is ${f.accuracyDifference.toFixed(3)} (95% interval [${f.accuracyDifferenceLow.toFixed(3)}, ${f.accuracyDifferenceHigh.toFixed(3)}]${crosses ? ', consistent with no gap' : ''})` +
+        (f.counterfactualFlipRate !== null ? `; swapping the person flips ${pct(f.counterfactualFlipRate)} of predictions.` : '.'),
     );
   }
   return lines;
@@ -163,8 +189,10 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
   if (!TRAINING_DEFAULTS[kind] || kind.includes('lstm') || kind.includes('-transformer')) {
     throw new ConfigError(`the trust report audits a classifier: --model must be embbag, cnn or transformer, got "${kind}"`);
   }
-  const datasetName = options.dataset ?? defaultDatasetName(options.dataDir);
-  const dataset: IntentDataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
+  const source: DatasetSource =
+    typeof options.dataset === 'string' ? { kind: 'registry', name: options.dataset } : options.dataset ?? { kind: 'registry', name: defaultDatasetName(options.dataDir) };
+  const dataset: IntentDataset = loadDatasetSource(source, { dataDir: options.dataDir, seed, task: 'intent' });
+  const hasGroups = dataset.splits.test.some((e) => e.group !== undefined);
   const epochs = options.epochs ?? (dataset.synthetic ? 8 : 6);
   // GloVe-initialised embeddings when the vectors are there (real data); shadows start from them too.
   const glove = !dataset.synthetic && gloveVectorsPath(options.dataDir) !== undefined;
@@ -251,7 +279,7 @@ export async function buildTrustReport(options: TrustReportOptions): Promise<Tru
           accountant: privacy ? String(privacy.accountant ?? 'rdp') : null,
         },
         audit: [attackSummary(loss), attackSummary(lira)],
-        fairness: probe ? fairnessSummary(model, probe, variantSeed) : null,
+        fairness: hasGroups ? dataFairnessSummary(model, dataset.splits.test, variantSeed) : probe ? fairnessSummary(model, probe, variantSeed) : null,
         canary: {
           kind: 'extraction',
           format: CANARY_FORMAT,

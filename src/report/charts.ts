@@ -2,13 +2,14 @@
  * Charts: Vega-Lite specifications compiled and rendered to SVG in Node, offline (no
  * canvas, no CDN). Studies and the HTML report embed the SVG text directly.
  */
-import * as vega from 'vega';
-import * as vegaLite from 'vega-lite';
+import { importOptional } from '../optional-dependency.js';
 
 export type VegaLiteSpec = Record<string, unknown>;
 
-/** Renders a Vega-Lite spec (data inline in `data.values`) to an SVG string. */
+/** Renders a Vega-Lite spec (data inline in `data.values`) to an SVG string (vega and vega-lite are optional peers, loaded here). */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
+  const vega = await importOptional<typeof import('vega')>('vega', 'rendering charts (trust report, studies)');
+  const vegaLite = await importOptional<typeof import('vega-lite')>('vega-lite', 'rendering charts (trust report, studies)');
   const compiled = vegaLite.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', ...spec } as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

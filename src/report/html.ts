@@ -75,10 +75,13 @@ function fairnessTable(report: TrustReport, m: ModelSection, i: number): string 
   const rows = m.fairness.accuracyByGroup
     .map((g, j) => `<tr><th>${num(report, `${p}.accuracyByGroup.${j}.group`)}</th><td>${num(report, `${p}.accuracyByGroup.${j}.value`)}</td><td>[${num(report, `${p}.accuracyByGroup.${j}.low`)}, ${num(report, `${p}.accuracyByGroup.${j}.high`)}]</td><td>${num(report, `${p}.accuracyByGroup.${j}.count`)}</td></tr>`)
     .join('\n');
-  return `<h3>${escapeHtml(m.name)}: probe ${num(report, `${p}.probe`)}</h3>
-<table><thead><tr><th>group</th><th>accuracy</th><th>95% interval</th><th>probes</th></tr></thead><tbody>${rows}</tbody></table>
-<p>Largest accuracy gap between groups: ${num(report, `${p}.accuracyDifference`)} (95% interval [${num(report, `${p}.accuracyDifferenceLow`)}, ${num(report, `${p}.accuracyDifferenceHigh`)}]).
-Swapping the identity term flips ${num(report, `${p}.counterfactualFlipRate`)} of predictions (mean change in the original label's probability ${num(report, `${p}.counterfactualMeanChange`)}). Accumulated prediction sensitivity: ${num(report, `${p}.aps`)}.</p>`;
+  const fromData = m.fairness.source === 'data';
+  const counterfactual = fromData
+    ? ''
+    : `\nSwapping the identity term flips ${num(report, `${p}.counterfactualFlipRate`)} of predictions (mean change in the original label's probability ${num(report, `${p}.counterfactualMeanChange`)}). Accumulated prediction sensitivity: ${num(report, `${p}.aps`)}.`;
+  return `<h3>${escapeHtml(m.name)}: ${fromData ? '' : 'probe '}${num(report, `${p}.probe`)}</h3>
+<table><thead><tr><th>group</th><th>accuracy</th><th>95% interval</th><th>${fromData ? 'test examples' : 'probes'}</th></tr></thead><tbody>${rows}</tbody></table>
+<p>Largest accuracy gap between groups: ${num(report, `${p}.accuracyDifference`)} (95% interval [${num(report, `${p}.accuracyDifferenceLow`)}, ${num(report, `${p}.accuracyDifferenceHigh`)}]).${counterfactual}</p>`;
 }
 
 const STYLE = `body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}

@@ -40,6 +40,9 @@ export interface GroupMetric {
 }
 
 export interface FairnessSummary {
+  /** What was measured: a template probe set, or the test split grouped by the data's own group column. */
+  source: 'probe' | 'data';
+  /** The probe set's name, or "test split by group" for the data's own groups. */
   probe: string;
   /** Accuracy per group with bootstrap intervals. */
   accuracyByGroup: GroupMetric[];
@@ -47,8 +50,8 @@ export interface FairnessSummary {
   accuracyDifferenceLow: number;
   accuracyDifferenceHigh: number;
   /** Counterfactual token fairness: fraction of predictions that flip when the identity term is swapped. */
-  counterfactualFlipRate: number;
-  counterfactualMeanChange: number;
+  counterfactualFlipRate: number | null;
+  counterfactualMeanChange: number | null;
   /** Accumulated prediction sensitivity over the probe set (null when not computed). */
   aps: number | null;
 }

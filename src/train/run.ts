@@ -4,7 +4,9 @@
  * result objects are the CLI's JSON contract.
  */
 import { ConfigError } from '../errors.js';
-import { loadCorpus, loadIntentDataset, defaultDatasetName } from '../data/registry.js';
+import { loadDatasetSource, defaultDatasetName } from '../data/registry.js';
+import { checkDataset } from '../data/check.js';
+import type { DatasetSource } from '../data/text-dataset.js';
 import { gloveVectorsPath } from '../data/locate.js';
 import { readWord2VecText } from '../data/word-vectors.js';
 import type { IntentDataset, SplitName, TextCorpus } from '../data/types.js';
@@ -17,7 +19,9 @@ import {
   loadModel,
   MODEL_KINDS,
   type AnyModel,
+  type ClassifierKind,
   type ClassifierModel,
+  type LanguageModelKind,
   type LanguageModel,
 } from '../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, type Tokenizer } from '../text/index.js';
@@ -47,15 +51,64 @@ export const TRAINING_DEFAULTS: Record<string, TrainingDefaults> = {
   'word-transformer': { batchSize: 32, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 100 },
 };
 
+/**
+ * The defaults of a private run (`--dp`, or `privacy` given to runTraining), where noisy
+ * clipped gradients need another recipe than plain training. For embbag this is the recipe the
+ * dp-utility study chose on CLINC150's validation split at ε = 8 (docs/privacy.md: 17 runs): a
+ * linear layer on the mean (GloVe-initialised, when found) embedding, no dropout, per-layer
+ * clipping, an expected batch of about 13.6% of the training set (2,048 on CLINC150), SGD with
+ * momentum at lr 2, 80 epochs without early stopping (~590 steps). The other kinds get the same
+ * batch rule, fixed epochs, per-layer clipping and no dropout, with their own optimiser: a
+ * starting point, not a tuned recipe.
+ */
+export interface PrivateTrainingDefaults {
+  /** Expected batch as a share of the training set, capped at maxBatchSize. */
+  sampleRate: number;
+  maxBatchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  schedule: ScheduleName;
+  warmupSteps: number;
+  epochs: number;
+  clipping: 'flat' | 'per-layer';
+  /** Architecture overrides (a user's --model-config still wins). */
+  config: Record<string, unknown>;
+  /** Initialise embeddings from GloVe when the data directory has it. */
+  glove: boolean;
+}
+
+export const PRIVATE_TRAINING_DEFAULTS: Record<string, PrivateTrainingDefaults> = {
+  embbag: { sampleRate: 0.136, maxBatchSize: 2048, learningRate: 2, optimizer: 'sgd', schedule: 'constant', warmupSteps: 0, epochs: 80, clipping: 'per-layer', config: { hidden: 0, dropout: 0 }, glove: true },
+  cnn: { sampleRate: 0.136, maxBatchSize: 2048, learningRate: 1e-3, optimizer: 'adamw', schedule: 'constant', warmupSteps: 0, epochs: 40, clipping: 'per-layer', config: { dropout: 0 }, glove: true },
+  transformer: { sampleRate: 0.136, maxBatchSize: 2048, learningRate: 5e-4, optimizer: 'adamw', schedule: 'linear', warmupSteps: 20, epochs: 40, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+  'char-lstm': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 3e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+  'word-lstm': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 2e-3, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+  'char-transformer': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 20, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+  'word-transformer': { sampleRate: 0.05, maxBatchSize: 512, learningRate: 1e-3, optimizer: 'adamw', schedule: 'cosine', warmupSteps: 20, epochs: 10, clipping: 'per-layer', config: { dropout: 0 }, glove: false },
+};
+
+/** Epochs when none are given: 5 for plain training, the private recipe's for private runs. */
+export const DEFAULT_EPOCHS = 5;
+
+/**
+ * Private training as runTraining sees it (PrivateTraining in trustnlu/privacy implements it):
+ * told the model and data once they exist, it returns the DP gradient step and batch plan.
+ */
+export interface TrainingPrivacy {
+  configure(setup: TrainingSetup): TrainingConfiguration;
+}
+
 export interface RunTrainingOptions {
   /**
-   * Dataset name (default: clinc150 when its files are found, else synthetic), or an already
-   * loaded dataset/corpus (e.g. with a transformed training split: skew, augmentation, hold-out).
+   * Dataset name (default: clinc150 when its files are found, else synthetic), the user's files
+   * as a DatasetSource ({ kind: 'files', files, options }), or an already loaded dataset/corpus
+   * (from loadTextDataset, or with a transformed training split: skew, augmentation, hold-out).
    */
-  dataset?: string | IntentDataset | TextCorpus;
+  dataset?: string | DatasetSource | IntentDataset | TextCorpus;
   /** Model kind: embbag, cnn, transformer, char-lstm, char-transformer, word-lstm, word-transformer. */
   model: string;
-  epochs: number;
+  /** Default 5, or the private recipe's with `privacy`. */
+  epochs?: number;
   seed: number;
   /** Where the best checkpoint goes (required to use the model afterwards). */
   out?: string;
@@ -78,6 +131,12 @@ export interface RunTrainingOptions {
   vocabularySize?: number;
   minCount?: number;
   progress?: ProgressReporter;
+  /**
+   * Private training (e.g. `new PrivateTraining({ epsilon: 8, delta: 1e-5 })`): the run uses the
+   * private defaults (PRIVATE_TRAINING_DEFAULTS) for every option not given, and the privacy's
+   * gradient step and Poisson batches.
+   */
+  privacy?: TrainingPrivacy;
   /** Replaces plain backprop (DP-SGD plugs in here). */
   gradientStep?: GradientStep;
   batchPlan?: TrainerOptions['batchPlan'];
@@ -98,6 +157,8 @@ export interface TrainingSetup {
   batchSize: number;
   epochs: number;
   maxStepsPerEpoch?: number;
+  /** The clipping the run's defaults recommend (private defaults: per-layer); an explicit choice wins. */
+  clipping?: 'flat' | 'per-layer';
 }
 
 /** What `configureTraining` returns (every field optional). */
@@ -118,6 +179,8 @@ export interface ClassifierResult {
   oosRecall?: number;
   /** Best validation accuracy (all labels): the score the saved checkpoint was chosen on. */
   validationAccuracy?: number;
+  /** Things the user should know (e.g. accuracy near chance), one line each. */
+  warnings?: string[];
   synthetic: boolean;
 }
 
@@ -195,20 +258,24 @@ export function languageModelResult(corpus: TextCorpus, model: LanguageModel, ta
   };
 }
 
-/** Trains with the caller's overrides from `configureTraining`, if any. */
+/** Trains with the privacy's (or the caller's `configureTraining`) step and batch plan, if any. */
 function trainConfigured(
   model: AnyModel,
   task: ClassificationTask | LanguageModelTask,
   trainerOptions: TrainerOptions,
   options: RunTrainingOptions,
+  clipping: 'flat' | 'per-layer' | undefined,
 ): Promise<TrainingResult> {
-  const extra = options.configureTraining?.({
+  const setup: TrainingSetup = {
     model,
     trainSize: task.trainSize,
     batchSize: trainerOptions.batchSize,
     epochs: trainerOptions.epochs,
     maxStepsPerEpoch: trainerOptions.maxStepsPerEpoch,
-  }) ?? {};
+    ...(clipping ? { clipping } : {}),
+  };
+  const configure = options.privacy ? (s: TrainingSetup) => options.privacy!.configure(s) : options.configureTraining;
+  const extra = configure?.(setup) ?? {};
   return train(model, task, {
     ...trainerOptions,
     gradientStep: extra.gradientStep ?? trainerOptions.gradientStep,
@@ -217,21 +284,81 @@ function trainConfigured(
   });
 }
 
+/** The dataset or corpus the options name, loaded (files and names through the one data layer). */
+function datasetFor(options: RunTrainingOptions, task: 'intent' | 'lm'): IntentDataset | TextCorpus {
+  const given = options.dataset;
+  if (given !== undefined && typeof given === 'object' && 'task' in given) return checkDataset(given);
+  const source: DatasetSource =
+    given === undefined ? { kind: 'registry', name: defaultDatasetName(options.dataDir) } : typeof given === 'string' ? { kind: 'registry', name: given } : given;
+  return loadDatasetSource(source, { dataDir: options.dataDir, seed: options.seed, task });
+}
+
+/** What the checkpoint records about the data, so eval and audits load the same data again. */
+function dataMeta(data: IntentDataset | TextCorpus, seed: number): Record<string, unknown> {
+  return { dataset: data.name, synthetic: data.synthetic, seed, ...(data.origin ? { dataSource: data.origin } : {}) };
+}
+
+/** The options in force: the caller's, else the private or the plain defaults of the kind. */
+function resolvedSettings(options: RunTrainingOptions, trainSize: number) {
+  const kind = options.model;
+  const plain = TRAINING_DEFAULTS[kind];
+  const priv = options.privacy ? PRIVATE_TRAINING_DEFAULTS[kind] : undefined;
+  const epochs = options.epochs ?? priv?.epochs ?? DEFAULT_EPOCHS;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs must be an integer ≥ 1, got ${options.epochs}`);
+  const privateBatch = priv ? Math.max(1, Math.min(priv.maxBatchSize, Math.round(priv.sampleRate * trainSize))) : undefined;
+  return {
+    epochs,
+    batchSize: options.batchSize ?? privateBatch ?? plain.batchSize,
+    learningRate: options.learningRate ?? priv?.learningRate ?? plain.learningRate,
+    optimizer: options.optimizer ?? priv?.optimizer ?? plain.optimizer,
+    schedule: options.schedule ?? priv?.schedule ?? plain.schedule,
+    warmupSteps: options.warmupSteps ?? priv?.warmupSteps ?? plain.warmupSteps,
+    // Private runs train their planned epochs (the privacy plan counts them): no early stopping.
+    patience: options.patience ?? (priv ? epochs : plain.patience),
+    config: { ...(priv?.config ?? {}), ...(options.config ?? {}) },
+    glove: options.glove ?? (priv ? priv.glove && gloveVectorsPath(options.dataDir) !== undefined : false),
+    clipping: priv?.clipping,
+  };
+}
+
+/** A classifier's run: its result has the accuracy fields. */
+export interface ClassifierTrainingOutput extends RunTrainingOutput {
+  result: ClassifierResult;
+  model: ClassifierModel;
+  task: ClassificationTask;
+}
+
+/** A language model's run: its result has the loss and perplexity. */
+export interface LanguageModelTrainingOutput extends RunTrainingOutput {
+  result: LanguageModelResult;
+  model: LanguageModel;
+  task: LanguageModelTask;
+}
+
+export async function runTraining(options: RunTrainingOptions & { model: ClassifierKind }): Promise<ClassifierTrainingOutput>;
+export async function runTraining(options: RunTrainingOptions & { model: LanguageModelKind }): Promise<LanguageModelTrainingOutput>;
+export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput>;
 export async function runTraining(options: RunTrainingOptions): Promise<RunTrainingOutput> {
   checkKind(options.model);
-  const loaded = typeof options.dataset === 'object' ? options.dataset : undefined;
-  const datasetName = loaded?.name ?? (options.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
   const kind = options.model;
-  const defaults = TRAINING_DEFAULTS[kind];
   const progress = options.progress ?? SILENT;
+  if (options.privacy && options.configureTraining) throw new ConfigError('give privacy or configureTraining, not both');
+  const data = datasetFor(options, isClassifierKind(kind) ? 'intent' : 'lm');
+  if (isClassifierKind(kind) && data.task !== 'intent') {
+    throw new ConfigError(`model "${kind}" is a classifier but dataset "${data.name}" is a text corpus: use a language model (char-lstm, char-transformer, word-lstm, word-transformer)`);
+  }
+  if (isLanguageModelKind(kind) && data.task !== 'lm') {
+    throw new ConfigError(`model "${kind}" is a language model but dataset "${data.name}" is an intent dataset: use a classifier (embbag, cnn, transformer)`);
+  }
+  const settings = resolvedSettings(options, data.splits.train.length);
   const trainerOptions = {
-    epochs: options.epochs,
-    batchSize: options.batchSize ?? defaults.batchSize,
-    learningRate: options.learningRate ?? defaults.learningRate,
-    optimizer: { name: options.optimizer ?? defaults.optimizer },
-    schedule: options.schedule ?? defaults.schedule,
-    warmupSteps: options.warmupSteps ?? defaults.warmupSteps,
-    patience: options.patience ?? defaults.patience,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    optimizer: { name: settings.optimizer },
+    schedule: settings.schedule,
+    warmupSteps: settings.warmupSteps,
+    patience: settings.patience,
     seed: options.seed,
     outDir: options.out,
     resume: options.resume,
@@ -246,61 +373,79 @@ export async function runTraining(options: RunTrainingOptions): Promise<RunTrain
   // How this model was trained, stored in the checkpoint so audits can train shadow models the same way.
   const recipe = {
     model: kind,
-    epochs: options.epochs,
-    batchSize: trainerOptions.batchSize,
-    learningRate: trainerOptions.learningRate,
-    optimizer: trainerOptions.optimizer.name,
-    schedule: trainerOptions.schedule,
-    warmupSteps: trainerOptions.warmupSteps,
-    patience: trainerOptions.patience ?? null,
-    glove: options.glove ?? false,
-    config: options.config ?? {},
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    optimizer: settings.optimizer,
+    schedule: settings.schedule,
+    warmupSteps: settings.warmupSteps,
+    patience: settings.patience ?? null,
+    glove: settings.glove,
+    config: settings.config,
     vocabularySize: options.vocabularySize ?? null,
     minCount: options.minCount ?? null,
   };
+  const meta = { ...dataMeta(data, options.seed), recipe, ...options.meta };
 
-  if (isClassifierKind(kind)) {
-    if (loaded && loaded.task !== 'intent') throw new ConfigError(`model "${kind}" is a classifier but dataset "${loaded.name}" is a text corpus`);
-    const dataset = (loaded as IntentDataset | undefined) ?? loadIntentDataset(datasetName, { dataDir: options.dataDir, seed: options.seed });
+  if (data.task === 'intent') {
+    const dataset = data;
     const tokenizer = fitWordTokenizer(
       dataset.splits.train.map((e) => e.text),
       { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 },
     );
-    const config = { ...defaultConfig(kind), ...(options.config ?? {}) } as { embeddingDim: number; maxLength: number };
+    const config = { ...defaultConfig(kind), ...settings.config } as { embeddingDim: number; maxLength: number };
     let initialEmbeddings: Float32Array | undefined;
-    if (options.glove) {
+    if (settings.glove) {
       const g = gloveEmbeddings(tokenizer, config.embeddingDim, options.seed, options.dataDir);
       initialEmbeddings = g.table;
       progress.event('glove', { found: g.found, vocabulary: tokenizer.vocabSize });
     }
     const model = createModel({ kind, tokenizer, labels: dataset.labels, seed: options.seed, config, initialEmbeddings }) as ClassifierModel;
     const task = new ClassificationTask(dataset, tokenizer, dataset.labels, config.maxLength);
-    progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count() });
-    const training = await trainConfigured(model, task, { ...trainerOptions, meta: { dataset: dataset.name, synthetic: dataset.synthetic, seed: options.seed, recipe, ...options.meta } }, options);
+    progress.event('start', { dataset: dataset.name, synthetic: dataset.synthetic, model: kind, train: task.trainSize, parameters: model.store.count(), batchSize: settings.batchSize, epochs: settings.epochs });
+    const training = await trainConfigured(model, task, { ...trainerOptions, meta }, options, settings.clipping);
     const result = classifierResult(dataset, model, task, 'test', { epochs: training.history.length, seconds: training.seconds });
     if (Number.isFinite(training.bestScore)) result.validationAccuracy = training.bestScore;
+    const warning = nearChanceWarning(result, dataset, Boolean(options.privacy));
+    if (warning) {
+      result.warnings = [warning];
+      progress.event('warning', { message: warning });
+    }
     return { result, training, model, task };
   }
 
-  if (!isLanguageModelKind(kind)) throw new ConfigError(`unknown model "${kind}"`);
-  if (loaded && loaded.task !== 'lm') throw new ConfigError(`model "${kind}" is a language model but dataset "${loaded.name}" is an intent dataset`);
-  const corpus = (loaded as TextCorpus | undefined) ?? loadCorpus(datasetName, { dataDir: options.dataDir, seed: options.seed });
+  const corpus = data;
   const trainTexts = corpus.splits.train.map(unitText);
   const tokenizer = kind.startsWith('char')
     ? fitCharTokenizer(trainTexts.map((t) => `${t}\n\n`))
     : fitWordTokenizer(trainTexts, { minCount: options.minCount ?? 2, maxSize: options.vocabularySize ?? 20000 });
-  const config = { ...defaultConfig(kind), ...(options.config ?? {}) } as { contextLength: number };
+  const config = { ...defaultConfig(kind), ...settings.config } as { contextLength: number };
   const model = createModel({ kind, tokenizer, seed: options.seed, config }) as LanguageModel;
   const task = new LanguageModelTask(corpus, tokenizer, config.contextLength);
   progress.event('start', { dataset: corpus.name, synthetic: corpus.synthetic, model: kind, windows: task.trainSize, vocabulary: tokenizer.vocabSize, parameters: model.store.count() });
-  const training = await trainConfigured(model, task, { ...trainerOptions, meta: { dataset: corpus.name, synthetic: corpus.synthetic, seed: options.seed, recipe, ...options.meta } }, options);
+  const training = await trainConfigured(model, task, { ...trainerOptions, meta }, options, settings.clipping);
   const result = languageModelResult(corpus, model, task, 'val', training.seconds);
   return { result, training, model, task };
 }
 
+/**
+ * One line when a classifier's validation accuracy ended within twice chance (1/labels): the
+ * model learned next to nothing, and the line says what to change.
+ */
+export function nearChanceWarning(result: ClassifierResult, dataset: IntentDataset, isPrivate: boolean): string | undefined {
+  const chance = 1 / dataset.labels.length;
+  const score = result.validationAccuracy ?? result.accuracy;
+  if (!(score < 2 * chance)) return undefined;
+  const what = `validation accuracy ${score.toFixed(3)} is near chance (${chance.toFixed(3)} for ${dataset.labels.length} labels): the model learned next to nothing`;
+  return isPrivate
+    ? `${what}; for private training use the private defaults (drop --batch/--lr/--optimizer/--epochs overrides), a larger ε, more training data, or --glove`
+    : `${what}; train longer (--epochs), check the labels, or try another --lr`;
+}
+
 export interface RunEvaluationOptions {
   modelDir: string;
-  dataset?: string;
+  /** Default: the data the model was trained on (as its checkpoint records it). */
+  dataset?: string | DatasetSource;
   split?: SplitName;
   dataDir?: string;
 }
@@ -312,10 +457,10 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
   const elapsed = () => (Date.now() - started) / 1000;
   const { model, meta } = loadModel(options.modelDir);
   try {
-    const datasetName = options.dataset ?? (meta.dataset as string | undefined) ?? defaultDatasetName(options.dataDir);
+    const source = evaluationSource(options.dataset, meta, options.dataDir);
     const seed = typeof meta.seed === 'number' ? meta.seed : 0;
     if (model.task === 'classifier') {
-      const dataset = loadIntentDataset(datasetName, { dataDir: options.dataDir, seed });
+      const dataset = loadDatasetSource(source, { dataDir: options.dataDir, seed, task: 'intent' });
       const unknown = dataset.labels.filter((l) => !model.labels.includes(l));
       if (unknown.length > 0) {
         throw new ConfigError(`dataset "${dataset.name}" has labels the model was not trained on (${unknown.slice(0, 3).join(', ')}...)`);
@@ -323,10 +468,23 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
       const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
       return classifierResult(dataset, model, task, split, { epochs: Number(meta.epoch ?? 0) + 1, seconds: elapsed() });
     }
-    const corpus = loadCorpus(datasetName, { dataDir: options.dataDir, seed });
+    const corpus = loadDatasetSource(source, { dataDir: options.dataDir, seed, task: 'lm' });
     const task = new LanguageModelTask(corpus, model.tokenizer, model.contextLength);
     return languageModelResult(corpus, model, task, split, elapsed());
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The data a saved model is evaluated or audited on: the one given, else the one its checkpoint
+ * records (files or a name), else the default dataset.
+ */
+export function evaluationSource(given: string | DatasetSource | undefined, meta: Record<string, unknown>, dataDir?: string): DatasetSource {
+  if (typeof given === 'string') return { kind: 'registry', name: given };
+  if (given !== undefined) return given;
+  const recorded = meta.dataSource as DatasetSource | undefined;
+  if (recorded && (recorded.kind === 'registry' || recorded.kind === 'files')) return recorded;
+  const name = typeof meta.dataset === 'string' ? meta.dataset : defaultDatasetName(dataDir);
+  return { kind: 'registry', name };
 }

@@ -35,7 +35,7 @@ test('audit usage errors exit 2 with a one-line reason, no stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['audit', 'mia', '--model', 'x', '--attack', 'shadow'], /--attack must be one of loss, lira/],
     [['audit', 'mia', '--model', 'x', '--shadows', '0'], /--shadows must be an integer ≥ 1/],
-    [['audit', 'mia', '--model', 'x', '--bogus'], /unknown option '--bogus'/],
+    [['audit', 'mia', '--model', 'x', '--bogus'], /unknown option --bogus/],
     [['audit', 'extract', '--model', 'x', '--vocabulary', 'all'], /--vocabulary must be one of format, full/],
     [['audit', 'train-canaries', '--dataset', 'synthetic', '--model', 'cnn', '--out', '/tmp/x', '--repetitions', '10,a'], /--repetitions must be a comma-separated list/],
     [['audit', 'train-canaries', '--dataset', 'synthetic', '--model', 'cnn', '--out', '/tmp/x', '--config', '{nope'], /--config must be a JSON object/],
@@ -47,7 +47,7 @@ test('audit usage errors exit 2 with a one-line reason, no stack trace', () => {
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   }
   const missing = run(['audit', 'exposure', '--model', '/nonexistent/model', '--json']);
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2);
   assert.match(missing.stderr, /model\.json not found/);
 });
 

@@ -30,7 +30,7 @@ test('--help works on every command and exits 0', () => {
 
 test('unknown flags, bad values and unknown commands exit 2 with a one-line reason', () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--model', 'embbag', '--bogus'], /unknown option '--bogus'/],
+    [['train', '--model', 'embbag', '--bogus'], /unknown option --bogus/],
     [['train', '--model', 'nope'], /--model must be one of/],
     [['train', '--model', 'embbag', '--epochs', 'two'], /--epochs must be an integer/],
     [['train', '--model', 'embbag', '--lr', '-1'], /--lr must be a number > 0/],
@@ -50,7 +50,7 @@ test('unknown flags, bad values and unknown commands exit 2 with a one-line reas
 
 test('a missing checkpoint or a malformed dataset file is a clear error, not a stack trace', () => {
   const r = run(['eval', '--model', '/nonexistent/dir', '--json']);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /model\.json not found/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
   assert.ok(onlyJson(r.stdout).error);
@@ -59,7 +59,7 @@ test('a missing checkpoint or a malformed dataset file is a clear error, not a s
   writeFileSync(join(dataDir, 'clinc150', 'domains.json'), '{"small_talk": ["greet"]}');
   writeFileSync(join(dataDir, 'clinc150', 'data_full.json'), '{"train": [["hi", "greet"],\n  ["oops"');
   const bad = run(['train', '--dataset', 'clinc150', '--model', 'embbag', '--data-dir', dataDir]);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2);
   assert.match(bad.stderr, /data_full\.json/);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
 });

@@ -68,13 +68,13 @@ test('fairness weat on a generated word2vec file matches an independent computat
   assert.equal(out.exact, true);
   assert.equal(out.permutations, 20);
   assert.deepEqual(out.missing, ['zz']);
-  // Y loses 1 of 4 words (25%): over the default 20% limit, a clear error (exit 1).
+  // Y loses 1 of 4 words (25%): over the default 20% limit, a clear error (exit 2).
   const strict = run(args.filter((a, i) => a !== '--max-missing' && args[i - 1] !== '--max-missing'));
-  assert.equal(strict.code, 1);
+  assert.equal(strict.code, 2);
   assert.match(strict.stderr, /zz/);
   assert.ok(onlyJson(strict.stdout).error);
   const unknownSet = run([...args.slice(0, 7), 'X,Nope', '--attributes', 'A,B', '--json']);
-  assert.equal(unknownSet.code, 1);
+  assert.equal(unknownSet.code, 2);
   assert.match(unknownSet.stderr, /no word set named "Nope"/);
 });
 
@@ -152,7 +152,7 @@ test('groups, aps and weat on a quickly trained synthetic model', () => {
   assert.ok(groups.coverage.female.known >= 12 && groups.coverage.female.unknownValues.includes('she'));
 
   const wrongProbe = run(['fairness', 'groups', '--model', model, '--probe', 'intent-clinc150', '--json']);
-  assert.equal(wrongProbe.code, 1);
+  assert.equal(wrongProbe.code, 2);
   assert.match(wrongProbe.stderr, /does not have/);
 
   const a = run(['fairness', 'aps', '--model', model, '--probe', 'intent-synthetic', '--groups', 'gender-names', '--resamples', '100', '--json']);

@@ -132,10 +132,10 @@ test('train: DP flags without --dp, --dp without a target or δ, and δ ≥ 1/N 
   assert.equal(notJson.code, 2);
   assert.match(notJson.stderr, /--model-config must be a JSON object/);
   const unknownKey = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--model-config', '{"hiden": 0}', '--json']);
-  assert.equal(unknownKey.code, 1);
+  assert.equal(unknownKey.code, 2);
   assert.match(unknownKey.stderr, /model "embbag" has no hyper-parameter "hiden"/);
   const bigDelta = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--dp', '--epsilon', '3', '--delta', '0.01', '--json']);
-  assert.equal(bigDelta.code, 1);
+  assert.equal(bigDelta.code, 2);
   assert.match(bigDelta.stderr, /delta = 0\.01 is not below 1\/N = 0\.000556 for 1800 training examples/);
   assert.equal((onlyJson(bigDelta.stdout).error as { type: string }).type, 'ConfigError');
 });

@@ -3,7 +3,7 @@
  * rewriting CSV / TSV / JSONL / JSON keeps every other column; --oov is an explicit choice;
  * `privatize stats --json` prints {"words": [{word, unchanged, distinct, unchangedInterval}]};
  * choose-epsilon; ADePT through train-adept and a rewrite, the published variant only behind
- * its flag; usage errors exit 2 and other failures exit 1, each with one line.
+ * its flag; usage errors and bad input (files, words, ε) exit 2, each with one line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,7 +79,8 @@ test('privatize rewrites the text column and keeps the other columns (CSV, TSV, 
   const outJson = join(dir, 'out.json');
   const j = run(['privatize', '--mechanism', 'gumbel', '--epsilon', '1e300', '--embeddings', embeddings, '--data', json, '--text-column', 'utterance', '--out', outJson]);
   assert.equal(j.code, 0, j.stderr);
-  assert.deepEqual(JSON.parse(readFileSync(outJson, 'utf8')), [{ utterance: 'play music', intent: 'm', n: 3 }, { utterance: 'snow', intent: 'w', n: null }]);
+  // The shared table reader keeps values as text (numbers become strings, null an absent value).
+  assert.deepEqual(JSON.parse(readFileSync(outJson, 'utf8')), [{ utterance: 'play music', intent: 'm', n: '3' }, { utterance: 'snow', intent: 'w' }]);
 });
 
 test('privatize stats prints N_w, S_w and the interval; choose-epsilon finds the target', () => {
@@ -121,7 +122,7 @@ test('ADePT from the CLI: train-adept on public text, a corrected rewrite, the p
   assert.match(oneLineError(needsFlag), /--adept-published-not-dp is the Laplace variant: add --adept-noise laplace/);
   // The model was trained with L2 clipping: the corrected Laplace variant (L1 clip) is refused.
   const l1 = run(['privatize', '--mechanism', 'adept', '--adept-model', model, '--epsilon', '5', '--adept-noise', 'laplace', '--data', csv, '--text-column', 'text', '--out', out]);
-  assert.equal(l1.code, 1);
+  assert.equal(l1.code, 2);
   assert.match(oneLineError(l1), /trained with L2 clipping/);
   const published = run(['privatize', '--mechanism', 'adept', '--adept-model', model, '--epsilon', '5', '--adept-noise', 'laplace', '--adept-published-not-dp', '--data', csv, '--text-column', 'text', '--out', out, '--json']);
   assert.equal(published.code, 0, published.stderr);
@@ -131,25 +132,25 @@ test('ADePT from the CLI: train-adept on public text, a corrected rewrite, the p
   assert.match(published.stderr, /NOT 5-DP/);
 });
 
-test('privatize: usage errors exit 2, bad files and out-of-vocabulary words exit 1, one line each', () => {
+test('privatize: usage errors and bad input (files, out-of-vocabulary words, ε) exit 2, one line each', () => {
   const out = join(dir, 'x.csv');
   const base = ['--embeddings', embeddings, '--data', csv, '--text-column', 'text', '--out', out];
   const cases: [string[], number, RegExp][] = [
-    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', ...base], 1, /text 1 has ",", which is not in the embedding vocabulary.*--oov keep\|drop/],
+    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', ...base], 2, /text 1 has ",", which is not in the embedding vocabulary.*--oov keep\|drop/],
     [['privatize', '--mechanism', 'madlib', '--epsilon', '0', ...base], 2, /--epsilon must be a number > 0/],
     [['privatize', '--mechanism', 'word2vec', '--epsilon', '1', ...base], 2, /--mechanism must be one of madlib, mahalanobis, gumbel, adept/],
     [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--data', csv], 2, /privatize needs --text-column, --out/],
     [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--lambda', '0.3', ...base], 2, /--lambda applies to --mechanism mahalanobis only/],
-    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', embeddings, '--data', csv, '--text-column', 'utterance', '--out', out], 1, /no column "utterance" \(columns: id, text, label, note\)/],
-    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', embeddings, '--data', join(dir, 'in.xml'), '--text-column', 'text', '--out', out], 1, /cannot tell the format from the extension ".xml"/],
-    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', csv, '--data', csv, '--text-column', 'text', '--out', out], 1, /bad word2vec header/],
-    [['privatize', '--mechanism', 'gumbel', '--epsilon', '3', '--oov', 'drop', ...base], 1, /too small for the truncated Gumbel calibration.*needs epsilon > /],
+    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', embeddings, '--data', csv, '--text-column', 'utterance', '--out', out], 2, /no column "utterance" \(columns: id, text, label, note\)/],
+    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', embeddings, '--data', join(dir, 'in.xml'), '--text-column', 'text', '--out', out], 2, /cannot tell the format from the extension ".xml"/],
+    [['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--oov', 'drop', '--embeddings', csv, '--data', csv, '--text-column', 'text', '--out', out], 2, /bad word2vec header/],
+    [['privatize', '--mechanism', 'gumbel', '--epsilon', '3', '--oov', 'drop', ...base], 2, /too small for the truncated Gumbel calibration.*needs epsilon > /],
     [['privatize', '--mechanism', 'adept', '--epsilon', '1', ...base], 2, /--mechanism adept needs --adept-model DIR/],
     [['privatize', 'stats', '--mechanism', 'madlib', '--epsilon', '1', '--embeddings', embeddings, '--words', 'play,tuesday'], 2, /"tuesday" is not in the embedding vocabulary/],
     [['privatize', 'stats', '--mechanism', 'adept', '--epsilon', '1', '--words', 'play'], 2, /for the word mechanisms/],
     [['privatize', 'stats', '--epsilon', '1', '--words', 'play'], 2, /--mechanism is required/],
     // A data directory without the GloVe subset.
-    [['privatize', 'stats', '--mechanism', 'madlib', '--epsilon', '1', '--words', 'play'], 1, /no embeddings: pass --embeddings FILE/],
+    [['privatize', 'stats', '--mechanism', 'madlib', '--epsilon', '1', '--words', 'play'], 2, /no embeddings: pass --embeddings FILE/],
   ];
   for (const [args, code, pattern] of cases) {
     const r = run(args, dir);
@@ -157,8 +158,8 @@ test('privatize: usage errors exit 2, bad files and out-of-vocabulary words exit
     assert.match(oneLineError(r), pattern, args.join(' '));
   }
   const bad = join(dir, 'bad.jsonl');
-  writeFileSync(bad, '{"text": "play"}\n{"text": 3}\n');
+  writeFileSync(bad, '{"text": "play"}\n{"label": "x"}\n');
   const r = run(['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--embeddings', embeddings, '--data', bad, '--text-column', 'text', '--out', out, '--json']);
-  assert.equal(r.code, 1);
-  assert.deepEqual(onlyJson(r.stdout), { error: { type: 'DatasetFormatError', message: `${bad}: row 2 has a number "text" value; every row needs a text` } });
+  assert.equal(r.code, 2);
+  assert.deepEqual(onlyJson(r.stdout), { error: { type: 'DatasetFormatError', message: `${bad}:2: the row has no "text" value; every row needs a text` } });
 });

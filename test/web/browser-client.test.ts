@@ -1,7 +1,8 @@
 /**
  * The browser client in headless Debian chromium: the bundled page builds the federation's
  * model with tfjs, trains on examples it holds, and submits an update; the server aggregates
- * it (a round completes with the browser's client id) and the page reports "done".
+ * it (a round completes with the browser's client id) and the page reports "done". The page
+ * enrols as the operator intends: with a single-use code bound to a client id of the partition.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ test('a browser client trains with tfjs in the page and submits a round', { time
     policy: { rounds: 1, targetUpdates: 1, minClients: 1, pollIntervalMs: 200 },
     local: { optimizer: 'adam', learningRate: 1e-3, maxSteps: 3, batchSize: 16 },
   });
+  const { invites } = await service.coordinator.issueInvites({ clientIds: ['client-1'] });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -27,8 +29,8 @@ test('a browser client trains with tfjs in the page and submits a round', { time
     });
     const examples = loadIntentDataset('synthetic', { seed: 0 }).splits.train.slice(0, 48).map((e) => ({ text: e.text, label: e.label }));
     const summary = (await page.evaluate(
-      (ex) => (window as unknown as { trustnlu: { join(o: unknown): Promise<unknown> } }).trustnlu.join({ clientId: 'browser-1', examples: ex }),
-      examples,
+      (ex) => (window as unknown as { trustnlu: { join(o: unknown): Promise<unknown> } }).trustnlu.join({ clientId: 'client-1', examples: ex.examples, enrolmentCode: ex.code }),
+      { examples, code: invites[0].code },
     )) as { updatesSubmitted: number; finished: boolean; rounds: number[] };
     assert.equal(summary.updatesSubmitted, 1);
     assert.deepEqual(summary.rounds, [1]);
@@ -36,7 +38,7 @@ test('a browser client trains with tfjs in the page and submits a round', { time
     assert.equal(await page.textContent('#phase'), 'done');
     const [round] = service.coordinator.rounds();
     assert.equal(round.status, 'completed');
-    assert.deepEqual(round.aggregated, ['browser-1']);
+    assert.deepEqual(round.aggregated, ['client-1']);
     assert.equal(round.metrics.examples, 48);
     assert.ok(Number.isFinite(round.metrics.trainLoss) && round.metrics.trainLoss > 0, `train loss ${round.metrics.trainLoss}`);
     assert.ok(round.metrics.updateNorm > 0, 'the browser\'s update moved the model');

@@ -23,6 +23,7 @@ test('the dashboard shows the server\'s rounds, clients, accuracy curve and drop
     initialParameters: { names: ['w'], arrays: [new Float32Array(P)] },
     policy: { rounds: 3, targetUpdates: 2, minClients: 3 },
     fingerprint: {},
+    enrolment: { mode: 'open' },
     federation: { name: 'dashboard test' },
     evaluate: async (round) => ({ loss: 2 / round, metrics: { accuracy: 0.4 + 0.1 * round } }),
   });
@@ -31,7 +32,7 @@ test('the dashboard shows the server\'s rounds, clients, accuracy curve and drop
   const address = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   const ids = ['ana', 'bo', 'cy'];
-  for (const id of ids) await coordinator.register(id, 4);
+  for (const id of ids) await coordinator.register({ clientId: id, numExamples: 4 });
   const playRound = async (round: number) => {
     for (const id of ids) await coordinator.checkIn(id);
     const selected = coordinator.status().currentRound!.selected;

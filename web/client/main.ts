@@ -5,7 +5,9 @@
  * tokenizer, labels, config), builds it with tfjs in the page, encodes the examples the user
  * holds (they never leave the page: only the model update is sent), and joins.
  *
- * window.trustnlu.join({ clientId, examples: [{ text, label }], backend?, maxUpdates? })
+ * window.trustnlu.join({ clientId, examples: [{ text, label }], enrolmentCode?, token?, backend?, maxUpdates? })
+ * enrols with the operator's single-use code (invite enrolment), or uses a provisioned token
+ * (tokens enrolment), or registers freely (open enrolment);
  * returns the run summary; window.trustnlu.state is the latest status (for the page and tests).
  */
 import { initEngine, type BackendName } from '../../src/engine/index.js';
@@ -22,6 +24,10 @@ interface JoinOptions {
   clientId: string;
   examples: { text: string; label: string }[];
   server?: string;
+  /** The single-use code the operator issued (a federation that enrols by invitation). */
+  enrolmentCode?: string;
+  /** A token the operator provisioned (a federation that enrols by tokens). */
+  token?: string;
   backend?: BackendName;
   maxUpdates?: number;
 }
@@ -65,7 +71,8 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
     const encoded = encodeClassification(options.examples, tokenizer, spec.labels!, spec.config.maxLength as number);
     const examples = fromEncodedClassification(encoded);
     const client = new LocalTrainingClient(options.clientId, model, examples, Array.from({ length: encoded.size }, (_, i) => i));
-    await session.register(options.clientId, encoded.size);
+    if (options.token) session.useToken(options.clientId, options.token);
+    else await session.register(options.clientId, encoded.size, options.enrolmentCode || undefined);
     show({ phase: 'joined', backend });
     const summary = await runRemoteClient({
       session,
@@ -88,11 +95,12 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
 
 document.getElementById('join')?.addEventListener('click', () => {
   const clientId = (document.getElementById('client-id') as HTMLInputElement).value.trim();
+  const enrolmentCode = (document.getElementById('enrolment-code') as HTMLInputElement | null)?.value.trim() || undefined;
   const lines = (document.getElementById('examples') as HTMLTextAreaElement).value.split('\n').filter((l) => l.trim() !== '');
   const examples = lines.map((line) => {
     const tab = line.indexOf('\t');
     return tab < 0 ? { text: line, label: '' } : { text: line.slice(0, tab), label: line.slice(tab + 1).trim() };
   });
-  join({ clientId, examples }).catch(() => undefined);
+  join({ clientId, examples, enrolmentCode }).catch(() => undefined);
 });
 show({});

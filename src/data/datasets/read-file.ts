@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { DatasetFormatError, DatasetNotFoundError } from '../../errors.js';
 
 /** Absolute path of a dataset file, or a DatasetNotFoundError that says how to provide it. */
@@ -140,80 +141,69 @@ export interface DelimitedRow {
   line: number;
 }
 
+export interface DelimitedOptions {
+  /** Quote character (RFC 4180's "), or false to read quotes as text (common in TSV). */
+  quote?: '"' | false;
+}
+
+interface CsvContext {
+  lines: number;
+}
+
+interface CsvParseError extends Error {
+  code?: string;
+  lines?: number;
+}
+
 /**
- * Parses delimited text the way RFC 4180 describes CSV: fields may be quoted with `"`, a quote
- * inside a quoted field is doubled, and quoted fields may contain the delimiter and newlines.
- * CRLF and LF line ends are both accepted. Blank (or whitespace-only) lines are skipped.
+ * Parses delimited text as RFC 4180 describes CSV (through csv-parse): fields may be quoted with
+ * `"`, a quote inside a quoted field is doubled, and quoted fields may contain the delimiter and
+ * newlines. CRLF and LF line ends are both accepted. Blank (or whitespace-only) lines are
+ * skipped. Rows may differ in length (tables check that). Each row records the line it starts on.
  */
-export function parseDelimited(text: string, path: string, delimiter: string): DelimitedRow[] {
+export function parseDelimited(text: string, path: string, delimiter: string, options: DelimitedOptions = {}): DelimitedRow[] {
   const rows: DelimitedRow[] = [];
-  const n = text.length;
-  const delimiterCode = delimiter.charCodeAt(0);
-  let i = 0;
-  let line = 1;
-  while (i < n) {
-    const rowLine = line;
-    const fields: string[] = [];
-    let rowDone = false;
-    while (!rowDone) {
-      let field = '';
-      if (text.charCodeAt(i) === 34 /* " */) {
-        const fieldLine = line;
-        i++;
-        for (;;) {
-          if (i >= n) {
-            throw new DatasetFormatError(
-              `${path}:${fieldLine}: a quoted field starting on this line is never closed; ` +
-                'expected a closing " (a quote inside a quoted field must be doubled as "")',
-            );
-          }
-          const c = text.charCodeAt(i);
-          if (c === 34) {
-            if (text.charCodeAt(i + 1) === 34) {
-              field += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === 10) line++;
-          field += text[i];
-          i++;
-        }
-        const next = text.charCodeAt(i);
-        if (i < n && next !== delimiterCode && next !== 10 && next !== 13) {
-          throw new DatasetFormatError(
-            `${path}:${line}: unexpected text after a closing quote; expected "${delimiter}" or the end of the line ` +
-              '(a quote inside a quoted field must be doubled as "")',
-          );
-        }
-      } else {
-        const start = i;
-        while (i < n) {
-          const c = text.charCodeAt(i);
-          if (c === delimiterCode || c === 10 || c === 13) break;
-          i++;
-        }
-        field = text.slice(start, i);
-      }
-      fields.push(field);
-      if (i >= n) {
-        rowDone = true;
-      } else if (text.charCodeAt(i) === delimiterCode) {
-        i++;
-        if (i >= n) fields.push('');
-        rowDone = i >= n;
-      } else {
-        if (text.charCodeAt(i) === 13) i++;
-        if (text.charCodeAt(i) === 10) i++;
-        line++;
-        rowDone = true;
-      }
-    }
-    if (!(fields.length === 1 && fields[0].trim() === '')) rows.push({ fields, line: rowLine });
+  let lastEnd = 0;
+  try {
+    parseCsv(text, {
+      delimiter,
+      quote: options.quote === undefined ? '"' : options.quote === false ? null : options.quote,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      skip_empty_lines: true,
+      relax_column_count: true,
+      on_record: (fields: string[], context: CsvContext) => {
+        const end = context.lines;
+        lastEnd = end;
+        if (!(fields.length === 1 && fields[0].trim() === '')) rows.push({ fields, line: end - countNewlines(fields) });
+        return null;
+      },
+    });
+  } catch (err) {
+    const e = err as CsvParseError;
+    const line = firstNonBlankLineAfter(text, lastEnd);
+    const sep = delimiter === '\t' ? 'a tab' : `"${delimiter}"`;
+    const why =
+      e.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? 'a quoted field starting on this line is never closed; expected a closing " (a quote inside a quoted field must be doubled as "")'
+        : e.code === 'CSV_INVALID_CLOSING_QUOTE'
+          ? `unexpected text after a closing quote; expected ${sep} or the end of the line (a quote inside a quoted field must be doubled as "")`
+          : `${e.message.replace(/\s+/g, ' ')}; expected ${sep}-separated fields`;
+    throw new DatasetFormatError(`${path}:${line}: ${why}`);
   }
   return rows;
+}
+
+function countNewlines(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) for (let i = 0; i < f.length; i++) if (f.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** The 1-based number of the first non-blank line after line `after`. */
+function firstNonBlankLineAfter(text: string, after: number): number {
+  const lines = text.split('\n');
+  for (let i = after; i < lines.length; i++) if (lines[i].trim() !== '') return i + 1;
+  return after + 1;
 }
 
 /**

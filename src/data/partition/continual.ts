@@ -49,6 +49,35 @@ export function continualSplit(partition: Partition, periods: number, order: See
   };
 }
 
+/**
+ * Continual periods cut by time (a user's --time-column): the T periods are the T equal-count
+ * quantile ranges of all training times, the same boundaries for every client, so what arrives
+ * in period t is what was written in that time range (real drift when the data drifts).
+ * Examples on a boundary belong to the later period; ties keep dataset order.
+ */
+export function continualSplitByTime(partition: Partition, periods: number, times: readonly number[]): ContinualPartition {
+  if (!partition || !Array.isArray(partition.clients)) throw new ConfigError('continualSplitByTime: expected a partition { clients: [...] }');
+  if (!Number.isInteger(periods) || periods < 1) throw new ConfigError(`continualSplitByTime: periods must be an integer ≥ 1, got ${periods}`);
+  if (times.some((t) => !Number.isFinite(t))) throw new ConfigError('continualSplitByTime: every time must be a finite number');
+  const sorted = [...times].sort((a, b) => a - b);
+  // boundaries[t] = the first time of period t (t = 1..T-1)
+  const boundaries = Array.from({ length: periods - 1 }, (_, k) => sorted[Math.floor(((k + 1) * sorted.length) / periods)]);
+  const periodOf = (time: number): number => {
+    let t = 0;
+    while (t < boundaries.length && time >= boundaries[t]) t++;
+    return t;
+  };
+  return {
+    periods,
+    clients: partition.clients.map((client) => {
+      const runs: number[][] = Array.from({ length: periods }, () => []);
+      const ordered = client.indices.slice().sort((a, b) => times[a] - times[b] || a - b);
+      for (const index of ordered) runs[periodOf(times[index])].push(index);
+      return { id: client.id, periods: runs };
+    }),
+  };
+}
+
 export interface StorageOptions {
   /** Periods kept, including the current one; default 1 (the current period only). */
   window?: number;

@@ -34,6 +34,7 @@ export {
   type ContinualPartition,
   type StorageOptions,
   continualSplit,
+  continualSplitByTime,
   storedAt,
   partitionAt,
 } from './continual.js';

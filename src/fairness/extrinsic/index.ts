@@ -9,3 +9,4 @@ export { counterfactualTokenFairness, type CounterfactualInput, type Counterfact
 export { groupMetrics, type GroupMetricsInput, type GroupMetricsResult } from './group-metrics.js';
 export { evaluateProbe, identityCoverage, type ProbeEvaluation, type ProbeEvaluationOptions } from './evaluate-probe.js';
 export { auditGroups, vocabularyOf, type GroupAudit, type GroupAuditOptions } from './audit.js';
+export { dataGroupGaps, exampleGroup, predictionGroupGaps, type DataGroupAudit, type DataGroupOptions } from './data-groups.js';

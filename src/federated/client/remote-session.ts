@@ -1,6 +1,6 @@
 /**
  * One client's conversation with a federated server over protocol v1 (see
- * src/federated/server/protocol.ts and web/openapi.json): register, check in, fetch a task
+ * src/federated/server/protocol.ts and the OpenAPI document at /openapi.json): register, check in, fetch a task
  * and the global parameters, submit an update. Uses only `fetch`, so the same code runs in
  * Node and in a browser page. Network failures and 5xx/429 answers are retried with
  * backoff; a submit is safe to retry because the server treats an identical resubmission as
@@ -113,16 +113,20 @@ export class RemoteSession {
     throw new RemoteServerError(0, 'Unreachable', `${method} ${this.server}${path} failed ${this.attempts} times (${lastProblem}); is the server running?`);
   }
 
-  async register(clientId: string, numExamples: number): Promise<RegisterResponse> {
-    const response = (await (await this.request('POST', PATHS.register, { json: { clientId, numExamples } })).json()) as RegisterResponse;
+  /**
+   * Enrols under `clientId`. `numExamples` is only a claim (the server decides the weight);
+   * `enrolmentCode` is the operator's single-use code when the federation enrols by invitation.
+   */
+  async register(clientId: string, numExamples?: number, enrolmentCode?: string): Promise<RegisterResponse> {
+    const body = { clientId, ...(numExamples !== undefined ? { numExamples } : {}), ...(enrolmentCode !== undefined ? { enrolmentCode } : {}) };
+    const response = (await (await this.request('POST', PATHS.register, { json: body })).json()) as RegisterResponse;
     this.useToken(response.clientId, response.token);
     return response;
   }
 
   /** `waitMs` > 0 long-polls: the server holds the answer until a round opens or closes, at most that long. */
-  async checkIn(options: { numExamples?: number; waitMs?: number } = {}): Promise<CheckInResponse> {
+  async checkIn(options: { waitMs?: number } = {}): Promise<CheckInResponse> {
     const body: Record<string, number> = {};
-    if (options.numExamples !== undefined) body.numExamples = options.numExamples;
     if (options.waitMs) body.waitMs = options.waitMs;
     return (await (await this.request('POST', PATHS.checkIn, { json: body })).json()) as CheckInResponse;
   }

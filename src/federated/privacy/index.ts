@@ -17,5 +17,5 @@ export {
   type PrivateAggregationOptions,
   type DpReport,
   type SecureAggregationReport,
-  type PrivacyReport,
+  type FederatedPrivacyReport,
 } from './private-aggregation-strategy.js';

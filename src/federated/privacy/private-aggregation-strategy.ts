@@ -149,7 +149,7 @@ export interface SecureAggregationReport {
   bytesDownPerClient: number;
 }
 
-export interface PrivacyReport {
+export interface FederatedPrivacyReport {
   dp?: DpReport;
   secureAggregation?: SecureAggregationReport;
 }
@@ -463,8 +463,8 @@ export class PrivateAggregationStrategy implements AsyncAggregatingStrategy {
   }
 
   /** ε spent so far (rounds that aggregated), the clip norm, the protocol's totals. */
-  privacyReport(): PrivacyReport {
-    const report: PrivacyReport = {};
+  privacyReport(): FederatedPrivacyReport {
+    const report: FederatedPrivacyReport = {};
     if (this.dp) {
       const dp = this.dp;
       const epsilon = this.roundsCharged === 0 ? 0 : userLevelEpsilon({ ...this.accountingRequest(this.roundsCharged), noiseMultiplier: this.noiseMultiplier });

@@ -7,7 +7,7 @@
  *   (a number, or a function of the client id for heterogeneous devices), independently
  *   across clients and rounds. The sampler then draws from the online clients only, so any
  *   unbiasedness it has is with respect to the clients online that round.
- * - `dropout({probability, seed})`: a selected client fails to report with probability p,
+ * - `clientDropout({probability, seed})`: a selected client fails to report with probability p,
  *   independently. A client drawn several times (sampling with replacement) trains once, so
  *   all its draws share one fate.
  */
@@ -111,7 +111,7 @@ export interface DropoutModel {
   apply(selection: Selection, round: number): DropoutResult;
 }
 
-export function dropout(options: DropoutOptions): DropoutModel {
+export function clientDropout(options: DropoutOptions): DropoutModel {
   const { probability, seed } = options;
   const reweight = options.reweight ?? 'renormalize';
   assertSeed('dropout', seed);

@@ -17,5 +17,5 @@ export {
   type DropoutModel,
   keyedUniform,
   availability,
-  dropout,
+  clientDropout,
 } from './availability.js';

@@ -11,7 +11,8 @@
  *   lost        acknowledged but not aggregated;
  *   duplicated  aggregated more than once (a repeated entry), or entries never acknowledged;
  *   modelError  max |final model − the model recomputed here from the aggregated lists and the
- *               known deltas| (FedAvg weights nₖ / Σn): a double-counted update would show here
+ *               known deltas| (FedAvg weights: the ones the server gave each client at enrolment,
+ *               from its registration answer): a double-counted update would show here
  *               even if the lists looked right.
  * Latency is the submit request's round trip as the client sees it (p50, p99). Idle clients
  * long-poll their check-ins; with --train-ms T each client "trains" a seeded uniform time in
@@ -42,6 +43,11 @@ export interface LoadTestOptions {
   trainMs?: number;
   /** Use this server (serving a synthetic model) instead of starting one. */
   server?: string;
+  /**
+   * With `server`: its admin token, to issue the clients' enrolment codes (POST /v1/admin/invites).
+   * Without it the server must have open enrolment. The server started here has open enrolment.
+   */
+  adminToken?: string;
   /** The server started here keeps its state in this Redis (redis://host:port[/db]) instead of a SQLite file. */
   store?: string;
   /** Key prefix in Redis for the server started here (default: a new one per run, so runs never share state). */
@@ -167,6 +173,10 @@ async function startChildServer(
     '--port', '0',
     '--client-rate-limit', '1000',
     '--address-rate-limit', '100000',
+    // a loopback load test: every client enrols from one address, over one connection each
+    '--enrolment', 'open',
+    '--enrol-rate-limit', '100000',
+    '--max-connections-per-address', String(Math.max(64, 2 * options.clients + 16)),
     '--json',
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -234,7 +244,21 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const url = options.server ?? child!.url;
   options.onEvent?.('server', { url, started: child !== undefined });
   const deadline = Date.now() + (options.timeLimitSeconds ?? 600) * 1000;
+  // enrolment codes for an external server with invite enrolment (one per client and one for the observer)
+  let codes: string[] | undefined;
+  if (options.server && options.adminToken) {
+    const response = await fetch(`${url}${PATHS.invites}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${options.adminToken}` },
+      body: JSON.stringify({ count: clients + 1 }),
+    });
+    const body = (await response.json()) as { invites?: { code: string }[]; error?: { message: string } };
+    if (!response.ok || !body.invites) throw new ConfigError(`the server refused to issue enrolment codes: ${body.error?.message ?? `HTTP ${response.status}`}`);
+    codes = body.invites.map((i) => i.code);
+  }
   const latencies: number[] = [];
+  /** The weight the server gave each client at enrolment (the model is recomputed with them). */
+  const weights = new Map<string, number>();
   const acknowledged = new Set<string>();
   const numExamples = (k: number) => 10 + (k % 7);
   let submitRequests = 0;
@@ -245,7 +269,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   try {
     const runClient = async (k: number) => {
       const session = new RemoteSession({ server: url, attempts: 20, backoffMs: 50, fetch: transport });
-      await session.register(`load-${k}`, numExamples(k));
+      const enrolled = await session.register(`load-${k}`, numExamples(k), codes?.[k]);
+      weights.set(enrolled.clientId, enrolled.weight);
       const skipped = new Set<number>();
       while (Date.now() < deadline) {
         const answer = await session.checkIn({ waitMs: 20_000 });
@@ -286,7 +311,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     // the server's view: which updates went into which completed round, and the final model
     const roundsResponse = (await (await fetch(`${url}${PATHS.rounds}`)).json()) as { rounds: RoundSummary[] };
     const observer = new RemoteSession({ server: url });
-    await observer.register(`load-observer-${Date.now()}`, 1);
+    await observer.register(`load-observer-${Date.now()}`, 1, codes?.[clients]);
     const status = (await (await fetch(`${url}${PATHS.status}`)).json()) as { modelVersion: number };
     const finalBytes = new Uint8Array(await (await fetch(`${url}${PATHS.model(status.modelVersion)}`, { headers: { authorization: `Bearer ${observer.credentials!.token}` } })).arrayBuffer());
     const finalModel = decodeFloat32(finalBytes)!;
@@ -304,7 +329,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
         seen.add(key);
         const k = Number(id.replace('load-', ''));
         const delta = syntheticDelta(k, round.round, finalModel.length);
-        const w = numExamples(k);
+        const w = weights.get(id)!;
         total += w;
         for (let j = 0; j < delta.length; j++) sum[j] += w * delta[j];
       }

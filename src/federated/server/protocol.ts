@@ -2,7 +2,8 @@
  * The federated service's wire protocol, version 1: paths, headers, JSON bodies and the
  * binary parameter format. Shared by the server, the Node client and the browser client,
  * so it imports nothing from Node (no Buffer, no node:*). The full contract, with every
- * status code, is web/openapi.json (served at /openapi.json).
+ * status code, is the OpenAPI document the server generates from its route schemas
+ * (route-schemas.ts), served at /openapi.json.
  *
  * Parameters and updates travel as one little-endian float32 vector: every tensor of the
  * layout, in layout order, concatenated. Metadata of an update travels in headers, so the
@@ -14,6 +15,7 @@ export const API_PREFIX = `/${PROTOCOL_VERSION}`;
 
 export const PATHS = {
   register: `${API_PREFIX}/clients`,
+  invites: `${API_PREFIX}/admin/invites`,
   checkIn: `${API_PREFIX}/checkin`,
   task: (round: number | string) => `${API_PREFIX}/rounds/${round}/task`,
   update: (round: number | string) => `${API_PREFIX}/rounds/${round}/update`,
@@ -41,19 +43,38 @@ export const BINARY_CONTENT_TYPE = 'application/octet-stream';
 
 export interface RegisterRequest {
   clientId: string;
-  /** Training examples the client holds (nₖ > 0); FedAvg weights by it. */
-  numExamples: number;
+  /**
+   * Training examples the client says it holds (default 1). Only a claim: the server's weight
+   * for the client is min(examples, the server's --max-weight), decided once here, with the
+   * operator's figure (invite, partition) taking precedence over the claim.
+   */
+  numExamples?: number;
+  /** The single-use code the operator issued (enrolment mode "invite"). */
+  enrolmentCode?: string;
 }
 
 export interface RegisterResponse {
   clientId: string;
   /** Bearer token for every later request; shown once, the server keeps only its hash. */
   token: string;
+  /** The aggregation weight the server gave this client (fixed). */
+  weight: number;
+}
+
+/** POST /v1/admin/invites (admin token): single-use enrolment codes, shown once. */
+export interface InviteRequest {
+  count?: number;
+  /** Bind one code to each of these ids (count is then their number). */
+  clientIds?: string[];
+  /** The operator's example count for the invited clients (their weight base instead of their claim). */
+  numExamples?: number;
+}
+
+export interface InviteResponse {
+  invites: { code: string; clientId?: string }[];
 }
 
 export interface CheckInRequest {
-  /** Updated example count, when the client's data changed. */
-  numExamples?: number;
   /**
    * Long polling: when there is nothing to do, hold the answer up to this many ms (≤ 30000)
    * until a round opens or closes, instead of answering "wait" at once.

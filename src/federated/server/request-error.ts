@@ -9,6 +9,7 @@ export type RequestErrorType =
   | 'BadRequest'
   | 'InvalidUpdate'
   | 'Unauthorized'
+  | 'Forbidden'
   | 'NotSelected'
   | 'NotFound'
   | 'StaleRound'

@@ -41,14 +41,28 @@ import { ConfigError } from '../../errors.js';
 import { flattenParameters, parameterCount, unflattenParameters, type ParameterSet } from '../aggregate/index.js';
 import type { ClientInfo } from '../selection/index.js';
 import type { Failure, FitInstruction, FitResult, ServerEvaluation, Strategy } from '../strategy.js';
-import type { AcceptOutcome, CheckpointRecord, FederationStore, SharedFederationState, SharedSnapshot, StoredRound, UpdateRecord } from '../store/index.js';
+import type { AcceptOutcome, CheckpointRecord, ClientRecord, FederationStore, SharedFederationState, SharedSnapshot, StoredRound, UpdateRecord } from '../store/index.js';
 import { RoundUpdatesChangedError, StateStoreError, isSharedStore } from '../store/index.js';
 import { newClientToken, tokenHash } from './client-tokens.js';
+import {
+  CLIENT_ID_PATTERN,
+  DEFAULT_MAX_WEIGHT,
+  ENROLMENT_MODES,
+  MAX_EXAMPLES,
+  createInvites,
+  enrolmentCodeHash,
+  enrolmentWeight,
+  type EnrolmentMode,
+  type EnrolmentOptions,
+} from './enrolment.js';
 import {
   API_PREFIX,
   PATHS,
   PROTOCOL_VERSION,
   type CheckInResponse,
+  type InviteResponse,
+  type RegisterRequest,
+  type RegisterResponse,
   type RoundSummary,
   type SecureReplyResponse,
   type StatusResponse,
@@ -57,6 +71,7 @@ import {
 } from './protocol.js';
 import { FederationRequestError } from './request-error.js';
 import { validateDelta, type UpdateMetadata } from './update-validation.js';
+import { clipToMedianNorm } from './norm-bound.js';
 import { decodeStrategyState, encodeStrategyState } from './checkpoint-state.js';
 import { SecureAggregationRound, type SecureJournal, type SecureJournalEntry, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
 
@@ -75,8 +90,14 @@ export interface RoundPolicy {
   availabilityWindowMs: number;
   /** After a restart, an open round gets at least this long before its deadline. */
   recoveryGraceMs: number;
-  /** Largest accepted ‖Δ‖₂. */
+  /** Largest accepted ‖Δ‖₂ (larger updates are refused). */
   maxUpdateNorm: number;
+  /**
+   * When a plain round is aggregated, each update is clipped to this multiple of the median
+   * norm of the round's updates (norm-bound.ts); 0 turns it off (DP-FedAvg clips to its own C;
+   * a secure round's updates are not visible to the server).
+   */
+  normClipMultiple: number;
   /** Seeds every round's selection stream. */
   seed: number;
   /** Suggested wait for clients with nothing to do. */
@@ -92,6 +113,7 @@ export const DEFAULT_ROUND_POLICY: Readonly<RoundPolicy> = {
   availabilityWindowMs: 30_000,
   recoveryGraceMs: 10_000,
   maxUpdateNorm: 1e4,
+  normClipMultiple: 3,
   seed: 0,
   pollIntervalMs: 1000,
 };
@@ -116,6 +138,8 @@ export interface CoordinatorOptions {
   fingerprint: Record<string, unknown>;
   /** Public description of the federation for clients (dataset, model spec, ...). */
   federation?: Record<string, unknown>;
+  /** Who may enrol and with what weight (default: invite codes, equal weights). */
+  enrolment?: EnrolmentOptions;
   /** The aggregator's name for the status page (e.g. "mean", "median"). */
   aggregatorName?: string;
   /**
@@ -160,7 +184,10 @@ interface OpenRoundState {
 }
 
 interface ClientState {
+  /** Examples as known at enrolment (the operator's figure, or the client's claim). */
   numExamples: number;
+  /** Aggregation weight, fixed at enrolment. */
+  weight: number;
   lastSeen: number;
 }
 
@@ -189,6 +216,7 @@ export class RoundCoordinator {
   private sharedRegistered = 0;
   private sharedAvailable = 0;
   private historyReadAt = -Infinity;
+  readonly enrolment: Readonly<Required<Pick<EnrolmentOptions, 'mode' | 'maxWeight'>>> & { partition?: ReadonlyMap<string, number> };
 
   private constructor(private readonly options: CoordinatorOptions) {
     this.store = options.store;
@@ -206,6 +234,7 @@ export class RoundCoordinator {
     check(Number.isInteger(p.targetUpdates) && p.targetUpdates >= p.minUpdates, `targetUpdates (${p.targetUpdates}) must be an integer ≥ minUpdates (${p.minUpdates})`);
     check(p.roundTimeoutMs > 0 && p.availabilityWindowMs > 0, 'roundTimeoutMs and availabilityWindowMs must be > 0');
     check(p.maxUpdateNorm > 0, `maxUpdateNorm must be > 0, got ${p.maxUpdateNorm}`);
+    check(p.normClipMultiple >= 0 && Number.isFinite(p.normClipMultiple), `normClipMultiple must be a finite number ≥ 0 (0 = off), got ${p.normClipMultiple}`);
     this.layout = { names: options.initialParameters.names.slice(), lengths: options.initialParameters.arrays.map((a) => a.length) };
     this.valueCount = parameterCount(options.initialParameters);
     const clipNorm = options.secureAggregation?.clipNorm;
@@ -213,6 +242,16 @@ export class RoundCoordinator {
     if (clipNorm !== undefined) {
       check(typeof (options.strategy as Partial<ClippedSumStrategy>).aggregateClippedSum === 'function', `strategy ${options.strategy.name} cannot aggregate a secure sum of clipped updates (DP-FedAvg's does)`);
     }
+    const enrolment = options.enrolment ?? { mode: 'invite' };
+    check(ENROLMENT_MODES.includes(enrolment.mode), `enrolment mode must be one of ${ENROLMENT_MODES.join(', ')}, got ${String(enrolment.mode)}`);
+    const maxWeight = enrolment.maxWeight ?? DEFAULT_MAX_WEIGHT;
+    check(maxWeight > 0 && maxWeight <= MAX_EXAMPLES, `maxWeight must be in (0, ${MAX_EXAMPLES}], got ${maxWeight}`);
+    check(enrolment.mode !== 'tokens' || (enrolment.provisioned?.length ?? 0) > 0, 'tokens enrolment needs the provisioned clients (--client-tokens FILE)');
+    this.enrolment = {
+      mode: enrolment.mode,
+      maxWeight,
+      ...(enrolment.partition ? { partition: new Map(enrolment.partition.map((c) => [c.id, c.examples])) } : {}),
+    };
     if (options.shared) {
       if (!isSharedStore(options.store)) throw new ConfigError(`${options.store.description} cannot be shared by several server processes; use a Redis store`);
       this.shared = options.store;
@@ -257,7 +296,8 @@ export class RoundCoordinator {
           'restart with the same strategy, model and data, or use a new --state file',
       );
     }
-    for (const client of await this.store.listClients()) this.cacheClient(client.id, client.tokenHash, client.numExamples);
+    for (const client of await this.store.listClients()) this.cacheClient(client);
+    if (this.options.enrolment?.provisioned) await this.provisionClients(this.options.enrolment.provisioned);
     await this.useLatestCheckpoint();
     if (this.shared) {
       // the round state as the other processes left it (an open round is adopted, not extended)
@@ -297,11 +337,24 @@ export class RoundCoordinator {
     this.modelBytes = new Uint8Array(flattenParameters(this.strategy.parameters).buffer);
   }
 
-  private cacheClient(id: string, hash: string, numExamples: number): void {
-    this.tokens.set(hash, id);
-    const known = this.clients.get(id);
-    if (known) known.numExamples = numExamples;
-    else this.clients.set(id, { numExamples, lastSeen: -Infinity });
+  private cacheClient(client: ClientRecord): void {
+    this.tokens.set(client.tokenHash, client.id);
+    if (!this.clients.has(client.id)) this.clients.set(client.id, { numExamples: client.numExamples, weight: client.weight, lastSeen: -Infinity });
+  }
+
+  /** tokens mode: the operator's clients, registered with their token hashes at each start (an existing one must keep its token). */
+  private async provisionClients(provisioned: NonNullable<EnrolmentOptions['provisioned']>): Promise<void> {
+    const known = new Map((await this.store.listClients()).map((c) => [c.id, c]));
+    for (const p of provisioned) {
+      if (this.enrolment.partition && !this.enrolment.partition.has(p.clientId)) throw new ConfigError(`--client-tokens: client "${p.clientId}" is not in the federation's partition`);
+      const numExamples = p.numExamples ?? this.enrolment.partition?.get(p.clientId) ?? 1;
+      const record: ClientRecord = { id: p.clientId, tokenHash: p.tokenHash, numExamples, weight: enrolmentWeight(numExamples, this.enrolment.maxWeight), registeredAt: this.clock() };
+      const existing = known.get(p.clientId) ?? ((await this.store.registerClient(record)) === 'created' ? record : (await this.store.listClients()).find((c) => c.id === p.clientId));
+      if (existing?.tokenHash !== p.tokenHash) {
+        throw new StateStoreError(`${this.store.description}: client "${p.clientId}" is registered with another token than --client-tokens gives; restore its token in the file or use a new state`);
+      }
+      this.cacheClient(existing);
+    }
   }
 
   /** The round's instructions, replayed from its stored seed and available list (checked against the stored selection). */
@@ -512,22 +565,78 @@ export class RoundCoordinator {
 
   // ---- clients ----
 
-  async register(clientId: unknown, numExamples: unknown): Promise<{ clientId: string; token: string }> {
-    if (typeof clientId !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(clientId)) {
+  /**
+   * Enrols a client under the federation's enrolment mode and decides its aggregation weight,
+   * once: min(examples, maxWeight), with examples the operator's figure (invite, partition)
+   * when there is one, else the client's claim. The token is returned once; the store keeps its hash.
+   */
+  async register(request: RegisterRequest): Promise<RegisterResponse> {
+    const { clientId, numExamples: claimed = 1, enrolmentCode } = request;
+    if (typeof clientId !== 'string' || !new RegExp(CLIENT_ID_PATTERN).test(clientId)) {
       throw new FederationRequestError(400, 'BadRequest', 'clientId must be 1-128 letters, digits, _ . : - starting with a letter or digit');
     }
-    if (typeof numExamples !== 'number' || !Number.isInteger(numExamples) || numExamples < 1 || numExamples > 1e9) {
-      throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, 1e9], got ${JSON.stringify(numExamples)}`);
+    if (!Number.isInteger(claimed) || claimed < 1 || claimed > MAX_EXAMPLES) {
+      throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, ${MAX_EXAMPLES}], got ${JSON.stringify(claimed)}`);
     }
+    const mode = this.enrolment.mode;
+    if (mode === 'tokens') {
+      throw new FederationRequestError(403, 'Forbidden', 'this federation enrols clients by provisioned tokens, not registration: ask the operator for your token and send it as Authorization: Bearer <token>');
+    }
+    if (mode === 'open' && enrolmentCode !== undefined) {
+      throw new FederationRequestError(400, 'BadRequest', 'this federation has open enrolment: leave out enrolmentCode');
+    }
+    let inviteHash: string | undefined;
+    let operatorExamples: number | undefined;
+    if (mode === 'invite') {
+      if (enrolmentCode === undefined) {
+        throw new FederationRequestError(401, 'Unauthorized', 'this federation enrols by invitation: send the enrolmentCode the operator gave you (trustnlu fl invite)');
+      }
+      inviteHash = enrolmentCodeHash(enrolmentCode);
+      const invite = await this.store.invite(inviteHash);
+      if (!invite) throw new FederationRequestError(401, 'Unauthorized', 'the enrolment code is not valid; ask the operator for a new one');
+      if (invite.redeemedBy !== undefined) throw new FederationRequestError(401, 'Unauthorized', 'the enrolment code was already used; each code enrols one client');
+      if (invite.clientId !== undefined && invite.clientId !== clientId) {
+        throw new FederationRequestError(403, 'Forbidden', `this enrolment code is for client "${invite.clientId}", not "${clientId}"`);
+      }
+      operatorExamples = invite.numExamples;
+    }
+    const partition = this.enrolment.partition;
+    if (partition && !partition.has(clientId)) {
+      throw new FederationRequestError(403, 'Forbidden', `client id "${clientId}" is not in the federation's partition (${partition.size} clients; GET ${PATHS.federation} lists them)`);
+    }
+    const numExamples = operatorExamples ?? partition?.get(clientId) ?? claimed;
+    const weight = enrolmentWeight(numExamples, this.enrolment.maxWeight);
     const token = newClientToken();
-    const hash = tokenHash(token);
-    const outcome = await this.store.registerClient({ id: clientId, tokenHash: hash, numExamples, registeredAt: this.clock() });
+    const record: ClientRecord = { id: clientId, tokenHash: tokenHash(token), numExamples, weight, registeredAt: this.clock() };
+    const outcome = await this.store.registerClient(record, inviteHash);
+    if (outcome === 'invite-unusable') throw new FederationRequestError(401, 'Unauthorized', 'the enrolment code was already used; each code enrols one client');
     if (outcome === 'exists') {
       throw new FederationRequestError(409, 'Conflict', `client id "${clientId}" is already registered; reuse its token or register under another id`);
     }
-    this.cacheClient(clientId, hash, numExamples);
-    this.emit('registered', { clientId });
-    return { clientId, token };
+    this.cacheClient(record);
+    this.emit('registered', { clientId, weight });
+    return { clientId, token, weight };
+  }
+
+  /** Issues single-use enrolment codes (optionally bound to ids, with the operator's example count); returns the codes once. */
+  async issueInvites(request: { count?: number; clientIds?: string[]; numExamples?: number }): Promise<InviteResponse> {
+    for (const id of request.clientIds ?? []) {
+      if (this.enrolment.partition && !this.enrolment.partition.has(id)) throw new FederationRequestError(400, 'BadRequest', `client id "${id}" is not in the federation's partition`);
+    }
+    let batch;
+    try {
+      batch = createInvites(request, this.clock());
+    } catch (error) {
+      if (error instanceof ConfigError) throw new FederationRequestError(400, 'BadRequest', error.message);
+      throw error;
+    }
+    await this.store.addInvites(batch.records);
+    this.emit('invites-issued', { count: batch.invites.length });
+    return { invites: batch.invites };
+  }
+
+  get enrolmentMode(): EnrolmentMode {
+    return this.enrolment.mode;
   }
 
   /** The client id a bearer token belongs to, or undefined (shared mode: read through to the store on a miss). */
@@ -538,11 +647,12 @@ export class RoundCoordinator {
     if (known !== undefined || !this.shared) return known;
     const client = await this.shared.clientByTokenHash(hash);
     if (!client) return undefined;
-    this.cacheClient(client.id, client.tokenHash, client.numExamples);
+    this.cacheClient(client);
     return client.id;
   }
 
-  async checkIn(clientId: string, numExamples?: number): Promise<CheckInResponse> {
+  /** A client is available; answers what it should do. Its weight stays what enrolment decided. */
+  async checkIn(clientId: string): Promise<CheckInResponse> {
     const client = this.clients.get(clientId)!;
     client.lastSeen = this.clock();
     if (this.shared) {
@@ -550,13 +660,6 @@ export class RoundCoordinator {
       if (snap.openRound !== this.current?.record.round || snap.latestVersion !== this.modelVersion || snap.lastRound !== this.lastRound) {
         await this.serial(() => this.syncShared(snap));
       } else this.sharedAccepted = snap.openAccepted;
-    }
-    if (numExamples !== undefined && numExamples !== client.numExamples) {
-      if (!Number.isInteger(numExamples) || numExamples < 1 || numExamples > 1e9) {
-        throw new FederationRequestError(400, 'BadRequest', `numExamples must be an integer in [1, 1e9], got ${JSON.stringify(numExamples)}`);
-      }
-      client.numExamples = numExamples;
-      await this.store.updateClientExamples(clientId, numExamples);
     }
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
     // an open round before its deadline needs nothing here (the server's timer also ticks)
@@ -625,12 +728,15 @@ export class RoundCoordinator {
   private availableClients(): ClientInfo[] {
     const since = this.clock() - this.policy.availabilityWindowMs;
     const out: ClientInfo[] = [];
-    for (const [id, c] of this.clients) if (c.lastSeen >= since) out.push({ id, numExamples: c.numExamples });
+    // the sampler's aggregation weights: the server's, fixed at enrolment
+    for (const [id, c] of this.clients) if (c.lastSeen >= since) out.push({ id, numExamples: c.weight });
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private async openNext(): Promise<void> {
-    const available = this.shared ? await this.shared.clientsSeenSince(this.clock() - this.policy.availabilityWindowMs) : this.availableClients();
+    const available = this.shared
+      ? (await this.shared.clientsSeenSince(this.clock() - this.policy.availabilityWindowMs)).map((c) => ({ id: c.id, numExamples: c.weight }))
+      : this.availableClients();
     if (available.length < this.policy.minClients) return;
     const round = this.lastRound + 1;
     const seed = new SeededRandom(this.policy.seed).fork(`round:${round}`).seed;
@@ -788,7 +894,7 @@ export class RoundCoordinator {
 
   /** The float32 bytes of a model version (the current one from memory). */
   async model(versionText: string): Promise<Uint8Array> {
-    if (!/^\d{1,15}$/.test(versionText)) throw new FederationRequestError(400, 'BadRequest', `model version must be a non-negative integer, got "${versionText.slice(0, 40)}"`);
+    if (!/^(0|[1-9]\d{0,14})$/.test(versionText)) throw new FederationRequestError(400, 'BadRequest', `the model version must be a non-negative integer written without leading zeros or signs (0, 1, 2, ...), got "${versionText.slice(0, 40)}"`);
     const version = Number(versionText);
     // shared mode: a version newer than this process's is a checkpoint another one wrote
     if (this.shared && version > this.modelVersion) await this.serial(() => this.syncShared());
@@ -799,7 +905,8 @@ export class RoundCoordinator {
   }
 
   private parseRound(roundText: string): number {
-    if (!/^\d{1,15}$/.test(roundText)) throw new FederationRequestError(400, 'BadRequest', `round must be a positive integer, got "${roundText.slice(0, 40)}"`);
+    // one spelling per round: "01" or "+1" is not round 1, and there is no round 0
+    if (!/^[1-9]\d{0,14}$/.test(roundText)) throw new FederationRequestError(400, 'BadRequest', `the round must be a positive integer written without leading zeros or signs (1, 2, ...): rounds are numbered from 1; got "${roundText.slice(0, 40)}"`);
     return Number(roundText);
   }
 
@@ -906,10 +1013,20 @@ export class RoundCoordinator {
     // shared mode: the round's updates are those in the store, whichever process accepted them
     if (this.shared) round.accepted = new Map((await this.store.updatesOf(number)).map((u) => [u.clientId, u]));
     let accepted = [...round.accepted.values()];
-    let results: FitResult[] = accepted.map((u) => ({
+    const boundMetrics: Record<string, number> = {};
+    let deltas = accepted.map((u) => u.delta);
+    if (!round.secure && this.policy.normClipMultiple > 0 && accepted.length > 0) {
+      // one client's influence: no update enters the aggregate larger than k × the round's median norm
+      const clip = clipToMedianNorm(deltas, this.policy.normClipMultiple);
+      deltas = clip.deltas;
+      boundMetrics.normBound = clip.bound;
+      boundMetrics.clippedUpdates = clip.clipped;
+    }
+    let results: FitResult[] = accepted.map((u, i) => ({
       clientId: u.clientId,
-      numExamples: u.numExamples,
-      delta: unflattenParameters(u.delta, this.strategy.parameters),
+      // the header's count only weights the reported metrics (train loss), never the model; capped at enrolment's
+      numExamples: Math.min(u.numExamples, this.clients.get(u.clientId)?.numExamples ?? u.numExamples),
+      delta: unflattenParameters(deltas[i], this.strategy.parameters),
       metrics: u.metrics,
     }));
     const secureMetrics: Record<string, number> = {};
@@ -948,7 +1065,7 @@ export class RoundCoordinator {
       output = { parameters: this.strategy.parameters, metrics: { skipped: 1, aggregationError: 1 } };
     }
     const completed = enough && output.metrics.skipped !== 1;
-    const metrics: Record<string, number> = { ...output.metrics, ...secureMetrics, accepted: accepted.length, dropped: dropped.length, closedByDeadline: reason === 'deadline' ? 1 : 0 };
+    const metrics: Record<string, number> = { ...output.metrics, ...boundMetrics, ...secureMetrics, accepted: accepted.length, dropped: dropped.length, closedByDeadline: reason === 'deadline' ? 1 : 0 };
     if (round.secure && completed) {
       metrics.clients = accepted.length;
       metrics.examples = accepted.reduce((s, u) => s + u.numExamples, 0);
@@ -1091,7 +1208,7 @@ export class RoundCoordinator {
   }
 
   federation(): Record<string, unknown> {
-    return { protocol: PROTOCOL_VERSION, ...(this.options.federation ?? {}), layout: this.layout, strategy: this.strategy.name };
+    return { protocol: PROTOCOL_VERSION, ...(this.options.federation ?? {}), layout: this.layout, strategy: this.strategy.name, enrolment: this.enrolment.mode, maxWeight: this.enrolment.maxWeight };
   }
 
   get currentModelVersion(): number {

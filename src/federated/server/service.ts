@@ -21,6 +21,7 @@ import type { AccountantName } from '../../privacy/index.js';
 import { openFederationStore, isRedisLocation, type FederationStore } from '../store/index.js';
 import { createFederationServer, type HttpServerOptions } from './http-server.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
+import { DEFAULT_MAX_WEIGHT, readClientTokens, type EnrolmentMode } from './enrolment.js';
 
 /** Where the model comes from. */
 export type ServiceModelSource =
@@ -57,6 +58,11 @@ export interface ServiceOptions {
    */
   sharedWithOtherProcesses?: boolean;
   policy: Partial<RoundPolicy> & { rounds: number; targetUpdates: number };
+  /**
+   * Who may enrol (default invite codes) and the cap on aggregation weights (default 1: equal
+   * weights); `clientTokensFile` is the provisioned-tokens file of the tokens mode.
+   */
+  enrolment?: { mode: EnrolmentMode; maxWeight?: number; clientTokensFile?: string };
   /** Extra clients selected per round, as a fraction of targetUpdates (default 0). */
   overSelection?: number;
   local?: Partial<LocalTrainingSettings>;
@@ -83,7 +89,25 @@ export interface RunningService {
   coordinator: RoundCoordinator;
   store: FederationStore;
   url: string;
+  /** One line with the server's security posture (enrolment, weights, norm bound, TLS, DP, secure aggregation). */
+  posture: string;
   close(): Promise<void>;
+}
+
+/** The security posture as one line, for the start-up log. */
+export function securityPosture(options: ServiceOptions, coordinator: RoundCoordinator): string {
+  const e = coordinator.enrolment;
+  const p = coordinator.policy;
+  const enrolment = e.mode === 'invite' ? 'invite (single-use codes)' : e.mode === 'tokens' ? 'tokens (provisioned file)' : 'OPEN (anyone may join)';
+  const weights = e.maxWeight === 1 ? 'equal (max weight 1)' : `fixed at enrolment, capped at ${e.maxWeight}`;
+  const bound = options.secureAggregation
+    ? `clients clip to ${p.maxUpdateNorm} (secure aggregation: the server cannot check it)`
+    : options.dp
+      ? `DP clip ${String(options.dp.clip)}${typeof options.dp.clip === 'number' ? `, refuse > ${p.maxUpdateNorm}` : ' (server clips)'}`
+      : `${p.normClipMultiple > 0 ? `clip to ${p.normClipMultiple}× the round's median norm, ` : 'no clipping, '}refuse > ${p.maxUpdateNorm}`;
+  const dp = options.dp ? `on (clip ${String(options.dp.clip)}, δ ${options.dp.delta})` : 'off';
+  const secure = options.secureAggregation ? 'on (SecAgg+)' : 'off';
+  return `security: enrolment ${enrolment}; weights ${weights}; update norm ${bound}; TLS ${options.http?.tls ? 'on' : 'off'}; admin routes ${options.http?.adminToken ? 'on' : 'off'}; DP ${dp}; secure aggregation ${secure}`;
 }
 
 export async function buildCoordinator(options: ServiceOptions): Promise<{ coordinator: RoundCoordinator; store: FederationStore }> {
@@ -151,6 +175,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
   const adaptiveClip = options.dp?.clip === 'auto';
   let privacy: ((roundsCompleted: number) => { epsilon: number; delta: number; noiseMultiplier: number; clipNorm: number }) | undefined;
   const policy = { ...options.policy };
+  // DP-FedAvg's clip is the bound on one client's influence (a tighter server clip would change the mechanism)
+  if (options.dp) policy.normClipMultiple = 0;
   if (options.dp) {
     const dp = options.dp;
     const population = dp.population ?? (Array.isArray(federation.clients) ? federation.clients.length : undefined);
@@ -223,6 +249,12 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
         seed: options.policy.seed ?? 0,
       },
       federation,
+      enrolment: {
+        mode: options.enrolment?.mode ?? 'invite',
+        maxWeight: options.enrolment?.maxWeight ?? DEFAULT_MAX_WEIGHT,
+        ...(Array.isArray(federation.clients) ? { partition: (federation.clients as { id: string; examples: number }[]).map((c) => ({ id: c.id, examples: c.examples })) } : {}),
+        ...(options.enrolment?.clientTokensFile !== undefined ? { provisioned: readClientTokens(options.enrolment.clientTokensFile) } : {}),
+      },
       aggregatorName,
       evaluate,
       // secure rounds: shared only when other processes serve the federation too (their replicas follow the journal)
@@ -255,6 +287,7 @@ export async function startFederationService(options: ServiceOptions & { host?: 
     coordinator,
     store,
     url,
+    posture: securityPosture(options, coordinator),
     close: async () => {
       await app.close();
       await store.close();

@@ -11,7 +11,7 @@ import type { PartitionSummary } from '../../data/partition/index.js';
 import { TRAINING_DEFAULTS } from '../../train/run.js';
 import type { ProgressReporter } from '../../train/progress.js';
 import { createStrategy, parseStrategySpec, type ServerStrategy, type StrategySpec } from '../strategies/index.js';
-import { privateAggregation, type DpFedAvgOptions, type PrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
+import { privateAggregation, type DpFedAvgOptions, type FederatedPrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
 import { SimulationExecutor } from './executor.js';
 import { prepareFederatedDataset } from './federated-dataset.js';
 import { runSimulation, type CurvePoint, type PeriodRecord, type SimulationResult } from './simulator.js';
@@ -24,9 +24,11 @@ import {
   type SelectionSpec,
   type SettingSpec,
 } from './spec.js';
+import type { DatasetSource } from '../../data/text-dataset.js';
 
 export interface FederatedExperimentOptions {
-  dataset: string;
+  /** A named dataset, or the user's files ({ kind: 'files', files, options }). */
+  dataset: string | DatasetSource;
   partition: PartitionSpec | string;
   strategy: StrategySpec | string;
   selection?: SelectionSpec | string;
@@ -91,7 +93,7 @@ export interface FederatedExperimentSummary {
   baseline?: { setting: string; accuracy: number; loss: number; curve: CurvePoint[]; seconds: number };
   notes: string[];
   /** ε spent, clip norm, secure-aggregation totals (with the privacy option). */
-  privacy?: PrivacyReport;
+  privacy?: FederatedPrivacyReport;
 }
 
 export async function runFederatedExperiment(options: FederatedExperimentOptions): Promise<FederatedExperimentSummary> {

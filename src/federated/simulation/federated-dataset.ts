@@ -12,7 +12,8 @@
  */
 import { ConfigError } from '../../errors.js';
 import { SeededRandom } from '../../engine/random.js';
-import { DATASETS, loadCorpus, loadIntentDataset } from '../../data/registry.js';
+import { DATASETS, loadDatasetSource } from '../../data/registry.js';
+import type { DatasetSource } from '../../data/text-dataset.js';
 import { sentenceVectors } from '../../data/sentence-vectors.js';
 import {
   clusterDirichletPartition,
@@ -53,6 +54,8 @@ export interface FederatedDataset {
   clients: PartitionClient[];
   /** Class index of the out-of-scope label (CLINC150), for in-scope accuracy. */
   outOfScopeIndex?: number;
+  /** When each training example was written (a user's --time-column): continual periods cut by time. */
+  times?: number[];
   partition: string;
   /**
    * The clients as registered (clients, size quantiles, label entropy over the class labels;
@@ -63,7 +66,8 @@ export interface FederatedDataset {
 }
 
 export interface PrepareOptions {
-  dataset: string;
+  /** A named dataset, or the user's files ({ kind: 'files', files, options } as the CLI's --data builds). */
+  dataset: string | DatasetSource;
   partition: PartitionSpec | string;
   /** Clients for iid / dirichlet / quantity partitions; default 100. */
   numClients?: number;
@@ -91,10 +95,14 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
   const spec = typeof options.partition === 'string' ? parsePartitionSpec(options.partition) : options.partition;
   const numClients = options.numClients ?? 100;
   if (!Number.isInteger(numClients) || numClients < 1) throw new ConfigError(`numClients must be an integer ≥ 1, got ${options.numClients}`);
-  const info = DATASETS.find((d) => d.name === options.dataset);
-  if (!info) throw new ConfigError(`unknown dataset "${options.dataset}"; valid names: ${DATASETS.map((d) => d.name).join(', ')}`);
+  const source: DatasetSource = typeof options.dataset === 'string' ? { kind: 'registry', name: options.dataset } : options.dataset;
+  const registered = source.kind === 'registry' ? DATASETS.find((d) => d.name === source.name) : undefined;
+  if (source.kind === 'registry' && !registered) throw new ConfigError(`unknown dataset "${source.name}"; valid names: ${DATASETS.map((d) => d.name).join(', ')}`);
   const kind = options.model;
   if (!(MODEL_KINDS as readonly string[]).includes(kind)) throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
+  // Files are an intent dataset for a classifier and a corpus for a language model.
+  const task = registered?.task ?? (isClassifierKind(kind) ? 'intent' : 'lm');
+  const info = { name: registered?.name ?? (source.kind === 'files' ? source.files.train : ''), task };
   if (info.task === 'intent' && !isClassifierKind(kind)) {
     throw new ConfigError(`dataset "${info.name}" is an intent dataset: use a classifier model (embbag, cnn, transformer), not "${kind}"`);
   }
@@ -111,7 +119,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     if (spec.kind === 'speaker') {
       throw new ConfigError(`partition "speaker" needs a corpus with speakers (tinyshakespeare); for "${info.name}" use domain, scenario, iid, dirichlet:ALPHA or quantity:BETA`);
     }
-    const dataset = loadIntentDataset(info.name, { dataDir: options.dataDir, seed: options.seed });
+    const dataset = loadDatasetSource(source, { dataDir: options.dataDir, seed: options.seed, task: 'intent' });
     const train = dataset.splits.train;
     const tokenizer = fitWordTokenizer(train.map((e) => e.text), { minCount: 1, maxSize: 20000 });
     const maxLength = config.maxLength as number;
@@ -123,6 +131,10 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       const { vectors, source } = sentenceVectors(train.map((e) => e.text), options.dataDir);
       partition = clusterDirichletPartition(vectors, spec.clusters, numClients, spec.alpha, rng);
       notes.push(`cluster partition over ${source} sentence vectors`);
+    } else if (spec.kind === 'user') {
+      const missing = train.findIndex((e) => typeof e.user !== 'string');
+      if (missing >= 0) throw new ConfigError(`partition "user": training example ${missing} of "${dataset.name}" has no user; load your file with --user-column COLUMN (library: { user: 'COLUMN' })`);
+      partition = naturalPartition(train.map((e) => e.user!), { minExamples });
     } else {
       const missing = train.findIndex((e) => typeof e.domain !== 'string');
       if (missing >= 0) throw new ConfigError(`partition "${spec.kind}": dataset "${info.name}" has no domain/scenario on training example ${missing}; use iid, dirichlet:ALPHA or quantity:BETA`);
@@ -141,6 +153,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       evaluationSplit,
       clients: partition.clients,
       ...(outOfScope >= 0 ? { outOfScopeIndex: outOfScope } : {}),
+      ...(train.every((e) => typeof e.time === 'number') ? { times: train.map((e) => e.time!) } : {}),
       partition: describePartition(spec, numClients),
       summary,
       notes,
@@ -150,7 +163,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
   if (spec.kind === 'domain' || spec.kind === 'scenario' || spec.kind === 'dirichlet' || spec.kind === 'cluster') {
     throw new ConfigError(`partition "${spec.kind}" needs labelled intent data; for the corpus "${info.name}" use speaker, iid or quantity:BETA`);
   }
-  const corpus = loadCorpus(info.name, { dataDir: options.dataDir, seed: options.seed });
+  const corpus = loadDatasetSource(source, { dataDir: options.dataDir, seed: options.seed, task: 'lm' });
   const units = corpus.splits.train;
   const texts = units.map(unitText);
   const tokenizer = kind.startsWith('char')

@@ -23,10 +23,10 @@ import { SeededRandom } from '../../engine/random.js';
 import type { BackendName } from '../../engine/index.js';
 import { WorkerInitError } from '../../engine/workers/index.js';
 import { ConfigError, NonFiniteError, ShapeMismatchError } from '../../errors.js';
-import { continualSplit, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
+import { continualSplit, continualSplitByTime, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
 import { SILENT, type ProgressReporter } from '../../train/progress.js';
 import type { ParameterSet } from '../aggregate/index.js';
-import { availability as availabilityModel, dropout as dropoutModel } from '../selection/index.js';
+import { availability as availabilityModel, clientDropout as dropoutModel } from '../selection/index.js';
 import { evaluationMetrics, localTrainingConfigFrom, viewParameters } from '../client/index.js';
 import type { Failure, FitResult, Strategy, EvaluateResult } from '../strategy.js';
 import { hasAsyncAggregation } from '../privacy/index.js';
@@ -288,7 +288,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     };
 
     let split: ContinualPartition | undefined;
-    if (setting.kind === 'continual') split = continualSplit({ clients: data.clients }, setting.periods, root.fork('continual'));
+    if (setting.kind === 'continual') {
+      split = data.times
+        ? continualSplitByTime({ clients: data.clients }, setting.periods, data.times)
+        : continualSplit({ clients: data.clients }, setting.periods, root.fork('continual'));
+    }
     const staticRegistry = split ? undefined : new ClientRegistry(data.clients);
     let round = 0;
     let clients = staticRegistry?.size ?? 0;

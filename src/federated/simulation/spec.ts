@@ -1,7 +1,7 @@
 /**
  * The simulator's knobs as the CLI and studies spell them, parsed before any data is
  * loaded so a typo fails at once with the valid forms:
- *   partition: speaker | domain | scenario | iid | dirichlet:ALPHA | quantity:BETA | cluster:K:ALPHA
+ *   partition: speaker | domain | scenario | user | iid | dirichlet:ALPHA | quantity:BETA | cluster:K:ALPHA
  *   selection: uniform | activity[:TAU] | power-of-choice:D
  *   setting:   static | continual:T[:WINDOW]
  */
@@ -9,7 +9,7 @@ import { ConfigError } from '../../errors.js';
 import { activitySampler, powerOfChoiceSampler, uniformSampler, type ClientSampler } from '../selection/index.js';
 
 export type PartitionSpec =
-  | { kind: 'speaker' | 'domain' | 'scenario' | 'iid' }
+  | { kind: 'speaker' | 'domain' | 'scenario' | 'user' | 'iid' }
   | { kind: 'dirichlet'; alpha: number }
   | { kind: 'quantity'; beta: number }
   /** FedNLP's embedding clustering: k-means into K clusters of sentence vectors, then Dirichlet(α) over them. */
@@ -19,7 +19,7 @@ export type SelectionSpec = { kind: 'uniform' } | { kind: 'activity'; tau: numbe
 
 export type SettingSpec = { kind: 'static' } | { kind: 'continual'; periods: number; window: number };
 
-export const PARTITION_FORMS = ['speaker', 'domain', 'scenario', 'iid', 'dirichlet:ALPHA', 'quantity:BETA', 'cluster:K:ALPHA'] as const;
+export const PARTITION_FORMS = ['speaker', 'domain', 'scenario', 'user', 'iid', 'dirichlet:ALPHA', 'quantity:BETA', 'cluster:K:ALPHA'] as const;
 export const SELECTION_FORMS = ['uniform', 'activity[:TAU]', 'power-of-choice:D'] as const;
 export const SETTING_FORMS = ['static', 'continual:T', 'continual:T:WINDOW'] as const;
 
@@ -39,7 +39,7 @@ export function parsePartitionSpec(text: string): PartitionSpec {
   const fail = (why: string): never => {
     throw new ConfigError(`invalid partition "${text}": ${why}; valid forms: ${PARTITION_FORMS.join(' | ')}`);
   };
-  if (name === 'speaker' || name === 'domain' || name === 'scenario' || name === 'iid') {
+  if (name === 'speaker' || name === 'domain' || name === 'scenario' || name === 'user' || name === 'iid') {
     if (args.length) fail(`"${name}" takes no parameter`);
     return { kind: name };
   }

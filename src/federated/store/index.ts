@@ -7,6 +7,8 @@ export type {
   FederationStore,
   FederationMeta,
   ClientRecord,
+  InviteRecord,
+  RegisterOutcome,
   CheckpointRecord,
   StoredRound,
   UpdateRecord,

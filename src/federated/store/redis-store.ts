@@ -19,8 +19,10 @@
  *
  * Keys, all under one prefix per federation (`trustnlu:fl:default:` unless --redis-prefix):
  *   meta                 string, the federation's meta (JSON)
- *   clients              hash id → "tokenHash|numExamples|registeredAt"
+ *   clients              hash id → "tokenHash|numExamples|registeredAt|weight"
  *   tokens               hash tokenHash → id
+ *   invites              hash codeHash → JSON {clientId?, numExamples?, createdAt}
+ *   invites-used         hash codeHash → the id that used the code
  *   seen                 sorted set id → last check-in time (selection's availability)
  *   ckpt:V               hash round, createdAt, params (raw float32 bytes)[, state (the strategy's, opaque bytes)]
  *   latest               string, the latest checkpoint version
@@ -36,7 +38,8 @@
  * with replicas), not on Redis Cluster.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { requireOptional } from '../../optional-dependency.js';
 import { ConfigError } from '../../errors.js';
 import { float32FromBuffer, float32ToBuffer } from './float32-buffer.js';
 import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
@@ -47,6 +50,8 @@ import type {
   CloseRoundInput,
   FederationMeta,
   FederationStore,
+  InviteRecord,
+  RegisterOutcome,
   SharedFederationState,
   SharedSnapshot,
   StoredRound,
@@ -118,22 +123,17 @@ redis.call('HSET', KEYS[2], 'round', ARGV[2], 'createdAt', ARGV[3], 'params', AR
 redis.call('SET', KEYS[3], ARGV[5])
 return 1`,
   },
-  // KEYS: clients, tokens · ARGV: id, "tokenHash|numExamples|registeredAt", tokenHash
+  // KEYS: clients, tokens, invites, invites-used · ARGV: id, "tokenHash|numExamples|registeredAt|weight", tokenHash, invite code hash ('' = none)
+  // → 1 created, 0 id taken, 2 invite unknown or used
   flRegister: {
-    keys: 2,
+    keys: 4,
     lua: `
+if ARGV[4] ~= '' then
+  if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 0 or redis.call('HEXISTS', KEYS[4], ARGV[4]) == 1 then return 2 end
+end
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
-return 1`,
-  },
-  // KEYS: clients · ARGV: id, numExamples
-  flSetExamples: {
-    keys: 1,
-    lua: `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
-local t, n, r = string.match(v, '^([^|]*)|([^|]*)|(.*)$')
-redis.call('HSET', KEYS[1], ARGV[1], t .. '|' .. ARGV[2] .. '|' .. r)
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[4], ARGV[1]) end
 return 1`,
   },
   // KEYS: latest · ARGV: prefix → {version, round, createdAt, params} or nil
@@ -249,8 +249,9 @@ type ScriptName = keyof typeof SCRIPTS;
 type ScriptCall = (...args: (string | Buffer | number)[]) => Promise<unknown>;
 
 function clientFromValue(id: string, value: string): ClientRecord {
-  const [tokenHash, numExamples, registeredAt] = value.split('|');
-  return { id, tokenHash, numExamples: Number(numExamples), registeredAt: Number(registeredAt) };
+  // a record written before weights were decided at enrolment has no weight: it was the example count
+  const [tokenHash, numExamples, registeredAt, weight] = value.split('|');
+  return { id, tokenHash, numExamples: Number(numExamples), weight: Number(weight ?? numExamples), registeredAt: Number(registeredAt) };
 }
 
 function roundFields(round: StoredRound): string[] {
@@ -312,7 +313,8 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
   private constructor(location: RedisLocation, prefix: string, connectTimeoutMs: number) {
     this.prefix = prefix;
     this.description = `${location.display} (prefix ${prefix})`;
-    this.redis = new Redis({
+    const { Redis: RedisClient } = requireOptional<typeof import('ioredis')>('ioredis', 'the Redis store (fl serve --store redis://...)');
+    this.redis = new RedisClient({
       host: location.host,
       port: location.port,
       db: location.db,
@@ -388,19 +390,40 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
     if (created !== 1) throw new StateStoreError(`${this.description} already holds a federation; use another --redis-prefix to start another`);
   }
 
-  async registerClient(client: ClientRecord): Promise<'created' | 'exists'> {
-    const created = await this.script('flRegister', [
+  async registerClient(client: ClientRecord, inviteCodeHash?: string): Promise<RegisterOutcome> {
+    const outcome = await this.script('flRegister', [
       this.key('clients'),
       this.key('tokens'),
+      this.key('invites'),
+      this.key('invites-used'),
       client.id,
-      `${client.tokenHash}|${client.numExamples}|${client.registeredAt}`,
+      `${client.tokenHash}|${client.numExamples}|${client.registeredAt}|${client.weight}`,
       client.tokenHash,
+      inviteCodeHash ?? '',
     ]);
-    return created === 1 ? 'created' : 'exists';
+    return outcome === 1 ? 'created' : outcome === 2 ? 'invite-unusable' : 'exists';
   }
 
-  async updateClientExamples(id: string, numExamples: number): Promise<void> {
-    await this.script('flSetExamples', [this.key('clients'), id, String(numExamples)]);
+  async addInvites(invites: readonly InviteRecord[]): Promise<void> {
+    if (invites.length === 0) return;
+    const fields = invites.flatMap((i) => [i.codeHash, JSON.stringify({ clientId: i.clientId, numExamples: i.numExamples, createdAt: i.createdAt })]);
+    await this.call('storing invites', this.redis.hset(this.key('invites'), ...fields));
+  }
+
+  async invite(codeHash: string): Promise<InviteRecord | undefined> {
+    const [text, redeemedBy] = await this.call(
+      'reading an invite',
+      Promise.all([this.redis.hget(this.key('invites'), codeHash), this.redis.hget(this.key('invites-used'), codeHash)]),
+    );
+    if (text === null) return undefined;
+    const stored = JSON.parse(text) as { clientId?: string; numExamples?: number; createdAt: number };
+    return {
+      codeHash,
+      ...(stored.clientId !== undefined ? { clientId: stored.clientId } : {}),
+      ...(stored.numExamples !== undefined ? { numExamples: stored.numExamples } : {}),
+      createdAt: stored.createdAt,
+      ...(redeemedBy !== null ? { redeemedBy } : {}),
+    };
   }
 
   async listClients(): Promise<ClientRecord[]> {
@@ -580,10 +603,10 @@ export class RedisFederationStore implements FederationStore, SharedFederationSt
     return snapshotFrom(await this.script('flSnapshot', [this.key('seen'), this.prefix, clientId, String(at)]));
   }
 
-  async clientsSeenSince(since: number): Promise<{ id: string; numExamples: number }[]> {
+  async clientsSeenSince(since: number): Promise<{ id: string; weight: number }[]> {
     const flat = (await this.script('flSeenSince', [this.key('seen'), this.key('clients'), String(since)])) as string[];
-    const out: { id: string; numExamples: number }[] = [];
-    for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i], numExamples: clientFromValue(flat[i], flat[i + 1]).numExamples });
+    const out: { id: string; weight: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i], weight: clientFromValue(flat[i], flat[i + 1]).weight });
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 

@@ -12,7 +12,8 @@
  * closeRound flips the round's status in the transaction that writes the checkpoint, so an
  * update is either in the round that aggregated it or refused, never both or neither.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { requireOptional } from '../../optional-dependency.js';
 import { float32FromBuffer as fromBlob, float32ToBuffer as toBlob } from './float32-buffer.js';
 import { RoundUpdatesChangedError, StateStoreError } from './store-error.js';
 import type {
@@ -22,6 +23,8 @@ import type {
   CloseRoundInput,
   FederationMeta,
   FederationStore,
+  InviteRecord,
+  RegisterOutcome,
   StoredRound,
   UpdateRecord,
 } from './store.js';
@@ -29,7 +32,9 @@ import type {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clients (
-  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, num_examples INTEGER NOT NULL, registered_at INTEGER NOT NULL);
+  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, num_examples INTEGER NOT NULL, registered_at INTEGER NOT NULL, weight REAL);
+CREATE TABLE IF NOT EXISTS invites (
+  code_hash TEXT PRIMARY KEY, client_id TEXT, num_examples INTEGER, created_at INTEGER NOT NULL, redeemed_by TEXT);
 CREATE TABLE IF NOT EXISTS checkpoints (
   version INTEGER PRIMARY KEY, round INTEGER NOT NULL, parameters BLOB NOT NULL, created_at INTEGER NOT NULL, state BLOB);
 CREATE TABLE IF NOT EXISTS rounds (
@@ -113,8 +118,9 @@ export class SqliteFederationStore implements FederationStore {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.description = `sqlite:${path}`;
+    const SqliteDatabase = requireOptional<typeof Database>('better-sqlite3', 'the federated service\'s SQLite store (fl serve --state)');
     try {
-      this.db = new Database(path);
+      this.db = new SqliteDatabase(path);
     } catch (error) {
       throw new StateStoreError(`cannot open the state file "${path}": ${(error as Error).message}; check the directory exists and is writable`);
     }
@@ -125,15 +131,22 @@ export class SqliteFederationStore implements FederationStore {
     // files written before checkpoints kept the strategy's state
     const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(checkpoints)').all();
     if (!columns.some((c) => c.name === 'state')) this.db.exec('ALTER TABLE checkpoints ADD COLUMN state BLOB');
+    // files written before weights were decided at enrolment: the weight was the example count
+    const clientColumns = this.db.prepare<[], { name: string }>('PRAGMA table_info(clients)').all();
+    if (!clientColumns.some((c) => c.name === 'weight')) this.db.exec('ALTER TABLE clients ADD COLUMN weight REAL');
     const db = this.db;
     this.statements = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)'),
-      insertClient: db.prepare('INSERT OR IGNORE INTO clients (id, token_hash, num_examples, registered_at) VALUES (?, ?, ?, ?)'),
-      setExamples: db.prepare('UPDATE clients SET num_examples = ? WHERE id = ?'),
-      clients: db.prepare<[], { id: string; token_hash: string; num_examples: number; registered_at: number }>(
-        'SELECT id, token_hash, num_examples, registered_at FROM clients ORDER BY registered_at, id',
+      insertClient: db.prepare('INSERT OR IGNORE INTO clients (id, token_hash, num_examples, registered_at, weight) VALUES (?, ?, ?, ?, ?)'),
+      clients: db.prepare<[], { id: string; token_hash: string; num_examples: number; registered_at: number; weight: number | null }>(
+        'SELECT id, token_hash, num_examples, registered_at, weight FROM clients ORDER BY registered_at, id',
       ),
+      insertInvite: db.prepare('INSERT INTO invites (code_hash, client_id, num_examples, created_at) VALUES (?, ?, ?, ?)'),
+      invite: db.prepare<[string], { code_hash: string; client_id: string | null; num_examples: number | null; created_at: number; redeemed_by: string | null }>(
+        'SELECT code_hash, client_id, num_examples, created_at, redeemed_by FROM invites WHERE code_hash = ?',
+      ),
+      redeemInvite: db.prepare('UPDATE invites SET redeemed_by = ? WHERE code_hash = ? AND redeemed_by IS NULL'),
       insertCheckpoint: db.prepare('INSERT INTO checkpoints (version, round, parameters, created_at, state) VALUES (?, ?, ?, ?, ?)'),
       latestCheckpoint: db.prepare<[], CheckpointRow>('SELECT version, round, parameters, created_at, state FROM checkpoints ORDER BY version DESC LIMIT 1'),
       checkpoint: db.prepare<[number], CheckpointRow>('SELECT version, round, parameters, created_at, state FROM checkpoints WHERE version = ?'),
@@ -177,17 +190,38 @@ export class SqliteFederationStore implements FederationStore {
     })();
   }
 
-  async registerClient(client: ClientRecord): Promise<'created' | 'exists'> {
-    const info = this.statements.insertClient.run(client.id, client.tokenHash, client.numExamples, client.registeredAt);
-    return info.changes === 1 ? 'created' : 'exists';
-  }
-
-  async updateClientExamples(id: string, numExamples: number): Promise<void> {
-    this.statements.setExamples.run(numExamples, id);
+  async registerClient(client: ClientRecord, inviteCodeHash?: string): Promise<RegisterOutcome> {
+    return this.db.transaction((): RegisterOutcome => {
+      if (inviteCodeHash !== undefined && this.statements.invite.get(inviteCodeHash)?.redeemed_by !== null) return 'invite-unusable';
+      const info = this.statements.insertClient.run(client.id, client.tokenHash, client.numExamples, client.registeredAt, client.weight);
+      if (info.changes !== 1) return 'exists';
+      if (inviteCodeHash !== undefined) this.statements.redeemInvite.run(client.id, inviteCodeHash);
+      return 'created';
+    })();
   }
 
   async listClients(): Promise<ClientRecord[]> {
-    return this.statements.clients.all().map((r) => ({ id: r.id, tokenHash: r.token_hash, numExamples: r.num_examples, registeredAt: r.registered_at }));
+    return this.statements.clients
+      .all()
+      .map((r) => ({ id: r.id, tokenHash: r.token_hash, numExamples: r.num_examples, weight: r.weight ?? r.num_examples, registeredAt: r.registered_at }));
+  }
+
+  async addInvites(invites: readonly InviteRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const i of invites) this.statements.insertInvite.run(i.codeHash, i.clientId ?? null, i.numExamples ?? null, i.createdAt);
+    })();
+  }
+
+  async invite(codeHash: string): Promise<InviteRecord | undefined> {
+    const row = this.statements.invite.get(codeHash);
+    if (!row) return undefined;
+    return {
+      codeHash: row.code_hash,
+      ...(row.client_id !== null ? { clientId: row.client_id } : {}),
+      ...(row.num_examples !== null ? { numExamples: row.num_examples } : {}),
+      createdAt: row.created_at,
+      ...(row.redeemed_by !== null ? { redeemedBy: row.redeemed_by } : {}),
+    };
   }
 
   async latestCheckpoint(): Promise<CheckpointRecord> {

@@ -22,9 +22,33 @@ export interface ClientRecord {
   id: string;
   /** SHA-256 of the bearer token, hex (the token itself is never stored). */
   tokenHash: string;
+  /** Examples the client holds, as known at enrolment (the operator's figure when it gave one, else the client's claim). */
   numExamples: number;
+  /** Aggregation weight, decided by the server at enrolment and never changed afterwards. */
+  weight: number;
   registeredAt: number;
 }
+
+/**
+ * A single-use enrolment code issued by the operator (`trustnlu fl invite`, or the admin
+ * route). Only the code's SHA-256 is stored. `clientId` binds the code to one id;
+ * `numExamples` is the operator's figure for that client (trusted, unlike a client's claim).
+ */
+export interface InviteRecord {
+  codeHash: string;
+  clientId?: string;
+  numExamples?: number;
+  createdAt: number;
+  /** The client that used the code (absent while unused). */
+  redeemedBy?: string;
+}
+
+export type RegisterOutcome =
+  | 'created'
+  /** The id is taken (the token is not replaced). */
+  | 'exists'
+  /** The enrolment code does not exist or was used already (nothing was written). */
+  | 'invite-unusable';
 
 export interface CheckpointRecord {
   version: number;
@@ -101,10 +125,17 @@ export interface FederationStore {
   loadMeta(): Promise<FederationMeta | undefined>;
   /** Writes the meta and the initial checkpoint (version 0) together; fails if meta exists. */
   initialize(meta: FederationMeta, initial: CheckpointRecord): Promise<void>;
-  /** 'exists' when the id is taken (the token is not replaced). */
-  registerClient(client: ClientRecord): Promise<'created' | 'exists'>;
-  updateClientExamples(id: string, numExamples: number): Promise<void>;
+  /**
+   * Registers a client. With `inviteCodeHash`, atomically with the insert: the invite must
+   * exist and be unused, and it is marked used by this client ('invite-unusable' otherwise);
+   * 'exists' when the id is taken (neither the token nor the invite changes).
+   */
+  registerClient(client: ClientRecord, inviteCodeHash?: string): Promise<RegisterOutcome>;
   listClients(): Promise<ClientRecord[]>;
+  /** Stores new invites (their code hashes are random, so they never collide). */
+  addInvites(invites: readonly InviteRecord[]): Promise<void>;
+  /** The invite with this code hash, used or not. */
+  invite(codeHash: string): Promise<InviteRecord | undefined>;
   latestCheckpoint(): Promise<CheckpointRecord>;
   checkpoint(version: number): Promise<CheckpointRecord | undefined>;
   /** Fails with a StateStoreError when another round is open or the round number exists. */
@@ -161,8 +192,8 @@ export interface SharedFederationState {
   snapshot(): Promise<SharedSnapshot>;
   /** Records a check-in (last seen = `at`) and returns the snapshot in the same round trip. */
   markSeen(clientId: string, at: number): Promise<SharedSnapshot>;
-  /** Clients seen at or after `since` (registered ones only), sorted by id. */
-  clientsSeenSince(since: number): Promise<{ id: string; numExamples: number }[]>;
+  /** Clients seen at or after `since` (registered ones only), sorted by id, with their aggregation weights. */
+  clientsSeenSince(since: number): Promise<{ id: string; weight: number }[]>;
   countSeenSince(since: number): Promise<number>;
   /** The client a token hash belongs to (read-through for a process that did not register it). */
   clientByTokenHash(tokenHash: string): Promise<ClientRecord | undefined>;

@@ -79,6 +79,8 @@ export interface PrivateTrainingPlan {
 
 export class PrivateTraining {
   plan?: PrivateTrainingPlan;
+  /** The clipping mode in force once configured. */
+  private clipping?: ClippingMode;
 
   constructor(readonly options: PrivateTrainingOptions) {
     const { epsilon, noiseMultiplier } = options;
@@ -111,12 +113,16 @@ export class PrivateTraining {
       steps: plannedSteps,
       accountant: o.accountant,
     });
+    // An explicit choice wins; else the run's recommendation (per-layer in the private defaults); else flat.
+    // Adaptive clipping works with flat clipping only.
+    const clipping = o.clipping ?? (o.clip === 'auto' ? 'flat' : setup.clipping) ?? 'flat';
+    this.clipping = clipping;
     const gradientStep = dpGradientStep({
       noiseMultiplier,
       clip: o.clip ?? 1,
       adaptiveClipping: o.adaptiveClipping,
       expectedBatchSize: sampleRate * N,
-      clipping: o.clipping,
+      clipping,
       physicalBatchSize: o.physicalBatchSize,
       noise: o.noise,
       secureNoise: o.secureNoise,
@@ -131,7 +137,7 @@ export class PrivateTraining {
         sampleRate,
         delta: o.delta,
         clip: o.clip ?? 1,
-        clipping: o.clipping ?? 'flat',
+        clipping,
         accountant: o.accountant ?? 'rdp',
         plannedSteps,
         targetEpsilon: o.epsilon,
@@ -158,7 +164,7 @@ export class PrivateTraining {
       clip: plan.gradientStep.adaptive ? plan.gradientStep.adaptive.clip : (o.clip as number | undefined) ?? 1,
       accountant,
       adaptiveClipping: o.clip === 'auto',
-      clipping: o.clipping ?? 'flat',
+      clipping: this.clipping ?? o.clipping ?? 'flat',
       secureNoise: Boolean(o.secureNoise),
       plannedSteps: plan.plannedSteps,
     };

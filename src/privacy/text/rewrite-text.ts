@@ -9,8 +9,10 @@ import { ConfigError, TrustnluError } from '../../errors.js';
 import { splitWords } from '../../text/tokenizer.js';
 import type { WordMechanism } from './word-mechanism.js';
 
-/** A text holds a word the embeddings lack and no out-of-vocabulary policy was chosen. */
-export class OutOfVocabularyError extends TrustnluError {}
+/** A text holds a word the embeddings lack and no out-of-vocabulary policy was chosen (the user's input: exit 2). */
+export class OutOfVocabularyError extends TrustnluError {
+  override readonly exitCode = 2;
+}
 
 /**
  * keep: the token goes out unchanged (it is not privatised: it leaks verbatim);

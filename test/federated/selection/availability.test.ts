@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../src/errors.js';
-import { availability, dropout, keyedUniform, type ClientInfo, type Selection } from '../../../src/federated/selection/index.js';
+import { availability, clientDropout, keyedUniform, type ClientInfo, type Selection } from '../../../src/federated/selection/index.js';
 
 const IDS = Array.from({ length: 200 }, (_, i) => `client-${i}`);
 const CLIENTS: ClientInfo[] = IDS.map((id) => ({ id, numExamples: 10 }));
@@ -58,12 +58,12 @@ test('dropout: survivors, shared fate for repeated draws, and the three reweight
     aggregationWeights: [0.25, 0.25, 0.25, 0.25],
     weightsSumToOne: true,
   };
-  assert.deepEqual(dropout({ probability: 0, seed: 1 }).apply(selection, 0), { selection, dropped: [] });
-  const all = dropout({ probability: 1, seed: 1 }).apply(selection, 0);
+  assert.deepEqual(clientDropout({ probability: 0, seed: 1 }).apply(selection, 0), { selection, dropped: [] });
+  const all = clientDropout({ probability: 1, seed: 1 }).apply(selection, 0);
   assert.deepEqual(all.selection.clients, []);
   assert.deepEqual(all.dropped.sort(), ['client-1', 'client-2', 'client-3']);
   // find a seed/round where exactly some clients drop, and check the weights
-  const model = dropout({ probability: 0.5, seed: 9 });
+  const model = clientDropout({ probability: 0.5, seed: 9 });
   let round = 0;
   while (!(selection.clients.some((id) => model.reports(id, round)) && selection.clients.some((id) => !model.reports(id, round)))) round++;
   const survivors = selection.clients.filter((id) => model.reports(id, round));
@@ -73,17 +73,17 @@ test('dropout: survivors, shared fate for repeated draws, and the three reweight
   assert.ok(renorm.selection.weightsSumToOne);
   // client-1's two draws share one fate
   assert.ok(survivors.filter((id) => id === 'client-1').length % 2 === 0);
-  const ipw = dropout({ probability: 0.5, seed: 9, reweight: 'inverse-probability' }).apply(selection, round);
+  const ipw = clientDropout({ probability: 0.5, seed: 9, reweight: 'inverse-probability' }).apply(selection, round);
   assert.deepEqual(ipw.selection.aggregationWeights, survivors.map(() => 0.5));
   assert.equal(ipw.selection.weightsSumToOne, false);
-  const keep = dropout({ probability: 0.5, seed: 9, reweight: 'keep' }).apply(selection, round);
+  const keep = clientDropout({ probability: 0.5, seed: 9, reweight: 'keep' }).apply(selection, round);
   assert.deepEqual(keep.selection.aggregationWeights, survivors.map(() => 0.25));
-  assert.throws(() => dropout({ probability: 1, seed: 1, reweight: 'inverse-probability' }), ConfigError);
+  assert.throws(() => clientDropout({ probability: 1, seed: 1, reweight: 'inverse-probability' }), ConfigError);
 });
 
 test('dropout: inverse-probability weights keep the expected total weight (Monte Carlo)', () => {
   const p = 0.3;
-  const model = dropout({ probability: p, seed: 4, reweight: 'inverse-probability' });
+  const model = clientDropout({ probability: p, seed: 4, reweight: 'inverse-probability' });
   const selection: Selection = { clients: IDS.slice(0, 10), aggregationWeights: IDS.slice(0, 10).map(() => 0.1), weightsSumToOne: true };
   let total = 0;
   const rounds = 2000;

@@ -38,6 +38,7 @@ test('adaptive clipping with secure aggregation: the unclipped count comes from 
   const service = await startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 2, targetUpdates: K, minClients: K, minUpdates: 3, roundTimeoutMs: 120_000 },
     secureAggregation: { stageTimeoutMs: 30_000 },
@@ -100,6 +101,7 @@ test('adaptive clipping with secure aggregation refuses a fixed --secagg-range',
     startFederationService({
       source: { kind: 'synthetic', parameters: P },
       strategy: 'fedavg',
+      enrolment: { mode: 'open', maxWeight: 1e6 },
       statePath: ':memory:',
       policy: { rounds: 1, targetUpdates: K, minClients: K },
       secureAggregation: { range: 2, stageTimeoutMs: 30_000 },

@@ -7,9 +7,16 @@ import { join } from 'node:path';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
 
-/** `trustnlu fl serve ARGS --port 0 --json`; resolves with its URL once it listens. */
+/**
+ * Flags of a loopback test server that many test clients join freely: open enrolment, no
+ * limits on enrolments and connections from one address, and example-count weights (so the
+ * tests can check the weighted mean).
+ */
+export const OPEN_TEST_FEDERATION = ['--enrolment', 'open', '--enrol-rate-limit', '10000', '--max-connections-per-address', '10000', '--max-weight', '1000000'];
+
+/** `trustnlu fl serve ARGS --port 0 --json` (an open test federation, OPEN_TEST_FEDERATION); resolves with its URL once it listens. */
 export function startServer(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'fl', 'serve', ...args, '--port', '0', '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'fl', 'serve', ...OPEN_TEST_FEDERATION, ...args, '--port', '0', '--json'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);

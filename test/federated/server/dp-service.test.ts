@@ -23,6 +23,7 @@ test('DP-FedAvg: clip bound enforced, noise at the server, ε from the accountan
   const options: ServiceOptions = {
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: join(dir, 'state.db'),
     policy: { rounds: 3, targetUpdates: 4, minClients: 4 },
     dp: { clip: 1, noiseMultiplier: 1.2, delta: 1e-5, population: 40 },
@@ -77,6 +78,7 @@ test('DP-FedAvg with secure aggregation: the noise is added to the unmasked sum 
   const service = await startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 1, targetUpdates: 4, minClients: 4, minUpdates: 2 },
     dp: { clip: 1, noiseMultiplier: 1.2, delta: 1e-5, population: 40 },

@@ -47,6 +47,7 @@ test('1,200 malformed requests are all refused with 4xx; the server stays up and
   const service = await startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 2, targetUpdates: 2, minClients: 2, maxUpdateNorm: 5, roundTimeoutMs: 600_000 },
     http: { clientRateLimit: { perSecond: 1e6, burst: 1e6 }, addressRateLimit: { perSecond: 1e6, burst: 1e6 } },
@@ -99,7 +100,7 @@ test('1,200 malformed requests are all refused with 4xx; the server stays up and
       () => ({ kind: 'wrong media type', method: 'PUT', path: update, headers: { ...good(), 'content-type': ['application/json', 'text/plain', 'multipart/form-data; boundary=x'][rng.int(3)] }, body: floats(P) }),
       () => ({ kind: 'oversize', method: 'PUT', path: update, headers: good(), body: floats(P * (2 + rng.int(100))) }),
       () => ({ kind: 'not selected', method: 'PUT', path: update, headers: { ...good(), authorization: `Bearer ${outsider.credentials!.token}` }, body: floats(P) }),
-      () => ({ kind: 'bad registration', method: 'POST', path: '/v1/clients', headers: { 'content-type': 'application/json' }, body: Buffer.from([`{"clientId":`, '[]', '"x"', '{"clientId":"ok"}', '{"clientId":"bad id","numExamples":3}', '{"clientId":"fz0","numExamples":3}', '{"clientId":"n","numExamples":-1}', `{"clientId":"${'y'.repeat(300)}","numExamples":1}`][rng.int(8)]) }),
+      () => ({ kind: 'bad registration', method: 'POST', path: '/v1/clients', headers: { 'content-type': 'application/json' }, body: Buffer.from([`{"clientId":`, '[]', '"x"', '{"clientId":"ok","role":"admin"}', '{"clientId":"bad id","numExamples":3}', '{"clientId":"fz0","numExamples":3}', '{"clientId":"n","numExamples":-1}', `{"clientId":"${'y'.repeat(300)}","numExamples":1}`][rng.int(8)]) }),
       () => ({ kind: 'bad check-in', method: 'POST', path: '/v1/checkin', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: Buffer.from(['{"numExamples":"x"}', '{"numExamples":-5}', '{', '[]', '{"numExamples":1.5}'][rng.int(5)]) }),
       () => ({ kind: 'bad model request', method: 'GET', path: `/v1/models/${['999', 'abc', '-1', '1.0'][rng.int(4)]}`, headers: { authorization: `Bearer ${token}` } }),
       () => ({ kind: 'unknown route', method: ['GET', 'POST', 'DELETE', 'PATCH'][rng.int(4)], path: `/${junk()}`, headers: {} }),

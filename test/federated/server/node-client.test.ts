@@ -1,7 +1,9 @@
 /**
- * Node clients end to end: two `fl client` processes train a real model (embbag on the
- * synthetic set) with tfjs against `fl serve` until the server says the federation is done;
- * the server evaluates each new model (the accuracy curve).
+ * Node clients end to end, enrolled the operator's way: `fl invite` writes two codes bound to
+ * client-0 and client-3 into the state file, `fl serve` (default: invite enrolment) starts on
+ * it, and two `fl client` processes enrol with their codes and train a real model (embbag on the
+ * synthetic set) with tfjs until the server says the federation is done; the server evaluates
+ * each new model (the accuracy curve). A third client without a code is refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,6 +34,10 @@ function onlyJson(stdout: string): Record<string, unknown> {
 test('two fl client processes train embbag on the synthetic set against fl serve until it is done', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-flcli-'));
   try {
+    const issued = await runAsync(['fl', 'invite', '--state', join(dir, 'state.db'), '--client-id', 'client-0', 'client-3', '--json']);
+    assert.equal(issued.code, 0, issued.stderr);
+    const { invites } = onlyJson(issued.stdout) as { invites: { code: string; clientId: string }[] };
+    assert.deepEqual(invites.map((i) => i.clientId), ['client-0', 'client-3']);
     const server = spawn(
       process.execPath,
       [BIN, 'fl', 'serve', '--dataset', 'synthetic', '--clients', '4', '--clients-per-round', '2', '--min-clients', '2', '--rounds', '2',
@@ -50,7 +56,15 @@ test('two fl client processes train embbag on the synthetic set against fl serve
       server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
     });
     const serverExit = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    const clients = await Promise.all(['client-0', 'client-3'].map((id) => runAsync(['fl', 'client', '--server', url, '--client-id', id, '--dataset', 'synthetic', '--json'])));
+    const uninvited = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--json']);
+    assert.equal(uninvited.code, 1, uninvited.stderr);
+    assert.match(uninvited.stderr, /enrols by invitation: give --enrolment-code/);
+    const wrongCode = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--enrolment-code', invites[0].code, '--json']);
+    assert.equal(wrongCode.code, 1, wrongCode.stderr);
+    assert.match(wrongCode.stderr, /this enrolment code is for client "client-0", not "client-1"/);
+    const clients = await Promise.all(
+      invites.map((i) => runAsync(['fl', 'client', '--server', url, '--client-id', i.clientId, '--enrolment-code', i.code, '--dataset', 'synthetic', '--json'])),
+    );
     for (const c of clients) {
       assert.equal(c.code, 0, c.stderr);
       const summary = onlyJson(c.stdout);

@@ -27,6 +27,8 @@ async function makeCoordinator(path: string, select: number, policy: Partial<Rou
     initialParameters: INITIAL,
     policy: { rounds: 5, targetUpdates: 2, minClients: 2, roundTimeoutMs: 1000, availabilityWindowMs: 10_000, recoveryGraceMs: 500, maxUpdateNorm: 100, ...policy },
     fingerprint: { test: 'coordinator', select },
+    // weights by example count (capped at 100), open enrolment: the weighted-mean arithmetic below
+    enrolment: { mode: 'open', maxWeight: 100 },
     clock,
   });
   return { store, coordinator };
@@ -59,8 +61,8 @@ function withTempDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
 test('a round opens with enough clients, closes at its target, and the model moves by the weighted mean of the deltas', withTempDir(async (dir) => {
   let now = 1000;
   const { coordinator, store } = await makeCoordinator(join(dir, 's.db'), 2, {}, () => now);
-  await coordinator.register('c1', 1);
-  await coordinator.register('c2', 3);
+  await coordinator.register({ clientId: 'c1', numExamples: 1 });
+  await coordinator.register({ clientId: 'c2', numExamples: 3 });
   assert.equal((await coordinator.checkIn('c1')).action, 'wait', 'one client is below minClients');
   const answer = await coordinator.checkIn('c2');
   assert.equal(answer.action, 'train');
@@ -86,7 +88,7 @@ test('a round opens with enough clients, closes at its target, and the model mov
 test('over-selection: the round closes at its target and the straggler is dropped with 409', withTempDir(async (dir) => {
   let now = 1000;
   const { coordinator, store } = await makeCoordinator(join(dir, 's.db'), 3, { minClients: 3 }, () => now);
-  for (const id of ['x', 'y', 'z']) await coordinator.register(id, 2);
+  for (const id of ['x', 'y', 'z']) await coordinator.register({ clientId: id, numExamples: 2 });
   for (const id of ['x', 'y', 'z']) await coordinator.checkIn(id);
   for (const id of ['x', 'y', 'z']) assert.equal((await coordinator.checkIn(id)).action, 'train');
   await coordinator.submit('x', '1', meta(0, 2), bytes([1, 1, 1]));
@@ -102,7 +104,7 @@ test('over-selection: the round closes at its target and the straggler is droppe
 test('deadline: too few updates fail the round and keep the model; enough updates aggregate what arrived', withTempDir(async (dir) => {
   let now = 1000;
   const { coordinator, store } = await makeCoordinator(join(dir, 's.db'), 3, { targetUpdates: 3, minClients: 3, minUpdates: 2 }, () => now);
-  for (const id of ['p', 'q', 'r']) await coordinator.register(id, 1);
+  for (const id of ['p', 'q', 'r']) await coordinator.register({ clientId: id, numExamples: 1 });
   for (const id of ['p', 'q', 'r']) await coordinator.checkIn(id);
   await coordinator.submit('p', '1', meta(0, 1), bytes([5, 5, 5]));
   now += 2000;
@@ -125,9 +127,9 @@ test('deadline: too few updates fail the round and keep the model; enough update
 
 test('invalid updates are refused with 4xx and never change the model', withTempDir(async (dir) => {
   const { coordinator, store } = await makeCoordinator(join(dir, 's.db'), 2, {}, () => 1000);
-  await coordinator.register('u', 1);
-  await coordinator.register('v', 1);
-  await coordinator.register('w', 1);
+  await coordinator.register({ clientId: 'u', numExamples: 1 });
+  await coordinator.register({ clientId: 'v', numExamples: 1 });
+  await coordinator.register({ clientId: 'w', numExamples: 1 });
   await coordinator.checkIn('u');
   await coordinator.checkIn('v');
   const selected = coordinator.rounds()[0].selected;
@@ -144,9 +146,12 @@ test('invalid updates are refused with 4xx and never change the model', withTemp
   assert.equal(coordinator.rounds()[0].status, 'open');
   assert.equal(coordinator.currentModelVersion, 0);
   assert.deepEqual(Array.from(coordinator.parameters.arrays[0]), [1, 2]);
-  await expectRefusal(coordinator.register('u', 1), 409, /already registered/);
-  await expectRefusal(coordinator.register('bad id!', 1), 400, /clientId/);
-  await expectRefusal(coordinator.register('ok', 0), 400, /numExamples/);
+  await expectRefusal(coordinator.register({ clientId: 'u', numExamples: 1 }), 409, /already registered/);
+  await expectRefusal(coordinator.register({ clientId: 'bad id!', numExamples: 1 }), 400, /clientId/);
+  await expectRefusal(coordinator.register({ clientId: 'ok', numExamples: 0 }), 400, /numExamples/);
+  await expectRefusal(coordinator.submit(id, '0', meta(0, 1), bytes([1, 0, 0])), 400, /rounds are numbered from 1/);
+  await expectRefusal(coordinator.submit(id, '01', meta(0, 1), bytes([1, 0, 0])), 400, /without leading zeros/);
+  await expectRefusal(coordinator.model('00'), 400, /without leading zeros/);
   await store.close();
 }));
 
@@ -155,7 +160,7 @@ test('recovery: a coordinator reopened on the state file after a crash counts ea
   let now = 1000;
   const first = await makeCoordinator(path, 3, { targetUpdates: 3, minClients: 3 }, () => now);
   const tokens: Record<string, string> = {};
-  for (const id of ['k1', 'k2', 'k3']) tokens[id] = (await first.coordinator.register(id, 2)).token;
+  for (const id of ['k1', 'k2', 'k3']) tokens[id] = (await first.coordinator.register({ clientId: id, numExamples: 2 })).token;
   for (const id of ['k1', 'k2', 'k3']) await first.coordinator.checkIn(id);
   await first.coordinator.submit('k1', '1', meta(0, 2), bytes([1, 2, 3]));
   await first.coordinator.submit('k2', '1', meta(0, 2), bytes([4, 5, 6]));

@@ -10,6 +10,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { OPEN_TEST_FEDERATION } from './child-server.js';
 import { join } from 'node:path';
 import { runLoadTest, syntheticDelta, type RoundSummary, type StatusResponse } from '../../../src/federated/server/index.js';
 import type { Client } from '../../../src/federated/client/client.js';
@@ -38,7 +39,7 @@ interface Cluster {
 }
 
 function startCluster(args: string[]): Promise<Cluster> {
-  const child = spawn(process.execPath, [BIN, 'fl', 'serve', '--port', '0', '--client-rate-limit', '1000', '--address-rate-limit', '100000', '--json', ...args], {
+  const child = spawn(process.execPath, [BIN, 'fl', 'serve', '--port', '0', '--client-rate-limit', '1000', '--address-rate-limit', '100000', ...OPEN_TEST_FEDERATION, '--json', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const events: Record<string, unknown>[] = [];

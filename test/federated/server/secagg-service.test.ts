@@ -30,6 +30,7 @@ async function secureService(stageTimeoutMs: number) {
   return startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 1, targetUpdates: 5, minClients: 5, minUpdates: 3, roundTimeoutMs: 120_000 },
     secureAggregation: { range: 1, stageTimeoutMs },
@@ -101,6 +102,7 @@ test('DP-FedAvg with secure aggregation: clients clip to C and send weight 1, th
   const service = await startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: ':memory:',
     policy: { rounds: 1, targetUpdates: 5, minClients: 5, minUpdates: 3, roundTimeoutMs: 120_000 },
     secureAggregation: { stageTimeoutMs: 30_000 },

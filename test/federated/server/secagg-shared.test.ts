@@ -37,6 +37,7 @@ async function serverProcess(prefix: string) {
     initialParameters: { names: ['w'], arrays: [new Float32Array(P)] },
     policy: { rounds: 1, targetUpdates: K, minClients: K, minUpdates: 3, roundTimeoutMs: 120_000, availabilityWindowMs: 60_000, maxUpdateNorm: 100 },
     fingerprint: { test: 'secagg-shared' },
+    enrolment: { mode: 'open', maxWeight: 100 },
     shared: true,
     secureAggregation: { range: 1, stageTimeoutMs: 60_000 },
   });
@@ -60,7 +61,7 @@ async function twoProcesses(t: TestContext, name: string, body: (sides: RoundCoo
   try {
     const ids = Array.from({ length: K }, (_, k) => `${name}${k}`);
     for (let k = 0; k < K; k++) {
-      const { token } = await sides[k % 2].register(ids[k], examples(k));
+      const { token } = await sides[k % 2].register({ clientId: ids[k], numExamples: examples(k) });
       for (const side of sides) assert.equal(await side.authenticate(token), ids[k]);
     }
     for (let k = 0; k < K; k++) await sides[k % 2].checkIn(ids[k]);

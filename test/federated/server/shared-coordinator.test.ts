@@ -35,6 +35,7 @@ async function process(
     initialParameters: INITIAL,
     policy: { rounds: 2, targetUpdates: options.target ?? 3, minClients: 3, minUpdates: 1, roundTimeoutMs: 1000, availabilityWindowMs: 10_000, maxUpdateNorm: 100 },
     fingerprint: { test: 'shared', target: options.target ?? 3 },
+    enrolment: { mode: 'open', maxWeight: 100 },
     clock,
     shared: true,
     onEvent: (event) => options.events?.push(event),
@@ -58,8 +59,8 @@ test('two processes share tokens, availability, the open round and its updates; 
   try {
     const examples: Record<string, number> = { c1: 1, c2: 3, c3: 4 };
     const tokens: Record<string, string> = {};
-    for (const id of Object.keys(examples)) tokens[id] = (await a.coordinator.register(id, examples[id])).token;
-    await assert.rejects(b.coordinator.register('c1', 5), (e: unknown) => e instanceof FederationRequestError && e.statusCode === 409, 'an id registered at A is taken at B');
+    for (const id of Object.keys(examples)) tokens[id] = (await a.coordinator.register({ clientId: id, numExamples: examples[id] })).token;
+    await assert.rejects(b.coordinator.register({ clientId: 'c1', numExamples: 5 }), (e: unknown) => e instanceof FederationRequestError && e.statusCode === 409, 'an id registered at A is taken at B');
     // B has never seen these tokens: it reads them through from the store
     for (const id of Object.keys(examples)) assert.equal(await b.coordinator.authenticate(tokens[id]), id);
     assert.equal(await b.coordinator.authenticate('not-a-token'), undefined);
@@ -156,7 +157,7 @@ test('an update another process accepts while this one aggregates is not left ou
   try {
     const examples: Record<string, number> = { c1: 1, c2: 3, c3: 4 };
     const tokens: Record<string, string> = {};
-    for (const id of Object.keys(examples)) tokens[id] = (await a.coordinator.register(id, examples[id])).token;
+    for (const id of Object.keys(examples)) tokens[id] = (await a.coordinator.register({ clientId: id, numExamples: examples[id] })).token;
     for (const id of Object.keys(examples)) await a.coordinator.checkIn(id);
     assert.equal((await a.coordinator.checkIn('c1')).action, 'train');
     assert.equal(await b.coordinator.authenticate(tokens.c3), 'c3');

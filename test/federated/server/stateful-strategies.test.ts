@@ -56,6 +56,7 @@ test('FedAdam in the service: a restart between rounds keeps the server moments 
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedadam',
     statePath,
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     policy: { rounds: 3, targetUpdates: CLIENTS, minClients: CLIENTS },
   });
   try {
@@ -102,6 +103,7 @@ test('adaptive DP clipping in the service: the server clips, and round 2 after a
   const options: ServiceOptions = {
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
+    enrolment: { mode: 'open', maxWeight: 1e6 },
     statePath: join(dir, 'state.db'),
     policy: { rounds: 2, targetUpdates: CLIENTS, minClients: CLIENTS },
     dp: { clip: 'auto', noiseMultiplier: 0.3, delta: 1e-5, population: 40 },

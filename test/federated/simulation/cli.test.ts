@@ -59,7 +59,7 @@ async function runInProcess(args: string[]) {
 
 test('bad partition, strategy, selection or setting strings exit 2 and list the valid forms', async () => {
   const cases: [string[], RegExp][] = [
-    [['--partition', 'dirichlet'], /--partition.*valid forms: speaker \| domain \| scenario \| iid \| dirichlet:ALPHA \| quantity:BETA/],
+    [['--partition', 'dirichlet'], /--partition.*valid forms: speaker \| domain \| scenario \| user \| iid \| dirichlet:ALPHA \| quantity:BETA/],
     [['--strategy', 'fedprox:abc'], /valid forms: fedavg \| fedprox:MU \| fedavgm .*krum:F/],
     [['--selection', 'activity:2'], /valid forms: uniform \| activity\[:TAU\]/],
     [['--setting', 'continual:0'], /valid forms: static \| continual:T/],
@@ -76,9 +76,9 @@ test('bad partition, strategy, selection or setting strings exit 2 and list the 
   assert.equal(help.code, 0);
   assert.match(help.stdout, /dirichlet:ALPHA/);
   assert.match(help.stdout, /continual:T/);
-  // a partition the dataset cannot support is a clear configuration error (exit 1), not a crash
+  // a partition the dataset cannot support is a clear configuration error (exit 2), not a crash
   const speaker = await runInProcess(['--dataset', 'synthetic', '--partition', 'speaker', '--workers', '0']);
-  assert.equal(speaker.code, 1);
+  assert.equal(speaker.code, 2);
   assert.match(speaker.stderr, /speaker.*use domain, scenario, iid/);
   assert.doesNotMatch(speaker.stderr, /\n\s+at /);
 });

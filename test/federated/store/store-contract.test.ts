@@ -246,16 +246,34 @@ contract('a close that read fewer updates than the round holds is refused and wr
   await store.close();
 });
 
-contract('client registration keeps the first token for an id', async (place) => {
+contract('client registration keeps the first token (and weight) for an id', async (place) => {
   const store = await place.open();
-  assert.equal(await store.registerClient({ id: 'c1', tokenHash: 'h1', numExamples: 4, registeredAt: 1 }), 'created');
-  assert.equal(await store.registerClient({ id: 'c1', tokenHash: 'h2', numExamples: 9, registeredAt: 2 }), 'exists');
-  assert.equal(await store.registerClient({ id: 'c0', tokenHash: 'h0', numExamples: 2, registeredAt: 1 }), 'created');
-  await store.updateClientExamples('c1', 6);
+  assert.equal(await store.registerClient({ id: 'c1', tokenHash: 'h1', numExamples: 4, weight: 1, registeredAt: 1 }), 'created');
+  assert.equal(await store.registerClient({ id: 'c1', tokenHash: 'h2', numExamples: 9, weight: 9, registeredAt: 2 }), 'exists');
+  assert.equal(await store.registerClient({ id: 'c0', tokenHash: 'h0', numExamples: 2, weight: 2, registeredAt: 1 }), 'created');
   assert.deepEqual(await store.listClients(), [
-    { id: 'c0', tokenHash: 'h0', numExamples: 2, registeredAt: 1 },
-    { id: 'c1', tokenHash: 'h1', numExamples: 6, registeredAt: 1 },
+    { id: 'c0', tokenHash: 'h0', numExamples: 2, weight: 2, registeredAt: 1 },
+    { id: 'c1', tokenHash: 'h1', numExamples: 4, weight: 1, registeredAt: 1 },
   ]);
+  await store.close();
+});
+
+contract('an invite enrols one client: used atomically with the registration, unknown or used codes refused', async (place) => {
+  const store = await place.open();
+  await store.addInvites([
+    { codeHash: 'i1', createdAt: 5 },
+    { codeHash: 'i2', clientId: 'bound', numExamples: 40, createdAt: 6 },
+  ]);
+  assert.deepEqual(await store.invite('i2'), { codeHash: 'i2', clientId: 'bound', numExamples: 40, createdAt: 6 });
+  assert.equal(await store.invite('nope'), undefined);
+  const client = (id: string, hash: string) => ({ id, tokenHash: hash, numExamples: 1, weight: 1, registeredAt: 7 });
+  assert.equal(await store.registerClient(client('a', 'ha'), 'nope'), 'invite-unusable', 'an unknown code');
+  assert.equal(await store.registerClient(client('a', 'ha'), 'i1'), 'created');
+  assert.deepEqual(await store.invite('i1'), { codeHash: 'i1', createdAt: 5, redeemedBy: 'a' });
+  assert.equal(await store.registerClient(client('b', 'hb'), 'i1'), 'invite-unusable', 'a used code');
+  assert.equal(await store.registerClient(client('a', 'hx'), 'i2'), 'exists', 'a taken id');
+  assert.equal((await store.invite('i2'))?.redeemedBy, undefined, 'a refused registration leaves the code unused');
+  assert.deepEqual((await store.listClients()).map((c) => c.id), ['a']);
   await store.close();
 });
 
@@ -356,16 +374,16 @@ describe('redis only', () => {
     const store = await connect(redis!.url, { prefix: `shared-${process.pid}` });
     const other = await connect(redis!.url, { prefix: `shared-${process.pid}` });
     await store.initialize(meta, { version: 0, round: 0, parameters: new Float32Array([0]), createdAt: 0 });
-    await store.registerClient({ id: 'b', tokenHash: 'hb', numExamples: 5, registeredAt: 1 });
-    await store.registerClient({ id: 'a', tokenHash: 'ha', numExamples: 3, registeredAt: 1 });
-    assert.deepEqual(await other.clientByTokenHash('ha'), { id: 'a', tokenHash: 'ha', numExamples: 3, registeredAt: 1 });
+    await store.registerClient({ id: 'b', tokenHash: 'hb', numExamples: 5, weight: 2, registeredAt: 1 });
+    await store.registerClient({ id: 'a', tokenHash: 'ha', numExamples: 3, weight: 1, registeredAt: 1 });
+    assert.deepEqual(await other.clientByTokenHash('ha'), { id: 'a', tokenHash: 'ha', numExamples: 3, weight: 1, registeredAt: 1 });
     assert.equal(await other.clientByTokenHash('nope'), undefined);
     assert.deepEqual(await store.snapshot(), { openAccepted: 0, latestVersion: 0, lastRound: 0, registeredClients: 2 });
     await store.markSeen('b', 100);
     await other.markSeen('a', 50);
     await other.markSeen('ghost', 100); // not registered: never available
-    assert.deepEqual(await store.clientsSeenSince(50), [{ id: 'a', numExamples: 3 }, { id: 'b', numExamples: 5 }]);
-    assert.deepEqual(await store.clientsSeenSince(60), [{ id: 'b', numExamples: 5 }]);
+    assert.deepEqual(await store.clientsSeenSince(50), [{ id: 'a', weight: 1 }, { id: 'b', weight: 2 }]);
+    assert.deepEqual(await store.clientsSeenSince(60), [{ id: 'b', weight: 2 }]);
     assert.equal(await store.countSeenSince(60), 2, 'the count includes unregistered ids (an upper bound; selection uses the list)');
     await store.openRound({ ...round1, round: 1 });
     await other.acceptUpdate(update('a', 'd', [1]));
