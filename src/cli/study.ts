@@ -11,13 +11,14 @@ import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
 import { flNlpStudy } from '../studies/fl-nlp.js';
 import { flSelectionStudy } from '../studies/fl-selection.js';
 import { leakageStudy } from '../studies/leakage.js';
+import { textPrivacyStudy } from '../studies/text-privacy.js';
 import { runStudy, type StudyDefinition } from '../studies/index.js';
 import { progressFor } from '../train/index.js';
 import { requireChartRenderer } from '../report/charts.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy, textPrivacyStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program
