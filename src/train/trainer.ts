@@ -71,6 +71,7 @@ export interface EpochRecord {
 
 export interface TrainingResult {
   history: EpochRecord[];
+  /** 1-based epoch of the best validation score: the weights the model holds after train(). */
   bestEpoch: number;
   bestScore: number;
   bestValidation: Record<string, number>;
@@ -123,6 +124,9 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
 
   const started = Date.now() - state.seconds * 1000;
   let stoppedBy: TrainingResult['stoppedBy'] = 'epochs';
+  // The best weights: on disk when there is an output directory, else a host copy, so the
+  // model handed back is the best one either way (an early-stopping defence really stops early).
+  let bestInMemory: ReturnType<typeof model.store.snapshot> | undefined;
   const validateAndKeepBest = (epoch: number): ValidationResult => {
     const v = task.validate(model);
     if (v.score > state.bestScore) {
@@ -130,6 +134,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
       state.bestEpoch = epoch;
       state.bestValidation = v.metrics;
       if (options.outDir) saveModel(options.outDir, model, { ...options.meta, epoch, validation: v.metrics });
+      else bestInMemory = model.store.snapshot();
     }
     return v;
   };
@@ -198,6 +203,8 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   // Hand back the best model, not the last one.
   if (options.outDir && state.bestEpoch >= 0) {
     model.store.assign(readModelWeights(options.outDir).weights);
+  } else if (bestInMemory) {
+    model.store.assign(bestInMemory);
   }
   optimizer.dispose();
   return {
