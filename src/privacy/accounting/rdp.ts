@@ -30,6 +30,7 @@ import {
   log1pExp,
 } from './special-functions.js';
 import { ALTERNATING_TERMS, alternatingMomentSum } from './alternating-series.js';
+import { minimiseOverOrder } from './order-search.js';
 
 /**
  * Orders used by TF Privacy's `compute_dp_sgd_privacy` (and its tutorials):
@@ -59,8 +60,23 @@ export const DP_ACCOUNTING_ORDERS: readonly number[] = Object.freeze([
   128, 256, 512, 1024,
 ]);
 
-/** The orders used when none are given. */
+/**
+ * The grid used where a fixed list of orders is needed and none is given (`rdpSampledGaussian`,
+ * `RdpAccountant.rdp()`). ε itself is minimised over the order continuously unless orders are
+ * passed (`epsilonAtOptimalOrder`).
+ */
 export const DEFAULT_RDP_ORDERS: readonly number[] = TF_PRIVACY_ORDERS;
+
+/**
+ * Largest order the continuous search considers. It caps how small ε can go: with δ = 1e-5,
+ * ε ≥ about 1.3e-4 whatever σ (dp_accounting's grid stops at 1024, ε ≥ about 0.0045).
+ */
+export const MAX_RDP_ORDER = 10_000;
+
+/** Every order of the three published grids, ascending: the continuous search is never worse. */
+const PUBLISHED_ORDERS: readonly number[] = Object.freeze(
+  [...new Set([...TF_PRIVACY_ORDERS, ...OPACUS_ORDERS, ...DP_ACCOUNTING_ORDERS])].sort((x, y) => x - y),
+);
 
 /** One stretch of training with a fixed sampling rate and noise multiplier. */
 export interface PrivacyPhase {
@@ -233,21 +249,30 @@ export function rdpSampledGaussian(
   return orders.map((a) => rdpOneOrder(q, sigma, a));
 }
 
+function checkPhases(phases: readonly PrivacyPhase[]): void {
+  if (!Array.isArray(phases)) {
+    throw new ConfigError('phases must be an array of { sampleRate, noiseMultiplier, steps }.');
+  }
+  phases.forEach((p, k) => {
+    checkSampleRate(p.sampleRate, `phases[${k}].sampleRate`);
+    checkNoiseMultiplier(p.noiseMultiplier, `phases[${k}].noiseMultiplier`);
+    checkSteps(p.steps, `phases[${k}].steps`);
+  });
+}
+
 /** Total RDP of a sequence of phases: per-order sum of steps × per-step RDP. */
 export function rdpOfPhases(
   phases: readonly PrivacyPhase[],
   orders: readonly number[] = DEFAULT_RDP_ORDERS,
 ): number[] {
   checkOrders(orders);
+  checkPhases(phases);
   const total = new Array<number>(orders.length).fill(0);
-  phases.forEach((p, k) => {
-    checkSampleRate(p.sampleRate, `phases[${k}].sampleRate`);
-    checkNoiseMultiplier(p.noiseMultiplier, `phases[${k}].noiseMultiplier`);
-    checkSteps(p.steps, `phases[${k}].steps`);
-    if (p.steps === 0 || p.sampleRate === 0) return;
+  for (const p of phases) {
+    if (p.steps === 0 || p.sampleRate === 0) continue;
     const perStep = rdpSampledGaussian(p.sampleRate, p.noiseMultiplier, orders);
     for (let i = 0; i < orders.length; i++) total[i] += p.steps * perStep[i];
-  });
+  }
   return total;
 }
 
@@ -272,9 +297,7 @@ export function epsilonFromRdp(
   if (rdp.length !== orders.length) {
     throw new ConfigError(`rdp has ${rdp.length} values but orders has ${orders.length}; pass one RDP value per order.`);
   }
-  if (conversion !== 'balle2020' && conversion !== 'classic') {
-    throw new ConfigError(`conversion must be 'balle2020' or 'classic'; got ${String(conversion)}.`);
-  }
+  checkConversion(conversion);
   const logDelta = Math.log(delta);
   let best = Infinity;
   let bestOrder = NaN;
@@ -288,6 +311,42 @@ export function epsilonFromRdp(
     }
   }
   return { epsilon: Math.max(0, best), order: bestOrder };
+}
+
+function checkConversion(conversion: unknown): void {
+  if (conversion !== 'balle2020' && conversion !== 'classic') {
+    throw new ConfigError(`conversion must be 'balle2020' or 'classic'; got ${String(conversion)}.`);
+  }
+}
+
+/**
+ * ε of a sequence of phases, minimised over the RDP order continuously in (1, MAX_RDP_ORDER]
+ * (order-search.ts): the exact RDP at the returned, usually fractional, order. Never above
+ * the minimum over the TF Privacy, Opacus or dp_accounting grids (evaluated with the same
+ * exact RDP), and a valid bound at that order. ε is 0 (order NaN) when no phase samples
+ * anything, and infinite (order NaN) when a sampled phase has no noise.
+ */
+export function epsilonAtOptimalOrder(
+  phases: readonly PrivacyPhase[],
+  delta: number,
+  conversion: RdpConversion = 'balle2020',
+): EpsilonFromRdp {
+  checkPhases(phases);
+  checkDelta(delta);
+  checkConversion(conversion);
+  const active = phases.filter((p) => p.steps > 0 && p.sampleRate > 0);
+  if (active.length === 0) return { epsilon: 0, order: NaN };
+  if (active.some((p) => p.noiseMultiplier === 0)) return { epsilon: Infinity, order: NaN };
+  const logDelta = Math.log(delta);
+  const { order, value } = minimiseOverOrder(
+    (alpha) => {
+      let rdp = 0;
+      for (const p of active) rdp += p.steps * rdpOneOrder(p.sampleRate, p.noiseMultiplier, alpha);
+      return epsilonAtOrder(alpha, rdp, logDelta, conversion);
+    },
+    { maxOrder: MAX_RDP_ORDER, referenceOrders: PUBLISHED_ORDERS },
+  );
+  return { epsilon: Math.max(0, value), order };
 }
 
 /** The smallest δ for a given ε over the orders (the inverse of `epsilonFromRdp`). */
@@ -326,15 +385,20 @@ export function deltaFromRdp(
  * Stateful RDP accountant: record steps (or whole phases) as training runs, then ask for ε.
  * Consecutive steps with the same (q, σ) are merged into one phase, and per-step RDP is
  * cached per (q, σ), so calling `step` 10,000 times costs one RDP evaluation.
+ * Built without orders, `getEpsilon` minimises over the order continuously
+ * (`epsilonAtOptimalOrder`) and `rdp()` reports the default grid; with orders, both use them.
  */
 export class RdpAccountant {
   readonly orders: readonly number[];
+  /** Whether `getEpsilon` optimises the order continuously (no orders were given). */
+  readonly continuousOrder: boolean;
   private readonly history: PrivacyPhase[] = [];
   private readonly cache = new Map<string, number[]>();
 
-  constructor(orders: readonly number[] = DEFAULT_RDP_ORDERS) {
-    checkOrders(orders);
-    this.orders = Object.freeze([...orders]);
+  constructor(orders?: readonly number[]) {
+    if (orders !== undefined) checkOrders(orders);
+    this.continuousOrder = orders === undefined;
+    this.orders = Object.freeze([...(orders ?? DEFAULT_RDP_ORDERS)]);
   }
 
   /** Records `count` steps with sampling rate q and noise multiplier σ. */
@@ -376,6 +440,7 @@ export class RdpAccountant {
   }
 
   getEpsilon(delta: number, conversion: RdpConversion = 'balle2020'): EpsilonFromRdp {
+    if (this.continuousOrder) return epsilonAtOptimalOrder(this.history, delta, conversion);
     return epsilonFromRdp(this.orders, this.rdp(), delta, conversion);
   }
 }
