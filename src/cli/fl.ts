@@ -77,6 +77,7 @@ interface SimulateFlags extends DataFlags {
   labelledFraction?: number;
   pseudoLabelThreshold?: number;
   seedEpochs?: number;
+  serverEpochs?: number;
 }
 
 /** The DP / secure-aggregation options of a simulation, or undefined; usage errors for inconsistent flags. */
@@ -155,6 +156,7 @@ export function registerFl(program: Command): void {
     .option('--labelled-fraction <f>', 'feedback labels: labelled share of the training split kept on the server (default 0.05)', parseNumber('--labelled-fraction', (n) => n > 0 && n < 1, 'in (0, 1)'))
     .option('--pseudo-label-threshold <t>', 'semi labels: top probability a pseudo-label needs (default 0.5)', parseNumber('--pseudo-label-threshold', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
     .option('--seed-epochs <n>', 'feedback/semi labels: epochs of seed-model training on the labelled set (default 20)', parseInteger('--seed-epochs', 1))
+    .option('--server-epochs <n>', 'semi (default 1) or feedback (default none) labels: epochs of server fine-tuning on the labelled set after each round', parseInteger('--server-epochs', 1))
     .option('--secagg-neighbours <k>', 'SecAgg+ neighbours per client (default: all up to 32 clients, then ~3·log2 n)', parseInteger('--secagg-neighbours', 1))
     .addHelpText(
       'after',
@@ -215,6 +217,7 @@ export function registerFl(program: Command): void {
         labelledFraction: flags.labelledFraction,
         pseudoLabelThreshold: flags.pseudoLabelThreshold,
         seedEpochs: flags.seedEpochs,
+        serverEpochs: flags.serverEpochs,
       },
       progress: progressFor({ json: flags.json }),
     });

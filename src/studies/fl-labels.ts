@@ -21,6 +21,8 @@ export interface LabelCondition {
   method: string;
   labels: string;
   feedbackRate?: number;
+  /** Server fine-tuning epochs on the labelled set after each round (feedback: off unless set). */
+  serverEpochs?: number;
 }
 
 export interface LabelStudyPlan {
@@ -37,6 +39,7 @@ const CONDITIONS: LabelCondition[] = [
   { method: 'feedback, rate 1, noise 0', labels: 'feedback:0', feedbackRate: 1 },
   { method: 'feedback, rate 1, noise 0.3', labels: 'feedback:0.3', feedbackRate: 1 },
   { method: 'feedback, rate 0.5, noise 0.3', labels: 'feedback:0.3', feedbackRate: 0.5 },
+  { method: 'feedback + server fine-tuning, rate 1, noise 0.3', labels: 'feedback:0.3', feedbackRate: 1, serverEpochs: 1 },
   { method: 'semi-supervised (pseudo-labels ≥ 0.5)', labels: 'semi:0.05' },
 ];
 
@@ -106,7 +109,7 @@ export async function runLabelStudy(ctx: StudyContext, plan = labelStudyPlan(ctx
             dataset,
             seed,
             labels: condition.labels,
-            deviceLabels: condition.labels.startsWith('semi') ? {} : { labelledFraction: plan.labelledFraction, ...(feedback ? { feedbackRate: condition.feedbackRate } : {}) },
+            deviceLabels: condition.labels.startsWith('semi') ? {} : { labelledFraction: plan.labelledFraction, ...(feedback ? { feedbackRate: condition.feedbackRate, serverEpochs: condition.serverEpochs } : {}) },
             dataDir: ctx.dataDir,
             progress: ctx.progress,
           }),
@@ -175,7 +178,7 @@ export const flLabelsStudy: StudyDefinition = {
   description: [
     'Devices hold unlabelled utterances. Feedback: each round a device predicts its utterances with the global model; a simulated user reacts to a share (rate) of them,',
     'confirming right and rejecting wrong predictions, and with probability noise reacting the wrong way (fixed per utterance). Confirmations train with NCE+RCE (α = 10, β = 0.1),',
-    'rejections with the complementary-label loss −log(1 − p). Semi: devices train on their own predictions whose top probability is ≥ 0.5, and the server fine-tunes on its labelled set after every round.',
+    'rejections with the complementary-label loss −log(1 − p). "+ server fine-tuning": the server also trains one epoch on its labelled set after every round, as semi does. Semi: devices train on their own predictions whose top probability is ≥ 0.5, and the server fine-tunes on its labelled set after every round.',
     'Feedback and semi runs keep a stratified 5% of the training split on the server (removed from the devices) and start from the seed model trained on it for 20 epochs (the lower bound).',
     'Supervised FL starts from the same seed model and trains on every device label (true labels). All: embbag, 100 IID clients, 10 per round, 1 local epoch of Adam at 0.01, FedAvg, 10 rounds, 2 seeds.',
     'Accuracy is in-scope test accuracy for CLINC150, plain test accuracy for Banking77; "of supervised FL" divides by the supervised mean.',

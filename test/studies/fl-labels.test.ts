@@ -10,13 +10,13 @@ import { flLabelsStudy, labelStudyPlan, meanWithInterval } from '../../src/studi
 import { STUDIES } from '../../src/cli/study.js';
 import { SILENT } from '../../src/train/index.js';
 
-test('fl-labels is registered, and its real plan covers both datasets, noise 0 and 0.3, two feedback rates and semi', () => {
+test('fl-labels is registered, and its real plan covers both datasets, noise 0 and 0.3, two feedback rates, server fine-tuning and semi', () => {
   assert.ok(STUDIES.some((s) => s.name === 'fl-labels'));
   const plan = labelStudyPlan(false, 0);
   assert.deepEqual(plan.datasets, ['clinc150', 'banking77']);
   assert.deepEqual(labelStudyPlan(false, 0, 'banking77').datasets, ['banking77']);
-  const labels = plan.conditions.map((c) => `${c.labels}@${c.feedbackRate ?? ''}`);
-  assert.deepEqual(labels, ['gold@', 'feedback:0@1', 'feedback:0.3@1', 'feedback:0.3@0.5', 'semi:0.05@']);
+  const labels = plan.conditions.map((c) => `${c.labels}@${c.feedbackRate ?? ''}${c.serverEpochs ? '+server' : ''}`);
+  assert.deepEqual(labels, ['gold@', 'feedback:0@1', 'feedback:0.3@1', 'feedback:0.3@0.5', 'feedback:0.3@1+server', 'semi:0.05@']);
   assert.ok(plan.seeds.length >= 2);
 });
 

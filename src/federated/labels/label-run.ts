@@ -33,7 +33,7 @@ export interface DeviceLabelOptions {
   pseudoLabelThreshold?: number;
   /** Epochs of seed-model training on the labelled set (default 20). */
   seedEpochs?: number;
-  /** Semi: epochs of server fine-tuning on the labelled set after each round (default 1). */
+  /** Epochs of server fine-tuning on the labelled set after each round: semi always (default 1), feedback only when given. */
   serverEpochs?: number;
   loss?: Partial<FeedbackLossOptions>;
 }
@@ -80,6 +80,8 @@ export interface DeviceLabelPlan {
   labelledIndices: Int32Array;
   /** What workers need (undefined: devices hold gold labels). */
   config?: DeviceLabelConfig;
+  /** The server fine-tunes on its labelled set after every aggregation (semi, or feedback with serverEpochs). */
+  serverFineTuning: boolean;
   options: Required<Omit<DeviceLabelOptions, 'loss'>> & { loss: FeedbackLossOptions };
 }
 
@@ -89,7 +91,7 @@ const OPTION_FLAGS: Record<keyof Omit<DeviceLabelOptions, 'labels'>, string> = {
   labelledFraction: 'labelledFraction (--labelled-fraction)',
   pseudoLabelThreshold: 'pseudoLabelThreshold (--pseudo-label-threshold)',
   seedEpochs: 'seedEpochs (--seed-epochs)',
-  serverEpochs: 'serverEpochs',
+  serverEpochs: 'serverEpochs (--server-epochs)',
   loss: 'loss',
 };
 
@@ -105,7 +107,7 @@ export function checkDeviceLabelOptions(labels: LabelSpec, options: Omit<DeviceL
   }
   if (labels.kind === 'semi' && given('labelledFraction')) throw new ConfigError('semi:FRACTION already sets the labelled fraction; drop the labelled-fraction option');
   if (labels.kind === 'semi' && (given('feedbackRate') || given('loss'))) throw new ConfigError('the feedback rate and feedback loss apply to --labels feedback, not semi');
-  if (labels.kind === 'feedback' && (given('pseudoLabelThreshold') || given('serverEpochs'))) throw new ConfigError('the pseudo-label threshold and server epochs apply to --labels semi, not feedback');
+  if (labels.kind === 'feedback' && given('pseudoLabelThreshold')) throw new ConfigError('the pseudo-label threshold applies to --labels semi, not feedback');
 }
 
 export function planDeviceLabels(data: FederatedDataset, options: DeviceLabelOptions, seed: number): DeviceLabelPlan {
@@ -137,7 +139,8 @@ export function planDeviceLabels(data: FederatedDataset, options: DeviceLabelOpt
     config = { kind: 'semi', threshold: resolved.pseudoLabelThreshold };
   }
   const notes = [...data.notes, `${labelledIndices.length} labelled examples (${resolved.labelledFraction} of the training split, stratified) kept on the server and removed from the devices`];
-  return { data: { ...data, clients, notes }, labelledIndices, config, options: resolved };
+  const serverFineTuning = options.labels.kind === 'semi' || (options.labels.kind === 'feedback' && options.serverEpochs !== undefined);
+  return { data: { ...data, clients, notes }, labelledIndices, config, serverFineTuning, options: resolved };
 }
 
 /** Trains on the server's labelled examples (gold labels) from `start` and returns the new parameters. */
@@ -172,7 +175,7 @@ export async function startDeviceLabelRun(
   const seedParameters = await trainOnLabelled(executor, plan, executor.initialParameters(), config(plan.options.seedEpochs, 'seed-model'));
   const seedMetrics = evaluationMetrics(await executor.evaluate('evaluation', executor.evaluationIndices(plan.data), executor.broadcast(seedParameters)));
   const serverStep =
-    plan.config?.kind === 'semi'
+    plan.serverFineTuning
       ? (round: number, parameters: ParameterSet) => trainOnLabelled(executor, plan, parameters, config(plan.options.serverEpochs, `round:${round}`))
       : undefined;
   const strategy = new DeviceLabelStrategy(inner, { start: seedParameters, ...(serverStep ? { serverStep } : {}) });
@@ -184,7 +187,7 @@ export async function startDeviceLabelRun(
       mode: !plan.config
         ? `gold from a seed model (labelled=${plan.options.labelledFraction})`
         : plan.config.kind === 'feedback'
-          ? `feedback(rate=${plan.config.rate}, noise=${plan.config.noise})`
+          ? `feedback(rate=${plan.config.rate}, noise=${plan.config.noise}${plan.serverFineTuning ? `, server fine-tuning ${plan.options.serverEpochs} epoch(s)/round` : ''})`
           : `semi(labelled=${plan.options.labelledFraction}, threshold=${plan.config.threshold})`,
       labelledExamples: plan.labelledIndices.length,
       deviceExamples,

@@ -114,8 +114,9 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
   const labels = typeof options.labels === 'string' ? parseLabelSpec(options.labels) : options.labels ?? { kind: 'gold' as const };
   if (labels.kind !== 'gold') {
     if (setting.kind !== 'static') throw new ConfigError(`--labels ${labels.kind} runs in the static setting only; drop --setting ${options.setting}`);
-    if (labels.kind === 'semi' && options.privacy && (options.privacy.dp || options.privacy.secureAggregation)) {
-      throw new ConfigError('--labels semi fine-tunes the global model on the server between rounds, which DP-FedAvg and secure aggregation do not account for; use --labels gold or feedback with them');
+    const serverFineTuning = labels.kind === 'semi' || options.deviceLabels?.serverEpochs !== undefined;
+    if (serverFineTuning && options.privacy && (options.privacy.dp || options.privacy.secureAggregation)) {
+      throw new ConfigError('--labels semi (or --server-epochs) fine-tunes the global model on the server between rounds, which DP-FedAvg and secure aggregation do not account for; use --labels gold or feedback without --server-epochs with them');
     }
   }
   checkDeviceLabelOptions(labels, options.deviceLabels);

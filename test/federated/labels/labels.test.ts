@@ -89,9 +89,9 @@ test('the labelled set is stratified: round(f·n_c) of each class, at least one,
 });
 
 test('options that do not fit the label source are refused before any data is read', () => {
-  assert.throws(() => checkDeviceLabelOptions({ kind: 'gold' }, { feedbackRate: 0.5 }), /feedbackRate need --labels feedback/);
+  assert.throws(() => checkDeviceLabelOptions({ kind: 'gold' }, { feedbackRate: 0.5 }), /--feedback-rate\) need --labels feedback/);
   assert.throws(() => checkDeviceLabelOptions({ kind: 'semi', labelledFraction: 0.1 }, { labelledFraction: 0.1 }), /semi:FRACTION already sets/);
-  assert.throws(() => checkDeviceLabelOptions({ kind: 'feedback', noise: 0 }, { pseudoLabelThreshold: 0.9 }), /apply to --labels semi/);
+  assert.throws(() => checkDeviceLabelOptions({ kind: 'feedback', noise: 0 }, { pseudoLabelThreshold: 0.9 }), /applies to --labels semi/);
   checkDeviceLabelOptions({ kind: 'gold' }, { labelledFraction: 0.1, seedEpochs: 3 });
   checkDeviceLabelOptions({ kind: 'feedback', noise: 0.3 }, { feedbackRate: 0.5, labelledFraction: 0.1 });
 });
@@ -121,6 +121,10 @@ test('feedback runs start from the seed model and train on noiseless feedback wi
   assert.equal(l.totals.positives + l.totals.negatives, l.totals.examples, 'rate 1: every utterance gets a reaction');
   const again = await runFederatedExperiment({ ...small, labels: 'feedback:0', deviceLabels: { labelledFraction: 0.1, seedEpochs: 2 } });
   assert.equal(again.accuracy, r.accuracy, 'reproducible from the seed');
+  const anchored = await runFederatedExperiment({ ...small, labels: 'feedback:0', deviceLabels: { labelledFraction: 0.1, seedEpochs: 2, serverEpochs: 1 } });
+  assert.match(anchored.labels!.mode, /server fine-tuning 1 epoch/);
+  assert.equal(anchored.curve[0].accuracy, r.curve[0].accuracy, 'same seed model');
+  assert.notEqual(anchored.accuracy, r.accuracy, 'server fine-tuning changes the global model');
 });
 
 test('semi runs train on pseudo-labels and gold runs with a labelled fraction share the seed model', async () => {
@@ -140,10 +144,10 @@ test('fl simulate --labels: bad values and inconsistent flags are usage errors (
   const cases: [string[], RegExp][] = [
     [['--labels', 'feedback:2'], /NOISE must be in \[0, 1\]/],
     [['--labels', 'semi'], /"semi" needs FRACTION/],
-    [['--feedback-rate', '0.5'], /feedbackRate need --labels feedback/],
+    [['--feedback-rate', '0.5'], /--feedback-rate\) need --labels feedback/],
     [['--labels', 'semi:0.1', '--labelled-fraction', '0.1'], /semi:FRACTION already sets/],
     [['--labels', 'feedback', '--feedback-rate', '0'], /--feedback-rate/],
-    [['--labels', 'feedback', '--pseudo-label-threshold', '0.9'], /apply to --labels semi/],
+    [['--labels', 'feedback', '--pseudo-label-threshold', '0.9'], /applies to --labels semi/],
   ];
   for (const [args, pattern] of cases) {
     const r = spawnSync(process.execPath, [BIN, 'fl', 'simulate', '--dataset', 'synthetic', '--workers', '0', ...args], { encoding: 'utf8' });
