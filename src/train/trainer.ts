@@ -22,15 +22,18 @@ export interface GradientResult {
 /** Computes a training step's gradients; called inside tf.tidy. */
 export type GradientStep = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch) => GradientResult;
 
-/** Plain backprop of the mean per-example loss. */
-export const standardGradients: GradientStep = (model, batch, ctx) => {
+/** Backprop of the batch mean of a per-example loss, gradients keyed by parameter name. */
+export function meanLossGradients(model: AnyModel, perExampleLoss: () => tf.Tensor1D): GradientResult {
   const vars = model.parameters();
   const byVariable = new Map(vars.map((p) => [p.variable.name, p.name]));
-  const { value, grads } = tf.variableGrads(() => tf.mean(model.perExampleLoss(batch, ctx)) as tf.Scalar, vars.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(() => tf.mean(perExampleLoss()) as tf.Scalar, vars.map((p) => p.variable));
   const named = new Map<string, tf.Tensor>();
   for (const [varName, g] of Object.entries(grads)) named.set(byVariable.get(varName)!, g);
   return { loss: value, grads: named };
-};
+}
+
+/** Plain backprop of the mean per-example loss. */
+export const standardGradients: GradientStep = (model, batch, ctx) => meanLossGradients(model, () => model.perExampleLoss(batch, ctx));
 
 export interface TrainerOptions {
   epochs: number;
