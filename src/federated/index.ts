@@ -26,3 +26,4 @@ export {
   type StatusResponse,
   type RoundSummary,
 } from './server/protocol.js';
+export * from './evaluation/index.js';
