@@ -13,7 +13,7 @@
 import { SeededRandom } from '../../engine/random.js';
 import type { BackendName } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
-import { addInPlace, cloneParameters, type ParameterSet } from '../aggregate/index.js';
+import { addInPlace, assertMatchesLayout, cloneParameters, type ParameterLayout, type ParameterSet } from '../aggregate/index.js';
 import { evaluationMetrics, viewParameters, type EvaluationMetrics, type EvaluationSums, type LocalTrainingConfig } from '../client/index.js';
 import { SimulationExecutor } from '../simulation/executor.js';
 import type { FederatedDataset } from '../simulation/federated-dataset.js';
@@ -44,8 +44,8 @@ export interface PersonalisationSettings {
 
 export interface FederatedEvaluationOptions {
   data: FederatedDataset;
-  /** The model under evaluation, in the executor's layout. */
-  parameters: (executor: SimulationExecutor) => ParameterSet;
+  /** The model under evaluation, or a function giving it in the executor's layout (e.g. `federation.parametersFor`). */
+  parameters: ParameterSet | ((layout: ParameterLayout) => ParameterSet);
   /** K: clients sampled for the evaluation round. */
   evaluationClients: number;
   seed: number;
@@ -128,7 +128,8 @@ export async function runFederatedEvaluation(options: FederatedEvaluationOptions
 
   const executor = options.executor ?? (await SimulationExecutor.create(data, { workers: options.workers, backend: options.backend }));
   try {
-    const global = options.parameters(executor);
+    const global = typeof options.parameters === 'function' ? options.parameters(executor.layout) : options.parameters;
+    assertMatchesLayout(executor.layout, global, 'the evaluated model');
     const broadcastGlobal = executor.broadcast(global);
     const reports: ClientEvaluationReport[] = [];
     progress.start('federated evaluation', sampled.length);
