@@ -54,6 +54,8 @@ export interface FederatedEvaluationOptions {
   /** Sum the reports under secure aggregation (SecAgg+, in process). */
   secureAggregation?: boolean | { neighbours?: number };
   limits?: Partial<ReportLimits>;
+  /** Return every client's report too (a simulation's view, e.g. for a bootstrap over clients; never with secure aggregation). */
+  returnReports?: boolean;
   /** Also compute the central truth on every client's examples (default true). */
   centralTruth?: boolean;
   executor?: SimulationExecutor;
@@ -84,6 +86,8 @@ export interface FederatedEvaluationResult {
   /** With secure aggregation: the session's precision and clipping. */
   secureAggregation?: { clients: number; precision: number; clippedValues: number; seconds: number };
   interval: string;
+  /** Every sampled client's report, in draw order (only with `returnReports`). */
+  reports?: ClientEvaluationReport[];
   seconds: number;
 }
 
@@ -180,6 +184,10 @@ export async function runFederatedEvaluation(options: FederatedEvaluationOptions
       };
     }
     if (secure) result.secureAggregation = secure;
+    if (options.returnReports) {
+      if (secure) throw new ConfigError('returnReports: under secure aggregation the server never sees a client\'s report');
+      result.reports = reports;
+    }
     if (options.centralTruth ?? true) {
       const all = Int32Array.from(data.clients.flatMap((c) => c.indices)).sort();
       const central = evaluationMetrics(await executor.evaluate('evaluation', all, broadcastGlobal));
