@@ -46,7 +46,7 @@ export interface EvaluationFederation {
   parametersFor(layout: ParameterLayout): ParameterSet;
 }
 
-function partitionOf(spec: PartitionSpec, labels: number[], domains: (string | undefined)[], users: (string | undefined)[], numClients: number, rng: SeededRandom, name: string): Partition {
+function partitionOf(spec: PartitionSpec, labels: number[], domains: readonly (string | undefined)[], users: readonly (string | undefined)[], numClients: number, rng: SeededRandom, name: string): Partition {
   if (spec.kind === 'iid') return iidPartition(labels.length, numClients, rng);
   if (spec.kind === 'dirichlet') return dirichletLabelPartition(labels, numClients, spec.alpha, rng);
   if (spec.kind === 'quantity') return quantitySkewPartition(labels.length, numClients, spec.beta, rng);
@@ -116,4 +116,22 @@ export function prepareEvaluationFederation(options: EvaluationFederationOptions
       return { names: layout.names.slice(), arrays };
     },
   };
+}
+
+/**
+ * Each client's held-out examples in a training federation: the evaluation split cut into
+ * the same clients (same partition spec, client count and seed) as the training split, so a
+ * client of `fl client` evaluates on examples it never trains on. Natural partitions need the
+ * evaluation examples' keys (domain, scenario or user), in split order.
+ */
+export function heldOutPartition(data: FederatedDataset, partition: PartitionSpec | string, seed: number, keys?: readonly (string | undefined)[]): Map<string, number[]> {
+  const spec = typeof partition === 'string' ? parsePartitionSpec(partition) : partition;
+  if (data.evaluation.task !== 'classifier') throw new ConfigError('federated evaluation of a language model is not supported; use a classifier federation');
+  const targets = Array.from(data.evaluation.targets);
+  const ids = new Set(data.clients.map((c) => c.id));
+  const count = spec.kind === 'iid' || spec.kind === 'dirichlet' || spec.kind === 'quantity' ? data.clients.length : 0;
+  const natural = keys ?? [];
+  if (count === 0 && natural.length !== targets.length) throw new ConfigError(`held-out partition "${spec.kind}" needs one key per evaluation example (${targets.length}), got ${natural.length}`);
+  const parts = partitionOf(spec, targets, natural, natural, count, new SeededRandom(seed).fork('held-out-partition'), data.name);
+  return new Map(parts.clients.filter((c) => ids.has(c.id)).map((c) => [c.id, c.indices]));
 }
