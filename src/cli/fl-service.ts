@@ -359,7 +359,9 @@ export function registerFlService(fl: Command): void {
       if (worker) primaryGone().then(stop, stop);
       if (flags.exitWhenDone) {
         const timer = setInterval(() => {
-          if (service.coordinator.finished) {
+          // tick: an evaluation past its deadline closes even when no client checks in
+          if (service.coordinator.evaluating) void service.coordinator.tick();
+          if (service.coordinator.finished && !service.coordinator.evaluating) {
             clearInterval(timer);
             // linger so that waiting clients learn at their next check-in that the federation is done
             setTimeout(resolve, Math.max(3000, 3 * flags.pollInterval)).unref();

@@ -84,6 +84,11 @@ export class EvaluationRounds {
     this.limits = { ...DEFAULT_REPORT_LIMITS, ...(settings.limits ?? {}) };
   }
 
+  /** An evaluation is waiting for reports. */
+  get isOpen(): boolean {
+    return this.open !== undefined;
+  }
+
   /** Whether the model of the round that made `roundsCompleted` is evaluated. */
   due(roundsCompleted: number): boolean {
     return roundsCompleted % this.settings.every === 0;
@@ -91,10 +96,13 @@ export class EvaluationRounds {
 
   /** Opens the evaluation of `round`'s model (an unfinished earlier one closes with what it has). */
   async start(round: number, modelVersion: number, available: readonly ClientInfo[]): Promise<void> {
-    if (this.open) await this.close();
+    // the new evaluation is in place before anything awaits, so no check-in sees neither
+    const previous = this.open;
+    this.open = undefined;
     const ids = available.map((c) => c.id);
     if (ids.length < 2) {
       this.emit('evaluation-skipped', { round, message: `${ids.length} clients available; an evaluation needs at least 2` });
+      if (previous) await this.close(previous);
       return;
     }
     const k = Math.min(this.settings.clients, ids.length);
@@ -108,6 +116,7 @@ export class EvaluationRounds {
       deadline: this.clock() + (this.settings.timeoutMs ?? this.defaultTimeoutMs),
     };
     this.emit('evaluation-open', { round, modelVersion, selected: k, available: ids.length });
+    if (previous) await this.close(previous);
   }
 
   /** The evaluation this client should run now, if it was sampled and has not reported. */
@@ -167,10 +176,9 @@ export class EvaluationRounds {
   }
 
   /** Aggregates the open evaluation (at least 2 reports) into the round's metrics. */
-  private close(): Promise<void> {
-    const open = this.open;
+  private close(open: OpenEvaluation | undefined = this.open): Promise<void> {
     if (!open) return this.closing;
-    this.open = undefined;
+    if (this.open === open) this.open = undefined;
     this.closing = this.closing.then(async () => {
       const reports = [...open.reports.values()].map((r) => r.report);
       if (reports.length < 2) {

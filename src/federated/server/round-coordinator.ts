@@ -323,6 +323,11 @@ export class RoundCoordinator {
     for (const wake of [...this.waiters]) wake();
   }
 
+  /** A federated evaluation is waiting for reports (a server that exits when done waits for it). */
+  get evaluating(): boolean {
+    return this.evaluation?.isOpen ?? false;
+  }
+
   get finished(): boolean {
     return this.roundsCompleted >= this.policy.rounds;
   }
@@ -624,10 +629,11 @@ export class RoundCoordinator {
       this.roundsCompleted++;
       this.setModel(version);
     }
+    // the evaluation of the new model opens before waiting clients wake (they are told to evaluate, not that the federation is done)
+    if (completed && this.evaluation?.due(this.roundsCompleted)) await this.evaluation.start(number, this.modelVersion, await this.availableClients());
     this.notifyWaiters();
     this.emit('round-closed', { round: number, status: stored.status, reason, accepted: contributors.length, dropped: dropped.length, modelVersion: this.modelVersion });
     if (completed && this.options.evaluate) this.evaluations.push(this.evaluateRound(number, output.parameters));
-    if (completed && this.evaluation?.due(this.roundsCompleted)) await this.evaluation.start(number, this.modelVersion, await this.availableClients());
   }
 
   /** The round's updates as the close aggregates them (a shared federation reads them back from the store). */
