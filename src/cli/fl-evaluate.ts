@@ -5,7 +5,6 @@
  * Parsing only; the library is src/federated/evaluation.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
 import { TRAINING_DEFAULTS, progressFor } from '../train/index.js';
 import { PARTITION_FORMS, parsePartitionSpec } from '../federated/simulation/index.js';
@@ -39,13 +38,12 @@ interface EvaluateFlags extends DataFlags {
 const EVALUATION_PARTITIONS = ['iid', 'dirichlet:ALPHA', 'quantity:BETA', 'domain', 'scenario', 'user'];
 
 function parseEvaluationPartition(value: string): string {
-  const spec = (() => {
-    try {
-      return parsePartitionSpec(value);
-    } catch (error) {
-      throw new InvalidArgumentError(`${(error as Error).message.replace(PARTITION_FORMS.join(' | '), EVALUATION_PARTITIONS.join(' | '))}`);
-    }
-  })();
+  let spec;
+  try {
+    spec = parsePartitionSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(PARTITION_FORMS.join(' | '), EVALUATION_PARTITIONS.join(' | ')));
+  }
   if (spec.kind === 'speaker' || spec.kind === 'cluster') throw new InvalidArgumentError(`--partition ${value} is not available for federated evaluation; use ${EVALUATION_PARTITIONS.join(' | ')}`);
   return value;
 }
@@ -113,7 +111,6 @@ export function registerFlEvaluate(fl: Command): void {
     if (sized && flags.evaluationClients > flags.clients) {
       throw new UsageError(`--evaluation-clients ${flags.evaluationClients} is more than --clients ${flags.clients}; sample at most every client`);
     }
-    if (flags.workers > availableParallelism() * 4) throw new UsageError(`--workers ${flags.workers} is far more than this machine's ${availableParallelism()} cores`);
     const federation = prepareEvaluationFederation({
       modelDir: flags.model,
       dataset: dataSourceFromFlags(flags),

@@ -175,30 +175,36 @@ export class EvaluationRounds {
     return sums;
   }
 
-  /** Aggregates the open evaluation (at least 2 reports) into the round's metrics. */
+  /** Closes an evaluation: no more reports; its aggregate is written in order after earlier ones. */
   private close(open: OpenEvaluation | undefined = this.open): Promise<void> {
     if (!open) return this.closing;
     if (this.open === open) this.open = undefined;
-    this.closing = this.closing.then(async () => {
-      const reports = [...open.reports.values()].map((r) => r.report);
-      if (reports.length < 2) {
-        this.emit('evaluation-failed', { round: open.round, reports: reports.length, selected: open.selected.size, message: 'fewer than 2 reports before the deadline' });
-        return;
-      }
-      const metrics: Record<string, number> = { federatedEvaluationClients: reports.length, federatedEvaluationSelected: open.selected.size };
-      const pairs = clientPairs(reports, PLAIN_METRICS, this.limits);
-      for (const metric of PLAIN_METRICS) {
-        const p = pairs.get(metric.name)!;
-        if (!(p.denominators.reduce((a, b) => a + b, 0) > 0)) continue;
-        const r = ratioEstimate(p.numerators, p.denominators, { populationClients: open.frame, confidence: this.settings.confidence, ...(metric.bounds ? { bounds: metric.bounds } : {}) });
-        const name = `federated${metric.name.charAt(0).toUpperCase()}${metric.name.slice(1)}`;
-        Object.assign(metrics, { [name]: r.estimate, [`${name}Low`]: r.low, [`${name}High`]: r.high });
-        if (metric.name === 'accuracy') metrics.federatedEvaluationExamples = r.denominator;
-      }
-      await this.record(open.round, metrics);
-      this.emit('evaluation-closed', { round: open.round, ...metrics });
+    this.closing = this.closing.then(() => this.aggregate(open)).catch((error: unknown) => {
+      // a failed write loses this evaluation's estimate, never the federation
+      this.emit('evaluation-failed', { round: open.round, message: (error as Error).message });
     });
     return this.closing;
+  }
+
+  /** The open evaluation's estimates (at least 2 reports) written into its round's metrics. */
+  private async aggregate(open: OpenEvaluation): Promise<void> {
+    const reports = [...open.reports.values()].map((r) => r.report);
+    if (reports.length < 2) {
+      this.emit('evaluation-failed', { round: open.round, reports: reports.length, selected: open.selected.size, message: 'fewer than 2 reports before the deadline' });
+      return;
+    }
+    const metrics: Record<string, number> = { federatedEvaluationClients: reports.length, federatedEvaluationSelected: open.selected.size };
+    const pairs = clientPairs(reports, PLAIN_METRICS, this.limits);
+    for (const metric of PLAIN_METRICS) {
+      const p = pairs.get(metric.name)!;
+      if (!(p.denominators.reduce((a, b) => a + b, 0) > 0)) continue;
+      const r = ratioEstimate(p.numerators, p.denominators, { populationClients: open.frame, confidence: this.settings.confidence, ...(metric.bounds ? { bounds: metric.bounds } : {}) });
+      const name = `federated${metric.name.charAt(0).toUpperCase()}${metric.name.slice(1)}`;
+      Object.assign(metrics, { [name]: r.estimate, [`${name}Low`]: r.low, [`${name}High`]: r.high });
+      if (metric.name === 'accuracy') metrics.federatedEvaluationExamples = r.denominator;
+    }
+    await this.record(open.round, metrics);
+    this.emit('evaluation-closed', { round: open.round, ...metrics });
   }
 
   /** Waits for an evaluation being closed (clean shutdown). */
