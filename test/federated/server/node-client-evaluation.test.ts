@@ -7,10 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killHard, startServer } from './child-server.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
 
@@ -27,25 +28,13 @@ function runAsync(args: string[]): Promise<{ code: number | null; stdout: string
 
 test('fl serve --evaluate-every: Node clients report sums; the final round holds the federated estimate', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-fleval-'));
-  let server: ReturnType<typeof spawn> | undefined;
+  let server: ChildProcess | undefined;
   try {
-    server = spawn(
-      process.execPath,
-      [BIN, 'fl', 'serve', '--dataset', 'synthetic', '--clients', '3', '--clients-per-round', '2', '--min-clients', '3', '--rounds', '2',
-        '--max-local-steps', '4', '--state', join(dir, 'state.db'), '--port', '0', '--exit-when-done', '--poll-interval', '200',
-        '--enrolment', 'open', '--evaluate-every', '1', '--evaluation-clients', '3', '--json'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let serverErr = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      server!.stderr!.setEncoding('utf8').on('data', (d: string) => {
-        serverErr += d;
-        const m = /"event":"listening","url":"([^"]+)"/.exec(serverErr);
-        if (m) resolve(m[1]);
-      });
-      server!.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
-    });
-    const serverExit = new Promise<number | null>((resolve) => server!.once('exit', resolve));
+    const started = await startServer(['--dataset', 'synthetic', '--clients', '3', '--clients-per-round', '2', '--min-clients', '3', '--rounds', '2',
+      '--max-local-steps', '4', '--state', join(dir, 'state.db'), '--exit-when-done', '--poll-interval', '200', '--evaluate-every', '1', '--evaluation-clients', '3']);
+    server = started.child;
+    const url = started.url;
+    const serverExit = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
     const clients = await Promise.all(['client-0', 'client-1', 'client-2'].map((id) => runAsync(['fl', 'client', '--server', url, '--client-id', id, '--dataset', 'synthetic', '--json'])));
     let reported = 0;
     for (const c of clients) {
@@ -61,9 +50,9 @@ test('fl serve --evaluate-every: Node clients report sums; the final round holds
     assert.ok(Math.abs(last.metrics.federatedAccuracy - last.metrics.accuracy) < 1e-9, JSON.stringify(last.metrics));
     assert.ok(Math.abs(last.metrics.federatedAccuracyHigh - last.metrics.federatedAccuracyLow) < 1e-9, 'every client sampled: no sampling error');
     assert.equal(last.metrics.federatedEvaluationExamples, 360, 'the three held-out shares are the whole test split');
-    assert.equal(await serverExit, 0, serverErr);
+    assert.equal(await serverExit, 0);
   } finally {
-    if (server && server.exitCode === null) server.kill('SIGKILL');
+    if (server) await killHard(server);
     rmSync(dir, { recursive: true, force: true });
   }
 });
