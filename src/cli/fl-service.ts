@@ -434,12 +434,17 @@ export function registerFlService(fl: Command): void {
     }
     const trainer = new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex });
     // federated evaluation: this client's share of the evaluation split (never trained on), cut like the training split
-    const natural = ['domain', 'scenario', 'user'].includes(source.partition!.split(':')[0]);
-    const evaluationKeys = natural
-      ? loadDatasetSource({ kind: 'registry', name: source.dataset! }, { dataDir: flags.dataDir, seed: source.seed!, task: 'intent' }).splits[data.evaluationSplit].map((e) => (source.partition === 'user' ? e.user : e.domain))
-      : undefined;
-    const heldOut = Int32Array.from(heldOutPartition(data, source.partition!, source.seed!, evaluationKeys).get(flags.clientId) ?? []);
+    // cut only when the server first asks (a federation without evaluation never needs it)
+    let heldOut: Int32Array | undefined;
+    const heldOutIndices = () => {
+      const natural = ['domain', 'scenario', 'user'].includes(source.partition!.split(':')[0]);
+      const keys = natural
+        ? loadDatasetSource({ kind: 'registry', name: source.dataset! }, { dataDir: flags.dataDir, seed: source.seed!, task: 'intent' }).splits[data.evaluationSplit].map((e) => (source.partition === 'user' ? e.user : e.domain))
+        : undefined;
+      return Int32Array.from(heldOutPartition(data, source.partition!, source.seed!, keys).get(flags.clientId) ?? []);
+    };
     const evaluator = async (parameters: Float32Array) => {
+      heldOut ??= heldOutIndices();
       writeModelParameters(model, viewParameters(parameters, layout));
       return evaluateExamples(model, data.evaluation, heldOut, { outOfScopeIndex: data.outOfScopeIndex });
     };
