@@ -27,3 +27,4 @@ export {
   type RoundSummary,
 } from './server/protocol.js';
 export * from './labels/index.js';
+export * from './evaluation/index.js';
