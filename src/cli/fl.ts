@@ -24,6 +24,7 @@ import { formatPartitionSummary } from '../data/partition/index.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
+import { registerFlAnalytics } from './fl-analytics.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -194,4 +195,5 @@ export function registerFl(program: Command): void {
     printResult(summary, flags.json, describe);
   });
   registerFlService(fl);
+  registerFlAnalytics(fl);
 }
