@@ -9,7 +9,8 @@
  * ids, so every request is its own simulated user (an IID deal into as many users as
  * requests). ε ∈ {1, 2, 4, 8, 16}, δ = 1e-6, k = 10, sampling rate 1, 10 noise seeds per cell
  * (seeded noise: reproducible, not private), mean recall with a 95% t-interval over seeds.
- * Plus, on CLINC150 at ε = 4, the votes-per-device cap c ∈ {4, 16} beside the default 8.
+ * Plus, on CLINC150 at ε = 4, the votes-per-device cap c ∈ {4, 16} beside the default 8, and
+ * the same requests dealt to 300 users (4 requests each) with c ∈ {8, 32}.
  * Quick run: the synthetic set, two ε, two seeds.
  */
 import { loadIntentDataset } from '../data/registry.js';
@@ -46,8 +47,8 @@ export interface AnalyticsStudyPlan {
   epsilons: number[];
   seeds: number[];
   methods: HeavyHitterMethod[];
-  /** Extra TrieHH runs: [case name, ε, votes per device]. */
-  capVariants: [string, number, number][];
+  /** Extra TrieHH runs: [case name, ε, votes per device, users (default one per request)]. */
+  capVariants: [string, number, number, number?][];
 }
 
 export function analyticsStudyPlan(ctx: Pick<StudyContext, 'quick' | 'seed' | 'dataDir'>): AnalyticsStudyPlan {
@@ -67,6 +68,8 @@ export function analyticsStudyPlan(ctx: Pick<StudyContext, 'quick' | 'seed' | 'd
     capVariants: [
       ['CLINC150 out-of-scope', 4, 4],
       ['CLINC150 out-of-scope', 4, 16],
+      ['CLINC150 out-of-scope', 4, 8, 300],
+      ['CLINC150 out-of-scope', 4, 32, 300],
     ],
   };
 }
@@ -112,12 +115,13 @@ async function runAnalyticsStudy(ctx: StudyContext): Promise<StudyRow[]> {
       }
     }
   }
-  for (const [name, epsilon, votesPerDevice] of plan.capVariants) {
-    const users = usersByCase.get(name) as UserItems[];
+  for (const [name, epsilon, votesPerDevice, userCount] of plan.capVariants) {
+    const examplesOf = plan.cases.find((c) => c.name === name) as AnalyticsCase;
+    const users = userCount === undefined ? (usersByCase.get(name) as UserItems[]) : userItemsFromTexts(assignUsers(examplesOf.examples(), { kind: 'iid', users: userCount, seed: ctx.seed }), 'word');
     const ranked = rankItems(userCounts(users));
     const started = Date.now();
     const r = await cell(users, 'triehh', epsilon, plan.seeds, votesPerDevice);
-    rows.push({ dataset: name, users: users.length, kthCount: ranked[K - 1].count, gap: ranked[K - 1].count - ranked[K].count, topCount: ranked[0].count, method: 'triehh', epsilon, votesPerDevice, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
+    rows.push({ dataset: userCount === undefined ? name : `${name}, ${userCount} users`, users: users.length, kthCount: ranked[K - 1].count, gap: ranked[K - 1].count - ranked[K].count, topCount: ranked[0].count, method: 'triehh', epsilon, votesPerDevice, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
   }
   return rows;
 }
@@ -149,7 +153,7 @@ export const federatedAnalyticsStudy: StudyDefinition = {
   run: runAnalyticsStudy,
   columns: COLUMNS,
   charts: (rows) => {
-    const main = rows.filter((r) => r.votesPerDevice === 8 || r.method === 'cms').map((r) => ({ ...r, series: `${r.dataset} · ${r.method}` }));
+    const main = rows.filter((r) => (r.votesPerDevice === 8 || r.method === 'cms') && !String(r.dataset).includes(' users')).map((r) => ({ ...r, series: `${r.dataset} · ${r.method}` }));
     return [{ name: 'recall-vs-epsilon', spec: lineChart({ title: 'Recall of the true top 10 against ε', values: main, x: 'epsilon', y: 'recall', series: 'series', xTitle: 'ε', yTitle: 'recall@10', logX: true }) }];
   },
 };

@@ -18,7 +18,7 @@
  *   (more noise for the same ε), never used to release, only to check the others against.
  */
 import { ConfigError } from '../../errors.js';
-import { gaussianMechanismDelta, noiseMultiplierForEpsilon } from '../../privacy/index.js';
+import { gaussianMechanismDelta, gaussianMechanismEpsilon, noiseMultiplierForEpsilon } from '../../privacy/index.js';
 
 function checkBudget(epsilon: number, delta: number): void {
   if (!(epsilon > 0) || Number.isNaN(epsilon)) throw new ConfigError(`epsilon must be a number > 0 (or Infinity for no noise), got ${epsilon}`);
@@ -69,20 +69,7 @@ export function zcdpNoiseMultiplier(epsilon: number, delta: number, rounds = 1):
 export function composedGaussianEpsilon(noiseMultiplier: number, delta: number, rounds = 1): number {
   checkRounds(rounds);
   if (!(noiseMultiplier > 0)) return Infinity;
-  const mu = Math.sqrt(rounds) / noiseMultiplier;
-  if (gaussianMechanismDelta(0, mu) <= delta) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (gaussianMechanismDelta(hi, mu) > delta) {
-    lo = hi;
-    hi *= 2;
-  }
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
-    const mid = 0.5 * (lo + hi);
-    if (gaussianMechanismDelta(mid, mu) > delta) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  return gaussianMechanismEpsilon(delta, Math.sqrt(rounds) / noiseMultiplier);
 }
 
 export type AnalyticsAccountant = 'none (epsilon = Infinity)' | 'exact Gaussian composition' | 'RDP of the sampled Gaussian';
