@@ -140,7 +140,7 @@ interface HeavyHitterFlags extends AnalyticsDataFlags, PrivacyFlags {
   unit: ItemUnit;
   sampleRate: number;
   maxLength?: number;
-  votesPerDevice: number;
+  votesPerDevice?: number;
   sketchWidth: number;
   hashCount: number;
 }
@@ -156,7 +156,7 @@ function registerHeavyHitters(analytics: Command): void {
     .option('--unit <unit>', `${ITEM_UNITS.join(' | ')}: what counts as an item`, parseChoice('--unit', ITEM_UNITS), 'word')
     .option('--sample-rate <q>', 'triehh: share of devices sampled per round (Poisson)', parseNumber('--sample-rate', (n) => n > 0 && n <= 1, 'a number in (0, 1]'), 1)
     .option('--max-length <L>', 'triehh: longest item in characters (rounds = L + 1; default 16 for words, 48 for utterances)', parseInteger('--max-length', 1))
-    .option('--votes-per-device <c>', 'triehh: most prefixes a device votes for per round', parseInteger('--votes-per-device', 1), 8)
+    .option('--votes-per-device <c>', 'triehh: most prefixes a device votes for per round (noise grows with √c; default 8 for words, 2 for utterances)', parseInteger('--votes-per-device', 1))
     .option('--sketch-width <m>', 'cms: sketch width', parseInteger('--sketch-width', 2), 1024)
     .option('--hash-count <k>', 'cms: number of hash functions', parseInteger('--hash-count', 1), 256);
   addPrivacyOptions(command, 'δ of the central method (required for triehh; cms is pure ε-LDP)');
@@ -177,7 +177,7 @@ function registerHeavyHitters(analytics: Command): void {
       noiseSeed: flags.noiseSeed,
       sampleRate: flags.sampleRate,
       maxLength: flags.maxLength ?? (flags.unit === 'word' ? 16 : 48),
-      votesPerDevice: flags.votesPerDevice,
+      votesPerDevice: flags.votesPerDevice ?? (flags.unit === 'word' ? 8 : 2),
       aggregation: flags.secagg ? 'secure' : 'plain',
       sketchWidth: flags.sketchWidth,
       hashCount: flags.hashCount,

@@ -4,24 +4,30 @@
  * noise) and the local-DP baseline (Apple's Count Mean Sketch with an oracle dictionary).
  *
  * Real run: words of CLINC150's 1,200 out-of-scope requests (oos_train/val/test), of SLURP's
- * 271 general_quirky requests (its catch-all for chit-chat outside the task intents, the nearest
- * thing SLURP has to out-of-scope) and of all 5,007 SLURP requests. No dataset here has user
- * ids, so every request is its own simulated user (an IID deal into as many users as
- * requests). ε ∈ {1, 2, 4, 8, 16}, δ = 1e-6, k = 10, sampling rate 1, 10 noise seeds per cell
- * (seeded noise: reproducible, not private), mean recall with a 95% t-interval over seeds.
+ * 274 general_quirky requests (its catch-all for chit-chat outside the task intents, the nearest
+ * thing SLURP has to out-of-scope) and of all 5,007 SLURP requests; whole utterances of SLURP's
+ * lm.txt (29,104 lines; c = 1, L = 48), the one set here whose utterances repeat. No dataset
+ * here has user ids, so every request is its own simulated user (an IID deal into as many users
+ * as requests). ε ∈ {1, 2, 4, 8, 16}, δ = 1e-6, k = 10, sampling rate 1, 10 noise seeds per
+ * cell (seeded noise: reproducible, not private), mean recall with a 95% t-interval over seeds.
  * Plus, on CLINC150 at ε = 4, the votes-per-device cap c ∈ {4, 16} beside the default 8, and
  * the same requests dealt to 300 users (4 requests each) with c ∈ {8, 32}.
  * Quick run: the synthetic set, two ε, two seeds.
  */
-import { loadIntentDataset } from '../data/registry.js';
+import { loadCorpus, loadIntentDataset } from '../data/registry.js';
 import type { TextExample } from '../data/types.js';
-import { assignUsers, rankItems, simulateHeavyHitters, userCounts, userItemsFromTexts, type HeavyHitterMethod, type UserItems } from '../federated/analytics/index.js';
+import { assignUsers, rankItems, simulateHeavyHitters, userCounts, userItemsFromTexts, type HeavyHitterMethod, type ItemUnit, type UserItems } from '../federated/analytics/index.js';
 import { lineChart } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 interface AnalyticsCase {
   name: string;
-  examples: () => TextExample[];
+  examples: () => { text: string }[];
+  /** Words (default) or whole utterances. */
+  unit?: ItemUnit;
+  /** TrieHH: longest item L (default 16) and votes per device c (default 8). */
+  maxLength?: number;
+  votesPerDevice?: number;
 }
 
 /** Two-sided 97.5% Student t quantiles by degrees of freedom (1..30), for the intervals over seeds. */
@@ -61,6 +67,16 @@ export function analyticsStudyPlan(ctx: Pick<StudyContext, 'quick' | 'seed' | 'd
       { name: 'CLINC150 out-of-scope', examples: () => allExamples('clinc150', ctx.dataDir, 'oos') },
       { name: 'SLURP general_quirky', examples: () => allExamples('slurp', ctx.dataDir, 'general_quirky') },
       { name: 'SLURP all requests', examples: () => allExamples('slurp', ctx.dataDir) },
+      {
+        name: 'SLURP lm.txt utterances',
+        examples: () => {
+          const corpus = loadCorpus('slurp-lm', { dataDir: ctx.dataDir });
+          return [...corpus.splits.train, ...corpus.splits.val, ...corpus.splits.test];
+        },
+        unit: 'utterance',
+        maxLength: 48,
+        votesPerDevice: 1,
+      },
     ],
     epsilons: [1, 2, 4, 8, 16],
     seeds,
@@ -77,12 +93,12 @@ export function analyticsStudyPlan(ctx: Pick<StudyContext, 'quick' | 'seed' | 'd
 const K = 10;
 const DELTA = 1e-6;
 
-async function cell(users: UserItems[], method: HeavyHitterMethod, epsilon: number, seeds: number[], votesPerDevice?: number) {
+async function cell(users: UserItems[], method: HeavyHitterMethod, epsilon: number, seeds: number[], votesPerDevice?: number, maxLength?: number) {
   const recalls: number[] = [];
   const precisions: number[] = [];
   let noiseStd: number | null = null;
   for (const seed of seeds) {
-    const r = await simulateHeavyHitters({ users, method, k: K, epsilon, delta: DELTA, noiseSeed: seed, ...(votesPerDevice ? { votesPerDevice } : {}) });
+    const r = await simulateHeavyHitters({ users, method, k: K, epsilon, delta: DELTA, noiseSeed: seed, ...(votesPerDevice ? { votesPerDevice } : {}), ...(maxLength ? { maxLength } : {}) });
     recalls.push(r.recall);
     precisions.push(r.precision);
     if ('countNoiseStd' in r.details) noiseStd = r.details.countNoiseStd;
@@ -96,11 +112,13 @@ async function runAnalyticsStudy(ctx: StudyContext): Promise<StudyRow[]> {
   const usersByCase = new Map<string, UserItems[]>();
   for (const c of plan.cases) {
     const examples = c.examples();
-    const users = userItemsFromTexts(assignUsers(examples, { kind: 'iid', users: examples.length, seed: ctx.seed }), 'word');
+    const unit = c.unit ?? 'word';
+    const users = userItemsFromTexts(assignUsers(examples, { kind: 'iid', users: examples.length, seed: ctx.seed }), unit);
     usersByCase.set(c.name, users);
     const ranked = rankItems(userCounts(users));
     const base = {
       dataset: c.name,
+      unit,
       users: users.length,
       kthCount: ranked[K - 1]?.count ?? 0,
       gap: (ranked[K - 1]?.count ?? 0) - (ranked[K]?.count ?? 0),
@@ -109,8 +127,9 @@ async function runAnalyticsStudy(ctx: StudyContext): Promise<StudyRow[]> {
     for (const method of plan.methods) {
       for (const epsilon of plan.epsilons) {
         const started = Date.now();
-        const r = await cell(users, method, epsilon, plan.seeds);
-        rows.push({ ...base, method, epsilon, votesPerDevice: method === 'triehh' ? 8 : null, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
+        const votesPerDevice = c.votesPerDevice ?? 8;
+        const r = await cell(users, method, epsilon, plan.seeds, votesPerDevice, c.maxLength);
+        rows.push({ ...base, method, epsilon, votesPerDevice: method === 'triehh' ? votesPerDevice : null, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
         ctx.progress.event("heavy-hitters", { dataset: c.name, method, epsilon, recall: r.recall.mean });
       }
     }
@@ -121,13 +140,14 @@ async function runAnalyticsStudy(ctx: StudyContext): Promise<StudyRow[]> {
     const ranked = rankItems(userCounts(users));
     const started = Date.now();
     const r = await cell(users, 'triehh', epsilon, plan.seeds, votesPerDevice);
-    rows.push({ dataset: userCount === undefined ? name : `${name}, ${userCount} users`, users: users.length, kthCount: ranked[K - 1].count, gap: ranked[K - 1].count - ranked[K].count, topCount: ranked[0].count, method: 'triehh', epsilon, votesPerDevice, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
+    rows.push({ dataset: userCount === undefined ? name : `${name}, ${userCount} users`, unit: 'word', users: users.length, kthCount: ranked[K - 1].count, gap: ranked[K - 1].count - ranked[K].count, topCount: ranked[0].count, method: 'triehh', epsilon, votesPerDevice, recall: r.recall.mean, recallLow: r.recall.low, recallHigh: r.recall.high, precision: r.precision, countNoiseStd: r.noiseStd, seeds: plan.seeds.length, seconds: (Date.now() - started) / 1000 });
   }
   return rows;
 }
 
 const COLUMNS: StudyColumn[] = [
   { key: 'dataset', header: 'requests' },
+  { key: 'unit', header: 'unit' },
   { key: 'users', header: 'users' },
   { key: 'kthCount', header: 'users holding #10' },
   { key: 'gap', header: '#10 − #11' },
@@ -146,14 +166,14 @@ export const federatedAnalyticsStudy: StudyDefinition = {
   name: 'federated-analytics',
   title: 'Private heavy hitters: recall of the true top 10 against ε, central DP (TrieHH over secure aggregation) vs local DP (Count Mean Sketch)',
   description:
-    'Words of out-of-scope requests (CLINC150 oos, SLURP general_quirky) and of all SLURP requests; one simulated user per request (no dataset here has user ids). ' +
-    'TrieHH: prefix votes summed (the secure-aggregation sum, computed in the clear: the tests check both are equal), Gaussian noise calibrated by the exact composition of L + 1 = 17 Gaussian rounds, δ = 1e-6, at most c votes per device and round, threshold 4 noise std. ' +
+    'Words of out-of-scope requests (CLINC150 oos, SLURP general_quirky) and of all SLURP requests, and whole utterances of SLURP lm.txt; one simulated user per request (no dataset here has user ids). ' +
+    'TrieHH: prefix votes summed (the secure-aggregation sum, computed in the clear: the tests check both are equal), Gaussian noise calibrated by the exact composition of L + 1 Gaussian rounds (L = 16 for words, 48 for utterances), δ = 1e-6, at most c votes per device and round, threshold 4 noise std. ' +
     'CMS: Apple\'s Count Mean Sketch, m = 1024, k = 256, one report per device, ranked over an oracle dictionary (every word in the data), so its recall is an upper bound for a deployment. ' +
     'Recall counts an item tied with the 10th as a hit. Mean over seeds with a 95% t-interval; the noise is seeded (reproducible, not private).',
   run: runAnalyticsStudy,
   columns: COLUMNS,
   charts: (rows) => {
-    const main = rows.filter((r) => (r.votesPerDevice === 8 || r.method === 'cms') && !String(r.dataset).includes(' users')).map((r) => ({ ...r, series: `${r.dataset} · ${r.method}` }));
+    const main = rows.filter((r) => !String(r.dataset).includes(' users') && !(r.dataset === 'CLINC150 out-of-scope' && r.method === 'triehh' && r.votesPerDevice !== 8)).map((r) => ({ ...r, series: `${r.dataset} · ${r.method}` }));
     return [{ name: 'recall-vs-epsilon', spec: lineChart({ title: 'Recall of the true top 10 against ε', values: main, x: 'epsilon', y: 'recall', series: 'series', xTitle: 'ε', yTitle: 'recall@10', logX: true }) }];
   },
 };

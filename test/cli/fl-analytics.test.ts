@@ -38,9 +38,9 @@ function requestsFile(): string {
   return path;
 }
 
-test('heavy-hitters --epsilon inf on a file with real users: the exact top 3 utterances, recall and precision 1', () => {
+test('heavy-hitters --epsilon inf on a file with real users (a vote cap above the 3 items a device holds): the exact top 3 utterances, recall and precision 1', () => {
   const path = requestsFile();
-  const r = run(['heavy-hitters', '--data', path, '--text-column', 'utterance', '--user-column', 'device', '--unit', 'utterance', '--epsilon', 'inf', '--delta', '1e-6', '--k', '3', '--json']);
+  const r = run(['heavy-hitters', '--data', path, '--text-column', 'utterance', '--user-column', 'device', '--unit', 'utterance', '--votes-per-device', '4', '--epsilon', 'inf', '--delta', '1e-6', '--k', '3', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = onlyJson(r.stdout);
   assert.deepEqual(out.items.map((i: { item: string; estimate: number }) => [i.item, i.estimate]), [["what's the weather", 20], ['set an alarm', 12], ['play music', 6]]);

@@ -5,10 +5,11 @@ import { STUDIES } from '../../src/cli/study.js';
 import { analyticsStudyPlan, federatedAnalyticsStudy } from '../../src/studies/federated-analytics.js';
 import { SILENT } from '../../src/train/index.js';
 
-test('federated-analytics is registered and its real plan is CLINC150 oos, SLURP quirky and SLURP, five ε, ten seeds', () => {
+test('federated-analytics is registered and its real plan is CLINC150 oos, SLURP quirky, SLURP and SLURP lm utterances, five ε, ten seeds', () => {
   assert.ok(STUDIES.some((s) => s.name === 'federated-analytics'));
   const plan = analyticsStudyPlan({ quick: false, seed: 0 });
-  assert.deepEqual(plan.cases.map((c) => c.name), ['CLINC150 out-of-scope', 'SLURP general_quirky', 'SLURP all requests']);
+  assert.deepEqual(plan.cases.map((c) => c.name), ['CLINC150 out-of-scope', 'SLURP general_quirky', 'SLURP all requests', 'SLURP lm.txt utterances']);
+  assert.equal(plan.cases[3].unit, 'utterance');
   assert.deepEqual(plan.epsilons, [1, 2, 4, 8, 16]);
   assert.equal(plan.seeds.length, 10);
   assert.deepEqual(plan.methods, ['triehh', 'cms']);

@@ -25,6 +25,7 @@ export interface HeavyHittersSimulationOptions {
   sampleRate?: number;
   maxLength?: number;
   votesPerDevice?: number;
+  maxPrefixesPerRound?: number;
   aggregation?: Aggregation;
   onRound?: (round: TrieRound) => void;
   /** cms */
@@ -65,6 +66,7 @@ export async function simulateHeavyHitters(options: HeavyHittersSimulationOption
       sampleRate: options.sampleRate,
       maxLength: options.maxLength,
       votesPerDevice: options.votesPerDevice,
+      maxPrefixesPerRound: options.maxPrefixesPerRound,
       aggregation: options.aggregation,
       noiseSeed: options.noiseSeed,
       onRound: options.onRound,

@@ -51,7 +51,7 @@ export interface TrieHeavyHittersOptions {
   votesPerDevice?: number;
   /** The public alphabet (default lower-case letters, digits, apostrophe, space); items with other characters are skipped. */
   alphabet?: string;
-  /** Most prefixes kept per round (default max(64, 8k)). */
+  /** Most prefixes kept per round, the largest noisy counts first (default max(256, 32k)). */
   maxPrefixesPerRound?: number;
   /** z: the threshold in noise standard deviations (default 4). */
   thresholdSigmas?: number;
@@ -109,7 +109,7 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
   const k = positiveInteger('k', options.k);
   const maxLength = positiveInteger('maxLength', options.maxLength ?? 16);
   const votesPerDevice = positiveInteger('votesPerDevice', options.votesPerDevice ?? 8);
-  const maxPrefixes = positiveInteger('maxPrefixesPerRound', options.maxPrefixesPerRound ?? Math.max(64, 8 * k));
+  const maxPrefixes = positiveInteger('maxPrefixesPerRound', options.maxPrefixesPerRound ?? Math.max(256, 32 * k));
   const z = options.thresholdSigmas ?? 4;
   if (!(z >= 0) || !Number.isFinite(z)) throw new ConfigError(`thresholdSigmas must be a finite number ≥ 0, got ${z}`);
   const minCount = options.minCount ?? 1;
