@@ -65,6 +65,10 @@ export interface TrieHeavyHittersOptions {
   onRound?: (round: TrieRound) => void;
 }
 
+/**
+ * One round, for progress and diagnosis. `participants` and `votes` are exact counts the
+ * simulator knows; they are NOT part of the DP release (a deployment would not publish them).
+ */
 export interface TrieRound {
   round: number;
   candidates: number;
