@@ -37,6 +37,7 @@ export interface DpHistogramResult {
   sensitivity: number;
   epsilon: number;
   delta: number;
+  /** Exact number of devices (simulation diagnostics, like trueCounts: not part of the DP release). */
   devices: number;
   aggregation: Aggregation;
   noise: NoiseSource;
