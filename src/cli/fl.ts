@@ -17,6 +17,8 @@ import {
   parseSelectionSpec,
   parseSettingSpec,
   parseStrategySpec,
+  LABEL_FORMS,
+  parseLabelSpec,
   runFederatedExperiment,
   type FederatedExperimentSummary,
 } from '../federated/index.js';
@@ -71,6 +73,12 @@ interface SimulateFlags extends DataFlags {
   secagg?: boolean;
   secaggRange?: number;
   secaggNeighbours?: number;
+  labels: string;
+  feedbackRate?: number;
+  labelledFraction?: number;
+  pseudoLabelThreshold?: number;
+  seedEpochs?: number;
+  serverEpochs?: number;
 }
 
 /** The DP / secure-aggregation options of a simulation, or undefined; usage errors for inconsistent flags. */
@@ -95,6 +103,12 @@ function describe(r: FederatedExperimentSummary): string {
     `partition: ${formatPartitionSummary(r.partitionSummary)}`,
   ];
   if (r.continual) lines.push(`continual: average accuracy over periods ${formatNumber(r.continual.averageAccuracy)}, forgetting ${formatNumber(r.continual.forgetting)}`);
+  const l = r.labels;
+  if (l) {
+    const t = l.totals;
+    lines.push(`labels: ${l.mode}; ${l.labelledExamples} labelled examples on the server (seed model alone: accuracy ${formatNumber(l.seedAccuracy)}), ${l.deviceExamples} unlabelled on devices`);
+    lines.push(`device targets over all rounds: ${t.positives} positive (${t.wrongPositives} wrong), ${t.negatives} complementary (${t.wrongNegatives} wrong) from ${t.examples} examples; ${t.failures} device-rounds without a target or failed`);
+  }
   if (r.baseline) lines.push(`all data at once (${r.baseline.setting}, same rounds): accuracy ${formatNumber(r.baseline.accuracy)}, loss ${formatNumber(r.baseline.loss)}`);
   const t = r.totals;
   if (t.failures || t.rejectedNonFinite) lines.push(`failures ${t.failures} (dropped ${t.dropped}), non-finite updates rejected ${t.rejectedNonFinite}`);
@@ -138,6 +152,12 @@ export function registerFl(program: Command): void {
     .option('--dp-delta <delta>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
     .option('--secagg', 'sum client updates with secure aggregation (SecAgg+, fixed point; checked bit for bit against the plain fixed-point sum)')
     .option('--secagg-range <R>', 'secure aggregation fixed-point range (default: the clip norm with DP, else 1)', parseNumber('--secagg-range', (n) => n > 0, 'a number > 0'))
+    .option('--labels <spec>', `device labels: ${LABEL_FORMS.join(' | ')} (docs/federated-open-problems.md)`, specParser(parseLabelSpec), 'gold')
+    .option('--feedback-rate <p>', 'feedback labels: probability a user reacts to a prediction (default 1)', parseNumber('--feedback-rate', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .option('--labelled-fraction <f>', 'feedback labels: labelled share of the training split kept on the server (default 0.05)', parseNumber('--labelled-fraction', (n) => n > 0 && n < 1, 'in (0, 1)'))
+    .option('--pseudo-label-threshold <t>', 'semi labels: top probability a pseudo-label needs (default 0.5)', parseNumber('--pseudo-label-threshold', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
+    .option('--seed-epochs <n>', 'feedback/semi labels: epochs of seed-model training on the labelled set (default 20)', parseInteger('--seed-epochs', 1))
+    .option('--server-epochs <n>', 'semi (default 1) or feedback (default none) labels: epochs of server fine-tuning on the labelled set after each round', parseInteger('--server-epochs', 1))
     .option('--secagg-neighbours <k>', 'SecAgg+ neighbours per client (default: all up to 32 clients, then ~3·log2 n)', parseInteger('--secagg-neighbours', 1))
     .addHelpText(
       'after',
@@ -153,6 +173,8 @@ export function registerFl(program: Command): void {
         '  trustnlu fl simulate --dataset tinyshakespeare --partition speaker --model char-lstm --model-config \'{"hidden":128}\' --max-local-steps 20 --rounds 20',
         '  trustnlu fl simulate --dataset synthetic --setting continual:4 --baseline --rounds 20 --json',
         '  trustnlu fl simulate --dataset synthetic --clients 100 --clients-per-round 20 --dp-clip auto --dp-epsilon 8 --secagg --json',
+        '  trustnlu fl simulate --dataset clinc150 --strategy fedadam --labels feedback:0.3 --feedback-rate 0.5 --rounds 20 --json',
+        '  trustnlu fl simulate --dataset banking77 --strategy fedadam --labels semi:0.05 --rounds 20',
         '  trustnlu fl simulate --data my.csv --user-column user --time-column written --partition user --setting continual:4 --json',
         '',
         'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
@@ -190,6 +212,14 @@ export function registerFl(program: Command): void {
       baseline: flags.baseline,
       dataDir: flags.dataDir,
       privacy,
+      labels: flags.labels,
+      deviceLabels: {
+        feedbackRate: flags.feedbackRate,
+        labelledFraction: flags.labelledFraction,
+        pseudoLabelThreshold: flags.pseudoLabelThreshold,
+        seedEpochs: flags.seedEpochs,
+        serverEpochs: flags.serverEpochs,
+      },
       progress: progressFor({ json: flags.json }),
     });
     printResult(summary, flags.json, describe);

@@ -27,3 +27,4 @@ export {
   type StatusResponse,
   type RoundSummary,
 } from './server/protocol.js';
+export * from './labels/index.js';

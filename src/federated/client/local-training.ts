@@ -88,6 +88,8 @@ export interface LocalTrainingOptions {
   optimizerState?: LocalOptimizerState;
   /** Return the optimiser state for the next round. */
   keepOptimizerState?: boolean;
+  /** The loss's gradient step (default standardGradients: cross-entropy on the targets). */
+  gradientStep?: GradientStep;
 }
 
 /**
@@ -115,7 +117,8 @@ export function trainLocally(
   if (options.optimizerState) optimizer.setState(options.optimizerState);
   const anchors = new Map<string, tf.Tensor>();
   if (config.proximalMu > 0) params.forEach((p, i) => anchors.set(p.name, tf.tensor(global.arrays[i], p.variable.shape, 'float32')));
-  const gradientStep = config.proximalMu > 0 ? proximalGradients(standardGradients, config.proximalMu, anchors) : standardGradients;
+  const baseStep = options.gradientStep ?? standardGradients;
+  const gradientStep = config.proximalMu > 0 ? proximalGradients(baseStep, config.proximalMu, anchors) : baseStep;
   const rng = new SeededRandom(config.seed);
   const dropoutRng = rng.fork('dropout');
   let steps = 0;
