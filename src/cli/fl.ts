@@ -27,6 +27,7 @@ import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-opti
 import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
 import { registerFlEvaluate } from './fl-evaluate.js';
+import { registerFlAnalytics } from './fl-analytics.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -226,4 +227,5 @@ export function registerFl(program: Command): void {
   });
   registerFlService(fl);
   registerFlEvaluate(fl);
+  registerFlAnalytics(fl);
 }

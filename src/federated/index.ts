@@ -16,6 +16,7 @@ export * from './client/index.js';
 export * from './simulation/index.js';
 export * from './secagg/index.js';
 export * from './privacy/index.js';
+export * from './analytics/index.js';
 export { RemoteSession, RemoteServerError, type RemoteSessionOptions } from './client/remote-session.js';
 export { runRemoteClient, submitSecurely, clipToNorm, type RemoteRunOptions, type RemoteRunSummary } from './client/remote-runner.js';
 export {

@@ -1,0 +1,151 @@
+/**
+ * Differentially private histograms over devices, in one secure-aggregation round plus Gaussian
+ * noise (user level: add/remove one device), calibrated exactly by the Gaussian privacy profile
+ * (gaussian-calibration.ts, one release).
+ *
+ * - Label counts: each device sends its vector of label counts, scaled down to L2 norm ≤ C
+ *   when longer (C = `clipNorm`); sensitivity C, noise N(0, σ²C²) per label. A device with more
+ *   than C examples of one label, or √(Σ counts²) > C, is under-counted: `clippedDevices` says
+ *   how many were.
+ * - A per-device statistic (e.g. its out-of-scope rate): each device puts its value in one of B
+ *   equal bins over [low, high] and sends the one-hot vector; sensitivity 1, noise N(0, σ²).
+ *   The noisy histogram also gives a mean (bin midpoints weighted by the noisy counts clipped
+ *   at 0), which is post-processing.
+ */
+import { ConfigError } from '../../errors.js';
+import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
+import { composedGaussianNoiseMultiplier } from './gaussian-calibration.js';
+import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
+
+export interface HistogramPrivacy {
+  epsilon: number;
+  delta: number;
+  aggregation?: Aggregation;
+  /** Seed of the noise: reproducible, NOT private. Default: the CSPRNG. */
+  noiseSeed?: number;
+}
+
+export interface DpHistogramResult {
+  /** Bin names (labels, or "[low, high)" ranges). */
+  bins: string[];
+  /** The true sums (the simulator knows them; a deployment does not). */
+  trueCounts: number[];
+  noisyCounts: number[];
+  /** Noise std per bin (σ × sensitivity). */
+  noiseStd: number;
+  noiseMultiplier: number;
+  sensitivity: number;
+  epsilon: number;
+  delta: number;
+  /** Exact number of devices (simulation diagnostics, like trueCounts: not part of the DP release). */
+  devices: number;
+  aggregation: Aggregation;
+  noise: NoiseSource;
+}
+
+async function release(contributions: SparseContribution[], bins: string[], sensitivity: number, range: number, privacy: HistogramPrivacy): Promise<DpHistogramResult> {
+  const aggregation = privacy.aggregation ?? 'plain';
+  const noiseMultiplier = composedGaussianNoiseMultiplier(privacy.epsilon, privacy.delta, 1);
+  // Integer contributions are summed exactly; scaled (clipped) counts in the finest fixed point that cannot overflow.
+  const fractional = contributions.some((c) => (c.values ?? []).some((v) => !Number.isInteger(v)));
+  const sums = await sumContributions(contributions, bins.length, { aggregation, range, ...(fractional ? {} : { fractionalBits: 0 }) });
+  const random = AnalyticsRandom.from(privacy.noiseSeed);
+  const noiseStd = noiseMultiplier * sensitivity;
+  const noise = random.gaussian(bins.length, noiseStd);
+  return {
+    bins,
+    trueCounts: [...sums],
+    noisyCounts: [...sums].map((s, i) => s + noise[i]),
+    noiseStd,
+    noiseMultiplier,
+    sensitivity,
+    epsilon: privacy.epsilon,
+    delta: privacy.delta,
+    devices: contributions.length,
+    aggregation,
+    noise: random.source,
+  };
+}
+
+export interface LabelHistogramOptions extends HistogramPrivacy {
+  /** Each device's labels (one per example). */
+  devices: readonly (readonly string[])[];
+  /** The public label set (bins); a label outside it is a ConfigError. */
+  labels: readonly string[];
+  /** C: a device's count vector is scaled to L2 norm ≤ C (default 5). */
+  clipNorm?: number;
+}
+
+export interface LabelHistogramResult extends DpHistogramResult {
+  clipNorm: number;
+  clippedDevices: number;
+  /** True counts before clipping. */
+  unclippedCounts: number[];
+}
+
+export async function dpLabelHistogram(options: LabelHistogramOptions): Promise<LabelHistogramResult> {
+  const clipNorm = options.clipNorm ?? 5;
+  if (!(clipNorm > 0) || !Number.isFinite(clipNorm)) throw new ConfigError(`clipNorm must be a finite number > 0, got ${clipNorm}`);
+  if (options.labels.length === 0) throw new ConfigError('a label histogram needs at least one label');
+  if (options.devices.length === 0) throw new ConfigError('a histogram needs at least one device');
+  const index = new Map(options.labels.map((l, i) => [l, i]));
+  const unclipped = new Array<number>(options.labels.length).fill(0);
+  let clippedDevices = 0;
+  const contributions = options.devices.map((labels) => {
+    const counts = new Map<number, number>();
+    for (const label of labels) {
+      const i = index.get(label);
+      if (i === undefined) throw new ConfigError(`label "${label}" is not among the histogram's ${options.labels.length} labels`);
+      counts.set(i, (counts.get(i) ?? 0) + 1);
+      unclipped[i]++;
+    }
+    const norm = Math.sqrt([...counts.values()].reduce((s, c) => s + c * c, 0));
+    const scale = norm > clipNorm ? clipNorm / norm : 1;
+    if (scale < 1) clippedDevices++;
+    return { indices: [...counts.keys()], values: [...counts.values()].map((c) => c * scale) };
+  });
+  const result = await release(contributions, [...options.labels], clipNorm, clipNorm, options);
+  return { ...result, clipNorm, clippedDevices, unclippedCounts: unclipped };
+}
+
+export interface StatisticHistogramOptions extends HistogramPrivacy {
+  /** One value per device (e.g. its out-of-scope rate). */
+  values: readonly number[];
+  /** B: number of equal bins (default 10). */
+  bins?: number;
+  /** [low, high]: the public range; values outside are clamped into the end bins (default [0, 1]). */
+  range?: [number, number];
+}
+
+export interface StatisticHistogramResult extends DpHistogramResult {
+  edges: number[];
+  /** The true mean of the devices' values. */
+  trueMean: number;
+  /** The mean read off the noisy histogram (bin midpoints). */
+  noisyMean: number;
+}
+
+export async function dpStatisticHistogram(options: StatisticHistogramOptions): Promise<StatisticHistogramResult> {
+  const bins = options.bins ?? 10;
+  if (!Number.isInteger(bins) || bins < 1) throw new ConfigError(`bins must be an integer ≥ 1, got ${bins}`);
+  const [low, high] = options.range ?? [0, 1];
+  if (!(Number.isFinite(low) && Number.isFinite(high) && high > low)) throw new ConfigError(`range must be two finite numbers low < high, got [${low}, ${high}]`);
+  if (options.values.length === 0) throw new ConfigError('a histogram needs at least one device');
+  const width = (high - low) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => low + i * width);
+  const contributions = options.values.map((v, d) => {
+    if (!Number.isFinite(v)) throw new ConfigError(`device ${d}: statistic ${v} is not a finite number`);
+    return { indices: [Math.min(bins - 1, Math.max(0, Math.floor((v - low) / width)))] };
+  });
+  const names = edges.slice(0, -1).map((e, i) => `[${+e.toFixed(6)}, ${+edges[i + 1].toFixed(6)}${i === bins - 1 ? ']' : ')'}`);
+  const result = await release(contributions, names, 1, 1, options);
+  const mid = edges.slice(0, -1).map((e) => e + width / 2);
+  const positive = result.noisyCounts.map((c) => Math.max(0, c));
+  const total = positive.reduce((s, c) => s + c, 0);
+  return {
+    ...result,
+    edges,
+    trueMean: options.values.reduce((s, v) => s + v, 0) / options.values.length,
+    noisyMean: total > 0 ? positive.reduce((s, c, i) => s + c * mid[i], 0) / total : NaN,
+  };
+}

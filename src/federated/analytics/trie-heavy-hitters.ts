@@ -1,0 +1,201 @@
+/**
+ * Heavy hitters by an interactive prefix tree (TrieHH, Zhu, Kairouz, McMahan, Sun & Li,
+ * AISTATS 2020, "Federated heavy hitters discovery with differential privacy"), with central
+ * DP from Gaussian noise on securely aggregated prefix votes instead of TrieHH's own
+ * sampling-and-threshold argument.
+ *
+ * Round r = 1, 2, ..., L + 1 (L = the longest item, in characters): the server holds the
+ * surviving prefixes T_{r−1} of length r − 1 (T_0 = {""}) and announces the candidates
+ * C_r = { p·a : p ∈ T_{r−1}, a ∈ alphabet ∪ {END} }. Each device sampled this round (Poisson,
+ * rate q) looks at its items s·END whose first r − 1 characters are in T_{r−1}, and votes 1 for
+ * each distinct candidate they extend to, at most c of them (a uniform subset when it has
+ * more). The votes are summed by secure aggregation; the server adds N(0, σ²c) to every
+ * candidate's count and keeps those above the threshold τ (at most `maxPrefixesPerRound`, the
+ * largest first). A survivor ending in END is a discovered item, with its noisy count; the
+ * others are T_r. The protocol stops when nothing survives.
+ *
+ * Privacy (user level, add/remove one device). In one round a device's vote vector has at most
+ * c ones, so its L2 norm is at most √c: the noisy sum is a Gaussian mechanism with noise
+ * multiplier σ. The candidate set of a round is a function of earlier releases (adaptive
+ * composition), the threshold and the ranking are post-processing. Over the L + 1 planned
+ * rounds the whole run is therefore the composition of L + 1 (sampled) Gaussian mechanisms,
+ * calibrated by gaussian-calibration.ts; stopping early only releases less.
+ *
+ * Utility. The noise on a user count has std σ√c, so c trades noise against devices that hold
+ * more than c live prefixes (they under-vote). τ = max(minCount, z·σ√c) with z = 4 by default:
+ * a candidate nobody holds passes with probability 3·10⁻⁵.
+ */
+import { ConfigError } from '../../errors.js';
+import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
+import { calibrateRounds, type RoundsPrivacy } from './gaussian-calibration.js';
+import type { UserItems } from './items.js';
+import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
+
+/** Marks the end of an item in the prefix tree; not a character any item contains. */
+export const END_OF_ITEM = '\u0003';
+/** Lower-case letters, digits, apostrophe and space: what the normalised items are made of. */
+export const DEFAULT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789' ";
+
+export interface TrieHeavyHittersOptions {
+  users: readonly UserItems[];
+  /** How many items to return (the largest noisy counts among those discovered). */
+  k: number;
+  /** Privacy budget of the whole run; Infinity runs without noise. */
+  epsilon: number;
+  delta: number;
+  /** q: Poisson sampling rate of devices per round (default 1: every device every round). */
+  sampleRate?: number;
+  /** L: the longest item in characters that can be discovered (default 16); longer items are skipped. */
+  maxLength?: number;
+  /** c: most votes a device casts per round (default 8). */
+  votesPerDevice?: number;
+  /** The public alphabet (default lower-case letters, digits, apostrophe, space); items with other characters are skipped. */
+  alphabet?: string;
+  /** Most prefixes kept per round, the largest noisy counts first (default max(256, 32k)). */
+  maxPrefixesPerRound?: number;
+  /** z: the threshold in noise standard deviations (default 4). */
+  thresholdSigmas?: number;
+  /** Smallest noisy user count that survives (default 1). */
+  minCount?: number;
+  /** 'secure' runs the secure-aggregation protocol each round (default 'plain': the same sum in the clear). */
+  aggregation?: Aggregation;
+  /** Seed of sampling, vote choices and noise: reproducible, NOT private. Default: the CSPRNG. */
+  noiseSeed?: number;
+  /** Called after each round (progress). */
+  onRound?: (round: TrieRound) => void;
+}
+
+/**
+ * One round, for progress and diagnosis. `participants` and `votes` are exact counts the
+ * simulator knows; they are NOT part of the DP release (a deployment would not publish them).
+ */
+export interface TrieRound {
+  round: number;
+  candidates: number;
+  participants: number;
+  votes: number;
+  survivors: number;
+  discovered: number;
+  threshold: number;
+}
+
+export interface DiscoveredItem {
+  item: string;
+  /** Noisy user count when the item was discovered (divided by the sampling rate). */
+  estimate: number;
+}
+
+export interface TrieHeavyHittersResult {
+  method: 'triehh';
+  items: DiscoveredItem[];
+  /** Every discovered item, largest estimate first (items is its first k). */
+  discovered: DiscoveredItem[];
+  privacy: RoundsPrivacy;
+  /** Noise std on a user count: σ√c. */
+  countNoiseStd: number;
+  threshold: number;
+  votesPerDevice: number;
+  roundsRun: number;
+  rounds: TrieRound[];
+  /** Items no device could vote for: longer than L or with characters outside the alphabet. */
+  skippedItems: number;
+  aggregation: Aggregation;
+  noise: NoiseSource;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be an integer ≥ 1, got ${value}`);
+  return value;
+}
+
+/** Runs TrieHH over the devices' items and returns the k items with the largest noisy counts. */
+export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promise<TrieHeavyHittersResult> {
+  const k = positiveInteger('k', options.k);
+  const maxLength = positiveInteger('maxLength', options.maxLength ?? 16);
+  const votesPerDevice = positiveInteger('votesPerDevice', options.votesPerDevice ?? 8);
+  const maxPrefixes = positiveInteger('maxPrefixesPerRound', options.maxPrefixesPerRound ?? Math.max(256, 32 * k));
+  const z = options.thresholdSigmas ?? 4;
+  if (!(z >= 0) || !Number.isFinite(z)) throw new ConfigError(`thresholdSigmas must be a finite number ≥ 0, got ${z}`);
+  const minCount = options.minCount ?? 1;
+  if (!(minCount > 0) || !Number.isFinite(minCount)) throw new ConfigError(`minCount must be a finite number > 0, got ${minCount}`);
+  const alphabet = [...new Set(options.alphabet ?? DEFAULT_ALPHABET)];
+  if (alphabet.length === 0 || alphabet.includes(END_OF_ITEM)) throw new ConfigError('the alphabet must be non-empty and must not contain the end-of-item mark');
+  if (!Array.isArray(options.users) || options.users.length === 0) throw new ConfigError('heavy hitters need at least one user');
+  const aggregation = options.aggregation ?? 'plain';
+  const sampleRate = options.sampleRate ?? 1;
+  const rounds = maxLength + 1;
+  const privacy = calibrateRounds({ epsilon: options.epsilon, delta: options.delta, rounds, sampleRate });
+  const countNoiseStd = privacy.noiseMultiplier * Math.sqrt(votesPerDevice);
+  const threshold = Math.max(minCount, z * countNoiseStd);
+  const random = AnalyticsRandom.from(options.noiseSeed);
+
+  // Each device's items, terminated, restricted to what the public alphabet can spell.
+  const symbols = new Set(alphabet);
+  let skippedItems = 0;
+  const devices = options.users.map((u) =>
+    u.items.filter((item: string) => {
+      const ok = item.length > 0 && item.length <= maxLength && [...item].every((ch) => symbols.has(ch));
+      if (!ok) skippedItems++;
+      return ok;
+    }).map((item: string) => item + END_OF_ITEM),
+  );
+
+  let prefixes: string[] = [''];
+  const discovered: DiscoveredItem[] = [];
+  const log: TrieRound[] = [];
+  const extensions = [...alphabet, END_OF_ITEM];
+  for (let r = 1; r <= rounds && prefixes.length > 0; r++) {
+    const candidates = new Map<string, number>();
+    for (const p of prefixes) for (const a of extensions) candidates.set(p + a, candidates.size);
+    const live = new Set(prefixes);
+    const contributions: SparseContribution[] = [];
+    let votes = 0;
+    for (const items of devices) {
+      if (sampleRate < 1 && !random.bernoulli(sampleRate)) continue;
+      const mine = new Set<number>();
+      for (const s of items) {
+        if (s.length < r || !live.has(s.slice(0, r - 1))) continue;
+        const index = candidates.get(s.slice(0, r));
+        if (index !== undefined) mine.add(index);
+      }
+      const chosen = random.subset([...mine], votesPerDevice);
+      votes += chosen.length;
+      contributions.push({ indices: chosen });
+    }
+    const sums = contributions.length > 0 ? await sumContributions(contributions, candidates.size, { aggregation }) : new Float64Array(candidates.size);
+    const noise = random.gaussian(candidates.size, countNoiseStd);
+    const names = [...candidates.keys()];
+    const survivors = names
+      .map((name, i) => ({ name, estimate: sums[i] + noise[i] }))
+      .filter((c) => c.estimate >= threshold)
+      .sort((a, b) => b.estimate - a.estimate || (a.name < b.name ? -1 : 1))
+      .slice(0, maxPrefixes);
+    const next: string[] = [];
+    let found = 0;
+    for (const s of survivors) {
+      if (s.name.endsWith(END_OF_ITEM)) {
+        discovered.push({ item: s.name.slice(0, -1), estimate: s.estimate / sampleRate });
+        found++;
+      } else next.push(s.name);
+    }
+    prefixes = next;
+    const round: TrieRound = { round: r, candidates: candidates.size, participants: contributions.length, votes, survivors: survivors.length, discovered: found, threshold };
+    log.push(round);
+    options.onRound?.(round);
+  }
+  discovered.sort((a, b) => b.estimate - a.estimate || (a.item < b.item ? -1 : 1));
+  return {
+    method: 'triehh',
+    items: discovered.slice(0, k),
+    discovered,
+    privacy,
+    countNoiseStd,
+    threshold,
+    votesPerDevice,
+    roundsRun: log.length,
+    rounds: log,
+    skippedItems,
+    aggregation,
+    noise: random.source,
+  };
+}
