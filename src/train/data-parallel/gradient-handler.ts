@@ -14,7 +14,9 @@ export function init(boot: EngineBoot): void {
   replica = new EngineReplica(boot);
 }
 
-export function handle(job: PartJob<null>): { lossSum: number } {
+/** The part's loss sum, and the milliseconds its engine spent (parameter reload included). */
+export function handle(job: PartJob<null>): { lossSum: number; ms: number } {
+  const started = performance.now();
   const r = replica!;
   r.sync(job.version);
   const out = flatViews(r.boot.layout, r.gradientBuffer(job.part));
@@ -28,6 +30,6 @@ export function handle(job: PartJob<null>): { lossSum: number } {
       const g = grads[p.variable.name];
       if (g) copyTensorInto(g, out.get(p.name)!);
     }
-    return { lossSum: value.dataSync()[0] };
+    return { lossSum: value.dataSync()[0], ms: performance.now() - started };
   });
 }

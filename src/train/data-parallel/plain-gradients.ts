@@ -8,7 +8,7 @@ import { flatViews } from '../../engine/workers/index.js';
 import { DataParallelEngines, type ParallelGradients } from './engines.js';
 
 export class DataParallelPlainGradients implements ParallelGradients {
-  readonly engines: DataParallelEngines<null, { lossSum: number }>;
+  readonly engines: DataParallelEngines<null, { lossSum: number; ms: number }>;
   private readonly sum: Float32Array;
   private readonly views: Map<string, Float32Array>;
 
@@ -18,11 +18,15 @@ export class DataParallelPlainGradients implements ParallelGradients {
     this.views = flatViews(this.engines.layout, this.sum);
   }
 
+  /** Profiling: the slowest part's engine milliseconds at the last step. */
+  lastPartMs = 0;
+
   async gradients(batch: HostBatch, seed: number): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
     const B = batch.size;
     this.sum.fill(0);
     if (B === 0) return { loss: 0, grads: this.views };
     const { results, gradients } = await this.engines.run(batch, seed, null);
+    this.lastPartMs = Math.max(0, ...results.map((r) => r.ms));
     addParts(this.sum, gradients);
     const inverse = 1 / B;
     const sum = this.sum;

@@ -20,7 +20,11 @@ export class DataParallelDpGradients implements ParallelGradients {
   readonly engines: DataParallelEngines<DpPartExtra, DpPartResult, DpEngineConfig>;
   readonly state: DpStepState;
   readonly adaptive?: AdaptiveClipping;
-  /** Profiling, if given: milliseconds per step under 'noise' (draw and copy), 'parts' (waiting for the engines), 'sum' (adding the parts). */
+  /**
+   * Profiling, if given: milliseconds accumulate under 'noise' (draw and copy), 'parts'
+   * (waiting for the engines after that), 'sum' (adding the parts), and the slowest part's
+   * 'pass', 'norms', 'clip' and 'part' (its whole time in its engine).
+   */
   readonly timings?: Record<string, number>;
   private readonly noise: GaussianNoise;
   private readonly ownsNoise: boolean;
@@ -78,7 +82,7 @@ export class DataParallelDpGradients implements ParallelGradients {
       this.timings.noise = (this.timings.noise ?? 0) + (t1 - t0);
       this.timings.parts = (this.timings.parts ?? 0) + (t2 - t1);
       this.timings.sum = (this.timings.sum ?? 0) + (t3 - t2);
-      for (const key of ['pass', 'norms', 'clip']) this.timings[key] = (this.timings[key] ?? 0) + Math.max(0, ...results.map((r) => r.timings[key] ?? 0));
+      for (const key of ['pass', 'norms', 'clip', 'part']) this.timings[key] = (this.timings[key] ?? 0) + Math.max(0, ...results.map((r) => r.timings[key] ?? 0));
     }
     let lossSum = 0;
     let unclipped = 0;

@@ -35,7 +35,7 @@ export interface DpPartResult {
   /** Examples whose norm was ≤ clip (adaptive clipping's private count, noised on the main thread). */
   unclipped: number;
   paths: Record<string, string>;
-  /** Milliseconds: tapped pass and norms, clip factors and clipped sums. */
+  /** Milliseconds: tapped pass and norms, clip factors and clipped sums, and the whole part (parameter reload included). */
   timings: Record<string, number>;
 }
 
@@ -46,6 +46,7 @@ export function init(boot: EngineBoot<DpEngineConfig>): void {
 }
 
 export function handle(job: PartJob<DpPartExtra>): DpPartResult {
+  const started = performance.now();
   const r = replica!;
   r.sync(job.version);
   const { mode, frozen: frozenNames, physicalBatchSize, perSample } = r.boot.config;
@@ -82,5 +83,6 @@ export function handle(job: PartJob<DpPartExtra>): DpPartResult {
       return lossSum.dataSync()[0];
     });
   }
+  timings.part = performance.now() - started;
   return result;
 }
