@@ -69,12 +69,13 @@ export function createHostOptimizer(options: OptimizerOptions, layout: FlatLayou
         const m = slot(`${pname}/m`, n);
         const s = slot(`${pname}/v`, n);
         const decay = weightDecay > 0 && shapes.get(pname)!.length > 1 ? weightDecay : 0; // no decay on biases/norms
+        const mScale = 1 / c1;
+        const sScale = 1 / c2;
         for (let i = 0; i < n; i++) {
           const gi = g[i];
-          m[i] = m[i] * beta1 + gi * (1 - beta1);
-          s[i] = s[i] * beta2 + gi * gi * (1 - beta2);
-          const update = m[i] / c1 / (Math.sqrt(s[i] / c2) + epsilon) + v[i] * decay;
-          v[i] -= update * lr;
+          const mi = (m[i] = Math.fround(m[i] * beta1 + gi * (1 - beta1)));
+          const si = (s[i] = Math.fround(s[i] * beta2 + gi * gi * (1 - beta2)));
+          v[i] -= ((mi * mScale) / (Math.sqrt(si * sScale) + epsilon) + v[i] * decay) * lr;
         }
       }
     },
