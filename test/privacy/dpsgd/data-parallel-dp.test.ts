@@ -149,3 +149,28 @@ test('engines must be a whole number ≥ 1, and a tf.LayersModel is refused with
     /built-in models only/,
   );
 });
+
+test('adaptive clipping on 2 engines moves the clip as on one (noise 0: the count is exact)', async () => {
+  await initEngine({ backend: 'wasm' });
+  const model = smallModel('embbag');
+  const host = smallBatch(model);
+  const options: DpStepOptions = { noiseMultiplier: 0, clip: 'auto', adaptiveClipping: { initialClip: 0.05, targetQuantile: 0.5, learningRate: 0.5 }, expectedBatchSize: 4 };
+  const step = dpGradientStep({ prefetchNoise: false, ...options });
+  const source = new DataParallelDpGradients(model, { prefetchNoise: false, ...options }, 2);
+  try {
+    for (let k = 0; k < 3; k++) {
+      const reference = scoped(() => {
+        const { grads } = step(model, toTensorBatch(host, model.task), { training: true, rng: new SeededRandom(1) }, host);
+        return new Map([...grads].map(([name, g]) => [name, g.dataSync().slice() as Float32Array]));
+      });
+      const { grads } = await source.gradients(host, 1);
+      assertSameGradients(new Map([...grads].map(([n, g]) => [n, g.slice()])), reference, `adaptive step ${k + 1}`);
+      assert.ok(Math.abs(source.state.clip - step.state.clip) <= 1e-12 * step.state.clip, `clip after step ${k + 1}: ${source.state.clip} vs ${step.state.clip}`);
+    }
+    assert.notEqual(step.state.clip, 0.05, 'the clip moved');
+  } finally {
+    step.dispose();
+    await source.close();
+    model.dispose();
+  }
+});
