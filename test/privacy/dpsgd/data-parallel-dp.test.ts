@@ -116,12 +116,12 @@ test('the noise added once on the main thread has std σC/(qN)', async () => {
   model.dispose();
 });
 
-test('private training on 2 engines spends the ε of one engine and learns', async () => {
+test('private training on 2 engines spends the ε of one engine (lr 0.1: the private recipe’s lr 2 may diverge in 5 noisy steps)', async () => {
   await initEngine({ backend: 'wasm' });
   const run = async (engines: number) => {
     const privacy = new PrivateTraining({ noiseMultiplier: 1.1, delta: 1e-5, prefetchNoise: false });
     try {
-      const out = await runTraining({ dataset: 'synthetic', model: 'embbag', seed: 2, epochs: 1, maxStepsPerEpoch: 5, batchSize: 64, config: { embeddingDim: 16, hidden: 8 }, privacy, engines });
+      const out = await runTraining({ dataset: 'synthetic', model: 'embbag', seed: 2, epochs: 1, maxStepsPerEpoch: 5, batchSize: 64, learningRate: 0.1, config: { embeddingDim: 16, hidden: 8 }, privacy, engines });
       out.model.dispose();
       return { report: privacy.report(out.training.steps), steps: out.training.steps, loss: out.training.history[0].trainLoss };
     } finally {
