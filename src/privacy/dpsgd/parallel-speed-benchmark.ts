@@ -37,6 +37,13 @@ export interface EngineCountTimes {
 export interface ParallelBenchModes {
   modes: TimedMode<HostBatch>[];
   ready(): Promise<void>;
+  /**
+   * One untimed step of every mode. The engines are fresh wasm instances whose code V8 is
+   * still tiering up (measured under load: a worker's first LM steps 7 s, 2.2 s, 1.1 s,
+   * then ~1.0 s), while this thread's engine has run the earlier cases: the benchmark gives
+   * them extra warm-up steps before the common warm-up.
+   */
+  warmUp(batch: HostBatch): Promise<void>;
   /** Clears per-phase records (after the warm-up). */
   reset(): void;
   /** The medians, per engine count, and the engines closed. */
@@ -113,6 +120,12 @@ export function parallelBenchModes(model: AnyModel, B: number, engines: number, 
     modes: counts.flatMap((c) => [c.nonDp, c.dp]),
     ready: async () => {
       await Promise.all(counts.map((c) => c.ready()));
+    },
+    warmUp: async (batch: HostBatch) => {
+      for (const c of counts) {
+        await c.nonDp.run(batch);
+        await c.dp.run(batch);
+      }
     },
     reset() {
       for (const c of counts) {

@@ -252,6 +252,7 @@ async function measureCase(setup: Setup, B: number, options: { steps: number; na
   const naiveMode = timedMode(naiveRun);
   const parallel = options.engines > 1 ? parallelBenchModes(model, B, options.engines, { lr, clip, sigma, prefetchNoise: options.prefetchNoise }) : undefined;
   await parallel?.ready();
+  for (let w = 0; w < 3 && parallel; w++) await parallel.warmUp(batchAt());
   const noiseCpu = () => (noise instanceof PrefetchingNoise ? noise.workerCpu() : undefined);
   let noiseAtStart: ReturnType<typeof noiseCpu>;
   await timeAlternating(options, batchAt, [nonDpMode, dpMode, ...(parallel?.modes ?? [])], naiveMode, () => {
