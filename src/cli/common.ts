@@ -29,7 +29,11 @@ export function parseNumber(name: string, check: (n: number) => boolean = () => 
 /** `--engines N` or `--engines cores` (one engine per core): an integer ≥ 1. */
 export function parseEngines(value: string): number {
   if (value.trim() === 'cores') return availableParallelism();
-  return parseInteger('--engines', 1)(value);
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`--engines must be an integer ≥ 1 or "cores", got "${value}"`);
+  }
+  return n;
 }
 
 /** An option holding a JSON object (e.g. architecture overrides); anything else is a usage error. */
