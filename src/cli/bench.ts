@@ -6,7 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DP_BENCH_MODELS, runDpBench, type DpBenchResult } from '../privacy/index.js';
 import { progressFor } from '../train/index.js';
-import { parseInteger, printResult } from './common.js';
+import { parseEngines, parseInteger, printResult } from './common.js';
 
 const BENCH_MODELS = DP_BENCH_MODELS;
 
@@ -32,6 +32,7 @@ const parseModel = (value: string): (typeof BENCH_MODELS)[number] => {
 interface BenchDpFlags {
   steps: number;
   naiveSteps?: number;
+  engines?: number;
   batches: number[];
   models: (typeof BENCH_MODELS)[number][];
   inlineNoise: boolean;
@@ -42,7 +43,10 @@ interface BenchDpFlags {
 function describe(r: DpBenchResult): string {
   const rows = r.cases.map((c) =>
     `${c.model.padEnd(24)} batch ${String(c.batch).padStart(4)}  ${String(c.params).padStart(8)} params  non-DP ${c.nonDpMs.toFixed(1).padStart(7)} ms  eDP ${c.dpMs.toFixed(1).padStart(7)} ms (×${c.ratio.toFixed(2)})  naive ${c.naiveMs.toFixed(1).padStart(8)} ms (×${c.naiveRatio.toFixed(1)})`);
-  return [...rows, `noise for ${r.noiseMs.params} parameters: ziggurat ${r.noiseMs.ziggurat} ms, secure ${r.noiseMs.secure} ms`].join('\n');
+  const engineRows = r.cases.flatMap((c) => (c.engines?.counts ?? []).map((n) =>
+    `${c.model.padEnd(24)} batch ${String(c.batch).padStart(4)}  on ${n.engines} worker engine(s): non-DP ${n.nonDpMs.toFixed(1).padStart(7)} ms  eDP ${n.dpMs.toFixed(1).padStart(7)} ms (×${n.ratio.toFixed(2)})` +
+    (n === c.engines!.counts[0] ? `  speed-up over this thread's engine: non-DP ×${c.engines!.speedupOverThisThread.nonDp}, eDP ×${c.engines!.speedupOverThisThread.dp}` : '')));
+  return [...rows, ...engineRows, `noise for ${r.noiseMs.params} parameters: ziggurat ${r.noiseMs.ziggurat} ms, secure ${r.noiseMs.secure} ms`].join('\n');
 }
 
 export function registerBench(program: Command): void {
@@ -51,7 +55,8 @@ export function registerBench(program: Command): void {
     .command('dp')
     .description('median ms per training step: non-private, eDP-SGD (noise included), naive per-example loop; embedding-bag classifier and small transformer LM, built in and built with tf.layers (makePrivate)')
     .option('--steps <n>', 'timed steps per mode (after 2 warm-up steps)', parseInteger('--steps', 1), 10)
-    .option('--naive-steps <n>', 'timed naive steps per case (default 3, 2 at batch ≥ 256)', parseInteger('--naive-steps', 1))
+    .option('--naive-steps <n>', 'timed naive steps per case (default 5)', parseInteger('--naive-steps', 1))
+    .option('--engines <n>', 'also time data-parallel steps on this many worker engines (and on one), or "cores"; 1 = this thread only (default: one per core)', parseEngines)
     .option('--batches <list>', 'batch sizes, comma-separated', parseList('--batches', parseBatch), [64, 256])
     .option('--models <list>', `models, comma-separated: ${BENCH_MODELS.join(', ')}`, parseList('--models', parseModel), [...BENCH_MODELS])
     .option('--inline-noise', 'generate the noise in the main thread instead of a step ahead in a worker', false)
@@ -64,6 +69,7 @@ export function registerBench(program: Command): void {
         steps: flags.steps,
         naiveSteps: flags.naiveSteps,
         naiveStepsLarge: flags.naiveSteps,
+        engines: flags.engines,
         batches: flags.batches,
         models: flags.models,
         prefetchNoise: !flags.inlineNoise,

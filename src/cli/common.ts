@@ -2,6 +2,7 @@
  * Shared CLI plumbing: option parsers that reject bad values with exit code 2, the one
  * JSON object on stdout, and error reporting without stack traces.
  */
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { initEngine, BACKENDS, type BackendName } from '../engine/index.js';
 
@@ -23,6 +24,16 @@ export function parseNumber(name: string, check: (n: number) => boolean = () => 
     }
     return n;
   };
+}
+
+/** `--engines N` or `--engines cores` (one engine per core): an integer ≥ 1. */
+export function parseEngines(value: string): number {
+  if (value.trim() === 'cores') return availableParallelism();
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError(`--engines must be an integer ≥ 1 or "cores", got "${value}"`);
+  }
+  return n;
 }
 
 /** An option holding a JSON object (e.g. architecture overrides); anything else is a usage error. */

@@ -4,7 +4,7 @@ import { OPTIMIZER_NAMES, SCHEDULES, progressFor, runTraining, type ClassifierRe
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { UsageError } from '../errors.js';
 import { PrivateTraining, type AccountantName, type ClippingMode, type PrivacyReport } from '../privacy/index.js';
-import { parseChoice, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions, formatNumber } from './common.js';
+import { parseChoice, parseEngines, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions, formatNumber } from './common.js';
 
 export const ACCOUNTANTS: readonly AccountantName[] = ['rdp', 'pld'];
 const CLIPPING_MODES: readonly ClippingMode[] = ['flat', 'per-layer'];
@@ -39,6 +39,7 @@ export interface TrainFlags extends DataFlags {
   validateEvery?: number;
   glove?: boolean;
   modelConfig?: Record<string, unknown>;
+  engines?: number;
   json?: boolean;
   backend?: 'wasm' | 'cpu';
 }
@@ -121,6 +122,7 @@ export function addTrainingOptions(command: Command): Command {
     .option('--steps-per-epoch <n>', 'cap on steps per epoch (long corpora)', parseInteger('--steps-per-epoch', 1))
     .option('--validate-every <steps>', 'also validate (and keep the best) every this many steps', parseInteger('--validate-every', 1))
     .option('--glove', 'classifiers: initialise embeddings from the GloVe 100-d subset in the data directory', false)
+    .option('--engines <n>', 'tfjs engines (worker threads) each batch is split over, or "cores" for one per core (default 1: this thread; built-in models)', parseEngines)
     .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 0, "dropout": 0}\'', parseJsonObject('--model-config'));
 }
 
@@ -144,6 +146,7 @@ export function trainingOptionsFrom(flags: TrainFlags) {
     validateEverySteps: flags.validateEvery,
     glove: flags.glove,
     config: flags.modelConfig,
+    engines: flags.engines,
     progress: progressFor({ json: flags.json }),
   };
 }

@@ -36,6 +36,8 @@ import type { OptimizerName, ScheduleName } from './optimizers.js';
 import { SILENT, type ProgressReporter } from './progress.js';
 import { ClassificationTask, LanguageModelTask } from './tasks.js';
 import { train, type GradientStep, type TrainerOptions, type TrainingResult } from './trainer.js';
+import { checkEngineCount, type ParallelGradients } from './data-parallel/engines.js';
+import { DataParallelPlainGradients } from './data-parallel/plain-gradients.js';
 
 export interface TrainingDefaults {
   batchSize: number;
@@ -164,6 +166,12 @@ export interface RunTrainingOptions {
   minCount?: number;
   progress?: ProgressReporter;
   /**
+   * Engines (tfjs instances in worker threads) a batch is split over: data-parallel training
+   * when > 1 (built-in models only). Default 1: this thread's engine, as before.
+   * defaultEngineCount() is one per core.
+   */
+  engines?: number;
+  /**
    * Private training (e.g. `new PrivateTraining({ epsilon: 8, delta: 1e-5 })`): the run uses the
    * private defaults (PRIVATE_TRAINING_DEFAULTS) for every option not given, and the privacy's
    * gradient step and Poisson batches.
@@ -191,6 +199,8 @@ export interface TrainingSetup {
   maxStepsPerEpoch?: number;
   /** The clipping the run's defaults recommend (private defaults: per-layer); an explicit choice wins. */
   clipping?: 'flat' | 'per-layer';
+  /** Engines asked for (data-parallel training when > 1; absent means one). */
+  engines?: number;
 }
 
 /** What `configureTraining` returns (every field optional). */
@@ -199,6 +209,8 @@ export interface TrainingConfiguration {
   batchPlan?: TrainerOptions['batchPlan'];
   /** Merged into the checkpoint's meta (e.g. the privacy mechanism). */
   meta?: Record<string, unknown>;
+  /** Data-parallel gradients over `setup.engines` engines (replaces gradientStep). */
+  parallel?: ParallelGradients;
 }
 
 export interface ClassifierResult {
@@ -306,10 +318,18 @@ function trainConfigured(
     maxStepsPerEpoch: trainerOptions.maxStepsPerEpoch,
     ...(clipping ? { clipping } : {}),
   };
+  const engines = options.engines ?? 1;
+  checkEngineCount(engines);
+  if (engines > 1) setup.engines = engines;
   const configure = options.privacy ? (s: TrainingSetup) => options.privacy!.configure(s) : options.configureTraining;
   const extra = configure?.(setup) ?? {};
+  if (engines > 1 && !extra.parallel && (extra.gradientStep ?? trainerOptions.gradientStep)) {
+    throw new ConfigError(`a custom gradient step runs on one engine: drop engines (${engines}) or the gradient step`);
+  }
+  const parallel = engines > 1 ? extra.parallel ?? new DataParallelPlainGradients(model, engines) : undefined;
   return train(model, task, {
     ...trainerOptions,
+    parallel,
     gradientStep: extra.gradientStep ?? trainerOptions.gradientStep,
     batchPlan: extra.batchPlan ?? trainerOptions.batchPlan,
     meta: { ...trainerOptions.meta, ...extra.meta },

@@ -9,9 +9,12 @@ import { tf, SeededRandom, loadCheckpoint, saveCheckpoint } from '../engine/inde
 import { ConfigError, NonFiniteError, CheckpointError } from '../errors.js';
 import { readModelWeights, saveModel, toTensorBatch, type AnyModel, type HostBatch, type ForwardContext, type TensorBatch } from '../models/index.js';
 import { batchIndices } from '../text/index.js';
-import { createOptimizer, learningRateAt, type OptimizerOptions, type ScheduleName } from './optimizers.js';
+import { createOptimizer, learningRateAt, type Optimizer, type OptimizerOptions, type ScheduleName } from './optimizers.js';
 import { SILENT, type ProgressReporter } from './progress.js';
 import type { TrainingTask, ValidationResult } from './tasks.js';
+import { DataParallelStep } from './data-parallel/data-parallel-step.js';
+import type { ParallelGradients } from './data-parallel/engines.js';
+import type { HostOptimizer } from './data-parallel/host-optimizer.js';
 
 /** Mean loss over the batch and its gradient per parameter name. */
 export interface GradientResult {
@@ -57,6 +60,11 @@ export interface TrainerOptions {
   validateEverySteps?: number;
   progress?: ProgressReporter;
   gradientStep?: GradientStep;
+  /**
+   * Data-parallel gradients from several engines (data-parallel/): replaces `gradientStep`;
+   * the optimizer then runs on the shared parameters (same rules and state format).
+   */
+  parallel?: ParallelGradients;
   /** Index batches for one epoch (default: shuffled, fixed-size). */
   batchPlan?: (epoch: number, rng: SeededRandom, trainSize: number) => number[][];
   /** Extra fields stored in the checkpoint's meta. */
@@ -100,13 +108,37 @@ function writeJsonAtomic(path: string, value: unknown): void {
 }
 
 export async function train(model: AnyModel, task: TrainingTask, options: TrainerOptions): Promise<TrainingResult> {
-  if (!(options.epochs >= 1)) throw new ConfigError(`epochs must be ≥ 1, got ${options.epochs}`);
-  if (!(options.batchSize >= 1)) throw new ConfigError(`batch size must be ≥ 1, got ${options.batchSize}`);
-  if (!(options.learningRate > 0)) throw new ConfigError(`learning rate must be > 0, got ${options.learningRate}`);
-  if (task.trainSize === 0) throw new ConfigError('the training split is empty');
-  const progress = options.progress ?? SILENT;
+  try {
+    if (!(options.epochs >= 1)) throw new ConfigError(`epochs must be ≥ 1, got ${options.epochs}`);
+    if (!(options.batchSize >= 1)) throw new ConfigError(`batch size must be ≥ 1, got ${options.batchSize}`);
+    if (!(options.learningRate > 0)) throw new ConfigError(`learning rate must be > 0, got ${options.learningRate}`);
+    if (task.trainSize === 0) throw new ConfigError('the training split is empty');
+  } catch (error) {
+    await options.parallel?.close(); // its engines would keep the process alive
+    throw error;
+  }
   const gradientStep = options.gradientStep ?? standardGradients;
-  const optimizer = createOptimizer(options.optimizer ?? { name: 'adam' });
+  const parallel = options.parallel ? new DataParallelStep(options.parallel, options.optimizer ?? { name: 'adam' }) : undefined;
+  const optimizer = parallel ? parallel.optimizer : createOptimizer(options.optimizer ?? { name: 'adam' });
+  try {
+    return await trainLoop(model, task, options, gradientStep, optimizer, parallel);
+  } finally {
+    if (parallel) {
+      parallel.copyTo(model);
+      await parallel.close();
+    } else optimizer.dispose();
+  }
+}
+
+async function trainLoop(
+  model: AnyModel,
+  task: TrainingTask,
+  options: TrainerOptions,
+  gradientStep: GradientStep,
+  optimizer: Optimizer | HostOptimizer,
+  parallel: DataParallelStep | undefined,
+): Promise<TrainingResult> {
+  const progress = options.progress ?? SILENT;
   const root = new SeededRandom(options.seed);
   const plan = options.batchPlan ?? ((_e: number, rng: SeededRandom, n: number) => batchIndices(rng.permutation(n), options.batchSize));
   const stepsPerEpoch = Math.min(Math.ceil(task.trainSize / options.batchSize), options.maxStepsPerEpoch ?? Infinity);
@@ -124,6 +156,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
     optimizer.setState({ steps: state.optimizerSteps, slots: opt.weights });
     progress.event('resume', { epoch: state.epoch, steps: state.steps });
   }
+  parallel?.publish(model);
 
   const started = Date.now() - state.seconds * 1000;
   let stoppedBy: TrainingResult['stoppedBy'] = 'epochs';
@@ -131,6 +164,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   // model handed back is the best one either way (an early-stopping defence really stops early).
   let bestInMemory: ReturnType<typeof model.store.snapshot> | undefined;
   const validateAndKeepBest = (epoch: number): ValidationResult => {
+    parallel?.copyTo(model);
     const v = task.validate(model);
     if (v.score > state.bestScore) {
       state.bestScore = v.score;
@@ -153,14 +187,16 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
     for (let b = 0; b < batches.length; b++) {
       const host = task.trainBatch(batches[b]);
       const lr = learningRateAt(options.schedule ?? 'constant', options.learningRate, state.steps, totalSteps, options.warmupSteps ?? 0);
-      const loss = tf.tidy(() => {
-        const batch = toTensorBatch(host, task.task);
-        const { loss, grads } = gradientStep(model, batch, { training: true, rng: dropoutRng }, host);
-        const value = loss.dataSync()[0];
-        if (!Number.isFinite(value)) return value;
-        optimizer.step(params, grads, lr);
-        return value;
-      });
+      const loss = parallel
+        ? await parallel.run(host, lr, dropoutRng.nextUint32())
+        : tf.tidy(() => {
+            const batch = toTensorBatch(host, task.task);
+            const { loss, grads } = gradientStep(model, batch, { training: true, rng: dropoutRng }, host);
+            const value = loss.dataSync()[0];
+            if (!Number.isFinite(value)) return value;
+            (optimizer as Optimizer).step(params, grads, lr);
+            return value;
+          });
       if (!Number.isFinite(loss)) {
         throw new NonFiniteError(`training loss became ${loss} at epoch ${epoch + 1}, step ${b + 1}: lower the learning rate (now ${lr})`);
       }
@@ -206,10 +242,12 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   // Hand back the best model, not the last one.
   if (options.outDir && state.bestEpoch >= 0) {
     model.store.assign(readModelWeights(options.outDir).weights);
+    // The engines' parameters become the best ones too, so the copy at close keeps them.
+    parallel?.publish(model);
   } else if (bestInMemory) {
     model.store.assign(bestInMemory);
+    parallel?.publish(model);
   }
-  optimizer.dispose();
   return {
     history: state.history,
     bestEpoch: state.bestEpoch + 1,

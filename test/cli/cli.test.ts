@@ -34,6 +34,7 @@ test('unknown flags, bad values and unknown commands exit 2 with a one-line reas
     [['train', '--model', 'nope'], /--model must be one of/],
     [['train', '--model', 'embbag', '--epochs', 'two'], /--epochs must be an integer/],
     [['train', '--model', 'embbag', '--lr', '-1'], /--lr must be a number > 0/],
+    [['train', '--model', 'embbag', '--engines', '0'], /--engines must be an integer ≥ 1 or "cores"/],
     [['eval', '--model', 'x', '--split', 'dev'], /--split must be one of/],
     [['frobnicate'], /unknown command/],
   ];
@@ -83,6 +84,15 @@ test('train → eval → predict on the synthetic set, each printing one JSON ob
   const predictions = onlyJson(p.stdout).predictions as { label: string; probability: number }[];
   assert.equal(predictions.length, 2);
   assert.ok(predictions.every((x) => x.probability > 0 && x.probability <= 1));
+});
+
+test('train --engines 2 (data-parallel) prints one JSON object and learns', () => {
+  const t = run(['train', '--dataset', 'synthetic', '--model', 'embbag', '--epochs', '2', '--seed', '1', '--engines', '2', '--json']);
+  assert.equal(t.code, 0, t.stderr);
+  const trained = onlyJson(t.stdout);
+  assert.equal(trained.synthetic, true);
+  assert.ok((trained.accuracy as number) > 0.5, `accuracy ${trained.accuracy}`);
+  assert.ok(t.stderr.trim().split('\n').every((l) => JSON.parse(l).event));
 });
 
 test('language model training prints the LM contract fields', () => {

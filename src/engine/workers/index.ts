@@ -13,3 +13,14 @@ export {
   type PoolStats,
 } from './pool.js';
 export { WorkerJobError, WorkerCrashError, WorkerInitError, transferablesOf } from './messages.js';
+export {
+  addTensorInto,
+  assignVariablesFrom,
+  copyTensorInto,
+  copyVariablesInto,
+  flatLayout,
+  flatViews,
+  sharedFloats,
+  type FlatLayout,
+  type NamedVariable,
+} from './shared-parameters.js';

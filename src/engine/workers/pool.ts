@@ -247,7 +247,8 @@ export class WorkerPool<Job = unknown, Result = unknown, Config = unknown> {
       // A worker's console output goes to the parent's stderr: stdout carries a command's one result.
       stdout: true,
     });
-    worker.stdout.pipe(process.stderr, { end: false });
+    // Forwarded chunk by chunk: a pipe per worker would add listeners to stderr and warn past ten workers.
+    worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     let markExited!: () => void;
     const slot: Slot = { index, worker, ready: false, exited: new Promise<void>((r) => (markExited = r)) };
     this.slots.push(slot);

@@ -89,7 +89,7 @@ export type DpGradientStep = {
   dispose(): void;
 };
 
-function checkOptions(options: DpStepOptions): void {
+export function checkDpStepOptions(options: DpStepOptions): void {
   const { noiseMultiplier, clip, expectedBatchSize, physicalBatchSize } = options;
   if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier)) throw new ConfigError(`noise multiplier must be a finite number ≥ 0, got ${noiseMultiplier}`);
   if (clip !== 'auto' && (!(clip > 0) || !Number.isFinite(clip))) throw new ConfigError(`clip norm must be a finite number > 0 or 'auto', got ${clip}`);
@@ -155,7 +155,7 @@ export function trainedParameters(model: PerExampleModel<never>, frozen: Set<str
 }
 
 export function dpGradientStep(options: DpStepOptions): DpGradientStep {
-  checkOptions(options);
+  checkDpStepOptions(options);
   const mode = options.clipping ?? 'flat';
   const scale = 1 / options.expectedBatchSize;
   const adaptive = options.clip === 'auto' ? new AdaptiveClipping(options.adaptiveClipping ?? {}, options.noiseMultiplier, options.expectedBatchSize) : undefined;

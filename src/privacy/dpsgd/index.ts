@@ -24,3 +24,4 @@ export {
 } from './private-training.js';
 export { makePrivate, PrivateModel, type FitCallbacks, type MakePrivateOptions, type PrivateFitArgs, type PrivateHistory } from './make-private.js';
 export { runDpBench, DP_BENCH_MODELS, SMALL_LM_CONFIG, type DpBenchModel, type DpBenchCase, type DpBenchOptions, type DpBenchResult } from './speed-benchmark.js';
+export { DataParallelDpGradients } from './data-parallel/dp-parallel-gradients.js';

@@ -19,14 +19,15 @@
 import { tf, SeededRandom } from '../../engine/index.js';
 import { TappedLayersModel, namedLoss, toLayersModel, type AnyModel, type HostBatch, type LayersBatch } from '../../models/index.js';
 import type { TrainingTask } from '../../train/index.js';
-import { median, timeAlternating, timedMode } from './bench-timing.js';
+import { median, noiseCpuPerStep, timeAlternating, timedMode } from './bench-timing.js';
 import { NORM_EPSILON } from './dp-step.js';
 import { makePrivate } from './make-private.js';
 import { naivePerExampleGradients } from './naive.js';
 import { createGaussianNoise } from './noise.js';
 import { ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
-import type { DpBenchCase } from './speed-benchmark.js';
+import { describeWorkload, type DpBenchCase } from './speed-benchmark.js';
+import { PrefetchingNoise } from './noise-prefetch.js';
 
 export interface LayersBenchSetup {
   /** The built-in model whose architecture and initial weights the tf.layers model copies. */
@@ -34,7 +35,7 @@ export interface LayersBenchSetup {
   task: TrainingTask;
   dataset: string;
   synthetic: boolean;
-  config: Record<string, unknown>;
+  overrides: Record<string, unknown>;
 }
 
 function tensorsOf(host: HostBatch, task: 'classifier' | 'lm'): LayersBatch {
@@ -43,13 +44,18 @@ function tensorsOf(host: HostBatch, task: 'classifier' | 'lm'): LayersBatch {
   return { inputs: [ids], targets };
 }
 
-export function measureLayersCase(setup: LayersBenchSetup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean }): DpBenchCase {
+export async function measureLayersCase(setup: LayersBenchSetup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean }): Promise<DpBenchCase> {
   const { task } = setup;
   const kind = setup.model.kind;
   const model = toLayersModel(setup.model);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const rng = new SeededRandom(7);
-  const batchAt = (): HostBatch => task.trainBatch(Array.from({ length: B }, () => rng.int(task.trainSize)));
+  const batchLengths: number[] = [];
+  const batchAt = (): HostBatch => {
+    const host = task.trainBatch(Array.from({ length: B }, () => rng.int(task.trainSize)));
+    batchLengths.push(host.length);
+    return host;
+  };
   const lr = 1e-3;
   const clip = 1;
   const sigma = 1;
@@ -118,9 +124,14 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
   const naiveMode = timedMode(naiveRun);
   // DP in the middle: the noise worker, which refills right after a DP step, then overlaps each
   // baseline on half of the steps, never one of them always.
-  timeAlternating(options, batchAt, [tfjsMode, dpMode, interpreterMode], naiveMode, () => {
+  const noiseCpu = () => (noise instanceof PrefetchingNoise ? noise.workerCpu() : undefined);
+  let noiseAtStart: ReturnType<typeof noiseCpu>;
+  await timeAlternating(options, batchAt, [tfjsMode, dpMode, interpreterMode], naiveMode, () => {
     for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
+    noiseAtStart = noiseCpu();
+    batchLengths.length = 0;
   });
+  const noiseWorkerCpuMs = noiseCpuPerStep(noiseAtStart, noiseCpu());
   const paths: Record<string, string> = {};
   for (const [layer, path] of Object.entries(priv.state.paths)) if (path === 'ghost' || path === 'instantiate') paths[layer] = path;
   const params = tapped.parameters().reduce((n, p) => n + p.variable.size, 0);
@@ -137,7 +148,7 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
   const naiveMs = median(naiveMode.wall);
   return {
     model: `layers-${kind}`,
-    config: setup.config,
+    ...describeWorkload(setup.model, setup.overrides, batchLengths),
     dataset: setup.dataset,
     synthetic: setup.synthetic,
     batch: B,
@@ -148,6 +159,7 @@ export function measureLayersCase(setup: LayersBenchSetup, B: number, options: {
     ratio: Number((dpMs / nonDpMs).toFixed(3)),
     cpuMs: { nonDp: round(nonDpCpuMs), dp: round(median(dpMode.cpu)), naive: round(median(naiveMode.cpu)) },
     cpuRatio: Number((median(dpMode.cpu) / nonDpCpuMs).toFixed(3)),
+    noiseWorkerCpuMs,
     naiveRatio: Number((naiveMs / nonDpMs).toFixed(2)),
     steps: options.steps,
     naiveSteps: naiveMode.wall.length,

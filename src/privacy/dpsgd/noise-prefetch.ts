@@ -29,6 +29,9 @@ export const SLOT_FULL = 1;
 export const STOP_INDEX = 2;
 /** Index, in the shared float64 array, of the std the worker scales its next fill by (0 and 1: the std each slot holds). */
 export const SCALE_FOR_INDEX = 2;
+/** Indices, in the shared float64 array, of the worker's fill count and its thread's CPU milliseconds so far. */
+export const FILLS_INDEX = 3;
+export const CPU_MS_INDEX = 4;
 
 interface WorkerLike {
   unref(): void;
@@ -45,7 +48,7 @@ function workerConstructor(): WorkerConstructor | undefined {
 
 export interface NoiseWorkerData {
   control: SharedArrayBuffer;
-  /** float64 [std slot 0 was scaled by, std slot 1 was scaled by, std for the next fill]. */
+  /** float64 [std slot 0 was scaled by, std slot 1 was scaled by, std for the next fill, fills, worker CPU ms]. */
   scales: SharedArrayBuffer;
   /** Four float32 blocks of `capacity`: unit samples of slots 0 and 1, then their scaled copies. */
   data: SharedArrayBuffer;
@@ -93,7 +96,7 @@ export class PrefetchingNoise implements GaussianNoise {
     const Worker = workerConstructor();
     if (!Worker) return;
     const control = new SharedArrayBuffer(4 * 4);
-    const scales = new SharedArrayBuffer(3 * 8);
+    const scales = new SharedArrayBuffer(5 * 8);
     const data = new SharedArrayBuffer(4 * capacity * 4);
     this.control = new Int32Array(control);
     this.scales = new Float64Array(scales);
@@ -153,6 +156,15 @@ export class PrefetchingNoise implements GaussianNoise {
       this.served.scaledHere++;
     }
     return view(this.scaled[slot]);
+  }
+
+  /**
+   * The worker's fills so far and its thread's CPU milliseconds (Linux; NaN elsewhere), or
+   * undefined before it starts: the cost of the noise off the main thread.
+   */
+  workerCpu(): { fills: number; cpuMs: number } | undefined {
+    if (!this.scales) return undefined;
+    return { fills: this.scales[FILLS_INDEX], cpuMs: this.scales[CPU_MS_INDEX] };
   }
 
   private stop(): void {

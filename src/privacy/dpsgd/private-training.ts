@@ -19,6 +19,8 @@ import { dpGradientStep, trainedParameters, type ClippingMode, type DpGradientSt
 import { poissonBatchPlan, poissonStepsPerEpoch } from './poisson.js';
 import type { PerSampleOptions } from './rules/index.js';
 import type { GaussianNoise } from './noise.js';
+import { DataParallelDpGradients } from './data-parallel/dp-parallel-gradients.js';
+import type { AnyModel } from '../../models/index.js';
 
 export interface PrivateTrainingOptions {
   /** Target ε (give this or `noiseMultiplier`). */
@@ -78,6 +80,8 @@ export interface PrivateTrainingPlan {
   stepsPerEpoch: number;
   plannedSteps: number;
   gradientStep: DpGradientStep;
+  /** Data-parallel eDP-SGD over the engines the setup asked for (when more than one); the trainer uses it instead of gradientStep. */
+  parallel?: DataParallelDpGradients;
   batchPlan: ReturnType<typeof poissonBatchPlan>;
   /** Checkpoint meta describing the mechanism. */
   meta: Record<string, unknown>;
@@ -137,6 +141,22 @@ export class PrivateTraining {
       frozenParameters: o.frozenParameters,
       timings: o.timings,
     });
+    const parallel = setup.engines !== undefined && setup.engines > 1
+      ? new DataParallelDpGradients(setup.model as AnyModel, {
+        noiseMultiplier,
+        clip: o.clip ?? 1,
+        adaptiveClipping: o.adaptiveClipping,
+        expectedBatchSize: sampleRate * N,
+        clipping,
+        physicalBatchSize: o.physicalBatchSize,
+        noise: o.noise,
+        secureNoise: o.secureNoise,
+        prefetchNoise: o.prefetchNoise,
+        perSample: o.perSample,
+        frozenParameters: o.frozenParameters,
+        timings: o.timings,
+      }, setup.engines)
+      : undefined;
     const batchPlan = poissonBatchPlan({ sampleRate, stepsPerEpoch, secure: o.secureNoise });
     const meta = {
       dp: {
@@ -151,7 +171,7 @@ export class PrivateTraining {
         frozenParameters: o.frozenParameters ?? [],
       },
     };
-    this.plan = { noiseMultiplier, sampleRate, stepsPerEpoch, plannedSteps, gradientStep, batchPlan, meta };
+    this.plan = { noiseMultiplier, sampleRate, stepsPerEpoch, plannedSteps, gradientStep, parallel, batchPlan, meta };
     return this.plan;
   }
 
@@ -168,7 +188,7 @@ export class PrivateTraining {
       noiseMultiplier: plan.noiseMultiplier,
       sampleRate: plan.sampleRate,
       steps,
-      clip: plan.gradientStep.adaptive ? plan.gradientStep.adaptive.clip : (o.clip as number | undefined) ?? 1,
+      clip: (plan.parallel ?? plan.gradientStep).adaptive ? (plan.parallel ?? plan.gradientStep).adaptive!.clip : (o.clip as number | undefined) ?? 1,
       accountant,
       adaptiveClipping: o.clip === 'auto',
       clipping: this.clipping ?? o.clipping ?? 'flat',

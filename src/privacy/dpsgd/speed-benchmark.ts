@@ -9,7 +9,8 @@
  * Run: `trustnlu bench dp --json`, or `node dist/bench/dp.js` after a build. Timing lives
  * here, in the library, so the CLI command and the bench script measure the same thing.
  */
-import { cpus, platform, release, totalmem } from 'node:os';
+import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import { checkEngineCount } from '../../train/data-parallel/index.js';
 import { tf, initEngine, SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
 import { resolveDataDir } from '../../data/locate.js';
@@ -23,7 +24,8 @@ import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
 import { CSPRNG } from './random-source.js';
 import { measureLayersCase } from './layers-speed-benchmark.js';
-import { median, timeAlternating, timedMode } from './bench-timing.js';
+import { median, noiseCpuPerStep, timeAlternating, timedMode } from './bench-timing.js';
+import { parallelBenchModes, type EngineCountTimes } from './parallel-speed-benchmark.js';
 
 
 function machine(): Record<string, unknown> {
@@ -33,8 +35,18 @@ function machine(): Record<string, unknown> {
 
 export interface DpBenchCase {
   model: string;
-  /** Architecture overrides used (the LM case is a small configuration). */
+  /** The architecture actually trained: every hyper-parameter, defaults included (e.g. the embedding bag's dropout). */
   config: Record<string, unknown>;
+  /** The overrides of the kind's defaults that the benchmark asked for. */
+  overrides: Record<string, unknown>;
+  vocabularySize: number;
+  /** Number of classes (classifiers), null for a language model. */
+  labels: number | null;
+  /**
+   * Sequence lengths: the model's limit (classifier maxLength, LM context) and the padded
+   * length of the timed batches (a classifier batch is padded to its longest example).
+   */
+  paddedLength: { model: number; batches: { min: number; median: number; max: number } };
   dataset: string;
   synthetic: boolean;
   batch: number;
@@ -50,6 +62,12 @@ export interface DpBenchCase {
    */
   cpuMs: { nonDp: number; dp: number; naive: number };
   cpuRatio: number;
+  /**
+   * The noise worker's own CPU ms per eDP step (Linux thread CPU time; null elsewhere or
+   * when noise is not prefetched): CPU the wall time above does not show, since the worker
+   * runs on another core while the step computes.
+   */
+  noiseWorkerCpuMs: number | null;
   naiveRatio: number;
   steps: number;
   naiveSteps: number;
@@ -57,6 +75,16 @@ export interface DpBenchCase {
   breakdown: { nonDp: Record<string, number>; dp: Record<string, number> };
   /** Which path each sequence layer took in the DP step. */
   paths: Record<string, string>;
+  /**
+   * Data-parallel steps (--engines N, built-in models): per engine count (N worker engines,
+   * and 1 worker engine when N > 1), and the speed-ups of N engines over this thread's one
+   * engine (nonDpMs, dpMs above) and over one worker engine.
+   */
+  engines?: {
+    counts: EngineCountTimes[];
+    speedupOverThisThread: { nonDp: number; dp: number };
+    speedupOverOneWorker?: { nonDp: number; dp: number };
+  };
 }
 
 export interface DpBenchResult {
@@ -73,7 +101,12 @@ export type DpBenchModel = (typeof DP_BENCH_MODELS)[number];
 export interface DpBenchOptions {
   /** Timed steps per mode (default 10) after 2 warm-up steps. */
   steps?: number;
-  /** Timed naive steps at batch 64 (default 3) and at 256 (default 2). */
+  /**
+   * Engines for the data-parallel modes (default: one per core); 1 runs only this thread's
+   * one-engine modes. The tf.layers cases run on one engine only.
+   */
+  engines?: number;
+  /** Timed naive steps at batch 64 and at 256 (default 5 each). */
   naiveSteps?: number;
   naiveStepsLarge?: number;
   batches?: number[];
@@ -94,7 +127,8 @@ interface Setup {
   task: TrainingTask;
   dataset: string;
   synthetic: boolean;
-  config: Record<string, unknown>;
+  /** Overrides of the kind's defaults (the full configuration is the model's own). */
+  overrides: Record<string, unknown>;
 }
 
 function setupEmbbag(dataDir: string | undefined): Setup {
@@ -108,7 +142,7 @@ function setupEmbbag(dataDir: string | undefined): Setup {
   const tokenizer = fitWordTokenizer(dataset.splits.train.map((e) => e.text), { minCount: 1, maxSize: 20000 });
   const model = createModel({ kind: 'embbag', tokenizer, labels: dataset.labels, seed: 1 }) as ClassifierModel;
   const task = new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength);
-  return { model, task, dataset: dataset.name, synthetic: dataset.synthetic, config: {} };
+  return { model, task, dataset: dataset.name, synthetic: dataset.synthetic, overrides: {} };
 }
 
 function setupLm(dataDir: string | undefined): Setup {
@@ -121,7 +155,7 @@ function setupLm(dataDir: string | undefined): Setup {
   const tokenizer = fitCharTokenizer(corpus.splits.train.map(unitText).map((t) => `${t}\n\n`));
   const model = createModel({ kind: 'char-transformer', tokenizer, seed: 1, config: SMALL_LM_CONFIG }) as LanguageModel;
   const task = new LanguageModelTask(corpus, tokenizer, model.contextLength, 64);
-  return { model, task, dataset: corpus.name, synthetic: corpus.synthetic, config: SMALL_LM_CONFIG };
+  return { model, task, dataset: corpus.name, synthetic: corpus.synthetic, overrides: SMALL_LM_CONFIG };
 }
 
 function time(fn: () => void): number {
@@ -130,11 +164,31 @@ function time(fn: () => void): number {
   return performance.now() - t0;
 }
 
-function measureCase(setup: Setup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean }): DpBenchCase {
+/** What every case reports about the model and the batches it trained on (bench hygiene). */
+export function describeWorkload(model: AnyModel, overrides: Record<string, unknown>, batchLengths: number[]): Pick<DpBenchCase, 'config' | 'overrides' | 'vocabularySize' | 'labels' | 'paddedLength'> {
+  const sorted = [...batchLengths].sort((a, b) => a - b);
+  return {
+    config: { ...(model.config as Record<string, unknown>) },
+    overrides,
+    vocabularySize: model.tokenizer.vocabSize,
+    labels: model.task === 'classifier' ? model.labels.length : null,
+    paddedLength: {
+      model: model.task === 'classifier' ? model.maxLength : model.contextLength,
+      batches: { min: sorted[0] ?? 0, median: sorted.length ? median(sorted) : 0, max: sorted[sorted.length - 1] ?? 0 },
+    },
+  };
+}
+
+async function measureCase(setup: Setup, B: number, options: { steps: number; naiveSteps: number; prefetchNoise: boolean; engines: number }): Promise<DpBenchCase> {
   const { model, task } = setup;
   const params = model.parameters();
   const rng = new SeededRandom(7);
-  const batchAt = (): HostBatch => task.trainBatch(Array.from({ length: B }, () => rng.int(task.trainSize)));
+  const batchLengths: number[] = [];
+  const batchAt = (): HostBatch => {
+    const host = task.trainBatch(Array.from({ length: B }, () => rng.int(task.trainSize)));
+    batchLengths.push(host.length);
+    return host;
+  };
   const ctx = { training: true, rng: new SeededRandom(3) };
   const lr = 1e-3;
   const clip = 1;
@@ -196,10 +250,20 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
   const nonDpMode = timedMode(nonDpStep);
   const dpMode = timedMode(dpRun);
   const naiveMode = timedMode(naiveRun);
-  timeAlternating(options, batchAt, [nonDpMode, dpMode], naiveMode, () => {
+  const parallel = options.engines > 1 ? parallelBenchModes(model, B, options.engines, { lr, clip, sigma, prefetchNoise: options.prefetchNoise }) : undefined;
+  await parallel?.ready();
+  for (let w = 0; w < 3 && parallel; w++) await parallel.warmUp(batchAt());
+  const noiseCpu = () => (noise instanceof PrefetchingNoise ? noise.workerCpu() : undefined);
+  let noiseAtStart: ReturnType<typeof noiseCpu>;
+  await timeAlternating(options, batchAt, [nonDpMode, dpMode, ...(parallel?.modes ?? [])], naiveMode, () => {
     for (const k of Object.keys(nonDpPhases)) nonDpPhases[k].length = 0;
     for (const k of Object.keys(dpPhases)) dpPhases[k].length = 0;
+    parallel?.reset();
+    noiseAtStart = noiseCpu();
+    batchLengths.length = 0;
   });
+  const noiseWorkerCpuMs = noiseCpuPerStep(noiseAtStart, noiseCpu());
+  const counts = await parallel?.finish();
   const paths: Record<string, string> = {};
   for (const [layer, path] of Object.entries(dpStep.state.paths)) if (path === 'ghost' || path === 'instantiate') paths[layer] = path;
   const prefetched = noise instanceof PrefetchingNoise ? noise.served : undefined;
@@ -216,9 +280,13 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     dpBreakdown.noisePrefetchedSteps = prefetched.prefetched;
     dpBreakdown.noiseScaledOnMainThread = prefetched.scaledHere;
   }
+  const speedup = (base: { nonDpMs: number; dpMs: number }, n: EngineCountTimes) => ({
+    nonDp: Number((base.nonDpMs / n.nonDpMs).toFixed(2)),
+    dp: Number((base.dpMs / n.dpMs).toFixed(2)),
+  });
   return {
     model: model.kind,
-    config: setup.config,
+    ...describeWorkload(model, setup.overrides, batchLengths),
     dataset: setup.dataset,
     synthetic: setup.synthetic,
     batch: B,
@@ -229,11 +297,21 @@ function measureCase(setup: Setup, B: number, options: { steps: number; naiveSte
     ratio: Number((dpMs / nonDpMs).toFixed(3)),
     cpuMs: { nonDp: round(median(nonDpMode.cpu)), dp: round(median(dpMode.cpu)), naive: round(median(naiveMode.cpu)) },
     cpuRatio: Number((median(dpMode.cpu) / median(nonDpMode.cpu)).toFixed(3)),
+    noiseWorkerCpuMs,
     naiveRatio: Number((naiveMs / nonDpMs).toFixed(2)),
     steps: options.steps,
     naiveSteps: naiveMode.wall.length,
     breakdown: { nonDp: medians(nonDpPhases), dp: dpBreakdown },
     paths,
+    ...(counts
+      ? {
+        engines: {
+          counts,
+          speedupOverThisThread: speedup({ nonDpMs, dpMs }, counts[0]),
+          ...(counts[1] ? { speedupOverOneWorker: speedup(counts[1], counts[0]) } : {}),
+        },
+      }
+      : {}),
   };
 }
 
@@ -248,6 +326,8 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
   await initEngine({ backend: 'wasm' });
   const log = options.log ?? (() => {});
   const steps = options.steps ?? 10;
+  const engines = options.engines ?? availableParallelism();
+  checkEngineCount(engines);
   const batches = options.batches ?? [64, 256];
   const models = options.models ?? [...DP_BENCH_MODELS];
   const cases: DpBenchCase[] = [];
@@ -258,11 +338,12 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
     const setup = base === 'embbag' ? setupEmbbag(options.dataDir) : setupLm(options.dataDir);
     largest = Math.max(largest, setup.model.store.count());
     for (const B of batches) {
-      const naiveSteps = B >= 256 ? options.naiveStepsLarge ?? 2 : options.naiveSteps ?? 3;
+      const naiveSteps = B >= 256 ? options.naiveStepsLarge ?? 5 : options.naiveSteps ?? 5;
       log(`dp bench: ${kind} on ${setup.dataset}, batch ${B}: ${steps} steps per mode, ${naiveSteps} naive`);
-      const caseOptions = { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true };
-      const c = layers ? measureLayersCase(setup, B, caseOptions) : measureCase(setup, B, caseOptions);
+      const caseOptions = { steps, naiveSteps, prefetchNoise: options.prefetchNoise ?? true, engines };
+      const c = layers ? await measureLayersCase(setup, B, caseOptions) : await measureCase(setup, B, caseOptions);
       log(`  non-DP ${c.nonDpMs} ms, eDP ${c.dpMs} ms (×${c.ratio}), naive ${c.naiveMs} ms (×${c.naiveRatio})`);
+      for (const n of c.engines?.counts ?? []) log(`  ${n.engines} worker engine(s): non-DP ${n.nonDpMs} ms, eDP ${n.dpMs} ms (×${n.ratio})`);
       cases.push(c);
     }
     setup.model.dispose();
@@ -279,7 +360,8 @@ export async function runDpBench(options: DpBenchOptions = {}): Promise<DpBenchR
     notes: [
       'ms per step = gradient (+ clipping and noise for DP) + Adam update, median over alternating steps',
       'eDP noise: CSPRNG ziggurat generated and scaled by its std one step ahead in a worker thread (the breakdown\'s noise phase is the upload and adds left on the main thread)',
-      `the naive loop runs fewer steps (${options.naiveSteps ?? 3} at batch < 256, ${options.naiveStepsLarge ?? 2} at 256)`,
+      `the naive loop runs fewer steps (${options.naiveSteps ?? 5} at batch < 256, ${options.naiveStepsLarge ?? 5} at 256)`,
+      `engines: ${engines}; nonDpMs/dpMs are this thread's one engine (the step as before); engines.counts are data-parallel steps over worker engines (the batch split in contiguous parts, noise added once on the main thread, Adam fused on the shared parameters), timed in the same alternation`,
       `char-transformer case: small configuration ${JSON.stringify(SMALL_LM_CONFIG)}`,
       'layers-* cases: the same architectures and initial weights built with tf.layers (toLayersModel; trustnlu/layers for the masked mean, attention and positions); non-DP is tfjs\'s own step (model.apply, mean sparse cross-entropy of the probabilities, tf.train.adam minimize), eDP is makePrivate\'s priv.step, the naive loop runs on the same model',
     ],
