@@ -252,6 +252,9 @@ function checkKind(kind: string): void {
 }
 
 /** GloVe rows for the vocabulary (missing words keep a small random init). */
+/** The width of the bundled GloVe subset's vectors. */
+const GLOVE_DIM = 100;
+
 export function gloveEmbeddings(tokenizer: Tokenizer, dim: number, seed: number, dataDir?: string): { table: Float32Array; found: number } {
   const path = gloveVectorsPath(dataDir);
   if (!path) {
@@ -367,7 +370,8 @@ function resolvedSettings(options: RunTrainingOptions, kind: string, trainSize: 
     // Private runs train their planned epochs (the privacy plan counts them): no early stopping.
     patience: options.patience ?? (priv ? epochs : plain.patience),
     config: { ...(priv?.config ?? {}), ...(options.config ?? {}) },
-    glove: options.glove ?? (priv ? priv.glove && gloveVectorsPath(options.dataDir) !== undefined : false),
+    // The private recipe starts from GloVe (100-d) when the vectors are there, unless the caller chose another width.
+    glove: options.glove ?? (priv ? priv.glove && (options.config?.embeddingDim ?? GLOVE_DIM) === GLOVE_DIM && gloveVectorsPath(options.dataDir) !== undefined : false),
     clipping: priv?.clipping,
   };
 }
