@@ -7,6 +7,7 @@
 export { TappedLayersModel, allLayers, namedLoss, LOSS_NAMES, type LayersBatch, type LossName, type PerExampleLossFunction, type TappedLayersModelOptions } from './tapped-model.js';
 export { registerLayerForward, layerClassesWithForward, unfoldWindows, type ForwardEnv, type LayerForward } from './forwards.js';
 export { runGraph, ensureBuilt, type GraphEnv } from './graph.js';
+export { embeddingInputOf, type EmbeddingInput } from './embedding-input.js';
 export { toLayersModel, type LayersModelMetadata } from './export.js';
 export {
   LAYERS_MODEL_FILE,
@@ -18,6 +19,7 @@ export {
   layersModelDir,
   loadLayersModelDir,
   readLayersWeights,
+  readTokenizerFile,
   writeLayersModelDir,
   type LoadedLayersModel,
   type WriteLayersOptions,
