@@ -1,7 +1,7 @@
 /** Shared benchmark helpers: medians, machine description, result files. */
 import { cpus, totalmem, platform, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -32,9 +32,11 @@ export function machine(): Record<string, unknown> {
   };
 }
 
-export function writeResult(suite: string, result: unknown): string {
-  mkdirSync('bench-results', { recursive: true });
-  const path = join('bench-results', `${suite}.json`);
-  writeFileSync(path, JSON.stringify({ suite, date: new Date().toISOString(), machine: machine(), command: `node dist/bench/run.js ${suite}`, result }, null, 1));
+/** Writes bench-results/SUITE.json (or `options.path`) with the machine and the command that produced it. */
+export function writeResult(suite: string, result: unknown, options: { command?: string; path?: string } = {}): string {
+  const path = options.path ?? join('bench-results', `${suite}.json`);
+  mkdirSync(dirname(path), { recursive: true });
+  const command = options.command ?? `node dist/bench/run.js ${suite}`;
+  writeFileSync(path, JSON.stringify({ suite, date: new Date().toISOString(), machine: machine(), command, result }, null, 1));
   return path;
 }

@@ -1,5 +1,7 @@
 /**
- * Byzantine benchmark of the federated service: `node dist/bench/fl-byzantine.js [--steering-only] [--rounds R]`.
+ * Byzantine benchmark of the federated service:
+ *   node dist/bench/fl-byzantine.js [--steering-only] [--rounds R] [--seeds 0,1,2]
+ *     [--strategies fedavg,trimmed:0.2,median] [--out PATH]
  *
  * Part 1, steering (synthetic model of 1,000 parameters, the real HTTP service on loopback, real
  * RemoteSessions): 5 clients, 1 attacker, one round, for each attack: a weight of 1e9 claimed at
@@ -15,6 +17,10 @@
  * and send −100× their own update. Final test accuracy of FedAvg (default bound), trimmed mean
  * (β = 0.2) and median under attack, against FedAvg without attack (the two clients honest) and
  * against the same strategy without attack. Adam (lr 0.01), ≤ 15 local steps of 32 per round.
+ * Every strategy runs with and without the attack for each seed (the seed draws the partition,
+ * the model's initialisation and the local shuffles); the gaps are paired by seed and reported
+ * as the mean with a 95% Student-t interval over the seeds. One JSON line per round on stderr;
+ * the result file is rewritten after each run, so an interrupted run keeps what it finished.
  * The coordinator is driven in process (no HTTP) with LocalTrainingClients on the wasm backend.
  * Writes bench-results/fl-byzantine.json; the figures are quoted in BENCHMARKS.md and
  * docs/federated-service.md (raw JSON committed as docs/results/fl-byzantine.json).
@@ -22,6 +28,7 @@
 import { loadavg } from 'node:os';
 import { RemoteSession } from '../src/federated/client/remote-session.js';
 import { buildCoordinator, startFederationService, type ServiceOptions } from '../src/federated/server/index.js';
+import { inverseRegularizedIncompleteBeta } from '../src/metrics/special-functions.js';
 import { machine, writeResult } from './common.js';
 
 const P = 1000;
@@ -121,6 +128,7 @@ const ATTACKS = [
 interface AccuracyRow {
   strategy: string;
   attacked: boolean;
+  seed: number;
   attackers: number;
   clients: number;
   rounds: number;
@@ -130,25 +138,25 @@ interface AccuracyRow {
   seconds: number;
 }
 
-async function accuracyRun(strategy: string, attacked: boolean, rounds: number, clients: number, attackers: number): Promise<AccuracyRow> {
+async function accuracyRun(strategy: string, attacked: boolean, rounds: number, clients: number, attackers: number, seed: number): Promise<AccuracyRow> {
   const started = performance.now();
-  const source: ServiceOptions['source'] = { kind: 'dataset', dataset: 'clinc150', partition: 'iid', numClients: clients, model: 'embbag', seed: 0, backend: 'wasm' };
+  const source: ServiceOptions['source'] = { kind: 'dataset', dataset: 'clinc150', partition: 'iid', numClients: clients, model: 'embbag', seed, backend: 'wasm' };
   const { coordinator, store } = await buildCoordinator({
     source,
     strategy,
     statePath: ':memory:',
-    policy: { rounds, targetUpdates: clients, minClients: clients, roundTimeoutMs: 3_600_000, seed: 0 },
+    policy: { rounds, targetUpdates: clients, minClients: clients, roundTimeoutMs: 3_600_000, seed },
     local: { localEpochs: 1, batchSize: 32, optimizer: 'adam', learningRate: 0.01, maxSteps: 15 },
   });
   try {
-    const [{ prepareFederatedDataset }, { createModel }, { tokenizerFromJSON }, { LocalTrainingClient }, { flattenParameters }] = await Promise.all([
+    const [{ prepareFederatedDataset }, { createModel }, { tokenizerFromJSON }, { LocalTrainingClient }, { flattenParameters, viewParameters }] = await Promise.all([
       import('../src/federated/simulation/federated-dataset.js'),
       import('../src/models/index.js'),
       import('../src/text/index.js'),
       import('../src/federated/client/index.js'),
       import('../src/federated/aggregate/index.js'),
     ]);
-    const data = prepareFederatedDataset({ dataset: 'clinc150', partition: 'iid', numClients: clients, model: 'embbag', seed: 0 });
+    const data = prepareFederatedDataset({ dataset: 'clinc150', partition: 'iid', numClients: clients, model: 'embbag', seed });
     const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
     const ids = data.clients.map((c) => c.id);
     const attackerIds = new Set(attacked ? ids.slice(0, attackers) : []);
@@ -162,7 +170,6 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
         if (answer.action !== 'train') continue;
         const task = await coordinator.task(id, String(answer.round));
         const global = new Float32Array((await coordinator.model(String(task.modelVersion))).slice().buffer);
-        const { viewParameters } = await import('../src/federated/aggregate/index.js');
         const fit = await trainers.get(id)!.fit(viewParameters(global, task.layout), task.config);
         const delta = flattenParameters(fit.delta!);
         if (attackerIds.has(id)) for (let j = 0; j < delta.length; j++) delta[j] *= -100;
@@ -171,6 +178,10 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
         await coordinator.submit(id, String(task.round), { modelVersion: task.modelVersion, numExamples: fit.numExamples, metrics: {} }, new Uint8Array(delta.buffer));
       }
       if (coordinator.currentModelVersion !== r) throw new Error(`round ${r} did not complete`);
+      // the round's server-side evaluation, for the progress line (it does not touch the training model)
+      await coordinator.drain();
+      const last = coordinator.rounds().at(-1)!;
+      console.error(JSON.stringify({ progress: 'round', seed, strategy, attacked, round: r, accuracy: last.metrics.accuracy, clipped: last.metrics.clippedUpdates, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }));
     }
     await coordinator.drain();
     const history = coordinator.rounds();
@@ -178,6 +189,7 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
     return {
       strategy,
       attacked,
+      seed,
       attackers: attackerIds.size,
       clients,
       rounds,
@@ -191,6 +203,45 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
   }
 }
 
+/** Two-sided Student-t quantile t_{1−α/2, df}, from the inverse regularised incomplete beta. */
+function studentTQuantile(confidence: number, df: number): number {
+  const x = inverseRegularizedIncompleteBeta(1 - confidence, df / 2, 0.5);
+  return Math.sqrt((df * (1 - x)) / x);
+}
+
+interface PairedSummary {
+  /** Points (accuracy × 100): reference − attacked, one per seed. */
+  perSeed: number[];
+  mean: number;
+  /** 95% t-interval of the mean over seeds (absent with one seed). */
+  interval95?: [number, number];
+}
+
+/** Mean and 95% t-interval of the per-seed differences reference − attacked, in points. */
+function pairedGap(attacked: (seed: number) => AccuracyRow | undefined, reference: (seed: number) => AccuracyRow | undefined, seeds: number[], atRound?: number): PairedSummary | undefined {
+  const at = (row: AccuracyRow) => (atRound === undefined ? row.accuracy : row.curve[atRound - 1]);
+  const perSeed: number[] = [];
+  for (const seed of seeds) {
+    const a = attacked(seed);
+    const b = reference(seed);
+    if (a && b) perSeed.push(Number(((at(b) - at(a)) * 100).toFixed(2)));
+  }
+  if (perSeed.length === 0) return undefined;
+  const mean = perSeed.reduce((s, v) => s + v, 0) / perSeed.length;
+  const out: PairedSummary = { perSeed, mean: Number(mean.toFixed(2)) };
+  if (perSeed.length >= 2) {
+    const sd = Math.sqrt(perSeed.reduce((s, v) => s + (v - mean) ** 2, 0) / (perSeed.length - 1));
+    const half = (studentTQuantile(0.95, perSeed.length - 1) * sd) / Math.sqrt(perSeed.length);
+    out.interval95 = [Number((mean - half).toFixed(2)), Number((mean + half).toFixed(2))];
+  }
+  return out;
+}
+
+function listFlag(name: string, fallback: string): string[] {
+  const i = process.argv.indexOf(name);
+  return (i >= 0 ? process.argv[i + 1] : fallback).split(',').filter((s) => s.length > 0);
+}
+
 const load = () => loadavg().map((l) => Number(l.toFixed(2)));
 const loadBefore = load();
 const steering: SteeringRow[] = [];
@@ -199,44 +250,91 @@ for (const attack of ATTACKS) {
   if (attack.checkIn === undefined && attack.norm > 0) steering.push(await steeringRound(attack, true));
 }
 for (const row of steering) console.error(JSON.stringify(row));
-let accuracy: AccuracyRow[] = [];
+const command = `TRUSTNLU_DATA=… node dist/bench/fl-byzantine.js ${process.argv.slice(2).join(' ')}`.trim();
+const outPath = (() => {
+  const i = process.argv.indexOf('--out');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
+const accuracy: AccuracyRow[] = [];
 let accuracySkipped: string | undefined;
+const rounds = flag('--rounds', 10);
+const seeds = listFlag('--seeds', '0').map(Number);
+// each strategy with and without the attack: the attack's cost apart from the aggregator's own convergence
+const strategies = listFlag('--strategies', 'fedavg,trimmed:0.2,median');
+
+function summary() {
+  const find = (strategy: string, attacked: boolean) => (seed: number) => accuracy.find((r) => r.strategy === strategy && r.attacked === attacked && r.seed === seed);
+  const checkpoints = [...new Set([10, 20, 30, 40, 50, rounds].filter((r) => r <= rounds))];
+  const table = strategies.map((strategy) => {
+    const own = accuracy.filter((r) => r.strategy === strategy);
+    const mean = (attacked: boolean) => {
+      const rows = own.filter((r) => r.attacked === attacked);
+      return rows.length ? Number(((rows.reduce((s, r) => s + r.accuracy, 0) / rows.length) * 100).toFixed(2)) : undefined;
+    };
+    return {
+      strategy,
+      seeds: [...new Set(own.map((r) => r.seed))],
+      /** Mean final accuracy (percent) over the seeds run. */
+      accuracyNoAttack: mean(false),
+      accuracyUnderAttack: mean(true),
+      /** Points below FedAvg without attack, per seed (paired), at the last round and at earlier checkpoints. */
+      gapToFedAvgNoAttack: pairedGap(find(strategy, true), find('fedavg', false), seeds),
+      /** Points below the same strategy without attack, per seed (paired). */
+      attackCost: pairedGap(find(strategy, true), find(strategy, false), seeds),
+      /** The strategy's own slower convergence without attack: points below FedAvg without attack. */
+      convergenceGapNoAttack: strategy === 'fedavg' ? undefined : pairedGap(find(strategy, false), find('fedavg', false), seeds),
+      byRound: Object.fromEntries(
+        checkpoints.map((r) => [
+          r,
+          {
+            gapToFedAvgNoAttack: pairedGap(find(strategy, true), find('fedavg', false), seeds, r)?.mean,
+            attackCost: pairedGap(find(strategy, true), find(strategy, false), seeds, r)?.mean,
+          },
+        ]),
+      ),
+    };
+  });
+  return {
+    table,
+    /** Target: the robust strategies under attack within 2 points (mean over seeds). */
+    targetMetAgainstFedAvgNoAttack: Object.fromEntries(table.filter((t) => t.strategy !== 'fedavg' && t.gapToFedAvgNoAttack).map((t) => [t.strategy, t.gapToFedAvgNoAttack!.mean <= 2])),
+    targetMetAgainstOwnNoAttack: Object.fromEntries(table.filter((t) => t.strategy !== 'fedavg' && t.attackCost).map((t) => [t.strategy, t.attackCost!.mean <= 2])),
+  };
+}
+
+function write(complete: boolean): string {
+  const result = {
+    machine: machine(),
+    loadBefore,
+    loadAfter: load(),
+    complete,
+    settings: { rounds, seeds, strategies, clients: 10, attackers: 2, dataset: 'clinc150', partition: 'iid', model: 'embbag', local: { batchSize: 32, maxSteps: 15, optimizer: 'adam', learningRate: 0.01 }, attack: 'claim 1e9 examples at enrolment; send −100 × own update' },
+    steering,
+    steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2),
+    ...(accuracy.length ? { accuracySummary: summary() } : {}),
+    accuracy,
+    ...(accuracySkipped ? { accuracySkipped } : {}),
+  };
+  return writeResult('fl-byzantine', result, { command, ...(outPath ? { path: outPath } : {}) });
+}
+
 if (!process.argv.includes('--steering-only')) {
   if (!process.env.TRUSTNLU_DATA) accuracySkipped = 'TRUSTNLU_DATA is not set: the CLINC150 part needs the real data';
   else {
-    const rounds = flag('--rounds', 10);
     const clients = 10;
     const attackers = 2;
-    // each strategy with and without the attack: the attack's cost apart from the aggregator's own
-    const runs = [['fedavg', false], ['fedavg', true], ['trimmed:0.2', true], ['median', true], ['trimmed:0.2', false], ['median', false]] as const;
-    for (const [strategy, attacked] of runs) {
-      const row = await accuracyRun(strategy, attacked, rounds, clients, attackers);
-      console.error(JSON.stringify(row));
-      accuracy.push(row);
+    for (const seed of seeds) {
+      for (const strategy of strategies) {
+        for (const attacked of [false, true]) {
+          const row = await accuracyRun(strategy, attacked, rounds, clients, attackers, seed);
+          console.error(JSON.stringify({ ...row, curve: row.curve.map((a) => Number(a.toFixed(4))) }));
+          accuracy.push(row);
+          // partial results survive an interrupted run
+          write(false);
+        }
+      }
     }
   }
 }
-const baseline = accuracy.find((r) => !r.attacked && r.strategy === 'fedavg')?.accuracy;
-const ownBaseline = (strategy: string) => accuracy.find((r) => !r.attacked && r.strategy === strategy)?.accuracy;
-const result = {
-  machine: machine(),
-  loadBefore,
-  loadAfter: load(),
-  steering,
-  steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2),
-  accuracy,
-  ...(baseline !== undefined
-    ? {
-        /** Points below FedAvg without attack. */
-        accuracyGapPoints: Object.fromEntries(accuracy.filter((r) => r.attacked).map((r) => [r.strategy, Number(((baseline - r.accuracy) * 100).toFixed(2))])),
-        /** Points below the same strategy without attack. */
-        attackCostPoints: Object.fromEntries(
-          accuracy.filter((r) => r.attacked && ownBaseline(r.strategy) !== undefined).map((r) => [r.strategy, Number(((ownBaseline(r.strategy)! - r.accuracy) * 100).toFixed(2))]),
-        ),
-      }
-    : {}),
-  ...(accuracySkipped ? { accuracySkipped } : {}),
-};
-const path = writeResult('fl-byzantine', result);
-const summary = result as { accuracyGapPoints?: unknown; attackCostPoints?: unknown };
-console.log(JSON.stringify({ file: path, steeringTargetMet: result.steeringTargetMet, accuracyGapPoints: summary.accuracyGapPoints, attackCostPoints: summary.attackCostPoints }));
+const path = write(true);
+console.log(JSON.stringify({ file: path, steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2), ...(accuracy.length ? summary() : {}) }));

@@ -65,6 +65,8 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+  // the csv packages' Node builds use Buffer at load time; their browser builds carry a polyfill
+  alias: { 'csv-parse/sync': 'csv-parse/browser/esm/sync', 'csv-stringify/sync': 'csv-stringify/browser/esm/sync' },
   plugins: [nodeStubs],
   logLevel: 'warning',
 });

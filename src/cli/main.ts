@@ -14,6 +14,7 @@ import { registerFairness } from './fairness.js';
 import { registerFl } from './fl.js';
 import { registerPredict } from './predict.js';
 import { registerPrivacy } from './privacy.js';
+import { registerPrivatize } from './privatize.js';
 import { registerReport } from './report.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerStudy(program);
   registerFl(program);
   registerPrivacy(program);
+  registerPrivatize(program);
   registerReport(program);
   registerBench(program);
   // Every sub-command reports usage errors through the same path.

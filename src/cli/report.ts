@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { currentBackend } from '../engine/index.js';
-import { buildTrustReport, renderTrustReport } from '../report/index.js';
+import { buildTrustReport, renderTrustReport, requireChartRenderer } from '../report/index.js';
 import { progressFor } from '../train/index.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
@@ -64,7 +64,8 @@ export function registerReport(program: Command): void {
       backend?: 'wasm' | 'cpu';
     }) => {
       const dataset = dataSourceFromFlags(flags);
-      await startEngine(flags);
+      await requireChartRenderer('the trust report (its charts)');
+    await startEngine(flags);
       const out = resolve(flags.out);
       mkdirSync(out, { recursive: true });
       const argv = process.argv.slice(2).join(' ');

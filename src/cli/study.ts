@@ -11,12 +11,14 @@ import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
 import { flNlpStudy } from '../studies/fl-nlp.js';
 import { flSelectionStudy } from '../studies/fl-selection.js';
 import { leakageStudy } from '../studies/leakage.js';
+import { textPrivacyStudy } from '../studies/text-privacy.js';
 import { runStudy, type StudyDefinition } from '../studies/index.js';
 import { progressFor } from '../train/index.js';
+import { requireChartRenderer } from '../report/charts.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy, textPrivacyStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program
@@ -38,6 +40,7 @@ export function registerStudy(program: Command): Command {
     const study = STUDIES.find((s) => s.name === name);
     if (!study) throw new UsageError(`unknown study "${name}"; studies: ${STUDIES.map((s) => s.name).join(', ')}`);
     if (flags.dataset !== undefined && !study.takesDataset) throw new UsageError(`study "${name}" takes no --dataset (it fixes its own data)`);
+    await requireChartRenderer('studies (their charts)');
     await startEngine(flags);
     const commandLine = ['trustnlu study', name, flags.dataset ? `--dataset ${flags.dataset}` : '', flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
     const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress: progressFor({ json: flags.json }) }, { out: flags.out, command: commandLine });

@@ -27,6 +27,27 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
+/**
+ * Gamma(shape, 1) by Marsaglia & Tsang (2000, "A simple method for generating gamma
+ * variables") for shape ≥ 1, and their boost U^(1/shape)·Gamma(shape + 1) below 1, from any
+ * source of N(0, 1) values and of uniforms in (0, 1) (seeded here, a CSPRNG for privacy noise).
+ */
+export function marsagliaTsangGamma(shape: number, normal: () => number, uniform: () => number): number {
+  if (shape < 1) return marsagliaTsangGamma(shape + 1, normal, uniform) * Math.pow(uniform(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number, v: number;
+    do {
+      x = normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = uniform();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
 export class SeededRandom {
   private a: number;
   private b: number;
@@ -96,19 +117,7 @@ export class SeededRandom {
 
   /** Gamma(shape, 1) (Marsaglia–Tsang), used by Dirichlet partitions. */
   gamma(shape: number): number {
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.next() || Number.MIN_VALUE, 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number, v: number;
-      do {
-        x = this.normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = this.next();
-      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
-    }
+    return marsagliaTsangGamma(shape, () => this.normal(), () => this.next() || Number.MIN_VALUE);
   }
 
   /** Fisher–Yates shuffle in place; returns the array. */

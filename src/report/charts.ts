@@ -6,6 +6,12 @@ import { importOptional } from '../optional-dependency.js';
 
 export type VegaLiteSpec = Record<string, unknown>;
 
+/** Fails at once, in one line, when the chart renderer (an optional peer) is missing: before minutes of training, not after. */
+export async function requireChartRenderer(forWhat: string): Promise<void> {
+  await importOptional('vega', forWhat);
+  await importOptional('vega-lite', forWhat);
+}
+
 /** Renders a Vega-Lite spec (data inline in `data.values`) to an SVG string (vega and vega-lite are optional peers, loaded here). */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const vega = await importOptional<typeof import('vega')>('vega', 'rendering charts (trust report, studies)');

@@ -38,14 +38,23 @@ export class LSTM {
     const steps = tf.unstack(x, 1);
     const outputs: tf.Tensor[] = [];
     for (let t = 0; t < T; t++) {
-      const input = tf.concat([steps[t], h], 1);
-      let z = tf.add(tf.matMul(input as tf.Tensor2D, W), bias);
-      if (tapStep) z = tapStep(input, z);
-      const [i, f, g, o] = tf.split(z, 4, 1);
-      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-      h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+      ({ h, c } = this.cell(steps[t], { h, c }, W, bias, tapStep));
       outputs.push(h);
     }
     return tf.stack(outputs, 1);
+  }
+
+  /** One time step without taps (step-by-step decoding): x_t [B, in] and state (h, c) [B, H] → the next state. */
+  step(x: tf.Tensor, state: { h: tf.Tensor; c: tf.Tensor }): { h: tf.Tensor; c: tf.Tensor } {
+    return this.cell(x, state, this.store.get(this.weight) as tf.Tensor2D, this.store.get(this.bias));
+  }
+
+  private cell(x: tf.Tensor, state: { h: tf.Tensor; c: tf.Tensor }, W: tf.Tensor2D, bias: tf.Tensor, tapStep?: (a: tf.Tensor, z: tf.Tensor) => tf.Tensor): { h: tf.Tensor; c: tf.Tensor } {
+    const input = tf.concat([x, state.h], 1);
+    let z = tf.add(tf.matMul(input as tf.Tensor2D, W), bias);
+    if (tapStep) z = tapStep(input, z);
+    const [i, f, g, o] = tf.split(z, 4, 1);
+    const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
+    return { h: tf.mul(tf.sigmoid(o), tf.tanh(c)), c };
   }
 }

@@ -38,7 +38,7 @@ test('fl serve/client/loadtest: --help works and bad flags exit 2 with one line'
     assert.match(r.stdout, new RegExp(`Usage: trustnlu fl ${command}`));
   }
   const cases: [string[], RegExp][] = [
-    [['fl', 'serve', '--params', '10', '--bogus'], /unknown option '--bogus'/],
+    [['fl', 'serve', '--params', '10', '--bogus'], /unknown option --bogus/],
     [['fl', 'serve', '--params', 'ten'], /--params must be an integer/],
     [['fl', 'serve'], /exactly one of --dataset NAME .* and --params N/],
     [['fl', 'client', '--client-id', 'x', '--server', 'ftp://nope'], /--server must be an http:\/\/ or https:\/\/ URL/],

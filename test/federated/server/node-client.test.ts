@@ -33,6 +33,7 @@ function onlyJson(stdout: string): Record<string, unknown> {
 
 test('two fl client processes train embbag on the synthetic set against fl serve until it is done', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-flcli-'));
+  let serverProcess: ReturnType<typeof spawn> | undefined;
   try {
     const issued = await runAsync(['fl', 'invite', '--state', join(dir, 'state.db'), '--client-id', 'client-0', 'client-3', '--json']);
     assert.equal(issued.code, 0, issued.stderr);
@@ -44,6 +45,7 @@ test('two fl client processes train embbag on the synthetic set against fl serve
         '--max-local-steps', '4', '--state', join(dir, 'state.db'), '--port', '0', '--exit-when-done', '--poll-interval', '200', '--json'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    serverProcess = server;
     let serverOut = '';
     let serverErr = '';
     server.stdout.setEncoding('utf8').on('data', (d: string) => (serverOut += d));
@@ -57,7 +59,7 @@ test('two fl client processes train embbag on the synthetic set against fl serve
     });
     const serverExit = new Promise<number | null>((resolve) => server.once('exit', resolve));
     const uninvited = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--json']);
-    assert.equal(uninvited.code, 1, uninvited.stderr);
+    assert.equal(uninvited.code, 2, `a missing --enrolment-code is a usage error: ${uninvited.stderr}`);
     assert.match(uninvited.stderr, /enrols by invitation: give --enrolment-code/);
     const wrongCode = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--enrolment-code', invites[0].code, '--json']);
     assert.equal(wrongCode.code, 1, wrongCode.stderr);
@@ -80,6 +82,7 @@ test('two fl client processes train embbag on the synthetic set against fl serve
       assert.ok(typeof point.accuracy === 'number' && point.accuracy > 0 && point.accuracy <= 1, JSON.stringify(point));
     }
   } finally {
+    if (serverProcess && serverProcess.exitCode === null) serverProcess.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
