@@ -416,7 +416,7 @@ export function registerFlService(fl: Command): void {
     });
     const mine = data.clients.find((c) => c.id === flags.clientId);
     if (!mine) throw new ConfigError(`client id "${flags.clientId}" is not in the federation's partition; valid ids: ${data.clients.slice(0, 10).map((c) => c.id).join(', ')}${data.clients.length > 10 ? ', ...' : ''}`);
-    const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
+    const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer!), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
     const layout = modelLayout(model);
     if (JSON.stringify(layout) !== JSON.stringify(federation.layout)) {
       throw new ConfigError('the local model\'s parameter layout differs from the server\'s; the local dataset must be the same version as the server\'s');

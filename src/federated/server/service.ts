@@ -150,7 +150,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     });
     const model = createModel({
       kind: data.model.kind,
-      tokenizer: tokenizerFromJSON(data.model.tokenizer),
+      tokenizer: tokenizerFromJSON(data.model.tokenizer!),
       labels: data.model.labels,
       seed: data.model.seed,
       config: data.model.config as never,

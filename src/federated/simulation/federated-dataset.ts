@@ -26,7 +26,7 @@ import {
   type PartitionClient,
   type PartitionSummary,
 } from '../../data/partition/index.js';
-import { defaultConfig, isClassifierKind, isLanguageModelKind, MODEL_KINDS } from '../../models/index.js';
+import { defaultConfig, isClassifierKind, isLanguageModelKind, MODEL_KINDS, type LayersModelSnapshot, type LossName } from '../../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, languageModelWindows, type TokenizerJSON } from '../../text/index.js';
 import { encodeClassification, encodeCorpus, encodeWindows, unitText } from '../../train/index.js';
 import { exampleCount, fromEncodedClassification, fromEncodedCorpus, type FederatedExamples } from '../client/index.js';
@@ -35,10 +35,16 @@ import { parsePartitionSpec, type PartitionSpec } from './spec.js';
 /** What a worker needs to build the model (the weights come from the global parameters). */
 export interface ModelSpec {
   kind: string;
-  tokenizer: TokenizerJSON;
+  /** Text models only (a user's model on tensor examples has none). */
+  tokenizer?: TokenizerJSON;
   labels?: string[];
   config: Record<string, unknown>;
   seed: number;
+  /**
+   * Kind 'layers': the user's tf.LayersModel as plain data (topology and every weight, so frozen
+   * weights match too), rebuilt in each worker, and the loss it trains with on tensor examples.
+   */
+  layers?: LayersModelSnapshot & { loss: LossName };
 }
 
 export interface FederatedDataset {

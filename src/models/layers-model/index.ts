@@ -8,6 +8,7 @@ export { TappedLayersModel, allLayers, namedLoss, LOSS_NAMES, type LayersBatch, 
 export { registerLayerForward, layerClassesWithForward, unfoldWindows, type ForwardEnv, type LayerForward } from './forwards.js';
 export { runGraph, ensureBuilt, type GraphEnv } from './graph.js';
 export { embeddingInputOf, type EmbeddingInput } from './embedding-input.js';
+export { layersModelSnapshot, layersModelFromTopology, restoreLayersModel, seededTopology, type LayersModelSnapshot } from './clone.js';
 export { toLayersModel, type LayersModelMetadata } from './export.js';
 export {
   LAYERS_MODEL_FILE,

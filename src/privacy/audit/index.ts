@@ -9,7 +9,6 @@ export * from './membership-statistics.js';
 export {
   buildShadowClassifier,
   classifierSpecOf,
-  seededTopology,
   trainModels,
   ShadowTrainer,
   type ClassifierSpec,

@@ -20,8 +20,7 @@ import { availableParallelism } from 'node:os';
 import { initEngine, tf, type BackendName } from '../../engine/index.js';
 import { WorkerPool } from '../../engine/workers/index.js';
 import { ConfigError } from '../../errors.js';
-import '../../layers/index.js'; // trustnlu's layer classes, for user topologies that use them
-import { createModel, LAYERS_MODEL_KIND, LayersClassifier, wrapLayersModel, type ClassifierModel } from '../../models/index.js';
+import { createModel, LAYERS_MODEL_KIND, LayersClassifier, layersModelFromTopology, seededTopology, wrapLayersModel, type ClassifierModel } from '../../models/index.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../text/index.js';
 import type { IntentDataset, TextExample } from '../../data/types.js';
 import { ClassificationTask, train, type OptimizerName, type ScheduleName, type TrainerOptions } from '../../train/index.js';
@@ -70,47 +69,13 @@ export function classifierSpecOf(model: ClassifierModel, initialEmbeddings?: Flo
   return { ...base, initialEmbeddings };
 }
 
-/**
- * A copy of a topology whose weight initialisers are seeded: every initialiser (the value of a
- * "..._initializer" field) with a "seed" field gets one derived from `seed`, in document order,
- * so a clone's initial weights are a function of its job's seed. Layers' own seeds (Dropout's)
- * are left alone: a seeded dropout would draw the same mask at every step.
- */
-export function seededTopology(topology: object, seed: number): object {
-  const copy = JSON.parse(JSON.stringify(topology)) as object;
-  let k = 0;
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    if (!node || typeof node !== 'object') return;
-    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-      const config = (value as { config?: Record<string, unknown> } | null)?.config;
-      if (key.endsWith('_initializer') && config && typeof config === 'object' && 'seed' in config) {
-        config.seed = (Math.imul(seed + 1, 2654435761) + 40503 * ++k) >>> 1;
-      }
-      visit(value);
-    }
-  };
-  visit(copy);
-  return copy;
-}
-
 /** A fresh classifier of the spec's architecture with weights from `seed` (a clone, for kind 'layers'). */
 export async function buildShadowClassifier(spec: ClassifierSpec, tokenizer: Tokenizer, seed: number): Promise<ClassifierModel> {
   if (spec.kind !== LAYERS_MODEL_KIND) {
     return createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed, config: spec.config as never, initialEmbeddings: spec.initialEmbeddings }) as ClassifierModel;
   }
   if (!spec.topology) throw new ConfigError('a shadow of a tf.LayersModel needs its topology (classifierSpecOf records it)');
-  let layersModel: tf.LayersModel;
-  try {
-    layersModel = await tf.models.modelFromJSON({ modelTopology: seededTopology(spec.topology, seed) } as unknown as tf.io.ModelJSON);
-  } catch (e) {
-    const message = (e as Error).message;
-    const hint = /Unknown layer/.test(message) ? ' (a custom layer class registered in your process is unknown to worker threads: train the shadows in this thread, workers: 0 / --workers 0)' : '';
-    throw new ConfigError(`cannot rebuild the target's architecture for a shadow model: ${message}${hint}`);
-  }
+  const layersModel = await layersModelFromTopology(seededTopology(spec.topology, seed), 'for a shadow model');
   // The generic-loop warnings were given for the target already.
   return wrapLayersModel(layersModel, { tokenizer, task: 'classifier', labels: spec.labels, maxLength: spec.maxLength, warn: () => undefined }) as ClassifierModel;
 }
