@@ -8,7 +8,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
-import { isLayersModelPath, layersModelDir, loadAnyModel, readTokenizerFile, type AnyModel, type LoadedModel } from '../models/index.js';
+import { isLayersModelPath, layersModelDir, loadAnyModel, loadLayersModelDir, readTokenizerFile, wrapOptionsFromMetadata, type AnyModel, type LoadedModel } from '../models/index.js';
+import type { UserTextModel } from '../federated/simulation/user-text-model.js';
 
 export interface ModelFlags {
   model?: string;
@@ -109,4 +110,19 @@ export function parseModelKindOrPath(kinds: readonly string[]): (value: string) 
     const why = existsSync(value) ? ` (${value} holds no TensorFlow.js model.json with modelTopology)` : '';
     throw new InvalidArgumentError(`--model must be one of ${kinds.join(', ')}, or a TensorFlow.js model.json (or a directory holding one) to train, got "${value}"${why}`);
   };
+}
+
+/**
+ * `--model PATH/model.json` as the bare tf.LayersModel with what the flags and the directory
+ * say about it (federated commands train it on a text dataset): the tokenizer (--vocab, or
+ * tokenizer.json beside it; none: fitted on the data), class names (--labels, or trustnlu's
+ * metadata), the input length trustnlu recorded. The caller disposes the model.
+ */
+export async function loadUserTextModel(flags: ModelFlags): Promise<UserTextModel> {
+  if (!flags.model) throw new UsageError('--model PATH is required (a TensorFlow.js model.json or its directory)');
+  const labels = flags.labels !== undefined ? parseLabels(flags.labels) : undefined;
+  const tokenizer = flags.vocab !== undefined ? readTokenizerFile(flags.vocab) : undefined;
+  const loaded = await loadLayersModelDir(flags.model, { tokenizer });
+  const fromMetadata = wrapOptionsFromMetadata(loaded.metadata);
+  return { layersModel: loaded.model, tokenizer: loaded.tokenizer, labels: labels ?? fromMetadata.labels, maxLength: fromMetadata.maxLength };
 }

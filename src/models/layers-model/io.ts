@@ -215,6 +215,39 @@ export function layersDirHandler(path: string): tf.io.IOHandler {
 }
 
 /**
+ * A tfjs save handler writing `dir` as tfjs-node's file:// handler does: model.json (topology,
+ * one weight group in weights.bin, the user's metadata) and weights.bin, atomically per file.
+ */
+export function layersDirSaveHandler(dir: string): tf.io.IOHandler {
+  return {
+    save: async (artifacts) => {
+      if (!(artifacts.modelTopology && typeof artifacts.modelTopology === 'object' && !(artifacts.modelTopology instanceof ArrayBuffer))) {
+        throw new CheckpointError(`${dir}: only Layers models (a JSON topology) can be saved here, not a graph model`);
+      }
+      mkdirSync(dir, { recursive: true });
+      const parts = artifacts.weightData === undefined ? [] : Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData];
+      const bytes = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+      let offset = 0;
+      for (const b of parts) {
+        bytes.set(new Uint8Array(b), offset);
+        offset += b.byteLength;
+      }
+      const json: ModelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [LAYERS_WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata as ModelJson['userDefinedMetadata'];
+      writeAtomic(join(dir, LAYERS_WEIGHTS_FILE), bytes);
+      writeAtomic(join(dir, LAYERS_MODEL_FILE), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: JSON.stringify(artifacts.modelTopology).length, weightDataBytes: bytes.byteLength } };
+    },
+  };
+}
+
+/**
  * Loads a TensorFlow.js Layers model directory (or its model.json) — written by trustnlu,
  * by tfjs's model.save, or by the Keras converter — with the tokenizer beside it if there
  * is one (or `options.tokenizer`).
