@@ -13,13 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, initEngine } from '../../src/engine/index.js';
-import '../../src/models/index.js'; // registers the file:// handler
+import { tf } from '../../src/engine/index.js';
 import { loadIntentDataset } from '../../src/data/registry.js';
-import { fitWordTokenizer, padSequences, type Tokenizer } from '../../src/text/index.js';
+import { ids, savedUserModel } from '../user-model-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
-const MAX_LENGTH = 16;
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -37,38 +35,6 @@ function oneLineUsageFailure(r: { code: number | null; stderr: string }, message
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, message);
   assert.equal(r.stderr.trim().split('\n').length, 1, `one line, got:\n${r.stderr}`);
-}
-
-function ids(tokenizer: Tokenizer, texts: string[]): tf.Tensor2D {
-  return tf.tensor2d(padSequences(texts.map((t) => tokenizer.encode(t)), MAX_LENGTH).ids, [texts.length, MAX_LENGTH], 'int32');
-}
-
-/** A user's model trained and saved as tfjs users do; its directory, its tokenizer and a labels file. */
-async function savedUserModel(): Promise<{ dir: string; labelsFile: string; model: tf.LayersModel; tokenizer: Tokenizer; labels: string[] }> {
-  await initEngine({ backend: 'wasm' });
-  const data = loadIntentDataset('synthetic', { seed: 0 });
-  const tokenizer = fitWordTokenizer(data.splits.train.map((e) => e.text));
-  const labels = data.labels;
-  const model = tf.sequential({
-    name: 'my_intents',
-    layers: [
-      tf.layers.embedding({ inputDim: tokenizer.vocabSize, outputDim: 16, inputLength: MAX_LENGTH }),
-      tf.layers.globalAveragePooling1d(),
-      tf.layers.dense({ units: labels.length, activation: 'softmax' }),
-    ],
-  });
-  model.compile({ optimizer: tf.train.adam(0.02), loss: 'sparseCategoricalCrossentropy' });
-  const x = ids(tokenizer, data.splits.train.map((e) => e.text));
-  const y = tf.tensor1d(data.splits.train.map((e) => labels.indexOf(e.label)), 'float32');
-  await model.fit(x, y, { epochs: 3, batchSize: 64, verbose: 0 });
-  tf.dispose([x, y]);
-  const root = mkdtempSync(join(tmpdir(), 'cli-user-model-'));
-  const dir = join(root, 'mine');
-  await model.save(`file://${dir}`);
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.toJSON()));
-  const labelsFile = join(root, 'labels.txt');
-  writeFileSync(labelsFile, labels.join('\n') + '\n');
-  return { dir, labelsFile, model, tokenizer, labels };
 }
 
 test('predict, eval, audit mia, fairness groups and fl simulate on --model PATH/model.json', async () => {

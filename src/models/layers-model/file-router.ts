@@ -33,4 +33,5 @@ export function registerFileRouter(): void {
   });
 }
 
-registerFileRouter();
+// Node only: the browser bundle stubs node: modules, and a page has no files.
+if (typeof process !== 'undefined' && process.versions?.node) registerFileRouter();
