@@ -20,13 +20,13 @@ const FEATURES = 4;
 /** Class c's examples sit around centre c. */
 const CENTRES = [[2, 0, 0, 1], [0, 2, 0, -1], [0, 0, 2, 0]];
 
-/** n examples, mostly of class `major` (non-IID clients), features = centre + N(0, 0.7²). */
-function clientData(seed: number, n: number, major: number): { xs: tf.Tensor2D; ys: tf.Tensor1D } {
+/** n examples, mostly of class `major` (non-IID clients; none: balanced), features = centre + N(0, 0.7²). */
+function clientData(seed: number, n: number, major?: number): { xs: tf.Tensor2D; ys: tf.Tensor1D } {
   const rng = new SeededRandom(seed);
   const xs: number[][] = [];
   const ys: number[] = [];
   for (let i = 0; i < n; i++) {
-    const c = rng.next() < 0.7 ? major : Math.floor(rng.next() * CLASSES);
+    const c = major !== undefined && rng.next() < 0.7 ? major : Math.floor(rng.next() * CLASSES);
     xs.push(CENTRES[c].map((m) => m + 0.7 * rng.normal()));
     ys.push(c);
   }
@@ -46,7 +46,7 @@ const clientFn = (cid: string) => {
   if (!data.has(cid)) data.set(cid, clientData(100 + Number(cid), 40, Number(cid) % CLASSES));
   return data.get(cid)!;
 };
-const evaluationData = clientData(7, 300, 0);
+const evaluationData = clientData(7, 300);
 const strategy = () => fedAvg({ clientsPerRound: 4, local: { optimizer: 'sgd', learningRate: 0.2, batchSize: 10 } });
 
 test('FedAvg on a user tf.LayersModel with clientFn: accuracy improves, this thread = a worker, the trained weights land in the model', async () => {
