@@ -32,13 +32,12 @@ export async function federationClientTrainer(
   if (digest !== undefined && flags.model === undefined) {
     throw new UsageError(`the server at ${flags.server} trains a model.json of its operator's: give the same file with --model PATH/model.json (and --vocab/--labels if the server was given them)`);
   }
-  const [{ initEngine }, { prepareFederatedDataset }, { createModel, wrapLayersModel }, { tokenizerFromJSON }, { LocalTrainingClient, modelLayout }, { layersModelDigest }] = await Promise.all([
+  const [{ initEngine }, { prepareFederatedDataset }, { createModel, layersModelDigest, wrapLayersModel }, { tokenizerFromJSON }, { LocalTrainingClient, modelLayout }] = await Promise.all([
     import('../engine/index.js'),
     import('../federated/simulation/federated-dataset.js'),
     import('../models/index.js'),
     import('../text/index.js'),
     import('../federated/client/index.js'),
-    import('../federated/simulation/user-text-model.js'),
   ]);
   await initEngine({ backend: flags.backend ?? 'wasm' });
   const userModel = digest !== undefined ? await loadUserTextModel({ model: flags.model, vocab: flags.vocab, labels: flags.labels }) : undefined;
@@ -52,7 +51,7 @@ export async function federationClientTrainer(
     seed: source.seed!,
     dataDir: flags.dataDir,
   });
-  if (userModel && layersModelDigest(data.model.layers!) !== digest) {
+  if (userModel && (await layersModelDigest(data.model.layers!)) !== digest) {
     userModel.layersModel.dispose();
     throw new ConfigError(`${flags.model} is not the federation's model (its topology or weights differ from the server's model.json): use the file the server was started with`);
   }

@@ -136,12 +136,11 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     federation = { name: `synthetic(${source.parameters} parameters)`, source };
   } else {
     // heavy imports only when a real model is served
-    const [{ initEngine }, { prepareFederatedDataset }, { createModel, wrapLayersModel, LAYERS_MODEL_KIND }, { tokenizerFromJSON }, { layersModelDigest }] = await Promise.all([
+    const [{ initEngine }, { prepareFederatedDataset }, { createModel, wrapLayersModel, layersModelDigest, LAYERS_MODEL_KIND }, { tokenizerFromJSON }] = await Promise.all([
       import('../../engine/index.js'),
       import('../simulation/federated-dataset.js'),
       import('../../models/index.js'),
       import('../../text/index.js'),
-      import('../simulation/user-text-model.js'),
     ]);
     await initEngine({ backend: source.backend ?? 'wasm' });
     const user = source.userModel;
@@ -168,7 +167,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       return { loss: m.loss, metrics: { accuracy: m.accuracy } };
     };
     // A user's model is described by its digest (clients bring the same model.json), not shipped in the description.
-    const digest = data.model.layers ? layersModelDigest(data.model.layers) : undefined;
+    const digest = data.model.layers ? await layersModelDigest(data.model.layers) : undefined;
     describedSource = { ...source, dataDir: undefined, backend: undefined, userModel: undefined, ...(digest ? { model: LAYERS_MODEL_KIND, modelDigest: digest } : {}) };
     federation = {
       name: `${data.name}${data.synthetic ? ' [SYNTHETIC data]' : ''}, ${data.partition}, ${digest ? `your model.json (${user!.layersModel.name})` : data.model.kind}`,

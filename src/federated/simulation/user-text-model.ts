@@ -6,9 +6,8 @@
  * (trustnlu's metadata, or --labels) or the dataset's, in order. Classifiers only: a language
  * model.json is refused (federated language models of the user's own are not supported yet).
  */
-import { createHash } from 'node:crypto';
 import { ConfigError } from '../../errors.js';
-import { LAYERS_MODEL_KIND, allLayers, layersModelSnapshot, wrapLayersModel, type LayersModelSnapshot } from '../../models/index.js';
+import { LAYERS_MODEL_KIND, allLayers, layersModelSnapshot, wrapLayersModel } from '../../models/index.js';
 import { fitWordTokenizer, type Tokenizer } from '../../text/index.js';
 import type { tf } from '../../engine/index.js';
 import type { ModelSpec } from './federated-dataset.js';
@@ -55,14 +54,3 @@ export function userTextModelSpec(user: UserTextModel, data: { name: string; lab
   return { spec, tokenizer, labels, maxLength };
 }
 
-/**
- * SHA-256 of a model's topology and weights: how a federation names the user's model, so a
- * client holding another model.json (other weights or architecture) is told so before it
- * trains, and a server restarted with another model does not resume the old federation.
- */
-export function layersModelDigest(snapshot: LayersModelSnapshot): string {
-  return createHash('sha256')
-    .update(JSON.stringify(snapshot.topology))
-    .update(new Uint8Array(snapshot.weights.buffer, snapshot.weights.byteOffset, snapshot.weights.byteLength))
-    .digest('hex');
-}

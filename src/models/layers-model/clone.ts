@@ -89,3 +89,19 @@ export function seededTopology(topology: object, seed: number): object {
   visit(copy);
   return copy;
 }
+
+/**
+ * SHA-256 (hex) of a model's topology (its JSON, UTF-8) followed by its weights' bytes: how a
+ * federation names a user's model, so a client holding another model.json (other weights or
+ * architecture) is told so before it trains, and a server restarted with another model does not
+ * resume the old federation. WebCrypto, so Node and the browser client compute the same.
+ */
+export async function layersModelDigest(snapshot: LayersModelSnapshot): Promise<string> {
+  const topology = new TextEncoder().encode(JSON.stringify(snapshot.topology));
+  const weights = new Uint8Array(snapshot.weights.buffer, snapshot.weights.byteOffset, snapshot.weights.byteLength);
+  const bytes = new Uint8Array(topology.byteLength + weights.byteLength);
+  bytes.set(topology, 0);
+  bytes.set(weights, topology.byteLength);
+  const hash = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
+}

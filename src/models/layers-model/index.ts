@@ -10,7 +10,7 @@ export { runGraph, ensureBuilt, type GraphEnv } from './graph.js';
 import './file-router.js'; // model.save('file://...') and tf.loadLayersModel('file://...') in Node without tfjs-node
 export { registerFileRouter } from './file-router.js';
 export { embeddingInputOf, type EmbeddingInput } from './embedding-input.js';
-export { layersModelSnapshot, layersModelFromTopology, restoreLayersModel, seededTopology, type LayersModelSnapshot } from './clone.js';
+export { layersModelDigest, layersModelSnapshot, layersModelFromTopology, restoreLayersModel, seededTopology, type LayersModelSnapshot } from './clone.js';
 export { toLayersModel, type LayersModelMetadata } from './export.js';
 export {
   LAYERS_MODEL_FILE,
