@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tf } from '../../src/engine/index.js';
 import { loadIntentDataset } from '../../src/data/registry.js';
 import { ids, savedUserModel } from '../user-model-fixture.js';
@@ -52,6 +52,11 @@ test('predict, eval, audit mia, fairness groups and fl simulate on --model PATH/
   const first = predicted.predictions[0];
   assert.equal(first.label, labels[best]);
   assert.ok(Math.abs(first.probability - expected[best]) < 1e-5, `predict ${first.probability} vs model.predict ${expected[best]}`);
+  // the same with the tokenizer as a plain vocabulary file (one token per line) and the labels inline
+  const vocab = join(dirname(dir), 'vocab.txt');
+  writeFileSync(vocab, tokenizer.toJSON().tokens.join('\n'));
+  const plain = onlyJson(run(['predict', '--model', modelJson, '--vocab', vocab, '--labels', labels.join(','), '--json', text]));
+  assert.deepEqual(plain.predictions[0], first);
 
   // eval: accuracy on the test split, by hand from model.predict
   const test = data.splits.test;
