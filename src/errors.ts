@@ -43,3 +43,6 @@ export class ConfigError extends TrustnluError {
 
 /** A value that must be finite (a loss, a gradient, an update) is NaN or infinite. */
 export class NonFiniteError extends TrustnluError {}
+
+/** A federated device has no usable label this round (no user feedback, no confident pseudo-label): it sits the round out. */
+export class NoDeviceLabelsError extends TrustnluError {}

@@ -7,6 +7,9 @@
  */
 import { ConfigError, UsageError } from '../errors.js';
 import type { Client } from '../federated/client/index.js';
+import type { ParameterLayout } from '../federated/aggregate/index.js';
+import type { FederatedDataset } from '../federated/simulation/federated-dataset.js';
+import type { AnyModel } from '../models/index.js';
 import { loadUserTextModel, type ModelFlags } from './model-options.js';
 
 interface FederationSource {
@@ -23,7 +26,7 @@ interface FederationSource {
 export async function federationClientTrainer(
   federation: Record<string, unknown>,
   flags: Omit<ModelFlags, 'model'> & { server: string; clientId: string; model?: string; dataDir?: string; backend?: 'wasm' | 'cpu' },
-): Promise<{ trainer: Client; examples: number }> {
+): Promise<{ trainer: Client; examples: number; data: FederatedDataset; model: AnyModel; layout: ParameterLayout }> {
   const source = federation.source as FederationSource;
   const digest = source.modelDigest;
   if (digest === undefined && (flags.model !== undefined || flags.vocab !== undefined || flags.labels !== undefined)) {
@@ -66,8 +69,10 @@ export async function federationClientTrainer(
   const model = userModel
     ? wrapLayersModel(userModel.layersModel, { tokenizer, task: 'classifier', labels: data.model.labels, maxLength: data.model.config.maxLength as number })
     : createModel({ kind: data.model.kind, tokenizer, labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
-  if (JSON.stringify(modelLayout(model)) !== JSON.stringify(federation.layout)) {
+  const layout = modelLayout(model);
+  if (JSON.stringify(layout) !== JSON.stringify(federation.layout)) {
     throw new ConfigError('the local model\'s parameter layout differs from the server\'s; the local dataset must be the same version as the server\'s');
   }
-  return { trainer: new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex }), examples: mine.indices.length };
+  const trainer = new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex });
+  return { trainer, examples: mine.indices.length, data, model, layout };
 }

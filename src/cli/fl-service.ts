@@ -75,6 +75,8 @@ interface ServeFlags extends Omit<ModelFlags, 'model'> {
   keepAliveTimeout: number;
   maxConnectionsPerAddress: number;
   exitWhenDone?: boolean;
+  evaluateEvery?: number;
+  evaluationClients?: number;
   dpClip?: number | 'auto';
   dpNoise?: number;
   dpEpsilon?: number;
@@ -216,6 +218,8 @@ export function registerFlService(fl: Command): void {
     .option('--tls-key <file>', 'serve HTTPS: PEM private key (with --tls-cert)')
     .option('--tls-cert <file>', 'serve HTTPS: PEM certificate chain (with --tls-key)')
     .option('--exit-when-done', 'stop once all rounds are complete', false)
+    .option('--evaluate-every <r>', 'federated evaluation: after every r-th round, sampled clients report sums on their held-out data (results in /v1/rounds)', parseInteger('--evaluate-every', 1))
+    .option('--evaluation-clients <k>', 'clients sampled per federated evaluation (default 10; needs --evaluate-every)', parseInteger('--evaluation-clients', 2))
     .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
     .addHelpText(
       'after',
@@ -260,6 +264,8 @@ export function registerFlService(fl: Command): void {
     }
     if ((flags.enrolment === 'tokens') !== (flags.clientTokens !== undefined)) usage('--enrolment tokens goes with --client-tokens FILE (and --client-tokens only with it)');
     if (flags.clientTokens !== undefined && !existsSync(flags.clientTokens)) usage(`--client-tokens file "${flags.clientTokens}" does not exist`);
+    if (flags.evaluationClients !== undefined && flags.evaluateEvery === undefined) usage('--evaluation-clients needs --evaluate-every R');
+    if (flags.evaluateEvery !== undefined && flags.store !== undefined) usage('--evaluate-every runs in a single server process with --state FILE; not with --store');
     const progress = progressFor({ json: flags.json });
     if (flags.workers > 1 && !isClusterWorker()) {
       // the primary: check the store is reachable once (a clear error here, not N times), then supervise
@@ -303,6 +309,7 @@ export function registerFlService(fl: Command): void {
       ...(flags.store !== undefined ? { store: flags.store, redisPrefix: flags.redisPrefix } : {}),
       sharedWithOtherProcesses: worker,
       fsync: flags.fsync,
+      ...(flags.evaluateEvery !== undefined ? { federatedEvaluation: { every: flags.evaluateEvery, clients: flags.evaluationClients ?? 10 } } : {}),
       policy: {
         rounds: flags.rounds,
         targetUpdates: flags.clientsPerRound,
@@ -363,7 +370,9 @@ export function registerFlService(fl: Command): void {
       if (worker) primaryGone().then(stop, stop);
       if (flags.exitWhenDone) {
         const timer = setInterval(() => {
-          if (service.coordinator.finished) {
+          // tick: an evaluation past its deadline closes even when no client checks in
+          if (service.coordinator.evaluating) void service.coordinator.tick();
+          if (service.coordinator.finished && !service.coordinator.evaluating) {
             clearInterval(timer);
             // linger so that waiting clients learn at their next check-in that the federation is done
             setTimeout(resolve, Math.max(3000, 3 * flags.pollInterval)).unref();
@@ -410,7 +419,27 @@ export function registerFlService(fl: Command): void {
     if (flags.dataset && flags.dataset !== source.dataset) {
       throw new ConfigError(`--dataset ${flags.dataset} does not match the federation's dataset "${source.dataset}"`);
     }
-    const { trainer, examples } = await federationClientTrainer(federation, flags);
+    const { trainer, examples, data, model, layout } = await federationClientTrainer(federation, flags);
+    const [{ evaluateExamples, viewParameters, writeModelParameters }, { heldOutPartition }, { loadDatasetSource }] = await Promise.all([
+      import('../federated/client/index.js'),
+      import('../federated/evaluation/index.js'),
+      import('../data/registry.js'),
+    ]);
+    // federated evaluation: this client's share of the evaluation split (never trained on), cut like the training split
+    // cut only when the server first asks (a federation without evaluation never needs it)
+    let heldOut: Int32Array | undefined;
+    const heldOutIndices = () => {
+      const natural = ['domain', 'scenario', 'user'].includes(source.partition!.split(':')[0]);
+      const keys = natural
+        ? loadDatasetSource({ kind: 'registry', name: source.dataset! }, { dataDir: flags.dataDir, seed: source.seed!, task: 'intent' }).splits[data.evaluationSplit].map((e) => (source.partition === 'user' ? e.user : e.domain))
+        : undefined;
+      return Int32Array.from(heldOutPartition(data, source.partition!, source.seed!, keys).get(flags.clientId) ?? []);
+    };
+    const evaluator = async (parameters: Float32Array) => {
+      heldOut ??= heldOutIndices();
+      writeModelParameters(model, viewParameters(parameters, layout));
+      return evaluateExamples(model, data.evaluation, heldOut, { outOfScopeIndex: data.outOfScopeIndex });
+    };
     const saved = flags.tokenFile && existsSync(flags.tokenFile) ? (JSON.parse(readFileSync(flags.tokenFile, 'utf8')) as { clientId: string; token: string; server?: string }) : undefined;
     // a provisioned token file has no server; a saved one is used only for the server it came from
     if (saved && saved.clientId === flags.clientId && (saved.server === undefined || saved.server === flags.server)) session.useToken(saved.clientId, saved.token);
@@ -428,8 +457,9 @@ export function registerFlService(fl: Command): void {
       maxUpdates: flags.maxUpdates,
       timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
       onEvent: (event, fields) => progress.event(event, fields),
+      evaluator,
     });
-    printResult(summary, flags.json, (s: RemoteRunSummary) => `client ${s.clientId}: ${s.updatesSubmitted} updates submitted (rounds ${s.rounds.join(', ') || 'none'}), ${s.lateUpdates} late; ${s.finished ? 'federation done' : 'stopped'}`);
+    printResult(summary, flags.json, (s: RemoteRunSummary) => `client ${s.clientId}: ${s.updatesSubmitted} updates submitted (rounds ${s.rounds.join(', ') || 'none'}), ${s.lateUpdates} late${s.evaluationsReported ? `, ${s.evaluationsReported} evaluations reported` : ''}; ${s.finished ? 'federation done' : 'stopped'}`);
   });
 
   const loadtest = fl

@@ -17,6 +17,8 @@ import {
   parseSelectionSpec,
   parseSettingSpec,
   parseStrategySpec,
+  LABEL_FORMS,
+  parseLabelSpec,
   runFederatedExperiment,
   type FederatedExperimentSummary,
 } from '../federated/index.js';
@@ -25,6 +27,7 @@ import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-opti
 import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
 import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
+import { registerFlEvaluate } from './fl-evaluate.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -39,7 +42,8 @@ function specParser<T>(parse: (text: string) => T): (value: string) => string {
   };
 }
 
-interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model'> {
+interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model' | 'labels'> {
+  modelLabels?: string;
   partition: string;
   strategy: string;
   selection: string;
@@ -71,6 +75,12 @@ interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model'> {
   secagg?: boolean;
   secaggRange?: number;
   secaggNeighbours?: number;
+  labels: string;
+  feedbackRate?: number;
+  labelledFraction?: number;
+  pseudoLabelThreshold?: number;
+  seedEpochs?: number;
+  serverEpochs?: number;
 }
 
 /** The DP / secure-aggregation options of a simulation, or undefined; usage errors for inconsistent flags. */
@@ -95,6 +105,12 @@ function describe(r: FederatedExperimentSummary): string {
     `partition: ${formatPartitionSummary(r.partitionSummary)}`,
   ];
   if (r.continual) lines.push(`continual: average accuracy over periods ${formatNumber(r.continual.averageAccuracy)}, forgetting ${formatNumber(r.continual.forgetting)}`);
+  const l = r.labels;
+  if (l) {
+    const t = l.totals;
+    lines.push(`labels: ${l.mode}; ${l.labelledExamples} labelled examples on the server (seed model alone: accuracy ${formatNumber(l.seedAccuracy)}), ${l.deviceExamples} unlabelled on devices`);
+    lines.push(`device targets over all rounds: ${t.positives} positive (${t.wrongPositives} wrong), ${t.negatives} complementary (${t.wrongNegatives} wrong) from ${t.examples} examples; ${t.failures} device-rounds without a target or failed`);
+  }
   if (r.baseline) lines.push(`all data at once (${r.baseline.setting}, same rounds): accuracy ${formatNumber(r.baseline.accuracy)}, loss ${formatNumber(r.baseline.loss)}`);
   const t = r.totals;
   if (t.failures || t.rejectedNonFinite) lines.push(`failures ${t.failures} (dropped ${t.dropped}), non-finite updates rejected ${t.rejectedNonFinite}`);
@@ -138,6 +154,12 @@ export function registerFl(program: Command): void {
     .option('--dp-delta <delta>', 'DP-FedAvg δ', parseNumber('--dp-delta', (n) => n > 0 && n < 1, 'in (0, 1)'), 1e-5)
     .option('--secagg', 'sum client updates with secure aggregation (SecAgg+, fixed point; checked bit for bit against the plain fixed-point sum)')
     .option('--secagg-range <R>', 'secure aggregation fixed-point range (default: the clip norm with DP, else 1)', parseNumber('--secagg-range', (n) => n > 0, 'a number > 0'))
+    .option('--labels <spec>', `device labels: ${LABEL_FORMS.join(' | ')} (docs/federated-open-problems.md)`, specParser(parseLabelSpec), 'gold')
+    .option('--feedback-rate <p>', 'feedback labels: probability a user reacts to a prediction (default 1)', parseNumber('--feedback-rate', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .option('--labelled-fraction <f>', 'feedback labels: labelled share of the training split kept on the server (default 0.05)', parseNumber('--labelled-fraction', (n) => n > 0 && n < 1, 'in (0, 1)'))
+    .option('--pseudo-label-threshold <t>', 'semi labels: top probability a pseudo-label needs (default 0.5)', parseNumber('--pseudo-label-threshold', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
+    .option('--seed-epochs <n>', 'feedback/semi labels: epochs of seed-model training on the labelled set (default 20)', parseInteger('--seed-epochs', 1))
+    .option('--server-epochs <n>', 'semi (default 1) or feedback (default none) labels: epochs of server fine-tuning on the labelled set after each round', parseInteger('--server-epochs', 1))
     .option('--secagg-neighbours <k>', 'SecAgg+ neighbours per client (default: all up to 32 clients, then ~3·log2 n)', parseInteger('--secagg-neighbours', 1))
     .addHelpText(
       'after',
@@ -153,22 +175,25 @@ export function registerFl(program: Command): void {
         '  trustnlu fl simulate --dataset tinyshakespeare --partition speaker --model char-lstm --model-config \'{"hidden":128}\' --max-local-steps 20 --rounds 20',
         '  trustnlu fl simulate --dataset synthetic --setting continual:4 --baseline --rounds 20 --json',
         '  trustnlu fl simulate --dataset synthetic --clients 100 --clients-per-round 20 --dp-clip auto --dp-epsilon 8 --secagg --json',
+        '  trustnlu fl simulate --dataset clinc150 --strategy fedadam --labels feedback:0.3 --feedback-rate 0.5 --rounds 20 --json',
+        '  trustnlu fl simulate --dataset banking77 --strategy fedadam --labels semi:0.05 --rounds 20',
         '  trustnlu fl simulate --data my.csv --user-column user --time-column written --partition user --setting continual:4 --json',
         '',
         'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
       ].join('\n'),
     );
-  addUserModelOptions(simulate);
+  addUserModelOptions(simulate, { labels: false });
+  simulate.option('--model-labels <list|file>', `with --model model.json: its class names in output order, comma-separated or a file with one per line (default: the labels trustnlu recorded in model.json, else the data's); --labels is the device-label mode`);
   addDataOptions(simulate, { datasetHelp: `a named dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}` });
   withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
     const privacy = privacyOptions(flags);
     const dataset = dataSourceFromFlags(flags) ?? { kind: 'registry' as const, name: defaultDatasetName(flags.dataDir) };
     const corpus = dataset.kind === 'registry' && DATASETS.find((d) => d.name === dataset.name)?.task === 'lm';
     const fromPath = flags.model !== undefined && !(MODEL_KINDS as readonly string[]).includes(flags.model);
-    if (!fromPath && (flags.vocab !== undefined || flags.labels !== undefined)) throw new UsageError('--vocab and --labels describe a --model model.json: give --model PATH or drop them');
+    if (!fromPath && (flags.vocab !== undefined || flags.modelLabels !== undefined)) throw new UsageError('--vocab and --model-labels describe a --model model.json: give --model PATH or drop them');
     if (fromPath && flags.modelConfig !== undefined) throw new UsageError(`--model-config changes a built-in architecture; ${flags.model} is its own: drop --model-config`);
     if (fromPath) await startEngine(flags);
-    const userModel = fromPath ? await loadUserTextModel({ model: flags.model, vocab: flags.vocab, labels: flags.labels }) : undefined;
+    const userModel = fromPath ? await loadUserTextModel({ model: flags.model, vocab: flags.vocab, labels: flags.modelLabels }) : undefined;
     const summary = await runFederatedExperiment({
       dataset,
       partition: flags.partition,
@@ -197,10 +222,19 @@ export function registerFl(program: Command): void {
       baseline: flags.baseline,
       dataDir: flags.dataDir,
       privacy,
+      labels: flags.labels,
+      deviceLabels: {
+        feedbackRate: flags.feedbackRate,
+        labelledFraction: flags.labelledFraction,
+        pseudoLabelThreshold: flags.pseudoLabelThreshold,
+        seedEpochs: flags.seedEpochs,
+        serverEpochs: flags.serverEpochs,
+      },
       progress: progressFor({ json: flags.json }),
     });
     userModel?.layersModel.dispose();
     printResult(summary, flags.json, describe);
   });
   registerFlService(fl);
+  registerFlEvaluate(fl);
 }

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { distillationStudy } from '../studies/distillation.js';
 import { dpUtilityStudy } from '../studies/dp-utility.js';
 import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
+import { flLabelsStudy } from '../studies/fl-labels.js';
 import { flNlpStudy } from '../studies/fl-nlp.js';
 import { flSelectionStudy } from '../studies/fl-selection.js';
 import { leakageStudy } from '../studies/leakage.js';
@@ -18,7 +19,7 @@ import { requireChartRenderer } from '../report/charts.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, leakageStudy, textPrivacyStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program

@@ -26,3 +26,5 @@ export {
   type StatusResponse,
   type RoundSummary,
 } from './server/protocol.js';
+export * from './labels/index.js';
+export * from './evaluation/index.js';

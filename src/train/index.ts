@@ -7,3 +7,4 @@ export * from './examples.js';
 export * from './progress.js';
 export * from './run.js';
 export * from './predict.js';
+export * from './robust-losses.js';

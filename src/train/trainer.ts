@@ -22,15 +22,18 @@ export interface GradientResult {
 /** Computes a training step's gradients; called inside tf.tidy. */
 export type GradientStep = (model: AnyModel, batch: TensorBatch, ctx: ForwardContext, host: HostBatch) => GradientResult;
 
-/** Plain backprop of the mean per-example loss. */
-export const standardGradients: GradientStep = (model, batch, ctx) => {
+/** Backprop of the batch mean of a per-example loss, gradients keyed by parameter name. */
+export function meanLossGradients(model: AnyModel, perExampleLoss: () => tf.Tensor1D): GradientResult {
   const vars = model.parameters();
   const byVariable = new Map(vars.map((p) => [p.variable.name, p.name]));
-  const { value, grads } = tf.variableGrads(() => tf.mean(model.perExampleLoss(batch, ctx)) as tf.Scalar, vars.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(() => tf.mean(perExampleLoss()) as tf.Scalar, vars.map((p) => p.variable));
   const named = new Map<string, tf.Tensor>();
   for (const [varName, g] of Object.entries(grads)) named.set(byVariable.get(varName)!, g);
   return { loss: value, grads: named };
-};
+}
+
+/** Plain backprop of the mean per-example loss. */
+export const standardGradients: GradientStep = (model, batch, ctx) => meanLossGradients(model, () => model.perExampleLoss(batch, ctx));
 
 export interface TrainerOptions {
   epochs: number;
@@ -71,6 +74,7 @@ export interface EpochRecord {
 
 export interface TrainingResult {
   history: EpochRecord[];
+  /** 1-based epoch of the best validation score: the weights the model holds after train(). */
   bestEpoch: number;
   bestScore: number;
   bestValidation: Record<string, number>;
@@ -123,6 +127,9 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
 
   const started = Date.now() - state.seconds * 1000;
   let stoppedBy: TrainingResult['stoppedBy'] = 'epochs';
+  // The best weights: on disk when there is an output directory, else a host copy, so the
+  // model handed back is the best one either way (an early-stopping defence really stops early).
+  let bestInMemory: ReturnType<typeof model.store.snapshot> | undefined;
   const validateAndKeepBest = (epoch: number): ValidationResult => {
     const v = task.validate(model);
     if (v.score > state.bestScore) {
@@ -130,6 +137,7 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
       state.bestEpoch = epoch;
       state.bestValidation = v.metrics;
       if (options.outDir) saveModel(options.outDir, model, { ...options.meta, epoch, validation: v.metrics });
+      else bestInMemory = model.store.snapshot();
     }
     return v;
   };
@@ -198,6 +206,8 @@ export async function train(model: AnyModel, task: TrainingTask, options: Traine
   // Hand back the best model, not the last one.
   if (options.outDir && state.bestEpoch >= 0) {
     model.store.assign(readModelWeights(options.outDir).weights);
+  } else if (bestInMemory) {
+    model.store.assign(bestInMemory);
   }
   optimizer.dispose();
   return {

@@ -59,8 +59,12 @@ function commandsOf(command: Command, path: string[] = []): CommandInfo[] {
 }
 
 const all = commandsOf(buildProgram());
+// A command with sub-commands may have its own action too (privatize rewrites a file; privatize
+// stats is a sub-command): it is then a group for its sub-commands, not one that needs one.
+const hasAction = (c: CommandInfo): boolean => (c.command as unknown as { _actionHandler?: unknown })._actionHandler != null;
 const leaves = all.filter((c) => c.command.commands.length === 0);
-const groups = all.filter((c) => c.command.commands.length > 0);
+const groups = all.filter((c) => c.command.commands.length > 0 && !hasAction(c));
+const groupsWithAction = all.filter((c) => c.command.commands.length > 0 && hasAction(c));
 
 test('usageLine folds commander\'s messages into one line', () => {
   assert.equal(usageLine("error: unknown option '--epoch'\n(Did you mean --epochs?)"), 'unknown option --epoch; did you mean --epochs?');
@@ -103,6 +107,13 @@ test('every command group without its sub-command prints its help and exits 2', 
     const name = groups[i].path.join(' ');
     assert.equal(r.code, 2, `${name}: exit ${r.code}`);
     assert.match(r.stderr, new RegExp(`Usage: trustnlu ${name}`), name);
+  });
+  // A group with its own action and no flags: its action's usage error, one line.
+  const own = await eachInProcess(groupsWithAction, (c) => runInProcess(c.path));
+  own.forEach((r, i) => {
+    const name = groupsWithAction[i].path.join(' ');
+    assert.equal(r.code, 2, `${name}: exit ${r.code}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${name}: one line, got:\n${r.stderr}`);
   });
   const bare = await run([]);
   assert.equal(bare.code, 2, 'the real process exits 2 too');

@@ -160,6 +160,6 @@ test('privatize: usage errors and bad input (files, out-of-vocabulary words, ε)
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, '{"text": "play"}\n{"label": "x"}\n');
   const r = run(['privatize', '--mechanism', 'madlib', '--epsilon', '1', '--embeddings', embeddings, '--data', bad, '--text-column', 'text', '--out', out, '--json']);
-  assert.equal(r.code, 2);
+  assert.equal(r.code, 2, r.stderr);
   assert.deepEqual(onlyJson(r.stdout), { error: { type: 'DatasetFormatError', message: `${bad}:2: the row has no "text" value; every row needs a text` } });
 });

@@ -85,7 +85,7 @@ test('predict, eval, audit mia, fairness groups and fl simulate on --model PATH/
   assert.ok(probe.counterfactual.examples > 100);
 
   // fl simulate: federated training of the model.json (its weights are the round-0 model)
-  const fl = onlyJson(run(['fl', 'simulate', '--model', modelJson, '--labels', labelsFile, '--dataset', 'synthetic', '--clients', '4', '--clients-per-round', '2', '--rounds', '2',
+  const fl = onlyJson(run(['fl', 'simulate', '--model', modelJson, '--model-labels', labelsFile, '--dataset', 'synthetic', '--clients', '4', '--clients-per-round', '2', '--rounds', '2',
     '--workers', '0', '--lr', '0.01', '--json']));
   assert.equal(fl.rounds, 2);
   assert.ok(Math.abs(fl.curve[0].accuracy - accuracy) < 1e-9, `round 0 is the saved model (${fl.curve[0].accuracy} vs ${accuracy})`);
@@ -103,9 +103,9 @@ test('--model PATH/model.json: bad paths, files and flags give one line and exit
   oneLineUsageFailure(run(['audit', 'mia', '--model', dir, '--vocab', join(root, 'nope.txt'), '--dataset', 'synthetic', '--attack', 'loss']), /nope\.txt: no such vocabulary or tokenizer file/);
   oneLineUsageFailure(run(['fairness', 'groups', '--model', dir, '--dataset', 'synthetic']), /names its 12 classes 0\.\.11.*--labels/);
   oneLineUsageFailure(run(['fl', 'simulate', '--model', root, '--dataset', 'synthetic']), /--model must be one of .*model\.json/);
-  oneLineUsageFailure(run(['fl', 'simulate', '--model', dir, '--labels', labelsFile, '--model-config', '{"hidden":4}', '--dataset', 'synthetic']), /--model-config changes a built-in architecture/);
+  oneLineUsageFailure(run(['fl', 'simulate', '--model', dir, '--model-labels', labelsFile, '--model-config', '{"hidden":4}', '--dataset', 'synthetic']), /--model-config changes a built-in architecture/);
   const weightsGone = join(root, 'noweights');
   spawnSync('mkdir', ['-p', weightsGone]);
   writeFileSync(join(weightsGone, 'model.json'), readFileSync(join(dir, 'model.json')));
-  oneLineUsageFailure(run(['fl', 'simulate', '--model', weightsGone, '--labels', labelsFile, '--dataset', 'synthetic']), /weight file "weights\.bin" named in model\.json is missing/);
+  oneLineUsageFailure(run(['fl', 'simulate', '--model', weightsGone, '--model-labels', labelsFile, '--dataset', 'synthetic']), /weight file "weights\.bin" named in model\.json is missing/);
 });

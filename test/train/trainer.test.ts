@@ -89,6 +89,24 @@ test('early stopping ends training when validation stops improving', async () =>
   model.dispose();
 });
 
+test('without an output directory the best epoch\'s weights are handed back, not the last epoch\'s', async () => {
+  await initEngine({ backend: 'wasm' });
+  const { model, task } = setup();
+  // Validation scores 0.5, 0.9, 0.1: epoch 2 is the best; record the weights each validation saw.
+  const scores = [0.5, 0.9, 0.1];
+  const seen: number[][][] = [];
+  const scripted = Object.create(task) as typeof task;
+  scripted.validate = (m) => {
+    seen.push(weightsOf(m as ClassifierModel));
+    return { score: scores[seen.length - 1], metrics: { accuracy: scores[seen.length - 1] } };
+  };
+  const r = await train(model, scripted, { epochs: 3, batchSize: 32, learningRate: 1e-2, seed: 2 });
+  assert.equal(r.bestEpoch, 2);
+  assert.notDeepEqual(seen[1], seen[2], 'training changed the weights after the best epoch');
+  assert.deepEqual(weightsOf(model), seen[1]);
+  model.dispose();
+});
+
 test('learning-rate schedules: warm-up, linear and cosine decay', () => {
   assert.equal(learningRateAt('constant', 1, 50, 100, 10), 1);
   assert.equal(learningRateAt('constant', 1, 4, 100, 10), 0.5);

@@ -16,13 +16,15 @@ function cell(text, className) {
   return td;
 }
 
-function drawCurve(svg, curve) {
+function drawCurve(svg, curve, rounds) {
   const ns = 'http://www.w3.org/2000/svg';
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const W = Number(svg.getAttribute('width'));
   const H = Number(svg.getAttribute('height'));
   const pad = { l: 44, r: 12, t: 12, b: 30 };
   const points = curve.filter((p) => typeof p.accuracy === 'number');
+  // federated evaluation: the estimate from the sampled clients' sums, with its interval
+  const federated = rounds.filter((r) => typeof r.metrics.federatedAccuracy === 'number');
   const add = (tag, attrs, text) => {
     const el = document.createElementNS(ns, tag);
     for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -30,11 +32,11 @@ function drawCurve(svg, curve) {
     svg.appendChild(el);
     return el;
   };
-  if (points.length === 0) {
+  if (points.length === 0 && federated.length === 0) {
     add('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', fill: '#888' }, 'no evaluated round yet');
     return;
   }
-  const maxRound = Math.max(1, ...points.map((p) => p.round));
+  const maxRound = Math.max(1, ...points.map((p) => p.round), ...federated.map((r) => r.round));
   const x = (r) => pad.l + ((W - pad.l - pad.r) * (r - 0)) / maxRound;
   const y = (a) => pad.t + (H - pad.t - pad.b) * (1 - a);
   for (const a of [0, 0.25, 0.5, 0.75, 1]) {
@@ -44,7 +46,15 @@ function drawCurve(svg, curve) {
   const step = Math.max(1, Math.ceil(maxRound / 10));
   for (let r = step; r <= maxRound; r += step) add('text', { x: x(r), y: H - pad.b + 14, 'text-anchor': 'middle', 'font-size': 11, fill: '#666' }, String(r));
   add('text', { x: (W + pad.l) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 11, fill: '#666' }, 'round');
-  add('polyline', { points: points.map((p) => `${x(p.round)},${y(p.accuracy)}`).join(' '), fill: 'none', stroke: '#0969da', 'stroke-width': 2 });
+  if (points.length > 0) add('polyline', { points: points.map((p) => `${x(p.round)},${y(p.accuracy)}`).join(' '), fill: 'none', stroke: '#0969da', 'stroke-width': 2 });
+  for (const r of federated) {
+    const m = r.metrics;
+    add('line', { x1: x(r.round), x2: x(r.round), y1: y(m.federatedAccuracyLow), y2: y(m.federatedAccuracyHigh), stroke: '#bc4c00', 'stroke-width': 2 });
+    const mark = add('rect', { x: x(r.round) - 3.5, y: y(m.federatedAccuracy) - 3.5, width: 7, height: 7, fill: '#bc4c00', 'data-round': r.round, 'data-federated-accuracy': m.federatedAccuracy });
+    const title = document.createElementNS(ns, 'title');
+    title.textContent = `round ${r.round}: federated accuracy ${fmt(m.federatedAccuracy)} [${fmt(m.federatedAccuracyLow)}, ${fmt(m.federatedAccuracyHigh)}] from ${m.federatedEvaluationClients} clients`;
+    mark.appendChild(title);
+  }
   for (const p of points) {
     const dot = add('circle', { cx: x(p.round), cy: y(p.accuracy), r: 3.5, fill: '#0969da', 'data-round': p.round, 'data-accuracy': p.accuracy });
     const title = document.createElementNS(ns, 'title');
@@ -74,7 +84,7 @@ function render(status, rounds) {
     current.className = 'muted';
     current.textContent = status.finished ? 'federation finished' : 'no round open (waiting for enough clients)';
   }
-  drawCurve(document.getElementById('curve'), status.curve);
+  drawCurve(document.getElementById('curve'), status.curve, rounds);
   const body = document.getElementById('rounds');
   body.textContent = '';
   for (const r of [...rounds].reverse()) {
@@ -90,6 +100,7 @@ function render(status, rounds) {
       cell(fmt(r.metrics.accuracy), 'num'),
       cell(fmt(r.metrics.trainLoss), 'num'),
       cell(r.dropped.join(', '), 'ids'),
+      cell(typeof r.metrics.federatedAccuracy === 'number' ? `${fmt(r.metrics.federatedAccuracy)} [${fmt(r.metrics.federatedAccuracyLow)}, ${fmt(r.metrics.federatedAccuracyHigh)}] (${r.metrics.federatedEvaluationClients} clients)` : '–', 'num'),
     );
     body.appendChild(tr);
   }

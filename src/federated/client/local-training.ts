@@ -115,6 +115,8 @@ export interface LocalTrainingOptions {
   optimizerState?: LocalOptimizerState;
   /** Return the optimiser state for the next round. */
   keepOptimizerState?: boolean;
+  /** The loss's gradient step (default standardGradients: cross-entropy on the targets). */
+  gradientStep?: GradientStep;
 }
 
 /**
@@ -141,6 +143,8 @@ export function trainLocally(
   if (options.optimizerState) optimizer.setState(options.optimizerState);
   const anchors = new Map<string, tf.Tensor>();
   if (config.proximalMu > 0) params.forEach((p, i) => anchors.set(p.name, tf.tensor(global.arrays[i], p.variable.shape, 'float32')));
+  // the proximal pull is added below for every kind of model (withProximalPull)
+  const baseStep = options.gradientStep ?? standardGradients;
   const rng = new SeededRandom(config.seed);
   const dropoutRng = rng.fork('dropout');
   let steps = 0;
@@ -155,7 +159,7 @@ export function trainLocally(
         const indicesOfBatch = order.slice(start, start + config.batchSize);
         const loss = tf.tidy(() => {
           const { loss, grads } = withProximalPull(
-            batchGradients(model, examples, indicesOfBatch, { training: true, rng: dropoutRng }, standardGradients),
+            batchGradients(model, examples, indicesOfBatch, { training: true, rng: dropoutRng }, baseStep),
             params,
             config.proximalMu,
             anchors,

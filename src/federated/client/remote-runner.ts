@@ -10,6 +10,7 @@ import { flattenParameters, viewParameters, type ParameterSet } from '../aggrega
 import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
 import type { TaskResponse } from '../server/protocol.js';
 import type { Client } from './client.js';
+import type { EvaluationSums } from './local-evaluation.js';
 import { RemoteServerError, type RemoteSession } from './remote-session.js';
 
 export interface RemoteRunOptions {
@@ -26,6 +27,11 @@ export interface RemoteRunOptions {
   secaggCrypto?: SecAggCrypto;
   /** Stops the loop when it turns true (checked between requests). */
   stopped?: () => boolean;
+  /**
+   * Federated evaluation: the sums of `parameters` (the model version the server names) on this
+   * client's held-out data. Without it, a client asked to evaluate waits instead.
+   */
+  evaluator?: (parameters: Float32Array, modelVersion: number) => Promise<EvaluationSums>;
 }
 
 export interface RemoteRunSummary {
@@ -36,6 +42,8 @@ export interface RemoteRunSummary {
   rounds: number[];
   finished: boolean;
   lastModelVersion: number;
+  /** Federated-evaluation reports accepted (rounds whose model this client evaluated). */
+  evaluationsReported: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -140,6 +148,7 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
     rounds: [],
     finished: false,
     lastModelVersion: 0,
+    evaluationsReported: 0,
   };
   const emit = options.onEvent ?? (() => undefined);
   while (!options.stopped?.()) {
@@ -153,6 +162,33 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
     }
     if (answer.action === 'wait') {
       await sleep(answer.retryAfterMs);
+      continue;
+    }
+    if (answer.action === 'evaluate') {
+      if (!options.evaluator) {
+        await sleep(1000);
+        continue;
+      }
+      try {
+        const parameters = await session.modelParameters(answer.modelVersion);
+        const sums = await options.evaluator(parameters, answer.modelVersion);
+        const report = {
+          modelVersion: answer.modelVersion,
+          examples: sums.units,
+          correct: sums.correct,
+          lossSum: sums.lossSum,
+          ...(sums.inScope !== undefined ? { inScope: sums.inScope, inScopeCorrect: sums.inScopeCorrect ?? 0 } : {}),
+        };
+        const result = await session.evaluationReport(answer.round, report);
+        if (!result.duplicate) summary.evaluationsReported++;
+        emit('evaluated', { round: answer.round, modelVersion: answer.modelVersion, examples: sums.units, duplicate: result.duplicate });
+      } catch (error) {
+        if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
+          emit('late', { message: error.message });
+          continue;
+        }
+        throw error;
+      }
       continue;
     }
     try {

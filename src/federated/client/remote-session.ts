@@ -21,6 +21,7 @@ import {
   type TaskResponse,
   type UpdateResponse,
 } from '../server/protocol.js';
+import type { EvaluationReportRequest, EvaluationReportResponse } from '../server/evaluation-rounds.js';
 
 /** The server refused a request (a 4xx other than 429), or kept failing after the retries. */
 export class RemoteServerError extends TrustnluError {
@@ -144,6 +145,21 @@ export class RemoteSession {
       throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes of parameters, the task layout needs ${expected} float32 values`);
     }
     return values;
+  }
+
+  /** The parameters of model `version` (float32, layout order); `expectedValues` checks their count. */
+  async modelParameters(version: number, expectedValues?: number): Promise<Float32Array> {
+    const bytes = new Uint8Array(await (await this.request('GET', PATHS.model(version))).arrayBuffer());
+    const values = decodeFloat32(bytes);
+    if (!values || (expectedValues !== undefined && values.length !== expectedValues)) {
+      throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes for model ${version}, the local model needs ${expectedValues} float32 values`);
+    }
+    return values;
+  }
+
+  /** Federated evaluation: this client's sums on its held-out data for `round`'s model (idempotent: an identical retry is a duplicate). */
+  async evaluationReport(round: number, report: EvaluationReportRequest): Promise<EvaluationReportResponse> {
+    return (await (await this.request('POST', PATHS.evaluation(round), { json: report })).json()) as EvaluationReportResponse;
   }
 
   async submit(

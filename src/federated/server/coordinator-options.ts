@@ -6,6 +6,7 @@ import type { EnrolmentOptions } from './enrolment.js';
 import type { StatusResponse } from './protocol.js';
 import type { RoundPolicy } from './round-policy.js';
 import type { SecureAggregationOptions } from './secure-aggregation-rounds.js';
+import type { FederatedEvaluationSettings } from './evaluation-rounds.js';
 
 export interface CoordinatorOptions {
   store: FederationStore;
@@ -36,6 +37,8 @@ export interface CoordinatorOptions {
   secureAggregation?: SecureAggregationOptions;
   /** (ε, δ) spent after `roundsCompleted` rounds, when the aggregation is differentially private. */
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
+  /** Federated evaluation rounds: after every `every`-th round, K sampled clients report sums on their held-out data (evaluation-rounds.ts). */
+  federatedEvaluation?: FederatedEvaluationSettings;
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
   evaluate?: (round: number, parameters: ParameterSet) => Promise<ServerEvaluation | undefined>;
   clock?: () => number;

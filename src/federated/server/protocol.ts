@@ -20,6 +20,7 @@ export const PATHS = {
   task: (round: number | string) => `${API_PREFIX}/rounds/${round}/task`,
   update: (round: number | string) => `${API_PREFIX}/rounds/${round}/update`,
   secagg: (round: number | string) => `${API_PREFIX}/rounds/${round}/secagg`,
+  evaluation: (round: number | string) => `${API_PREFIX}/rounds/${round}/evaluation`,
   model: (version: number | string) => `${API_PREFIX}/models/${version}`,
   status: `${API_PREFIX}/status`,
   rounds: `${API_PREFIX}/rounds`,
@@ -84,6 +85,8 @@ export interface CheckInRequest {
 
 export type CheckInResponse =
   | { action: 'train'; round: number; modelVersion: number; deadline: number }
+  /** Federated evaluation: evaluate model `modelVersion` on held-out data, report sums at POST evaluation(round) before `deadline`. */
+  | { action: 'evaluate'; round: number; modelVersion: number; deadline: number }
   | { action: 'wait'; retryAfterMs: number; round?: number }
   | { action: 'done'; modelVersion: number };
 

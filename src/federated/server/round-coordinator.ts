@@ -60,6 +60,7 @@ import { plainContribution } from './round-contribution.js';
 import { resolveRoundPolicy, type RoundPolicy } from './round-policy.js';
 import { learningCurve, roundSummary } from './round-summary.js';
 import { SecureAggregationRounds } from './secure-aggregation-rounds.js';
+import { EvaluationRounds, type EvaluationReportRequest, type EvaluationReportResponse } from './evaluation-rounds.js';
 import type { SecureAggregationRound, SecureRequestAnswer } from './secure-round.js';
 
 export { DEFAULT_ROUND_POLICY, type RoundPolicy } from './round-policy.js';
@@ -86,6 +87,8 @@ export class RoundCoordinator {
   protected readonly clients: ClientRegistry;
   /** Present when the federation aggregates securely. */
   protected readonly secure: SecureAggregationRounds | undefined;
+  /** Present when the federation runs federated evaluation rounds. */
+  protected readonly evaluation: EvaluationRounds | undefined;
   protected modelVersion = 0;
   private modelBytes: Uint8Array = new Uint8Array(0);
   protected roundsCompleted = 0;
@@ -105,6 +108,9 @@ export class RoundCoordinator {
     this.valueCount = parameterCount(options.initialParameters);
     this.secure = options.secureAggregation ? new SecureAggregationRounds(options.secureAggregation, this.store, this.strategy, this.valueCount, this.clock) : undefined;
     this.clients = new ClientRegistry(this.store, options.enrolment, this.clock, (event, data) => this.emit(event, data));
+    this.evaluation = options.federatedEvaluation
+      ? new EvaluationRounds(options.federatedEvaluation, this.policy.seed, this.clock, this.policy.roundTimeoutMs, (round, metrics) => this.recordRoundMetrics(round, metrics), (event, data) => this.emit(event, data))
+      : undefined;
   }
 
   /** Opens the federation on `store`: a new one, or the one the store holds (recovery). */
@@ -269,7 +275,8 @@ export class RoundCoordinator {
     const client = this.clients.get(clientId)!;
     client.lastSeen = this.clock();
     await this.recordCheckIn(clientId, client.lastSeen);
-    if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
+    const evaluation = this.evaluation?.pendingFor(clientId);
+    if (this.finished) return evaluation ? { action: 'evaluate', ...evaluation } : { action: 'done', modelVersion: this.modelVersion };
     // an open round before its deadline needs nothing here (the server's timer also ticks)
     if (!this.current || this.clock() >= this.current.deadline) await this.tick();
     const round = this.current;
@@ -282,6 +289,8 @@ export class RoundCoordinator {
     if (round && round.instructions.has(clientId) && (this.secure ? await joinable(round) : !(await this.hasSubmitted(round, clientId)))) {
       return { action: 'train', round: round.record.round, modelVersion: round.record.modelVersion, deadline: round.deadline };
     }
+    // training comes first; a sampled client evaluates when it has no round to train in
+    if (evaluation) return { action: 'evaluate', ...evaluation };
     if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
     return { action: 'wait', retryAfterMs: this.policy.pollIntervalMs, ...(round ? { round: round.record.round } : {}) };
   }
@@ -314,12 +323,18 @@ export class RoundCoordinator {
     for (const wake of [...this.waiters]) wake();
   }
 
+  /** A federated evaluation is waiting for reports (a server that exits when done waits for it). */
+  get evaluating(): boolean {
+    return this.evaluation?.isOpen ?? false;
+  }
+
   get finished(): boolean {
     return this.roundsCompleted >= this.policy.rounds;
   }
 
   /** Opens a round when none is open and enough clients are available; closes an expired one. */
   async tick(): Promise<void> {
+    await this.evaluation?.tick();
     if (this.current?.secure) await this.serial(() => this.advanceSecure());
     if (this.current && this.clock() >= this.current.deadline) {
       await this.serial(async () => {
@@ -614,6 +629,8 @@ export class RoundCoordinator {
       this.roundsCompleted++;
       this.setModel(version);
     }
+    // the evaluation of the new model opens before waiting clients wake (they are told to evaluate, not that the federation is done)
+    if (completed && this.evaluation?.due(this.roundsCompleted)) await this.evaluation.start(number, this.modelVersion, await this.availableClients());
     this.notifyWaiters();
     this.emit('round-closed', { round: number, status: stored.status, reason, accepted: contributors.length, dropped: dropped.length, modelVersion: this.modelVersion });
     if (completed && this.options.evaluate) this.evaluations.push(this.evaluateRound(number, output.parameters));
@@ -643,13 +660,24 @@ export class RoundCoordinator {
       if (!evaluation) return;
       const metrics: Record<string, number> = { ...evaluation.metrics };
       if (Number.isFinite(evaluation.loss)) metrics.loss = evaluation.loss;
-      await this.store.addRoundMetrics(round, metrics);
-      const entry = this.history.find((h) => h.round === round);
-      if (entry) entry.metrics = { ...entry.metrics, ...metrics };
+      await this.recordRoundMetrics(round, metrics);
       this.emit('evaluated', { round, ...metrics });
     } catch (error) {
       this.emit('evaluation-failed', { round, message: (error as Error).message });
     }
+  }
+
+  /** Adds metrics to a closed round, in the store and in the history /v1/rounds serves. */
+  protected async recordRoundMetrics(round: number, metrics: Record<string, number>): Promise<void> {
+    await this.store.addRoundMetrics(round, metrics);
+    const entry = this.history.find((h) => h.round === round);
+    if (entry) entry.metrics = { ...entry.metrics, ...metrics };
+  }
+
+  /** A sampled client's evaluation report (federated evaluation; 409 when none is open). */
+  async evaluationReport(clientId: string, roundText: string, body: EvaluationReportRequest): Promise<EvaluationReportResponse> {
+    if (!this.evaluation) throw new FederationRequestError(409, 'Conflict', 'this federation runs no federated evaluation (start the server with --evaluate-every R)');
+    return this.evaluation.report(clientId, roundText, body);
   }
 
   // ---- reports ----
@@ -708,5 +736,6 @@ export class RoundCoordinator {
     this.notifyWaiters();
     await this.chain;
     await Promise.all(this.evaluations);
+    await this.evaluation?.drain();
   }
 }

@@ -20,6 +20,7 @@ import type { Strategy } from '../strategy.js';
 import type { AccountantName } from '../../privacy/index.js';
 import { openFederationStore, isRedisLocation, type FederationStore } from '../store/index.js';
 import { createFederationServer, type HttpServerOptions } from './http-server.js';
+import { checkEvaluationSettings, type FederatedEvaluationSettings } from './evaluation-rounds.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
 import { DEFAULT_MAX_WEIGHT, readClientTokens, type EnrolmentMode } from './enrolment.js';
 import type { UserTextModel } from '../simulation/user-text-model.js';
@@ -84,6 +85,8 @@ export interface ServiceOptions {
    * deadline per protocol stage (default 30 s).
    */
   secureAggregation?: { range?: number; stageTimeoutMs?: number; neighbours?: number; threshold?: number };
+  /** Federated evaluation rounds (evaluation-rounds.ts); single-process federations only. */
+  federatedEvaluation?: FederatedEvaluationSettings;
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }
 
@@ -226,6 +229,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     throw new ConfigError(`--store takes a redis://host:port[/db] URL, got "${options.store}"; a SQLite file is given with --state FILE`);
   }
   if (options.sharedWithOtherProcesses && options.store === undefined) throw new ConfigError('several server processes need a shared store: give --store redis://host:port[/db]');
+  if (options.federatedEvaluation && options.store !== undefined) throw new ConfigError('federated evaluation rounds run in one server process over a SQLite --state file; not with a shared --store');
+  if (options.federatedEvaluation) checkEvaluationSettings(options.federatedEvaluation);
   const store = await openFederationStore({ location: options.store ?? options.statePath, redisPrefix: options.redisPrefix, fsync: options.fsync });
   try {
     const coordinator = await RoundCoordinator.open({
@@ -264,6 +269,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       },
       aggregatorName,
       evaluate,
+      ...(options.federatedEvaluation ? { federatedEvaluation: options.federatedEvaluation } : {}),
       // secure rounds: shared only when other processes serve the federation too (their replicas follow the journal)
       shared: options.store !== undefined && (!options.secureAggregation || options.sharedWithOtherProcesses === true),
       onEvent: options.onEvent,

@@ -19,6 +19,7 @@ import {
   type SimulationJob,
   type TrainingHandlerConfig,
 } from './training-handler.js';
+import type { DeviceLabelConfig } from '../labels/device-labels.js';
 
 /** Evaluation is cut into chunks of this many examples whatever the worker count, so sums add up identically. */
 export const EVALUATION_CHUNK = 256;
@@ -28,6 +29,8 @@ export interface ExecutorOptions {
   workers?: number;
   /** tfjs backend (workers initialise their own; in-process initialises this thread's). Default wasm. */
   backend?: BackendName;
+  /** Devices hold no gold labels (feedback or semi-supervised runs; see labels/). */
+  deviceLabels?: DeviceLabelConfig;
 }
 
 export class SimulationExecutor {
@@ -48,6 +51,7 @@ export class SimulationExecutor {
       train: data.train,
       evaluation: data.evaluation,
       ...(data.outOfScopeIndex !== undefined ? { outOfScopeIndex: data.outOfScopeIndex } : {}),
+      ...(options.deviceLabels ? { deviceLabels: options.deviceLabels } : {}),
     };
     let runJob: (job: SimulationJob) => Promise<unknown>;
     let shutdown: () => Promise<void>;

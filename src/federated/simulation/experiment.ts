@@ -27,6 +27,7 @@ import {
   type SettingSpec,
 } from './spec.js';
 import type { DatasetSource } from '../../data/text-dataset.js';
+import { checkDeviceLabelOptions, parseLabelSpec, planDeviceLabels, startDeviceLabelRun, type DeviceLabelOptions, type DeviceLabelReport, type LabelSpec } from '../labels/index.js';
 
 export interface FederatedExperimentOptions {
   /** A named dataset, or the user's files ({ kind: 'files', files, options }). */
@@ -65,6 +66,10 @@ export interface FederatedExperimentOptions {
   progress?: ProgressReporter;
   /** DP-FedAvg (population and rounds are filled in from the data and `rounds`) and/or secure aggregation. */
   privacy?: { dp?: Omit<DpFedAvgOptions, 'population' | 'rounds'>; secureAggregation?: SecureAggregationOptions | boolean };
+  /** Where device labels come from: gold (default), feedback[:NOISE] or semi:FRACTION (see labels/). */
+  labels?: LabelSpec | string;
+  /** Feedback rate, labelled fraction, thresholds and epochs of feedback / semi runs. */
+  deviceLabels?: Omit<DeviceLabelOptions, 'labels'>;
 }
 
 export interface FederatedExperimentSummary {
@@ -98,6 +103,8 @@ export interface FederatedExperimentSummary {
   notes: string[];
   /** ε spent, clip norm, secure-aggregation totals (with the privacy option). */
   privacy?: FederatedPrivacyReport;
+  /** Feedback / semi-supervised runs: the labelled set, the seed model's accuracy, the devices' label counts. */
+  labels?: DeviceLabelReport;
 }
 
 export async function runFederatedExperiment(options: FederatedExperimentOptions): Promise<FederatedExperimentSummary> {
@@ -108,6 +115,15 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
   const selection = typeof options.selection === 'string' ? parseSelectionSpec(options.selection) : options.selection ?? { kind: 'uniform' as const };
   const setting = typeof options.setting === 'string' ? parseSettingSpec(options.setting) : options.setting ?? { kind: 'static' as const };
   if (options.baseline && setting.kind !== 'continual') throw new ConfigError('baseline: the all-data-at-once baseline is for the continual setting (use --setting continual:T)');
+  const labels = typeof options.labels === 'string' ? parseLabelSpec(options.labels) : options.labels ?? { kind: 'gold' as const };
+  if (labels.kind !== 'gold') {
+    if (setting.kind !== 'static') throw new ConfigError(`--labels ${labels.kind} runs in the static setting only; drop --setting ${options.setting}`);
+    const serverFineTuning = labels.kind === 'semi' || options.deviceLabels?.serverEpochs !== undefined;
+    if (serverFineTuning && options.privacy && (options.privacy.dp || options.privacy.secureAggregation)) {
+      throw new ConfigError('--labels semi (or --server-epochs) fine-tunes the global model on the server between rounds, which DP-FedAvg and secure aggregation do not account for; use --labels gold or feedback without --server-epochs with them');
+    }
+  }
+  checkDeviceLabelOptions(labels, options.deviceLabels);
   const localOptimizer = options.localOptimizer ?? 'adam';
   const defaults = TRAINING_DEFAULTS[options.userModel ? LAYERS_MODEL_KIND : options.model];
   if (!defaults) throw new ConfigError(`unknown model "${options.model}": choose one of ${Object.keys(TRAINING_DEFAULTS).join(', ')}`);
@@ -116,7 +132,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
   const localEpochs = options.localEpochs ?? 1;
   const workers = options.workers ?? availableParallelism();
 
-  const data = prepareFederatedDataset({
+  const prepared = prepareFederatedDataset({
     dataset: options.dataset,
     partition,
     numClients: options.numClients,
@@ -127,6 +143,10 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     dataDir: options.dataDir,
     evaluationSplit: options.evaluationSplit,
   });
+  // gold runs start from a seed model only when given a labelled fraction (the upper bound of feedback runs)
+  const seedStart = labels.kind !== 'gold' || options.deviceLabels?.labelledFraction !== undefined;
+  const labelPlan = seedStart ? planDeviceLabels(prepared, { ...options.deviceLabels, labels }, options.seed) : undefined;
+  const data = labelPlan?.data ?? prepared;
   const makeStrategy = () =>
     createStrategy(strategySpec, {
       clientsPerRound: options.clientsPerRound,
@@ -153,8 +173,9 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     train: data.train.task === 'classifier' ? data.train.targets.length : data.train.count,
     notes: data.notes,
   });
-  const executor = await SimulationExecutor.create(data, { workers, backend: options.backend });
+  const executor = await SimulationExecutor.create(data, { workers, backend: options.backend, ...(labelPlan?.config ? { deviceLabels: labelPlan.config } : {}) });
   try {
+    const labelRun = labelPlan ? await startDeviceLabelRun(executor, labelPlan, privateStrategy ?? strategy, strategy.local, options.seed) : undefined;
     const common = {
       data,
       rounds: options.rounds,
@@ -165,7 +186,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       evaluateEvery: options.evaluateEvery,
       progress: options.progress,
     };
-    const result = await runSimulation({ ...common, strategy: privateStrategy ?? strategy, setting });
+    const result = await runSimulation({ ...common, strategy: labelRun?.strategy ?? privateStrategy ?? strategy, setting });
     const summary: FederatedExperimentSummary = {
       rounds: result.rounds,
       accuracy: result.accuracy,
@@ -193,6 +214,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       notes: data.notes,
     };
     if (privateStrategy) summary.privacy = privateStrategy.privacyReport();
+    if (labelRun) summary.labels = labelRun.report();
     if (result.periods) summary.periods = result.periods;
     if (result.continual) summary.continual = result.continual;
     if (options.baseline) {

@@ -24,12 +24,15 @@ import {
   type LocalTrainingConfig,
 } from '../client/index.js';
 import type { ModelSpec } from './federated-dataset.js';
+import { trainOnDeviceLabels, type DeviceLabelConfig } from '../labels/device-labels.js';
 
 export interface TrainingHandlerConfig {
   model: ModelSpec;
   train: FederatedExamples;
   evaluation: FederatedExamples;
   outOfScopeIndex?: number;
+  /** Devices hold no gold labels: fit jobs train on feedback or pseudo-labels (see labels/). */
+  deviceLabels?: DeviceLabelConfig;
 }
 
 export type SimulationJob =
@@ -42,6 +45,8 @@ export type SimulationJob =
       config: LocalTrainingConfig;
       optimizerState?: LocalOptimizerState;
       keepOptimizerState?: boolean;
+      /** Train on the true labels even when devices hold none (the server's labelled set). */
+      goldLabels?: boolean;
     }
   | { type: 'evaluate'; split: 'train' | 'evaluation'; indices: Int32Array; parameters: Float32Array };
 
@@ -99,10 +104,12 @@ export class TrainingWorker {
     }
     if (job.type === 'fit') {
       const global = viewParameters(job.parameters, this.layout);
-      return trainLocally(this.model, this.config.train, job.indices, global, job.config, {
-        optimizerState: job.optimizerState,
-        keepOptimizerState: job.keepOptimizerState,
-      });
+      const options = { optimizerState: job.optimizerState, keepOptimizerState: job.keepOptimizerState };
+      if (this.config.deviceLabels && !job.goldLabels) {
+        if (this.model instanceof TappedLayersModel) throw new ConfigError('device labels (feedback, semi) need a text classifier; a clientFn run trains on the labels its data carries');
+        return trainOnDeviceLabels(this.model, this.config.train, job.indices, global, job.config, this.config.deviceLabels, options);
+      }
+      return trainLocally(this.model, this.config.train, job.indices, global, job.config, options);
     }
     if (job.type === 'evaluate') {
       writeModelParameters(this.model, viewParameters(job.parameters, this.layout));

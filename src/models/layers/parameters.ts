@@ -49,8 +49,13 @@ export class ParameterStore {
       if (v.shape.join(',') !== w.shape.join(',')) {
         throw new ShapeMismatchError(`weight "${w.name}": shape [${w.shape}] does not match the model's [${v.shape}]`);
       }
-      v.assign(tf.tensor(w.values, w.shape, 'float32'));
+      tf.tidy(() => v.assign(tf.tensor(w.values, w.shape, 'float32')));
     }
+  }
+
+  /** A host copy of every parameter, in the form `assign` takes back. */
+  snapshot(): { name: string; shape: number[]; values: Float32Array }[] {
+    return this.ordered.map(({ name, variable }) => ({ name, shape: [...variable.shape], values: (variable.dataSync() as Float32Array).slice() }));
   }
 
   count(): number {

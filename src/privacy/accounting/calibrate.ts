@@ -9,7 +9,7 @@ import {
   checkNoiseMultiplier,
   checkSampleRate,
   checkSteps,
-  DEFAULT_RDP_ORDERS,
+  epsilonAtOptimalOrder,
   epsilonFromRdp,
   rdpOfPhases,
   type PrivacyPhase,
@@ -24,7 +24,10 @@ export type AccountantName = 'rdp' | 'pld';
 export interface AccountantChoice {
   /** 'rdp' (default): fast, slightly loose; 'pld': tight, slower (~0.1–2 s). */
   accountant?: AccountantName;
-  /** RDP orders (rdp only). */
+  /**
+   * RDP orders to minimise over (rdp only). Omitted (the default): the order is optimised
+   * continuously, which is never looser than any fixed grid.
+   */
   orders?: readonly number[];
   /** RDP → (ε, δ) conversion (rdp only), default Balle et al. 2020. */
   conversion?: RdpConversion;
@@ -43,7 +46,7 @@ export interface EpsilonRequest extends AccountantChoice {
 export interface EpsilonResult {
   epsilon: number;
   accountant: AccountantName;
-  /** Optimal RDP order (rdp only, when ε is finite). */
+  /** The RDP order at which ε was attained, often fractional (rdp only, when ε is finite and > 0 steps). */
   order?: number;
 }
 
@@ -64,9 +67,11 @@ export function epsilonOfPhases(
   if (accountant === 'pld') {
     return { epsilon: pldEpsilon(request.phases, request.delta, request.pld).epsilon, accountant };
   }
-  const orders = request.orders ?? DEFAULT_RDP_ORDERS;
-  const { epsilon, order } = epsilonFromRdp(orders, rdpOfPhases(request.phases, orders), request.delta, request.conversion);
-  return Number.isFinite(epsilon) ? { epsilon, accountant, order } : { epsilon, accountant };
+  const { epsilon, order } =
+    request.orders === undefined
+      ? epsilonAtOptimalOrder(request.phases, request.delta, request.conversion)
+      : epsilonFromRdp(request.orders, rdpOfPhases(request.phases, request.orders), request.delta, request.conversion);
+  return Number.isFinite(epsilon) && Number.isFinite(order) ? { epsilon, accountant, order } : { epsilon, accountant };
 }
 
 /** ε after `steps` steps of DP-SGD with Poisson sampling rate q and noise multiplier σ. */

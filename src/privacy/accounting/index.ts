@@ -1,16 +1,18 @@
 /**
  * Differential-privacy accountants for DP-SGD with Poisson sampling and Gaussian noise:
- * RDP (Mironov et al. 2019, converted with Balle et al. 2020), a tight PLD accountant
- * (FFT composition with pessimistic connect-the-dots discretisation), and calibration of the
- * noise multiplier to a target (ε, δ). Pure functions, no tfjs. See docs/privacy-accounting.md.
+ * RDP (Mironov et al. 2019, converted with Balle et al. 2020, minimised over the order
+ * continuously), a tight PLD accountant (FFT composition with pessimistic connect-the-dots
+ * discretisation), and calibration of the noise multiplier to a target (ε, δ). Pure functions, no tfjs. See docs/privacy-accounting.md.
  */
 export {
   DEFAULT_RDP_ORDERS,
   DP_ACCOUNTING_ORDERS,
+  MAX_RDP_ORDER,
   OPACUS_ORDERS,
   TF_PRIVACY_ORDERS,
   RdpAccountant,
   deltaFromRdp,
+  epsilonAtOptimalOrder,
   epsilonFromRdp,
   rdpOfPhases,
   rdpSampledGaussian,

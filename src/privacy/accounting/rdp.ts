@@ -9,10 +9,12 @@
  * - Integer α: A_α = Σ_i C(α,i) q^i (1−q)^{α−i} exp((i²−i)/(2σ²)). Because the binomial
  *   weights sum to one and the i = 0, 1 exponents vanish, A_α − 1 is a sum of positive terms
  *   with expm1, so RDP keeps full relative accuracy even when it is 1e-8.
- * - Fractional α: the two binomial series split at z0 = σ² log(1/q − 1) + 1/2, summed with
- *   signs (the coefficients alternate for i > α) until the terms are decreasing and below
- *   1e-17 of the running total. The tails decay only polynomially (~ i^{−α−2}), so a test
- *   on the absolute size of a term alone (as in older public code) can stop too early.
+ * - Fractional α: the two binomial series split at z0 = σ² log(1/q − 1) + 1/2. Their
+ *   coefficients alternate in sign for i > α and the tails decay only polynomially
+ *   (~ i^{−α−2}), so a test on the absolute size of a term (as in older public code) can stop
+ *   too early, and summing to 1e-17 directly takes up to 10^5 terms for α near 1. The tails
+ *   are moment sequences, which an accelerated alternating sum handles in 24 terms with a
+ *   proven error bound (see logAFractionalOrder).
  *
  * Composition adds RDP per order; conversion to (ε, δ) uses Balle et al. (2020),
  * "Hypothesis testing interpretations and Rényi differential privacy", Theorem 21, with the
@@ -25,9 +27,10 @@ import {
   logErfc,
   logExpm1,
   logGamma,
-  logSubExp,
   log1pExp,
 } from './special-functions.js';
+import { ALTERNATING_TERMS, alternatingMomentSum } from './alternating-series.js';
+import { minimiseOverOrder } from './order-search.js';
 
 /**
  * Orders used by TF Privacy's `compute_dp_sgd_privacy` (and its tutorials):
@@ -57,8 +60,23 @@ export const DP_ACCOUNTING_ORDERS: readonly number[] = Object.freeze([
   128, 256, 512, 1024,
 ]);
 
-/** The orders used when none are given. */
+/**
+ * The grid used where a fixed list of orders is needed and none is given (`rdpSampledGaussian`,
+ * `RdpAccountant.rdp()`). ε itself is minimised over the order continuously unless orders are
+ * passed (`epsilonAtOptimalOrder`).
+ */
 export const DEFAULT_RDP_ORDERS: readonly number[] = TF_PRIVACY_ORDERS;
+
+/**
+ * Largest order the continuous search considers. It caps how small ε can go: with δ = 1e-5,
+ * ε ≥ about 1.3e-4 whatever σ (dp_accounting's grid stops at 1024, ε ≥ about 0.0045).
+ */
+export const MAX_RDP_ORDER = 10_000;
+
+/** Every order of the three published grids, ascending: the continuous search is never worse. */
+const PUBLISHED_ORDERS: readonly number[] = Object.freeze(
+  [...new Set([...TF_PRIVACY_ORDERS, ...OPACUS_ORDERS, ...DP_ACCOUNTING_ORDERS])].sort((x, y) => x - y),
+);
 
 /** One stretch of training with a fixed sampling rate and noise multiplier. */
 export interface PrivacyPhase {
@@ -143,14 +161,17 @@ function logAIntegerOrder(q: number, sigma: number, alpha: number): number {
   return log1pExp(logAm1);
 }
 
-/** Largest number of series terms for a fractional order before we bound the remainder. */
-const MAX_FRACTIONAL_TERMS = 1_000_000;
-/** Relative size (log) of a term below which a decreasing alternating tail is dropped. */
-const LOG_FRACTIONAL_TOLERANCE = Math.log(1e-17);
-
 /**
- * log A_α for fractional α and 0 < q < 1 (MTZ19 Section 3.3): two series, each with signed
- * binomial coefficients, accumulated as separate positive and negative log-sums.
+ * log A_α for fractional α and 0 < q < 1 (MTZ19 Section 3.3): two binomial series, split at
+ * z0 where q·μ1 = (1 − q)·μ0. Their terms are positive for i < ⌈α⌉ and alternate in sign
+ * from i = ⌈α⌉ on, with magnitudes that decay only like i^{−α−2}. Those magnitudes form a
+ * Hausdorff moment sequence in k = i − ⌈α⌉:
+ *   |C(α, i)| = Γ(i − α) / (|Γ(−α)| Γ(i + 1)) = ∫_0^1 t^{i−α−1} (1 − t)^α dt / (|Γ(−α)| Γ(α + 1)),
+ *   series 0: (1 − q)^α ∫_{z<z0} μ0(z) x(z)^i dz with x = q μ1/((1 − q) μ0) ∈ (0, 1),
+ *   series 1: ∫_{z>z0} μ0(z) (q μ1/μ0)^α y(z)^i dz with y = 1/x ∈ (0, 1),
+ * and a product of moment sequences is one. So each alternating tail is summed by the
+ * Cohen–Rodriguez Villegas–Zagier acceleration with a proven relative error below 1e-18
+ * (alternating-series.ts), and every part of A_α is a positive number added in log space.
  */
 function logAFractionalOrder(q: number, sigma: number, alpha: number): number {
   const logQ = Math.log(q);
@@ -163,47 +184,42 @@ function logAFractionalOrder(q: number, sigma: number, alpha: number): number {
   const logGammaAlpha1 = logGamma(alpha + 1);
   const frac = alpha - Math.floor(alpha);
   const sinPiFrac = Math.abs(Math.sin(Math.PI * frac));
-  const firstNegative = Math.ceil(alpha); // binom(α, i) < 0 iff i − ceil(α) is odd and ≥ 1
-  let pos0 = -Infinity;
-  let neg0 = -Infinity;
-  let pos1 = -Infinity;
-  let neg1 = -Infinity;
-  let prev0 = Infinity;
-  let prev1 = Infinity;
-  for (let i = 0; i < MAX_FRACTIONAL_TERMS; i++) {
+  const firstAlternating = Math.ceil(alpha);
+  const tailEnd = firstAlternating + ALTERNATING_TERMS;
+  let logA = -Infinity;
+  for (let i = 0; i < tailEnd; i++) {
     const j = alpha - i;
-    // log |binom(α, i)| = log Γ(α+1) − log Γ(i+1) − log |Γ(α−i+1)|
+    // log |C(α, i)| = log Γ(α+1) − log Γ(i+1) − log |Γ(α−i+1)|
     const logBinom = logGammaAlpha1 - logFactorial(i) - logAbsGamma(j + 1, sinPiFrac);
-    const negative = i > firstNegative && (i - firstNegative) % 2 === 1;
     const logS0 =
       logBinom + i * logQ + j * log1mQ + (i * i - i) * inv2s2 + logHalf + logErfc((i - z0) * invSqrt2Sigma);
     const logS1 =
       logBinom + j * logQ + i * log1mQ + (j * j - j) * inv2s2 + logHalf + logErfc((z0 - j) * invSqrt2Sigma);
-    if (negative) {
-      neg0 = logAddExp(neg0, logS0);
-      neg1 = logAddExp(neg1, logS1);
+    if (i < firstAlternating) {
+      logA = logAddExp(logA, logAddExp(logS0, logS1));
     } else {
-      pos0 = logAddExp(pos0, logS0);
-      pos1 = logAddExp(pos1, logS1);
+      tailLogMagnitudes0[i - firstAlternating] = logS0;
+      tailLogMagnitudes1[i - firstAlternating] = logS1;
     }
-    // Past i > α the signs alternate, and both |s0| and |s1| decrease for i > (α−1)/2 (the
-    // binomial ratio |α−i|/(i+1) < 1, and the Gaussian factors are log-decreasing by the
-    // inverse-Mills-ratio inequality φ(t)/Φ(t) > −t). The remainder of each series is then
-    // bounded by its next term, so a relative test on the current terms is sound.
-    if (i > alpha + 1 && logS0 < prev0 && logS1 < prev1) {
-      const total = logAddExp(pos0, pos1);
-      if (Math.max(logS0, logS1) < total + LOG_FRACTIONAL_TOLERANCE) {
-        return logAddExp(logSubExp(pos0, neg0), logSubExp(pos1, neg1));
-      }
-    }
-    prev0 = logS0;
-    prev1 = logS1;
   }
-  // Not converged within the cap: return an upper bound, adding each series' last term
-  // (which bounds its alternating remainder).
-  const bound0 = logAddExp(logSubExp(pos0, neg0), prev0);
-  const bound1 = logAddExp(logSubExp(pos1, neg1), prev1);
-  return logAddExp(bound0, bound1);
+  return logAddExp(logA, logAddExp(logAlternatingTail(tailLogMagnitudes0), logAlternatingTail(tailLogMagnitudes1)));
+}
+
+// Scratch space for the tails (the accountant is synchronous, so one pair is enough).
+const tailLogMagnitudes0 = new Float64Array(ALTERNATING_TERMS);
+const tailLogMagnitudes1 = new Float64Array(ALTERNATING_TERMS);
+const tailScaled = new Float64Array(ALTERNATING_TERMS);
+
+/**
+ * log Σ_k (−1)^k b_k from log b_k, b a moment sequence (so 0 < sum ≤ b_0): scaled by b_0 so
+ * that magnitudes far outside the double range still sum.
+ */
+function logAlternatingTail(logMagnitudes: Float64Array): number {
+  const logFirst = logMagnitudes[0];
+  if (logFirst === -Infinity) return -Infinity;
+  for (let k = 0; k < logMagnitudes.length; k++) tailScaled[k] = Math.exp(logMagnitudes[k] - logFirst);
+  // Rounding can leave a sum that is far below b_0 at or a hair under 0; it is then negligible.
+  return logFirst + Math.log(Math.max(0, alternatingMomentSum(tailScaled)));
 }
 
 /** RDP of one step of the Poisson-subsampled Gaussian at one order. */
@@ -233,21 +249,30 @@ export function rdpSampledGaussian(
   return orders.map((a) => rdpOneOrder(q, sigma, a));
 }
 
+function checkPhases(phases: readonly PrivacyPhase[]): void {
+  if (!Array.isArray(phases)) {
+    throw new ConfigError('phases must be an array of { sampleRate, noiseMultiplier, steps }.');
+  }
+  phases.forEach((p, k) => {
+    checkSampleRate(p.sampleRate, `phases[${k}].sampleRate`);
+    checkNoiseMultiplier(p.noiseMultiplier, `phases[${k}].noiseMultiplier`);
+    checkSteps(p.steps, `phases[${k}].steps`);
+  });
+}
+
 /** Total RDP of a sequence of phases: per-order sum of steps × per-step RDP. */
 export function rdpOfPhases(
   phases: readonly PrivacyPhase[],
   orders: readonly number[] = DEFAULT_RDP_ORDERS,
 ): number[] {
   checkOrders(orders);
+  checkPhases(phases);
   const total = new Array<number>(orders.length).fill(0);
-  phases.forEach((p, k) => {
-    checkSampleRate(p.sampleRate, `phases[${k}].sampleRate`);
-    checkNoiseMultiplier(p.noiseMultiplier, `phases[${k}].noiseMultiplier`);
-    checkSteps(p.steps, `phases[${k}].steps`);
-    if (p.steps === 0 || p.sampleRate === 0) return;
+  for (const p of phases) {
+    if (p.steps === 0 || p.sampleRate === 0) continue;
     const perStep = rdpSampledGaussian(p.sampleRate, p.noiseMultiplier, orders);
     for (let i = 0; i < orders.length; i++) total[i] += p.steps * perStep[i];
-  });
+  }
   return total;
 }
 
@@ -272,9 +297,7 @@ export function epsilonFromRdp(
   if (rdp.length !== orders.length) {
     throw new ConfigError(`rdp has ${rdp.length} values but orders has ${orders.length}; pass one RDP value per order.`);
   }
-  if (conversion !== 'balle2020' && conversion !== 'classic') {
-    throw new ConfigError(`conversion must be 'balle2020' or 'classic'; got ${String(conversion)}.`);
-  }
+  checkConversion(conversion);
   const logDelta = Math.log(delta);
   let best = Infinity;
   let bestOrder = NaN;
@@ -288,6 +311,42 @@ export function epsilonFromRdp(
     }
   }
   return { epsilon: Math.max(0, best), order: bestOrder };
+}
+
+function checkConversion(conversion: unknown): void {
+  if (conversion !== 'balle2020' && conversion !== 'classic') {
+    throw new ConfigError(`conversion must be 'balle2020' or 'classic'; got ${String(conversion)}.`);
+  }
+}
+
+/**
+ * ε of a sequence of phases, minimised over the RDP order continuously in (1, MAX_RDP_ORDER]
+ * (order-search.ts): the exact RDP at the returned, usually fractional, order. Never above
+ * the minimum over the TF Privacy, Opacus or dp_accounting grids (evaluated with the same
+ * exact RDP), and a valid bound at that order. ε is 0 (order NaN) when no phase samples
+ * anything, and infinite (order NaN) when a sampled phase has no noise.
+ */
+export function epsilonAtOptimalOrder(
+  phases: readonly PrivacyPhase[],
+  delta: number,
+  conversion: RdpConversion = 'balle2020',
+): EpsilonFromRdp {
+  checkPhases(phases);
+  checkDelta(delta);
+  checkConversion(conversion);
+  const active = phases.filter((p) => p.steps > 0 && p.sampleRate > 0);
+  if (active.length === 0) return { epsilon: 0, order: NaN };
+  if (active.some((p) => p.noiseMultiplier === 0)) return { epsilon: Infinity, order: NaN };
+  const logDelta = Math.log(delta);
+  const { order, value } = minimiseOverOrder(
+    (alpha) => {
+      let rdp = 0;
+      for (const p of active) rdp += p.steps * rdpOneOrder(p.sampleRate, p.noiseMultiplier, alpha);
+      return epsilonAtOrder(alpha, rdp, logDelta, conversion);
+    },
+    { maxOrder: MAX_RDP_ORDER, referenceOrders: PUBLISHED_ORDERS },
+  );
+  return { epsilon: Math.max(0, value), order };
 }
 
 /** The smallest δ for a given ε over the orders (the inverse of `epsilonFromRdp`). */
@@ -326,15 +385,20 @@ export function deltaFromRdp(
  * Stateful RDP accountant: record steps (or whole phases) as training runs, then ask for ε.
  * Consecutive steps with the same (q, σ) are merged into one phase, and per-step RDP is
  * cached per (q, σ), so calling `step` 10,000 times costs one RDP evaluation.
+ * Built without orders, `getEpsilon` minimises over the order continuously
+ * (`epsilonAtOptimalOrder`) and `rdp()` reports the default grid; with orders, both use them.
  */
 export class RdpAccountant {
   readonly orders: readonly number[];
+  /** Whether `getEpsilon` optimises the order continuously (no orders were given). */
+  readonly continuousOrder: boolean;
   private readonly history: PrivacyPhase[] = [];
   private readonly cache = new Map<string, number[]>();
 
-  constructor(orders: readonly number[] = DEFAULT_RDP_ORDERS) {
-    checkOrders(orders);
-    this.orders = Object.freeze([...orders]);
+  constructor(orders?: readonly number[]) {
+    if (orders !== undefined) checkOrders(orders);
+    this.continuousOrder = orders === undefined;
+    this.orders = Object.freeze([...(orders ?? DEFAULT_RDP_ORDERS)]);
   }
 
   /** Records `count` steps with sampling rate q and noise multiplier σ. */
@@ -376,6 +440,7 @@ export class RdpAccountant {
   }
 
   getEpsilon(delta: number, conversion: RdpConversion = 'balle2020'): EpsilonFromRdp {
+    if (this.continuousOrder) return epsilonAtOptimalOrder(this.history, delta, conversion);
     return epsilonFromRdp(this.orders, this.rdp(), delta, conversion);
   }
 }

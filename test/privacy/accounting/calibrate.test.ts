@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../src/errors.js';
 import {
+  DP_ACCOUNTING_ORDERS,
   OPACUS_ORDERS,
   PrivacyBudgetError,
+  TF_PRIVACY_ORDERS,
   computeEpsilon,
   epsilonOfPhases,
   noiseMultiplierForEpsilon,
@@ -29,6 +31,27 @@ test("Opacus get_noise_multiplier test: ε=8, δ=1e-5, q=0.04, 2000 steps → σ
   assert.ok(Math.abs(sigma - 1.3562) < 5e-5, `σ = ${sigma}`);
 });
 
+test('with the continuous order, calibration needs no more noise than with any published grid', () => {
+  // The issue-19 example: at q = 0.001, 100 steps, δ = 1e-5, σ = 0.6 spends ε = 2.23331 at
+  // order 5.205 (between the TF Privacy orders 5 and 6, where that grid gives 2.2886).
+  const request = { epsilon: 2.24, delta: 1e-5, sampleRate: 0.001, steps: 100 };
+  const continuous = noiseMultiplierForEpsilon(request);
+  assert.ok(continuous < 0.6, `σ = ${continuous}`);
+  for (const orders of [TF_PRIVACY_ORDERS, OPACUS_ORDERS, DP_ACCOUNTING_ORDERS]) {
+    const grid = noiseMultiplierForEpsilon({ ...request, orders });
+    // Both are the upper end of a bisection bracket of relative width 1e-4.
+    assert.ok(continuous <= grid * (1 + 1e-4), `continuous σ ${continuous} vs grid σ ${grid}`);
+  }
+  assert.ok(noiseMultiplierForEpsilon({ ...request, orders: TF_PRIVACY_ORDERS }) > 0.6);
+  for (const [epsilon, delta, sampleRate, steps] of [[8, 1e-5, 0.04, 2250], [1, 1e-6, 0.01, 5000], [50, 1e-5, 0.05, 1000]]) {
+    const continuousSigma = noiseMultiplierForEpsilon({ epsilon, delta, sampleRate, steps });
+    for (const orders of [TF_PRIVACY_ORDERS, OPACUS_ORDERS, DP_ACCOUNTING_ORDERS]) {
+      const grid = noiseMultiplierForEpsilon({ epsilon, delta, sampleRate, steps, orders });
+      assert.ok(continuousSigma <= grid * (1 + 1e-4), `ε = ${epsilon}: ${continuousSigma} vs ${grid}`);
+    }
+  }
+});
+
 test('PLD calibration round trip, and it needs less noise than RDP', () => {
   const request = { epsilon: 2, delta: 1e-5, sampleRate: 0.01, steps: 1000 };
   const pld = { discretisation: 1e-3 };
@@ -42,8 +65,17 @@ test('PLD calibration round trip, and it needs less noise than RDP', () => {
 test('an unreachable target raises PrivacyBudgetError with what to change', () => {
   // With orders up to 512, RDP cannot certify ε below ~(log(1/δ) − log 512)/511 ≈ 0.0104.
   assert.throws(
-    () => noiseMultiplierForEpsilon({ epsilon: 0.005, delta: 1e-5, sampleRate: 0.01, steps: 1000 }),
+    () => noiseMultiplierForEpsilon({ epsilon: 0.005, delta: 1e-5, sampleRate: 0.01, steps: 1000, orders: TF_PRIVACY_ORDERS }),
     (e: unknown) => e instanceof PrivacyBudgetError && /cannot be met/.test(e.message) && /'pld'/.test(e.message),
+  );
+  // The continuous order reaches it (orders up to MAX_RDP_ORDER = 10,000) ...
+  const sigma = noiseMultiplierForEpsilon({ epsilon: 0.005, delta: 1e-5, sampleRate: 0.01, steps: 1000 });
+  const spent = computeEpsilon({ sampleRate: 0.01, noiseMultiplier: sigma, steps: 1000, delta: 1e-5 });
+  assert.ok(spent.epsilon <= 0.005 && spent.epsilon > 0.00499 && spent.order! > 512, `σ = ${sigma}: ${JSON.stringify(spent)}`);
+  // ... but not below (log(1/δ) − log α)/(α − 1) + log(1 − 1/α) at α = 10,000, about 1.3e-4.
+  assert.throws(
+    () => noiseMultiplierForEpsilon({ epsilon: 1e-4, delta: 1e-5, sampleRate: 0.01, steps: 1000 }),
+    (e: unknown) => e instanceof PrivacyBudgetError && /largest order/.test(e.message),
   );
   assert.throws(
     () => noiseMultiplierForEpsilon({ epsilon: 1, delta: 1e-5, sampleRate: 0.5, steps: 100_000, maxNoiseMultiplier: 2 }),

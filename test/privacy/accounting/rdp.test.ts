@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../src/errors.js';
+import { rdpByQuadrature } from './rdp-by-quadrature.js';
 import {
   DEFAULT_RDP_ORDERS,
   DP_ACCOUNTING_ORDERS,
@@ -68,12 +69,33 @@ const QUADRATURE: [number, number, number, number][] = [
   [0.5, 50, 100.5, 0.005075753239450648],
   [0.5, 20, 60.5, 0.01964233112662548],
   [0.9, 30, 40.5, 0.01829660660381822],
+  // mpmath, 30 digits (reference/optimal-order.py's quadrature): the issue-19 optimum, a large
+  // order, and an order near 1 where direct summation of the tails needs 10^5 terms.
+  [0.001, 0.6, 5.2, 0.00098291948504571168126],
+  [0.01, 50, 1500.5, 0.000030195597547406420461],
+  [0.05, 0.3, 1.05, 0.14678779360137872343],
 ];
 
 test('fractional orders match numerical integration of A_α (series iterated to convergence)', () => {
   for (const [q, sigma, alpha, ref] of QUADRATURE) {
     // 1e-10: A_α − 1 is as small as 8e-7 here, and log A carries ~1e-16 absolute error.
     assertRelative(rdpOne(q, sigma, alpha), ref, 1e-10, `q=${q} σ=${sigma} α=${alpha}`);
+  }
+});
+
+test('fractional orders match trapezoidal integration of A_α − 1 over 270 settings (q 1e-4..0.99, σ 0.3..50, α 1.01..700.5)', () => {
+  // The series in src/ and the integral share nothing. log A_α carries rounding from the
+  // log-binomials, which grow like α log α, so the tolerance is on log A = (α − 1)·RDP.
+  for (const q of [1e-4, 0.003, 0.05, 0.3, 0.9, 0.99]) {
+    for (const sigma of [0.3, 0.8, 2, 10, 50]) {
+      for (const alpha of [1.01, 1.1, 1.5, 2.5, 5.2, 12.7, 63.5, 200.25, 700.5]) {
+        const ours = rdpOne(q, sigma, alpha);
+        const integral = rdpByQuadrature(q, sigma, alpha);
+        const logAError = Math.abs(ours - integral) * (alpha - 1);
+        const allowed = 1e-15 * (1 + alpha * Math.log(alpha + 1)) + 1e-13 * integral * (alpha - 1);
+        assert.ok(logAError <= allowed, `q=${q} σ=${sigma} α=${alpha}: ${ours} vs ${integral}`);
+      }
+    }
   }
 });
 
