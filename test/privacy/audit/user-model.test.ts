@@ -114,15 +114,19 @@ test('loss attack on a user tf.LayersModel: the AUC of −loss computed by hand 
   const wrapped = wrapLayersModel(model, { tokenizer, task: 'classifier', labels: LABELS }) as ClassifierModel;
   const statistics = targetMembershipStatistics(wrapped, [...data.splits.train, ...data.splits.test]);
   assertClose(statistics.losses, [...memberLosses, ...nonMemberLosses], 1e-4, 'per-example losses through the library vs model.predict');
-  // Losses equal to float rounding may swap order between the two computations: allow two pairs.
+  // A member/non-member pair whose losses agree to within the two computations' rounding (the
+  // 1e-4 above) may be ordered either way: the AUCs may differ by those pairs, and no more.
   const pairs = perSide * perSide;
+  const rounding = 2e-4 * Math.max(...memberLosses, ...nonMemberLosses);
+  let ambiguous = 0;
+  for (const m of memberLosses) for (const n of nonMemberLosses) if (Math.abs(m - n) <= rounding) ambiguous++;
   const fromModel = await auditTrainedModel({ model: wrapped, dataset: data, attack: 'loss', examplesPerSide: perSide, seed: 3 });
   assert.equal(fromModel.members, perSide);
-  assert.ok(Math.abs(fromModel.auc - expected) <= 2 / pairs, `wrapped model: AUC ${fromModel.auc} vs by hand ${expected}`);
+  assert.ok(Math.abs(fromModel.auc - expected) <= ambiguous / pairs + 1e-12, `wrapped model: AUC ${fromModel.auc} vs by hand ${expected} (${ambiguous} pairs tied to rounding)`);
 
   const scorer: TextClassifier = { labels: LABELS, probabilities: (texts) => predictByHand(model, tokenizer, texts) };
   const fromScorer = await auditTrainedModel({ model: scorer, dataset: data, attack: 'loss', examplesPerSide: perSide, seed: 3 });
-  assert.ok(Math.abs(fromScorer.auc - expected) <= 2 / pairs, `scoring function: AUC ${fromScorer.auc} vs by hand ${expected}`);
+  assert.ok(Math.abs(fromScorer.auc - expected) <= ambiguous / pairs + 1e-12, `scoring function: AUC ${fromScorer.auc} vs by hand ${expected}`);
 
   await assert.rejects(
     auditTrainedModel({ model: scorer, dataset: data, attack: 'lira', examplesPerSide: perSide, seed: 3, recipe: { epochs: 1, batchSize: 8, learningRate: 0.01, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, patience: null } }),
