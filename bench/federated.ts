@@ -61,8 +61,8 @@ async function simulatorRound(data: FederatedDataset, workers: number, rounds: n
 }
 
 /** The same clients' local training, back to back in this process: seconds per pass. */
-function backToBack(data: FederatedDataset, passes: number): number[] {
-  const worker = new TrainingWorker({ model: data.model, train: data.train, evaluation: data.evaluation });
+async function backToBack(data: FederatedDataset, passes: number): Promise<number[]> {
+  const worker = await TrainingWorker.create({ model: data.model, train: data.train, evaluation: data.evaluation });
   const global = readModelParameters(worker.model);
   const times: number[] = [];
   try {
@@ -84,7 +84,7 @@ export async function benchmarkOverhead(): Promise<object> {
   await initEngine({ backend: 'wasm' });
   const { data, note } = overheadDataset();
   // warm-up pass + 2 timed passes; the simulator's first round warms each worker up
-  const sequential = backToBack(data, 3).slice(1);
+  const sequential = (await backToBack(data, 3)).slice(1);
   const inProcess = (await simulatorRound(data, 0, 3)).slice(1);
   const oneWorker = (await simulatorRound(data, 1, 3)).slice(1);
   const twoWorkers = (await simulatorRound(data, 2, 3)).slice(1);

@@ -157,7 +157,7 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
       import('../src/federated/aggregate/index.js'),
     ]);
     const data = prepareFederatedDataset({ dataset: 'clinc150', partition: 'iid', numClients: clients, model: 'embbag', seed });
-    const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
+    const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer!), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
     const ids = data.clients.map((c) => c.id);
     const attackerIds = new Set(attacked ? ids.slice(0, attackers) : []);
     const { invites } = await coordinator.issueInvites({ clientIds: ids });

@@ -11,16 +11,18 @@ import { loadDatasetSource } from '../data/registry.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { UsageError } from '../errors.js';
 import { MODEL_KINDS, loadModel } from '../models/index.js';
+import { addUserModelOptions, checkDataLabels, loadModelFromFlags, type ModelFlags } from './model-options.js';
 import {
   auditTrainedModel,
   canariesOf,
   canaryExposures,
   canaryExtraction,
   membershipSummary,
+  readCanariesFile,
   trainingFromMeta,
   trainWithCanaries,
 } from '../privacy/audit/index.js';
-import { evaluationSource, progressFor } from '../train/index.js';
+import { OPTIMIZER_NAMES, evaluationSource, progressFor } from '../train/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 function parseConfig(value: string): Record<string, unknown> {
@@ -52,38 +54,54 @@ function registerMia(audit: Command): void {
   const command = audit
     .command('mia')
     .description('membership inference against a classifier trained on a dataset\'s train split (members: training examples; non-members: test examples)')
-    .requiredOption('--model <dir>', 'checkpoint directory written by "trustnlu train"')
+    .requiredOption('--model <path>', 'checkpoint directory written by "trustnlu train", or a TensorFlow.js model.json (or its directory)')
     .option('--attack <name>', 'loss (threshold on the loss) or lira (likelihood ratio with shadow models)', parseChoice('--attack', ['loss', 'lira'] as const), 'lira')
     .option('--shadows <n>', 'LiRA: shadow models, trained like the target on random halves of the audited pool', parseInteger('--shadows', 1), 16)
     .option('--mode <mode>', 'LiRA: online (IN and OUT shadows) or offline (OUT only)', parseChoice('--mode', ['online', 'offline'] as const), 'online')
     .option('--examples <n>', 'members audited, and as many non-members (default: the test split size, at most 1000)', parseInteger('--examples', 2))
     .option('--shadow-epochs <n>', 'LiRA: train shadows for this many epochs instead of the recipe\'s (faster, less faithful)', parseInteger('--shadow-epochs', 1))
-    .option('--workers <n>', 'worker threads for the shadow models (default: one per core)', parseInteger('--workers', 1))
+    .option('--shadow-batch <n>', 'LiRA: shadows\' batch size instead of the recipe\'s (for a model.json trained elsewhere: how it was trained)', parseInteger('--shadow-batch', 1))
+    .option('--shadow-lr <rate>', 'LiRA: shadows\' learning rate instead of the recipe\'s', parseNumber('--shadow-lr', (n) => n > 0, 'a number > 0'))
+    .option('--shadow-optimizer <name>', `LiRA: shadows' optimizer instead of the recipe's: ${OPTIMIZER_NAMES.join(', ')}`, parseChoice('--shadow-optimizer', OPTIMIZER_NAMES))
+    .option('--workers <n>', 'worker threads for the shadow models (default: one per core; 0: this thread)', parseInteger('--workers', 0))
     .option('--delta <d>', 'δ for the empirical ε lower bound when the model is not DP (default 1e-5)', parseNumber('--delta', (n) => n > 0 && n < 1, 'a number in (0, 1)'))
     .option('--seed <n>', 'seed (audited sample, shadow splits and training)', parseInteger('--seed', 0), 0);
+  addUserModelOptions(command);
   addDataOptions(command, { datasetHelp: 'the dataset the model was trained on (default: as its checkpoint records it)', columns: [] });
-  withCommonOptions(command).action(async (flags: CommonFlags & DataFlags & {
+  withCommonOptions(command).action(async (flags: CommonFlags & DataFlags & ModelFlags & {
     model: string; attack: 'loss' | 'lira'; shadows: number; mode: 'online' | 'offline'; examples?: number;
-    shadowEpochs?: number; workers?: number; delta?: number;
+    shadowEpochs?: number; shadowBatch?: number; shadowLr?: number; shadowOptimizer?: (typeof OPTIMIZER_NAMES)[number]; workers?: number; delta?: number;
   }) => {
     const given = dataSourceFromFlags(flags);
+    if (flags.attack === 'loss') {
+      const shadowOnly = [['--shadow-epochs', flags.shadowEpochs], ['--shadow-batch', flags.shadowBatch], ['--shadow-lr', flags.shadowLr], ['--shadow-optimizer', flags.shadowOptimizer]].filter(([, v]) => v !== undefined).map(([f]) => f);
+      if (shadowOnly.length > 0) throw new UsageError(`${shadowOnly.join(', ')} ${shadowOnly.length > 1 ? 'set' : 'sets'} how LiRA's shadow models train; the loss attack trains none: drop ${shadowOnly.length > 1 ? 'them' : 'it'} or use --attack lira`);
+    }
     await startEngine(flags);
     const progress = progressFor({ json: flags.json });
-    const { model, meta } = loadModel(flags.model);
+    const { model, meta } = await loadModelFromFlags(flags);
     try {
       if (model.task !== 'classifier') throw new UsageError(`${flags.model} holds a language model; "audit mia" audits classifiers (use "audit exposure" for language models)`);
-      if (!given && meta.dataSource === undefined && meta.dataset === undefined) throw new UsageError(`${flags.model} does not record its dataset: pass --dataset NAME or --data FILE`);
+      if (!given && meta.dataSource === undefined && meta.dataset === undefined) throw new UsageError(`${flags.model} does not record its dataset: pass --dataset NAME or --data FILE (the data it was trained on: members come from its train split, non-members from its test split)`);
       // the same seed as training, so derived splits (val carved from train) match the target's
       const dataset = loadDatasetSource(evaluationSource(given, meta, flags.dataDir), { dataDir: flags.dataDir, seed: typeof meta.seed === 'number' ? meta.seed : 0, task: 'intent' });
-      const training = trainingFromMeta(meta, flags.model);
-      for (const caveat of training.caveats) progress.event('caveat', { message: caveat });
-      const recipe = flags.shadowEpochs ? { ...training.recipe, epochs: flags.shadowEpochs } : training.recipe;
+      checkDataLabels(model, dataset.labels, `dataset "${dataset.name}"`, flags.model);
+      // The loss attack needs no recipe; a model trained elsewhere records none (LiRA then uses the defaults, with a caveat).
+      const training = flags.attack === 'lira' || meta.recipe !== undefined ? trainingFromMeta(meta, flags.model, model.kind) : undefined;
+      if (flags.attack === 'lira') for (const caveat of training!.caveats) progress.event('caveat', { message: caveat });
+      const recipe = training && {
+        ...training.recipe,
+        ...(flags.shadowEpochs !== undefined ? { epochs: flags.shadowEpochs } : {}),
+        ...(flags.shadowBatch !== undefined ? { batchSize: flags.shadowBatch } : {}),
+        ...(flags.shadowLr !== undefined ? { learningRate: flags.shadowLr } : {}),
+        ...(flags.shadowOptimizer !== undefined ? { optimizer: flags.shadowOptimizer } : {}),
+      };
       const result = await auditTrainedModel({
         model,
         dataset,
         recipe,
-        dp: training.dp,
-        theoreticalEpsilon: training.theoreticalEpsilon,
+        dp: training?.dp,
+        theoreticalEpsilon: training?.theoreticalEpsilon,
         attack: flags.attack,
         shadows: flags.shadows,
         mode: flags.mode,
@@ -133,18 +151,21 @@ function registerExtract(audit: Command): void {
   const command = audit
     .command('extract')
     .description('canary extraction (ModIvA, Parikh et al. 2022) from a classifier trained with canaries: known prefix and label, relaxed input optimised, then decoded')
-    .requiredOption('--model <dir>', 'checkpoint of a classifier whose meta records its canaries')
+    .requiredOption('--model <path>', 'checkpoint of a classifier whose meta records its canaries, or a TensorFlow.js model.json (or its directory) whose ids enter through an Embedding layer')
+    .option('--canaries <file>', 'the canaries planted in its training data, as JSON [{"text", "format", "label", "repetitions"}] (default: the ones its meta records)')
     .option('--steps <n>', 'optimisation steps per canary', parseInteger('--steps', 1), 300)
     .option('--restarts <n>', 'random restarts per canary (optimised as one batch)', parseInteger('--restarts', 1), 4)
     .option('--lr <rate>', 'Adam step size on the relaxed input', parseNumber('--lr', (n) => n > 0, 'a number > 0'), 0.1)
     .option('--vocabulary <v>', 'format: score only the format\'s symbols (digits for a PIN); full: the whole vocabulary', parseChoice('--vocabulary', ['format', 'full'] as const), 'format')
     .option('--seed <n>', 'seed (initial relaxed inputs)', parseInteger('--seed', 0), 0);
-  withCommonOptions(command).action(async (flags: CommonFlags & { model: string; steps: number; restarts: number; lr: number; vocabulary: 'format' | 'full' }) => {
+  addUserModelOptions(command);
+  withCommonOptions(command).action(async (flags: CommonFlags & ModelFlags & { model: string; canaries?: string; steps: number; restarts: number; lr: number; vocabulary: 'format' | 'full' }) => {
+    const planted = flags.canaries !== undefined ? readCanariesFile(flags.canaries) : undefined;
     await startEngine(flags);
-    const { model, meta } = loadModel(flags.model);
+    const { model, meta } = await loadModelFromFlags(flags);
     try {
       if (model.task !== 'classifier') throw new UsageError(`${flags.model} holds a language model; "audit extract" attacks classifiers (use "audit exposure" for language models)`);
-      const canaries = canariesOf(meta, flags.model);
+      const canaries = planted ?? canariesOf(meta, flags.model);
       const report = canaryExtraction(model, canaries, { steps: flags.steps, restarts: flags.restarts, learningRate: flags.lr, vocabulary: flags.vocabulary, seed: flags.seed });
       const output = { trials: report.trials, exactRate: report.exactRate, tokenAccuracy: report.tokenAccuracy, meanRank: report.meanRank };
       printResult(output, flags.json, (r: typeof output) =>

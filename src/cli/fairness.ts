@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataDir } from '../data/locate.js';
 import { embeddingLookup, readWord2VecText, readWordSets } from '../data/word-vectors.js';
+import type { tf } from '../engine/index.js';
 import { SeededRandom } from '../engine/random.js';
 import { ConfigError, DatasetFormatError, UsageError } from '../errors.js';
 import {
@@ -26,11 +27,11 @@ import {
   weatQueryFromSets,
   type Embed,
 } from '../fairness/index.js';
-import { loadModel, type ClassifierModel } from '../models/index.js';
+import { isLayersModelPath, layersModelDir, type ClassifierModel } from '../models/index.js';
+import { addUserModelOptions, checkDataLabels, hasUnnamedLabels, loadModelFromFlags, type ModelFlags, VOCAB_HELP } from './model-options.js';
 import { loadDatasetSource } from '../data/registry.js';
 import { readTable } from '../data/table.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
-import { UNK_ID } from '../text/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** "X,Y" → [X, Y]; anything else is a usage error (exit 2). */
@@ -47,6 +48,7 @@ const parseConfidence = (name: string) => parseNumber(name, (n) => n > 0 && n < 
 
 interface WeatFlags {
   embeddings: string;
+  vocab?: string;
   targets: [string, string];
   attributes: [string, string];
   wordSets?: string;
@@ -58,34 +60,38 @@ interface WeatFlags {
   backend?: 'wasm' | 'cpu';
 }
 
-function isModelDirectory(path: string): boolean {
-  return existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'model.json'));
+/** A trustnlu checkpoint directory or a TensorFlow.js model (model.json or its directory). */
+function isModelPath(path: string): boolean {
+  if (isLayersModelPath(path)) return true;
+  const dir = layersModelDir(path);
+  return existsSync(dir) && statSync(dir).isDirectory() && existsSync(join(dir, 'model.json'));
 }
 
-/** A word → vector lookup from a word2vec text file or a saved model's embedding table. */
+/** A word → vector lookup from a word2vec text file or a saved model's token embedding table (its first Embedding layer, for a model.json). */
 async function embeddingsFrom(path: string, flags: WeatFlags): Promise<{ embed: Embed; source: string; dispose(): void }> {
-  if (isModelDirectory(path)) {
+  if (isModelPath(path)) {
     await startEngine(flags);
-    const { model } = loadModel(path);
-    if (!model.store.has('embedding/embeddings')) {
+    const { model } = await loadModelFromFlags({ model: path, vocab: flags.vocab });
+    try {
+      // The classifiers and a wrapped model.json expose their table; the built-in language models hold it as "embedding/embeddings".
+      const withTable = model as Partial<{ embeddingTable(): tf.Tensor2D }>;
+      if (typeof withTable.embeddingTable !== 'function' && !model.store.has('embedding/embeddings')) throw new ConfigError(`${path}: this model has no token embedding table`);
+      const table: tf.Tensor = typeof withTable.embeddingTable === 'function' ? withTable.embeddingTable() : model.store.get('embedding/embeddings');
+      const [, dim] = table.shape as [number, number];
+      const values = Float32Array.from(table.dataSync() as Float32Array);
+      const tokenizer = model.tokenizer;
+      if (tokenizer.type !== 'word') throw new ConfigError(`${path}: WEAT needs word embeddings; this model uses a ${tokenizer.type} tokenizer`);
+      // The tokenizer lower-cases, so "John" is looked up as "john"; the unknown token counts as missing.
+      const embed: Embed = (word) => {
+        const id = tokenizer.idOf(word.toLowerCase());
+        return id === tokenizer.unknownId || id * dim >= values.length ? undefined : values.subarray(id * dim, (id + 1) * dim);
+      };
+      return { embed, source: `model ${path} (${model.kind}, vocabulary ${tokenizer.vocabSize})`, dispose: () => undefined };
+    } finally {
       model.dispose();
-      throw new ConfigError(`${path}: this model has no token embedding table`);
     }
-    const table = model.store.get('embedding/embeddings');
-    const [, dim] = table.shape;
-    const values = table.dataSync() as Float32Array;
-    const tokenizer = model.tokenizer;
-    if (tokenizer.type !== 'word') {
-      model.dispose();
-      throw new ConfigError(`${path}: WEAT needs word embeddings; this model uses a ${tokenizer.type} tokenizer`);
-    }
-    // The tokenizer lower-cases, so "John" is looked up as "john"; <unk> counts as missing.
-    const embed: Embed = (word) => {
-      const id = tokenizer.idOf(word.toLowerCase());
-      return id === UNK_ID ? undefined : values.subarray(id * dim, (id + 1) * dim);
-    };
-    return { embed, source: `model ${path} (${model.kind}, vocabulary ${tokenizer.vocabSize})`, dispose: () => model.dispose() };
   }
+  if (flags.vocab !== undefined) throw new UsageError('--vocab gives the tokenizer of a model.json passed as --embeddings; a word2vec file needs none: drop --vocab');
   if (!existsSync(path)) throw new ConfigError(`--embeddings ${path}: no such file or model directory`);
   const vectors = readWord2VecText(path);
   return { embed: embeddingLookup(vectors, { lowercaseFallback: true }), source: `word2vec ${path} (${vectors.words.length} words)`, dispose: () => undefined };
@@ -124,7 +130,7 @@ async function runWeat(flags: WeatFlags) {
   }
 }
 
-interface ProbeFlags {
+interface ProbeFlags extends ModelFlags {
   model?: string;
   reference?: 'vader';
   probe: string;
@@ -137,15 +143,23 @@ interface ProbeFlags {
   backend?: 'wasm' | 'cpu';
 }
 
-async function loadClassifier(flags: { model?: string; backend?: 'wasm' | 'cpu' }): Promise<{ model: ClassifierModel; meta: Record<string, unknown> }> {
-  if (!flags.model) throw new UsageError('--model DIR is required');
+async function loadClassifier(flags: ModelFlags & { backend?: 'wasm' | 'cpu' }): Promise<{ model: ClassifierModel; meta: Record<string, unknown> }> {
+  if (!flags.model) throw new UsageError('--model PATH is required');
   await startEngine(flags);
-  const { model, meta } = loadModel(flags.model);
+  const { model, meta } = await loadModelFromFlags(flags);
   if (model.task !== 'classifier') {
     model.dispose();
     throw new ConfigError(`${flags.model} is a "${model.kind}" language model; fairness probes need a classifier`);
   }
   return { model, meta };
+}
+
+/** Probe sets name their labels (intents, sentiments): a model.json whose classes are 0..n-1 needs --labels. */
+function requireNamedLabels(model: ClassifierModel, path: string): void {
+  if (hasUnnamedLabels(model)) {
+    model.dispose();
+    throw new ConfigError(`${path} names its ${model.labels.length} classes 0..${model.labels.length - 1} (its model.json records no labels), but probe sets compare labels by name: give them in output order with --labels a,b,c or --labels FILE`);
+  }
 }
 
 /** `fairness groups`: a probe set, labelled data with groups, or a predictions file. */
@@ -215,14 +229,15 @@ export function registerFairness(program: Command): Command {
   const weatCommand = fairness
     .command('weat')
     .description('Word Embedding Association Test on a word2vec file or a saved model\'s embedding table')
-    .requiredOption('--embeddings <path>', 'word2vec text file, or a model directory written by "trustnlu train"')
+    .requiredOption('--embeddings <path>', 'word2vec text file, a model directory written by "trustnlu train", or a TensorFlow.js model.json (its first Embedding layer)')
     .requiredOption('--targets <X,Y>', 'two target set names from the word-set file', parseSetPair('--targets'))
     .requiredOption('--attributes <A,B>', 'two attribute set names from the word-set file', parseSetPair('--attributes'))
     .option('--word-sets <file>', 'JSON {set: [words]} (default: wefe-weat/WEAT.json in the data directory)')
     .option('--permutations <n>', 'Monte Carlo re-partitions when exact enumeration is too large', parseInteger('--permutations', 1), 100000)
     .option('--max-missing <fraction>', 'largest fraction of a set that may be missing from the vocabulary', parseFraction('--max-missing'), 0.2)
     .option('--seed <n>', 'seed of the Monte Carlo test', parseInteger('--seed', 0), 0)
-    .option('--data-dir <dir>', 'data directory');
+    .option('--data-dir <dir>', 'data directory')
+    .option('--vocab <file>', `with --embeddings model.json: ${VOCAB_HELP}`);
   withCommonOptions(weatCommand).action(async (flags: WeatFlags) => {
     const result = await runWeat(flags);
     printResult(result, flags.json, (r) =>
@@ -244,7 +259,7 @@ export function registerFairness(program: Command): Command {
     .description('per-group metrics with bootstrap CIs and their gaps: on a probe set (with counterfactual token fairness), on your labelled data with a group column, or on a file of predictions any model made')
     .option('--probe <name>', `probe set: ${PROBE_FAMILIES.join(', ')} (see "trustnlu fairness probes")`, parseChoice('--probe', PROBE_FAMILIES))
     .option('--groups <scheme>', `probe group scheme: ${GROUP_SCHEME_NAMES.join(', ')} (default gender)`, parseChoice('--groups', GROUP_SCHEME_NAMES))
-    .option('--model <dir>', 'classifier checkpoint directory')
+    .option('--model <path>', 'classifier checkpoint directory, or a TensorFlow.js model.json (or its directory)')
     .option('--reference <name>', 'a built-in reference model instead of --model (probes only): vader (sentiment)', parseChoice('--reference', ['vader'] as const))
     .option('--split <name>', 'with --data/--dataset: the split the model is measured on', parseChoice('--split', ['train', 'val', 'test'] as const), 'test')
     .option('--predictions <file>', 'a table of predictions made by any model (CSV, TSV, JSON lines, JSON) with --y-true, --y-pred and --group-column')
@@ -254,8 +269,10 @@ export function registerFairness(program: Command): Command {
     .option('--resamples <n>', 'bootstrap resamples for the intervals', parseInteger('--resamples', 1), 1000)
     .option('--confidence <level>', 'confidence level of the intervals', parseConfidence('--confidence'), 0.95)
     .option('--seed <n>', 'bootstrap seed', parseInteger('--seed', 0), 0);
+  addUserModelOptions(groupsCommand);
   addDataOptions(groupsCommand, { datasetHelp: 'a named dataset whose examples carry groups (synthetic: person groups)', columns: ['group'] });
   withCommonOptions(groupsCommand).action(async (flags: GroupsFlags) => {
+    if ((flags.vocab !== undefined || flags.labels !== undefined) && flags.model === undefined) throw new UsageError('--vocab and --labels describe a --model model.json: add --model PATH or drop them');
     const modes = [flags.probe !== undefined, flags.predictions !== undefined, flags.data !== undefined || flags.dataset !== undefined].filter(Boolean).length;
     if (modes !== 1) {
       throw new UsageError('choose one input: --probe NAME (a probe set), --data FILE --group-column C or --dataset NAME (labelled data with groups), or --predictions FILE --y-true C --y-pred C --group-column C');
@@ -274,6 +291,7 @@ export function registerFairness(program: Command): Command {
       const { model, meta } = await loadClassifier(flags);
       try {
         const dataset = loadDatasetSource(source, { dataDir: flags.dataDir, seed: typeof meta.seed === 'number' ? meta.seed : 0, task: 'intent' });
+        checkDataLabels(model, dataset.labels, `dataset "${dataset.name}"`, flags.model);
         const audit = dataGroupGaps(model, dataset.splits[flags.split], bootstrap);
         printResult({ model: flags.model, kind: model.kind, dataset: dataset.name, split: flags.split, ...audit }, flags.json, describeDataGroups);
       } finally {
@@ -289,6 +307,7 @@ export function registerFairness(program: Command): Command {
       return;
     }
     const { model } = await loadClassifier(flags);
+    requireNamedLabels(model, flags.model!);
     try {
       const { audit } = auditGroups(model, probeFlags);
       printResult({ model: flags.model, kind: model.kind, ...audit }, flags.json, describeGroups);
@@ -301,7 +320,7 @@ export function registerFairness(program: Command): Command {
     fairness
       .command('aps')
       .description('accumulated prediction sensitivity (Krishna et al. 2022) on a probe set, per group, and its correlation with counterfactual change')
-      .requiredOption('--model <dir>', 'classifier checkpoint directory')
+      .requiredOption('--model <path>', 'classifier checkpoint directory, or a TensorFlow.js model.json (or its directory) whose ids enter through an Embedding layer')
       .option('--protected-data <source>', 'training texts of the protected-status model: identity (the scheme\'s names and terms) or dataset (gendered texts of --dataset)', parseChoice('--protected-data', ['identity', 'dataset'] as const), 'identity')
       .option('--dataset <name>', 'dataset for --protected-data dataset (default: the one the model was trained on)')
       .option('--data-dir <dir>', 'data directory')
@@ -309,8 +328,10 @@ export function registerFairness(program: Command): Command {
       .option('--form <form>', 'elementwise (w^T |J| v, the paper\'s) or directional (projection on the protected gradient)', parseChoice('--form', ['elementwise', 'directional'] as const), 'elementwise')
       .option('--l2 <penalty>', 'L2 penalty of the protected-status logistic regression', parseNumber('--l2', (n) => n > 0, 'a number > 0'), 0.01),
   );
+  addUserModelOptions(apsCommand);
   withCommonOptions(apsCommand).action(async (flags: ProbeFlags & { protectedData: 'identity' | 'dataset'; dataset?: string; dataDir?: string; classWeighting: 'probability' | 'uniform' | 'predicted'; form: 'elementwise' | 'directional'; l2: number }) => {
     const { model, meta } = await loadClassifier(flags);
+    requireNamedLabels(model, flags.model!);
     try {
       const result = auditSensitivity(model, {
         ...flags,

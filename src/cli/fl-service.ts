@@ -16,7 +16,9 @@ import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWor
 import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
 import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
-import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
+import { federationClientTrainer } from './fl-client-model.js';
+import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
+import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 function parseUrl(name: string): (value: string) => string {
   return (value) => {
@@ -30,7 +32,7 @@ function parseUrl(name: string): (value: string) => string {
   };
 }
 
-interface ServeFlags {
+interface ServeFlags extends Omit<ModelFlags, 'model'> {
   dataset?: string;
   params?: number;
   partition: string;
@@ -90,7 +92,8 @@ interface ServeFlags {
   backend?: 'wasm' | 'cpu';
 }
 
-interface ClientFlags {
+interface ClientFlags extends Omit<ModelFlags, 'model'> {
+  model?: string;
   server: string;
   dataset?: string;
   clientId: string;
@@ -167,7 +170,7 @@ export function registerFlService(fl: Command): void {
     .option('--params <n>', 'serve a synthetic model of n parameters instead (protocol and load tests)', parseInteger('--params', 1))
     .option('--partition <spec>', 'how the dataset is split into clients (iid, dirichlet:ALPHA, quantity:BETA, domain, ...)', 'iid')
     .option('--clients <n>', 'clients of the iid / dirichlet / quantity partition', parseInteger('--clients', 1), 10)
-    .option('--model <kind>', `model: ${MODEL_KINDS.join(', ')}`, parseChoice('--model', MODEL_KINDS), 'embbag')
+    .option('--model <kind|path>', `model: ${MODEL_KINDS.join(', ')}, or your TensorFlow.js model.json (or its directory; a classifier of token ids, trained as it is; clients bring the same file)`, parseModelKindOrPath(MODEL_KINDS), 'embbag')
     .option('--model-config <json>', 'architecture overrides as JSON', parseJsonObject('--model-config'))
     .option('--strategy <spec>', 'fedavg | fedprox:MU | fedavgm | fedadagrad | fedadam | fedyogi | median | trimmed:BETA | krum:F | multikrum:F:M', 'fedavg')
     .option('--rounds <n>', 'rounds to complete, then clients are told they are done', parseInteger('--rounds', 1), 10)
@@ -233,12 +236,17 @@ export function registerFlService(fl: Command): void {
         '  trustnlu fl serve --params 1000 --clients-per-round 100 --store redis://127.0.0.1:6379/0 --workers 2 --port 8080',
       ].join('\n'),
     );
+  addUserModelOptions(serve);
   withCommonOptions(serve).action(async (flags: ServeFlags) => {
     // usage errors found after parsing: printed like commander's own, exit code 2
     const usage = (message: string): never => serve.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
     if ((flags.dataset === undefined) === (flags.params === undefined)) {
       usage('give exactly one of --dataset NAME (a real model) and --params N (a synthetic one)');
     }
+    const fromPath = !(MODEL_KINDS as readonly string[]).includes(flags.model);
+    if (fromPath && flags.dataset === undefined) usage(`--model ${flags.model} is trained on a dataset's clients: add --dataset NAME`);
+    if (fromPath && flags.modelConfig !== undefined) usage(`--model-config changes a built-in architecture; ${flags.model} is its own: drop --model-config`);
+    if (!fromPath && (flags.vocab !== undefined || flags.labels !== undefined)) usage('--vocab and --labels describe a --model model.json: give --model PATH or drop them');
     if (flags.dpClip === undefined && (flags.dpNoise !== undefined || flags.dpEpsilon !== undefined)) {
       usage('--dp-noise / --dp-epsilon need --dp-clip C (the clip norm of DP-FedAvg)');
     }
@@ -278,6 +286,8 @@ export function registerFlService(fl: Command): void {
     const worker = isClusterWorker();
     const localOptimizer = flags.localOptimizer;
     const admin = flags.adminTokenFile !== undefined ? adminToken(flags.adminTokenFile) : undefined;
+    if (fromPath) await startEngine(flags);
+    const userModel = fromPath ? await loadUserTextModel({ model: flags.model, vocab: flags.vocab, labels: flags.labels }) : undefined;
     const service = await startFederationService({
       source:
         flags.params !== undefined
@@ -287,7 +297,8 @@ export function registerFlService(fl: Command): void {
               dataset: flags.dataset!,
               partition: flags.partition,
               numClients: flags.clients,
-              model: flags.model,
+              model: fromPath ? 'layers' : flags.model,
+              userModel,
               modelConfig: flags.modelConfig,
               seed: flags.seed,
               dataDir: flags.dataDir,
@@ -396,7 +407,9 @@ export function registerFlService(fl: Command): void {
     .option('--enrolment-code <code>', 'the single-use code the operator issued (enrolment mode invite)')
     .option('--max-updates <n>', 'stop after this many submitted updates', parseInteger('--max-updates', 1))
     .option('--time-limit <s>', 'stop after this many seconds', positive('--time-limit'))
-    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)');
+    .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
+    .option('--model <path>', 'when the server trains a model.json: the same model.json (or its directory), which the client trains');
+  addUserModelOptions(client);
   withCommonOptions(client).action(async (flags: ClientFlags) => {
     const progress = progressFor({ json: flags.json });
     const session = new RemoteSession({ server: flags.server });
@@ -406,33 +419,12 @@ export function registerFlService(fl: Command): void {
     if (flags.dataset && flags.dataset !== source.dataset) {
       throw new ConfigError(`--dataset ${flags.dataset} does not match the federation's dataset "${source.dataset}"`);
     }
-    const [{ initEngine }, { prepareFederatedDataset }, { createModel }, { tokenizerFromJSON }, { LocalTrainingClient, modelLayout, evaluateExamples, viewParameters, writeModelParameters }, { heldOutPartition }, { loadDatasetSource }] = await Promise.all([
-      import('../engine/index.js'),
-      import('../federated/simulation/federated-dataset.js'),
-      import('../models/index.js'),
-      import('../text/index.js'),
+    const { trainer, examples, data, model, layout } = await federationClientTrainer(federation, flags);
+    const [{ evaluateExamples, viewParameters, writeModelParameters }, { heldOutPartition }, { loadDatasetSource }] = await Promise.all([
       import('../federated/client/index.js'),
       import('../federated/evaluation/index.js'),
       import('../data/registry.js'),
     ]);
-    await initEngine({ backend: flags.backend ?? 'wasm' });
-    const data = prepareFederatedDataset({
-      dataset: source.dataset!,
-      partition: source.partition!,
-      numClients: source.numClients,
-      model: source.model!,
-      modelConfig: source.modelConfig,
-      seed: source.seed!,
-      dataDir: flags.dataDir,
-    });
-    const mine = data.clients.find((c) => c.id === flags.clientId);
-    if (!mine) throw new ConfigError(`client id "${flags.clientId}" is not in the federation's partition; valid ids: ${data.clients.slice(0, 10).map((c) => c.id).join(', ')}${data.clients.length > 10 ? ', ...' : ''}`);
-    const model = createModel({ kind: data.model.kind, tokenizer: tokenizerFromJSON(data.model.tokenizer), labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
-    const layout = modelLayout(model);
-    if (JSON.stringify(layout) !== JSON.stringify(federation.layout)) {
-      throw new ConfigError('the local model\'s parameter layout differs from the server\'s; the local dataset must be the same version as the server\'s');
-    }
-    const trainer = new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex });
     // federated evaluation: this client's share of the evaluation split (never trained on), cut like the training split
     // cut only when the server first asks (a federation without evaluation never needs it)
     let heldOut: Int32Array | undefined;
@@ -455,10 +447,10 @@ export function registerFlService(fl: Command): void {
       throw new ConfigError(`the server at ${flags.server} enrols clients by provisioned tokens: give --token-file FILE with the {"clientId", "token"} the operator gave you`);
     } else {
       if (federation.enrolment === 'invite' && flags.enrolmentCode === undefined) throw new ConfigError(`the server at ${flags.server} enrols by invitation: give --enrolment-code CODE (from the operator's trustnlu fl invite)`);
-      await session.register(flags.clientId, mine.indices.length, flags.enrolmentCode);
+      await session.register(flags.clientId, examples, flags.enrolmentCode);
       if (flags.tokenFile) writeFileSync(flags.tokenFile, JSON.stringify({ ...session.credentials, server: flags.server }), { mode: 0o600 });
     }
-    progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: mine.indices.length, federation: federation.name });
+    progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: examples, federation: federation.name });
     const summary = await runRemoteClient({
       session,
       client: trainer,

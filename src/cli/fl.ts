@@ -24,8 +24,9 @@ import {
 } from '../federated/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
-import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, withCommonOptions } from './common.js';
+import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 import { registerFlService } from './fl-service.js';
+import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
 import { registerFlEvaluate } from './fl-evaluate.js';
 import { registerFlAnalytics } from './fl-analytics.js';
 
@@ -42,7 +43,8 @@ function specParser<T>(parse: (text: string) => T): (value: string) => string {
   };
 }
 
-interface SimulateFlags extends DataFlags {
+interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model' | 'labels'> {
+  modelLabels?: string;
   partition: string;
   strategy: string;
   selection: string;
@@ -132,7 +134,7 @@ export function registerFl(program: Command): void {
     .option('--rounds <n>', 'federated rounds (in total, over all periods)', parseInteger('--rounds', 1), 10)
     .option('--clients-per-round <k>', 'clients selected per round', parseInteger('--clients-per-round', 1), 10)
     .option('--local-epochs <e>', 'local epochs per round', parseInteger('--local-epochs', 1), 1)
-    .option('--model <kind>', `model (default embbag, or char-lstm for corpora): ${MODEL_KINDS.join(', ')}`, parseChoice('--model', MODEL_KINDS))
+    .option('--model <kind|path>', `model (default embbag, or char-lstm for corpora): ${MODEL_KINDS.join(', ')}, or your TensorFlow.js model.json (or its directory; a classifier of token ids)`, parseModelKindOrPath(MODEL_KINDS))
     .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 64}\'', parseJsonObject('--model-config'))
     .option('--seed <n>', 'random seed (partition, init, selection, local shuffles)', parseInteger('--seed', 0), 0)
     .option('--clients <n>', 'number of clients for iid / dirichlet / quantity partitions', parseInteger('--clients', 1), 100)
@@ -181,11 +183,18 @@ export function registerFl(program: Command): void {
         'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
       ].join('\n'),
     );
+  addUserModelOptions(simulate, { labels: false });
+  simulate.option('--model-labels <list|file>', `with --model model.json: its class names in output order, comma-separated or a file with one per line (default: the labels trustnlu recorded in model.json, else the data's); --labels is the device-label mode`);
   addDataOptions(simulate, { datasetHelp: `a named dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}` });
   withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
     const privacy = privacyOptions(flags);
     const dataset = dataSourceFromFlags(flags) ?? { kind: 'registry' as const, name: defaultDatasetName(flags.dataDir) };
     const corpus = dataset.kind === 'registry' && DATASETS.find((d) => d.name === dataset.name)?.task === 'lm';
+    const fromPath = flags.model !== undefined && !(MODEL_KINDS as readonly string[]).includes(flags.model);
+    if (!fromPath && (flags.vocab !== undefined || flags.modelLabels !== undefined)) throw new UsageError('--vocab and --model-labels describe a --model model.json: give --model PATH or drop them');
+    if (fromPath && flags.modelConfig !== undefined) throw new UsageError(`--model-config changes a built-in architecture; ${flags.model} is its own: drop --model-config`);
+    if (fromPath) await startEngine(flags);
+    const userModel = fromPath ? await loadUserTextModel({ model: flags.model, vocab: flags.vocab, labels: flags.modelLabels }) : undefined;
     const summary = await runFederatedExperiment({
       dataset,
       partition: flags.partition,
@@ -195,7 +204,8 @@ export function registerFl(program: Command): void {
       rounds: flags.rounds,
       clientsPerRound: flags.clientsPerRound,
       localEpochs: flags.localEpochs,
-      model: flags.model ?? (corpus ? 'char-lstm' : 'embbag'),
+      model: fromPath ? 'layers' : flags.model ?? (corpus ? 'char-lstm' : 'embbag'),
+      userModel,
       modelConfig: flags.modelConfig,
       seed: flags.seed,
       numClients: flags.clients,
@@ -223,6 +233,7 @@ export function registerFl(program: Command): void {
       },
       progress: progressFor({ json: flags.json }),
     });
+    userModel?.layersModel.dispose();
     printResult(summary, flags.json, describe);
   });
   registerFlService(fl);

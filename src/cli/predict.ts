@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { readTable, writeTable } from '../data/table.js';
-import { loadModel } from '../models/index.js';
 import { predictTexts, type Prediction } from '../train/index.js';
 import { DatasetFormatError, UsageError } from '../errors.js';
 import { TABLE_FORMATS } from '../data/table.js';
+import { addUserModelOptions, loadModelFromFlags, type ModelFlags } from './model-options.js';
 import { parseChoice, parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
-interface PredictFlags {
+interface PredictFlags extends ModelFlags {
   model: string;
   top: number;
   data?: string;
@@ -38,18 +38,19 @@ export function registerPredict(program: Command): void {
     .command('predict')
     .description('classify texts with a saved model (arguments, a data file\'s text column, or one text per line on stdin)')
     .argument('[texts...]', 'texts to classify; none: --data FILE or lines from stdin')
-    .requiredOption('--model <dir>', 'checkpoint directory written by "trustnlu train"')
+    .requiredOption('--model <path>', 'checkpoint directory written by "trustnlu train", or a TensorFlow.js model.json (or its directory)')
     .option('--top <k>', 'also list the k most probable labels', parseInteger('--top', 1), 3)
     .option('--data <path>', 'classify the text column of this file (CSV, TSV, JSON lines or JSON)')
     .option('--format <format>', `format of --data: ${TABLE_FORMATS.join(' | ')} (default: from the extension)`, parseChoice('--format', TABLE_FORMATS))
     .option('--text-column <name>', 'column of --data holding the text (default "text")')
     .option('--out <path>', 'with --data: write the file\'s rows with the columns "predicted" and "probability" added (format from the extension)');
+  addUserModelOptions(command);
   withCommonOptions(command).action(async (texts: string[], flags: PredictFlags) => {
     if (flags.out !== undefined && flags.data === undefined) throw new UsageError('--out writes the rows of --data with their predictions: add --data FILE');
     const inputs = inputsOf(texts, flags);
     if (inputs.texts.length === 0) throw new UsageError('no text to classify: pass texts as arguments, --data FILE or lines on stdin');
     await startEngine(flags);
-    const { model } = loadModel(flags.model);
+    const { model } = await loadModelFromFlags(flags);
     let predictions: Prediction[];
     try {
       predictions = predictTexts(model, inputs.texts, flags.top);

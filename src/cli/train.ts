@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { MODEL_KINDS } from '../models/index.js';
+import { MODEL_KINDS, allLayers, isLayersModelPath, loadLayersModelDir, readTokenizerFile, wrapLayersModel, wrapOptionsFromMetadata } from '../models/index.js';
+import type { UserModel } from '../train/index.js';
+import type { tf } from '../engine/index.js';
+import { LABELS_HELP, VOCAB_HELP, parseLabels, parseModelKindOrPath } from './model-options.js';
 import { OPTIMIZER_NAMES, SCHEDULES, progressFor, runTraining, type ClassifierResult, type LanguageModelResult } from '../train/index.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
 import { UsageError } from '../errors.js';
@@ -24,6 +27,8 @@ export interface DpFlags {
 
 export interface TrainFlags extends DataFlags {
   model: string;
+  vocab?: string;
+  labels?: string;
   epochs?: number;
   seed: number;
   out?: string;
@@ -107,7 +112,7 @@ export function describeResult(r: ClassifierResult | LanguageModelResult): strin
 export function addTrainingOptions(command: Command): Command {
   addDataOptions(command, { datasetHelp: 'a named dataset (default: clinc150 when the data directory has it, else synthetic); see "trustnlu data list"' });
   return command
-    .requiredOption('--model <kind>', `model: ${MODEL_KINDS.join(', ')}`, parseChoice('--model', MODEL_KINDS))
+    .requiredOption('--model <kind|path>', `model: ${MODEL_KINDS.join(', ')}, or your TensorFlow.js model.json (or its directory) to train as it is`, parseModelKindOrPath(MODEL_KINDS))
     .option('--epochs <n>', 'training epochs (default 5; with --dp the private recipe\'s, 80 for embbag)', parseInteger('--epochs', 1))
     .option('--seed <n>', 'random seed (data splits, init, batches, dropout)', parseInteger('--seed', 0), 0)
     .option('--out <dir>', 'directory for the best checkpoint')
@@ -123,8 +128,46 @@ export function addTrainingOptions(command: Command): Command {
     .option('--validate-every <steps>', 'also validate (and keep the best) every this many steps', parseInteger('--validate-every', 1))
     .option('--glove', 'classifiers: initialise embeddings from the GloVe 100-d subset in the data directory', false)
     .option('--engines <n>', 'tfjs engines (worker threads) each batch is split over, or "cores" for one per core (default 1: this thread; built-in models)', parseEngines)
-    .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 0, "dropout": 0}\'', parseJsonObject('--model-config'));
+    .option('--model-config <json>', 'architecture overrides as JSON, e.g. \'{"hidden": 0, "dropout": 0}\'', parseJsonObject('--model-config'))
+    .option('--vocab <file>', `with --model model.json: ${VOCAB_HELP}; neither: a word tokenizer fitted on the training data, capped at the Embedding's ids`)
+    .option('--labels <list|file>', `with --model model.json: ${LABELS_HELP}; neither: the data's labels in order of appearance`);
 }
+
+/** The first Embedding layer's inputDim (the ids it takes), if the model has one. */
+function embeddingInputDim(model: tf.LayersModel): number | undefined {
+  const embedding = allLayers(model).find((l) => l.getClassName() === 'Embedding') as unknown as { inputDim: number } | undefined;
+  return embedding?.inputDim;
+}
+
+/**
+ * `--model PATH/model.json`: the user's architecture and weights, trained as they are. With a
+ * tokenizer (tokenizer.json beside it, or --vocab) and class names (trustnlu's metadata, or
+ * --labels) the model is wrapped with them; without names its classes are the data's labels in
+ * their order, and without a tokenizer one is fitted on the training split, capped at the
+ * Embedding's inputDim (the ids the model takes).
+ */
+async function userModelFromPath(flags: TrainFlags): Promise<{ model: UserModel; tokenizer?: ReturnType<typeof readTokenizerFile>; labels?: string[]; maxLength?: number; vocabularySize?: number; note?: string }> {
+  const conflicting = [['--model-config', flags.modelConfig], ['--glove', flags.glove || undefined]].filter(([, v]) => v !== undefined).map(([f]) => f);
+  if (conflicting.length > 0) throw new UsageError(`${conflicting.join(' and ')} change${conflicting.length > 1 ? '' : 's'} a built-in architecture; ${flags.model} is its own: drop ${conflicting.join(' and ')}`);
+  const tokenizer = flags.vocab !== undefined ? readTokenizerFile(flags.vocab) : undefined;
+  const labels = flags.labels !== undefined ? parseLabels(flags.labels) : undefined;
+  const loaded = await loadLayersModelDir(flags.model, { tokenizer });
+  const fromMetadata = wrapOptionsFromMetadata(loaded.metadata);
+  const names = labels ?? fromMetadata.labels;
+  if (loaded.tokenizer && (names || fromMetadata.task === 'lm')) {
+    return { model: wrapLayersModel(loaded.model, { tokenizer: loaded.tokenizer, ...fromMetadata, labels: names }) };
+  }
+  const inputDim = embeddingInputDim(loaded.model);
+  return {
+    model: loaded.model,
+    tokenizer: loaded.tokenizer,
+    labels: names,
+    maxLength: fromMetadata.maxLength,
+    vocabularySize: loaded.tokenizer || inputDim === undefined ? undefined : Math.min(20000, inputDim),
+    note: loaded.tokenizer ? undefined : `${flags.model} has no tokenizer.json and no --vocab was given: a word tokenizer was fitted on the training data${inputDim !== undefined ? ` (at most ${Math.min(20000, inputDim)} tokens, the ids its Embedding takes)` : ''}; with --out it is saved beside model.json`,
+  };
+}
+
 
 export function trainingOptionsFrom(flags: TrainFlags) {
   return {
@@ -158,10 +201,24 @@ export function registerTrain(program: Command): void {
     .addHelpText('after', `\nModels:\n  classifiers:      embbag, cnn, transformer\n  language models:  char-lstm, char-transformer, word-lstm, word-transformer\n\nExamples:\n  trustnlu train --dataset clinc150 --model cnn --epochs 8 --seed 1 --out runs/cnn --json\n  trustnlu train --dataset clinc150 --model embbag --dp --epsilon 8 --delta 1e-5 --json
   trustnlu train --data intents.csv --text-column utterance --label-column intent --model embbag --out runs/mine`);
   withCommonOptions(addDpOptions(addTrainingOptions(command))).action(async (flags: TrainFlags & DpFlags) => {
+    const fromPath = isLayersModelPath(flags.model) && !(MODEL_KINDS as readonly string[]).includes(flags.model);
+    if (!fromPath && (flags.vocab !== undefined || flags.labels !== undefined)) {
+      throw new UsageError(`--vocab and --labels describe a --model model.json; "${flags.model}" is a built-in architecture, whose tokenizer is fitted on the data: drop them`);
+    }
     const privacy = privateTrainingFrom(flags);
     await startEngine(flags);
     try {
-      const { result, model, training } = await runTraining({ ...trainingOptionsFrom(flags), privacy });
+      const options = trainingOptionsFrom(flags);
+      let userModel: Awaited<ReturnType<typeof userModelFromPath>> | undefined;
+      if (fromPath) {
+        userModel = await userModelFromPath(flags);
+        if (userModel.note) options.progress.event('note', { message: userModel.note });
+      }
+      const { result, model, training } = await runTraining({
+        ...options,
+        ...(userModel ? { model: userModel.model, tokenizer: userModel.tokenizer, labels: userModel.labels, maxLength: userModel.maxLength, vocabularySize: userModel.vocabularySize } : {}),
+        privacy,
+      });
       model.dispose();
       // ε for the steps that actually ran (early stopping or a time limit spend less than planned).
       const report = privacy?.report(training.steps);

@@ -12,4 +12,5 @@ export type { LanguageModelConfig } from './lm/language-model.js';
 export { TransformerStack, gelu } from './transformer.js';
 export type { TransformerConfig } from './transformer.js';
 export * from './serialize.js';
+export * from './text-classifier.js';
 export * from './layers-model/index.js';

@@ -111,6 +111,25 @@ export interface ClassifierModel extends Model {
   logits(batch: TensorBatch, ctx: ForwardContext): tf.Tensor2D;
 }
 
+/**
+ * A classifier that also runs from its embedded tokens: what white-box measures need (APS
+ * differentiates with respect to the embedded input, canary extraction optimises a relaxed
+ * one). The built-in classifiers and a wrapped tf.LayersModel whose ids enter through an
+ * Embedding layer implement it.
+ */
+export interface EmbeddingInputClassifier extends ClassifierModel {
+  /** The token embedding table [vocabulary, dimension]. */
+  embeddingTable(): tf.Tensor2D;
+  /** Class scores from embedded tokens [B, T, D] and their mask [B, T]; equals logits() when embedded = table[ids]. */
+  logitsFromEmbeddings(embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D;
+}
+
+/** True when the classifier has the methods (a wrapped model may still refuse when called: no Embedding). */
+export function hasEmbeddingInput(model: ClassifierModel): model is EmbeddingInputClassifier {
+  const m = model as Partial<EmbeddingInputClassifier>;
+  return typeof m.embeddingTable === 'function' && typeof m.logitsFromEmbeddings === 'function';
+}
+
 export interface LanguageModel extends Model {
   readonly task: 'lm';
   /** Context length used in training. */

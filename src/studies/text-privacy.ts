@@ -29,7 +29,7 @@ import { SeededRandom } from '../engine/index.js';
 import { DatasetNotFoundError } from '../errors.js';
 import { rocAuc } from '../metrics/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import { membershipStatistics } from '../privacy/audit/shadow-training.js';
+import { membershipStatistics } from '../privacy/audit/membership-statistics.js';
 import {
   adeptRewrite,
   closedWorldRecovery,

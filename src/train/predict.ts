@@ -1,6 +1,6 @@
 /** Prediction for saved classifiers: text in, label and probability out. */
 import { ConfigError } from '../errors.js';
-import type { AnyModel } from '../models/index.js';
+import type { AnyModel, ClassifierModel, TextClassifier } from '../models/index.js';
 import { classifierOutputs } from './evaluation.js';
 import { encodeTexts } from './examples.js';
 
@@ -21,4 +21,12 @@ export function predictTexts(model: AnyModel, texts: string[], top = 3): Predict
     const ranked = probs.map((p, c) => ({ label: model.labels[c], probability: p })).sort((a, b) => b.probability - a.probability);
     return { text, label: ranked[0].label, probability: ranked[0].probability, top: ranked.slice(0, top) };
   });
+}
+
+/** A trained classifier as a TextClassifier (inference mode, batched, nothing left in memory). */
+export function modelClassifier(model: ClassifierModel, batchSize = 256): TextClassifier {
+  return {
+    labels: model.labels,
+    probabilities: (texts) => classifierOutputs(model, encodeTexts(texts, model.tokenizer, model.maxLength), batchSize).probabilities,
+  };
 }

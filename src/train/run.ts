@@ -139,6 +139,8 @@ export interface RunTrainingOptions {
   model: string | UserModel;
   /** Your own model only: its tokenizer (default: fitted on the training split, words for intents and characters for corpora). */
   tokenizer?: Tokenizer;
+  /** Your own model only (a classifier): its class names in output order (default: the dataset's labels). */
+  labels?: string[];
   /** Your own model only: longest input in tokens (classifiers, default 48) or context length (LMs, default 64). */
   maxLength?: number;
   /** Default 5, or the private recipe's with `privacy`. */
@@ -555,7 +557,10 @@ async function runUserModelTraining(options: RunTrainingOptions, userModel: User
   if (data.task === 'intent') {
     const tokenizer = options.tokenizer ?? wrapped?.tokenizer ?? fitWordTokenizer(data.splits.train.map((e) => e.text), { minCount: options.minCount ?? 1, maxSize: options.vocabularySize ?? 20000 });
     const maxLength = options.maxLength ?? (wrapped as LayersClassifier | undefined)?.maxLength ?? 48;
-    const model = build({ task: 'classifier', vocabularySize: tokenizer.vocabSize, labels: data.labels, maxLength }, tokenizer) as LayersClassifier;
+    const labels = options.labels ?? data.labels;
+    const unknown = data.labels.filter((l) => !labels.includes(l));
+    if (unknown.length > 0) throw new ConfigError(`dataset "${data.name}" has labels that are not among the model's classes (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''}): give every class name, in the model's output order`);
+    const model = build({ task: 'classifier', vocabularySize: tokenizer.vocabSize, labels, maxLength }, tokenizer) as LayersClassifier;
     const task = new ClassificationTask(data, tokenizer, model.labels, model.maxLength);
     progress.event('start', { dataset: data.name, synthetic: data.synthetic, model: LAYERS_MODEL_KIND, train: task.trainSize, parameters: model.store.count() });
     const training = await trainConfigured(model, task, { ...trainerOptions, meta }, options, settings.clipping);
@@ -616,7 +621,9 @@ export function runEvaluation(options: RunEvaluationOptions): ClassifierResult |
       const dataset = loadDatasetSource(source, { dataDir: options.dataDir, seed, task: 'intent' });
       const unknown = dataset.labels.filter((l) => !model.labels.includes(l));
       if (unknown.length > 0) {
-        throw new ConfigError(`dataset "${dataset.name}" has labels the model was not trained on (${unknown.slice(0, 3).join(', ')}...)`);
+        const unnamed = model.kind === LAYERS_MODEL_KIND && model.labels.every((l, i) => l === String(i));
+        const hint = unnamed ? `; the model names its ${model.labels.length} classes 0..${model.labels.length - 1} (its model.json records no labels): give their names in output order (the labels option of loadAnyModel, --labels on the command line)` : '';
+        throw new ConfigError(`dataset "${dataset.name}" has labels the model was not trained on (${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''})${hint}`);
       }
       const task = new ClassificationTask(dataset, model.tokenizer, model.labels, model.maxLength);
       return classifierResult(dataset, model, task, split, { epochs: Number(meta.epoch ?? 0) + 1, seconds: elapsed() });

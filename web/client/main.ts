@@ -5,14 +5,16 @@
  * tokenizer, labels, config), builds it with tfjs in the page, encodes the examples the user
  * holds (they never leave the page: only the model update is sent), and joins.
  *
- * window.trustnlu.join({ clientId, examples: [{ text, label }], enrolmentCode?, token?, backend?, maxUpdates? })
+ * window.trustnlu.join({ clientId, examples: [{ text, label }], enrolmentCode?, token?, backend?, maxUpdates?, modelUrl? })
+ * (modelUrl: when the federation trains its operator's model.json, where the page loads the same file);
  * enrols with the operator's single-use code (invite enrolment), or uses a provisioned token
  * (tokens enrolment), or registers freely (open enrolment);
  * returns the run summary; window.trustnlu.state is the latest status (for the page and tests).
  */
 import { initEngine, type BackendName } from '../../src/engine/index.js';
-import { createModel } from '../../src/models/index.js';
-import { tokenizerFromJSON, type TokenizerJSON } from '../../src/text/index.js';
+import { tf } from '../../src/engine/index.js';
+import { LAYERS_MODEL_KIND, createModel, layersModelDigest, layersModelSnapshot, wrapLayersModel } from '../../src/models/index.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../src/text/index.js';
 import { encodeClassification } from '../../src/train/examples.js';
 import { fromEncodedClassification } from '../../src/federated/client/examples.js';
 import { LocalTrainingClient } from '../../src/federated/client/local-client.js';
@@ -30,6 +32,12 @@ interface JoinOptions {
   token?: string;
   backend?: BackendName;
   maxUpdates?: number;
+  /**
+   * When the federation trains the operator's model.json: where this page loads the same file
+   * (the server names it by its digest but does not serve it), e.g. the URL the application
+   * already serves its model from.
+   */
+  modelUrl?: string;
 }
 
 interface BrowserState {
@@ -43,6 +51,27 @@ interface BrowserState {
 }
 
 const state: BrowserState = { phase: 'idle', updates: 0, rounds: [] };
+
+interface ServedModel {
+  kind: string;
+  tokenizer: TokenizerJSON;
+  labels?: string[];
+  config: Record<string, unknown>;
+  seed: number;
+  /** The operator's model.json: SHA-256 of its topology and weights. */
+  digest?: string;
+}
+
+/** The operator's model.json loaded from `url`, checked against the federation's digest, wrapped with its tokenizer. */
+async function operatorModel(spec: ServedModel, tokenizer: Tokenizer, url: string | undefined) {
+  if (!url) throw new Error('this federation trains its operator\'s model.json: give modelUrl, where this page loads the same file');
+  const layersModel = await tf.loadLayersModel(url);
+  if ((await layersModelDigest(layersModelSnapshot(layersModel))) !== spec.digest) {
+    layersModel.dispose();
+    throw new Error(`${url} is not the federation's model (its topology or weights differ from the server's model.json)`);
+  }
+  return wrapLayersModel(layersModel, { tokenizer, task: 'classifier', labels: spec.labels, maxLength: spec.config.maxLength as number });
+}
 
 function show(patch: Partial<BrowserState>): void {
   Object.assign(state, patch);
@@ -58,14 +87,14 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
     const backend = await initEngine({ backend: options.backend ?? 'cpu' });
     const session = new RemoteSession({ server: options.server ?? window.location.origin });
     const federation = (await session.federation()) as {
-      model?: { kind: string; tokenizer: TokenizerJSON; labels?: string[]; config: Record<string, unknown>; seed: number };
+      model?: ServedModel;
       layout: { names: string[]; lengths: number[] };
       name: string;
     };
     if (!federation.model?.labels) throw new Error(`the federation "${federation.name}" does not train an intent classifier this page can join`);
     const spec = federation.model;
     const tokenizer = tokenizerFromJSON(spec.tokenizer);
-    const model = createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: spec.seed, config: spec.config as never });
+    const model = spec.kind === LAYERS_MODEL_KIND ? await operatorModel(spec, tokenizer, options.modelUrl) : createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: spec.seed, config: spec.config as never });
     if (JSON.stringify(modelLayout(model)) !== JSON.stringify(federation.layout)) throw new Error('the model built in the page has another parameter layout than the server\'s');
     if (options.examples.length === 0) throw new Error('no local examples: give at least one {text, label}');
     const encoded = encodeClassification(options.examples, tokenizer, spec.labels!, spec.config.maxLength as number);

@@ -4,7 +4,6 @@
  * as plain JSON (per-example arrays left out).
  */
 import type { ClassifierModel } from '../../models/index.js';
-import { UNK_ID } from '../../text/index.js';
 import { buildProbeSet } from '../probes/index.js';
 import { evaluateProbe, type ProbeEvaluation } from './evaluate-probe.js';
 import { modelClassifier, type TextClassifier } from './predictor.js';
@@ -24,7 +23,7 @@ export type GroupAudit = Omit<ProbeEvaluation, 'perExample'> & { positive: strin
 
 /** A trained classifier's vocabulary test: true when the word is not mapped to <unk>. */
 export function vocabularyOf(model: ClassifierModel): (word: string) => boolean {
-  return (word) => model.tokenizer.encode(word).every((id) => id !== UNK_ID);
+  return (word) => model.tokenizer.encode(word).every((id) => id !== model.tokenizer.unknownId);
 }
 
 export function auditGroups(classifier: TextClassifier | ClassifierModel, options: GroupAuditOptions): { audit: GroupAudit; evaluation: ProbeEvaluation } {

@@ -1,27 +1,16 @@
 /**
  * What the extrinsic metrics need from a classifier: its label names and class probabilities for
- * a list of texts. Trained trustnlu classifiers, the VADER lexicon (a reference sentiment model
- * for the EEC-style probe) and hand-written fakes in tests all fit this shape.
+ * a list of texts (TextClassifier, defined in models so the privacy audits share it). Trained
+ * trustnlu classifiers, a user's wrapped tf.LayersModel, the VADER lexicon (a reference sentiment
+ * model for the EEC-style probe) and hand-written fakes in tests all fit this shape.
  */
 import { createRequire } from 'node:module';
-import { ConfigError, ShapeMismatchError } from '../../errors.js';
-import type { ClassifierModel } from '../../models/index.js';
-import { classifierOutputs, encodeTexts } from '../../train/index.js';
+import { ConfigError } from '../../errors.js';
+import type { TextClassifier } from '../../models/index.js';
 
-export interface TextClassifier {
-  /** Class names; column c of the probabilities is labels[c]. */
-  labels: string[];
-  /** Row-major [texts.length × labels.length] class probabilities. */
-  probabilities(texts: string[]): Float32Array;
-}
-
-/** A trained classifier as a TextClassifier (inference mode, batched, nothing left in memory). */
-export function modelClassifier(model: ClassifierModel, batchSize = 256): TextClassifier {
-  return {
-    labels: model.labels,
-    probabilities: (texts) => classifierOutputs(model, encodeTexts(texts, model.tokenizer, model.maxLength), batchSize).probabilities,
-  };
-}
+// The shape and the trained-model adapter live below the pillars (privacy audits take them too).
+export { classifyTexts, type TextClassifier } from '../../models/index.js';
+export { modelClassifier } from '../../train/index.js';
 
 /**
  * VADER (Hutto & Gilbert 2014), the rule-based sentiment lexicon, as a two-class classifier:
@@ -51,16 +40,6 @@ export function vaderClassifier(): TextClassifier {
       return out;
     },
   };
-}
-
-/** Probabilities with their shape checked. */
-export function classifyTexts(classifier: TextClassifier, texts: string[]): Float32Array {
-  const probabilities = classifier.probabilities(texts);
-  const expected = texts.length * classifier.labels.length;
-  if (probabilities.length !== expected) {
-    throw new ShapeMismatchError(`classifier returned ${probabilities.length} probabilities for ${texts.length} texts × ${classifier.labels.length} labels (expected ${expected})`);
-  }
-  return probabilities;
 }
 
 /** Every expected label of a probe must be one of the classifier's labels. */

@@ -22,7 +22,7 @@
 import { tf } from '../../engine/index.js';
 import { ConfigError, ShapeMismatchError } from '../../errors.js';
 import { argmaxRow } from '../../metrics/index.js';
-import { INFERENCE, maskedMean, type ForwardContext } from '../../models/index.js';
+import { INFERENCE, hasEmbeddingInput, maskedMean, type ClassifierModel, type ForwardContext } from '../../models/index.js';
 import { padSequences, type Tokenizer } from '../../text/index.js';
 import type { LogisticModel } from './protected-status.js';
 
@@ -74,24 +74,22 @@ export interface EmbeddingClassifier {
   logitsFromEmbeddings(embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D;
 }
 
-/** Adapts a trustnlu classifier (its embedding table is the parameter "embedding/embeddings"). */
-export function embeddingClassifier(model: {
-  labels: string[];
-  tokenizer: Tokenizer;
-  maxLength: number;
-  store: { has(name: string): boolean; get(name: string): tf.Variable };
-  logitsFromEmbeddings?: (embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext) => tf.Tensor2D;
-}): EmbeddingClassifier {
-  if (!model.logitsFromEmbeddings || !model.store.has('embedding/embeddings')) {
-    throw new ConfigError('prediction sensitivity needs a classifier with an embedding table and logitsFromEmbeddings (embbag, cnn or transformer)');
+/**
+ * Adapts a classifier that runs from its embedded tokens: a built-in one (embbag, cnn,
+ * transformer) or a wrapped tf.LayersModel whose token ids enter through an Embedding layer
+ * (one without is refused here, with the reason, before any work).
+ */
+export function embeddingClassifier(model: ClassifierModel): EmbeddingClassifier {
+  if (!hasEmbeddingInput(model)) {
+    throw new ConfigError(`prediction sensitivity needs a classifier that runs from its embedded tokens (a trustnlu classifier, or a tf.LayersModel whose ids enter through an Embedding layer); "${model.kind}" does not`);
   }
-  const run = model.logitsFromEmbeddings.bind(model);
+  model.embeddingTable(); // refuses now a wrapped model without an Embedding where the ids enter
   return {
     labels: model.labels,
     tokenizer: model.tokenizer,
     maxLength: model.maxLength,
-    embeddingTable: () => model.store.get('embedding/embeddings') as tf.Tensor2D,
-    logitsFromEmbeddings: run,
+    embeddingTable: () => model.embeddingTable(),
+    logitsFromEmbeddings: (embedded, mask, ctx) => model.logitsFromEmbeddings(embedded, mask, ctx),
   };
 }
 

@@ -36,7 +36,7 @@ export type SensitivityAudit = Omit<ProbeSensitivity, 'perExample'> & {
 
 export function auditSensitivity(model: ClassifierModel, options: SensitivityAuditOptions): SensitivityAudit {
   const probe = buildProbeSet(options.probe, options.groups);
-  const classifier = embeddingClassifier(model as unknown as Parameters<typeof embeddingClassifier>[0]);
+  const classifier = embeddingClassifier(model);
   const examples =
     options.protectedData === 'dataset'
       ? datasetGenderExamples(loadIntentDataset(options.dataset ?? 'synthetic', { dataDir: options.dataDir, seed: options.datasetSeed ?? 0 }).splits.train)

@@ -6,14 +6,21 @@
 import { ConfigError } from '../../errors.js';
 import type { HostBatch } from '../../models/index.js';
 import { classificationBatch, windowBatch, type EncodedClassificationSet, type EncodedCorpus } from '../../train/index.js';
+import type { TensorExamples } from './tensor-examples.js';
 
+/** Token-id examples for trustnlu's text models, or a user's own tensors for a user's tf.LayersModel (tensor-examples.ts). */
 export type FederatedExamples =
   | { task: 'classifier'; sequences: number[][]; targets: Int32Array }
-  | { task: 'lm'; inputs: Int32Array; targets: Int32Array; count: number; length: number };
+  | { task: 'lm'; inputs: Int32Array; targets: Int32Array; count: number; length: number }
+  | TensorExamples;
 
-/** Number of examples (classification examples or LM windows). */
+/** Number of examples (classification examples, LM windows or tensor rows). */
 export function exampleCount(examples: FederatedExamples): number {
   return examples.task === 'classifier' ? examples.targets.length : examples.count;
+}
+
+function textOnly(examples: FederatedExamples, what: string): asserts examples is Exclude<FederatedExamples, TensorExamples> {
+  if (examples.task === 'tensors') throw new ConfigError(`${what}: tensor examples have no token ids (use layersBatchOf)`);
 }
 
 /** From the trainer's encodings (texts are dropped: batches need only ids and targets). */
@@ -27,6 +34,7 @@ export function fromEncodedCorpus(corpus: EncodedCorpus): FederatedExamples {
 
 /** The host batch of the examples at `indices`. */
 export function batchOf(examples: FederatedExamples, indices: ArrayLike<number>): HostBatch {
+  textOnly(examples, 'batchOf');
   const list = Array.from(indices);
   if (examples.task === 'classifier') {
     return classificationBatch({ texts: [], sequences: examples.sequences, targets: examples.targets, size: examples.targets.length }, list);
@@ -36,6 +44,7 @@ export function batchOf(examples: FederatedExamples, indices: ArrayLike<number>)
 
 /** The examples at `indices` as a stand-alone encoded set (for the trainer's evaluation helpers). */
 export function subsetOf(examples: FederatedExamples, indices: ArrayLike<number>): EncodedClassificationSet | EncodedCorpus {
+  textOnly(examples, 'subsetOf');
   const n = indices.length;
   if (examples.task === 'classifier') {
     const sequences: number[][] = new Array(n);

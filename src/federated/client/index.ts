@@ -13,12 +13,14 @@ export {
   subsetOf,
   assertIndicesIn,
 } from './examples.js';
-export { modelLayout, readModelParameters, writeModelParameters, viewParameters, packParameters } from './model-parameters.js';
+export { type TensorExamples, type ClientTensors, tensorExamplesFrom, layersBatchOf, targetClasses } from './tensor-examples.js';
+export { modelLayout, readModelParameters, writeModelParameters, viewParameters, packParameters, type WithParameters } from './model-parameters.js';
 export {
   type LocalTrainingConfig,
   type LocalTrainingResult,
   type LocalTrainingOptions,
   type LocalOptimizerState,
+  type LocalModel,
   localTrainingConfigFrom,
   proximalGradients,
   trainLocally,

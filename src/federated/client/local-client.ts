@@ -4,13 +4,12 @@
  * share one model (they run one at a time); none keeps a model of its own.
  */
 import { ConfigError } from '../../errors.js';
-import type { AnyModel } from '../../models/index.js';
 import type { ParameterSet } from '../aggregate/index.js';
 import type { ClientConfig } from '../strategy.js';
 import type { Client, EvaluateResponse, FitResponse } from './client.js';
 import { assertIndicesIn, type FederatedExamples } from './examples.js';
 import { evaluateExamples, evaluationMetrics } from './local-evaluation.js';
-import { localTrainingConfigFrom, trainLocally } from './local-training.js';
+import { localTrainingConfigFrom, trainLocally, type LocalModel } from './local-training.js';
 import { modelLayout, viewParameters, writeModelParameters } from './model-parameters.js';
 
 export class LocalTrainingClient implements Client {
@@ -18,7 +17,7 @@ export class LocalTrainingClient implements Client {
 
   constructor(
     readonly id: string,
-    private readonly model: AnyModel,
+    private readonly model: LocalModel,
     private readonly examples: FederatedExamples,
     indices: ArrayLike<number>,
     private readonly options: { outOfScopeIndex?: number } = {},

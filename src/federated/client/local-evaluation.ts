@@ -4,9 +4,12 @@
  * correct predictions summed over examples (classifiers) or tokens (language models).
  * Uses the trainer's evaluation helpers, so numbers match `trustnlu train`/`eval`.
  */
-import type { AnyModel } from '../../models/index.js';
+import { tf } from '../../engine/index.js';
+import { INFERENCE, TappedLayersModel } from '../../models/index.js';
 import { classifierOutputs, languageModelMetrics, type EncodedClassificationSet, type EncodedCorpus } from '../../train/index.js';
 import { subsetOf, type FederatedExamples } from './examples.js';
+import type { LocalModel } from './local-training.js';
+import { layersBatchOf, targetClasses, type TensorExamples } from './tensor-examples.js';
 
 export interface EvaluationSums {
   /** Examples (classifier) or windows (LM) evaluated. */
@@ -33,14 +36,43 @@ export interface EvaluationMetrics {
   examples: number;
 }
 
+/** Loss (the model's own) and arg-max accuracy of a user's tf.LayersModel on tensor examples, in chunks of 256. */
+function evaluateTensorExamples(model: TappedLayersModel, examples: TensorExamples, indices: ArrayLike<number>): EvaluationSums {
+  const n = indices.length;
+  const classes = targetClasses(examples, indices);
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < n; start += 256) {
+    const chunk = Array.from({ length: Math.min(256, n - start) }, (_, j) => indices[start + j]);
+    // tensors out of the scope, read after it (a typed array returned from tidy is walked element by element)
+    const [lossTensor, predictedTensor] = tf.tidy(() => {
+      const batch = layersBatchOf(examples, chunk);
+      const output = model.forward(batch.inputs, INFERENCE, false).output;
+      return [model.perExampleLoss(batch, INFERENCE), tf.argMax(tf.reshape(output, [chunk.length, -1]), 1)];
+    });
+    const losses = lossTensor.dataSync();
+    const predicted = predictedTensor.dataSync();
+    tf.dispose([lossTensor, predictedTensor]);
+    for (let j = 0; j < chunk.length; j++) {
+      lossSum += losses[j];
+      if (predicted[j] === classes[start + j]) correct++;
+    }
+  }
+  return { examples: n, units: n, lossSum, correct };
+}
+
 export function evaluateExamples(
-  model: AnyModel,
+  model: LocalModel,
   examples: FederatedExamples,
   indices: ArrayLike<number>,
   options: { outOfScopeIndex?: number } = {},
 ): EvaluationSums {
   const n = indices.length;
   if (n === 0) return { examples: 0, units: 0, lossSum: 0, correct: 0 };
+  if (examples.task === 'tensors' || model instanceof TappedLayersModel) {
+    if (!(examples.task === 'tensors' && model instanceof TappedLayersModel)) throw new Error(`cannot evaluate ${model instanceof TappedLayersModel ? 'a bare tf.LayersModel' : `a ${model.task} model`} on ${examples.task} examples`);
+    return evaluateTensorExamples(model, examples, indices);
+  }
   if (examples.task === 'classifier' && model.task === 'classifier') {
     const set = subsetOf(examples, indices) as EncodedClassificationSet;
     const out = classifierOutputs(model, set, 256);

@@ -11,12 +11,13 @@
  */
 import { tf, SeededRandom, type NamedWeight } from '../../engine/index.js';
 import { ConfigError, NonFiniteError } from '../../errors.js';
-import { toTensorBatch, type AnyModel } from '../../models/index.js';
-import { createOptimizer, standardGradients, type GradientStep } from '../../train/index.js';
+import { TappedLayersModel, toTensorBatch, type AnyModel, type ForwardContext, type NamedParameter } from '../../models/index.js';
+import { createOptimizer, standardGradients, type GradientResult, type GradientStep } from '../../train/index.js';
 import type { ParameterSet } from '../aggregate/index.js';
 import type { ClientConfig } from '../strategy.js';
 import type { LocalTrainingSettings } from '../strategies/server-strategy.js';
 import { batchOf, exampleCount, type FederatedExamples } from './examples.js';
+import { layersBatchOf } from './tensor-examples.js';
 import { writeModelParameters } from './model-parameters.js';
 
 /** The strategy's local-training settings plus what it adds per round and client. */
@@ -54,18 +55,44 @@ export function localTrainingConfigFrom(config: ClientConfig): LocalTrainingConf
  * for every parameter with an anchor. The reported loss stays the data loss.
  */
 export function proximalGradients(base: GradientStep, mu: number, anchors: Map<string, tf.Tensor>): GradientStep {
-  return (model, batch, ctx, host) => {
-    const result = base(model, batch, ctx, host);
-    if (mu === 0) return result;
-    for (const p of model.parameters()) {
-      const anchor = anchors.get(p.name);
-      if (!anchor) continue;
-      const pull = tf.mul(tf.sub(p.variable, anchor), mu);
-      const g = result.grads.get(p.name);
-      result.grads.set(p.name, g ? tf.add(g, pull) : pull);
-    }
-    return result;
-  };
+  return (model, batch, ctx, host) => withProximalPull(base(model, batch, ctx, host), model.parameters(), mu, anchors);
+}
+
+/** Adds μ(w − w_anchor) to the gradient of every parameter with an anchor (in place). */
+function withProximalPull(result: GradientResult, params: NamedParameter[], mu: number, anchors: Map<string, tf.Tensor>): GradientResult {
+  if (mu === 0) return result;
+  for (const p of params) {
+    const anchor = anchors.get(p.name);
+    if (!anchor) continue;
+    const pull = tf.mul(tf.sub(p.variable, anchor), mu);
+    const g = result.grads.get(p.name);
+    result.grads.set(p.name, g ? tf.add(g, pull) : pull);
+  }
+  return result;
+}
+
+/**
+ * A model local training takes: a trustnlu model (token-id examples), or a user's
+ * tf.LayersModel as a TappedLayersModel with its loss (tensor examples from clientFn).
+ */
+export type LocalModel = AnyModel | TappedLayersModel;
+
+/** The gradient of the mean loss on the examples at `indices` (inside tf.tidy). */
+function batchGradients(model: LocalModel, examples: FederatedExamples, indices: number[], ctx: ForwardContext, step: GradientStep): GradientResult {
+  if (examples.task === 'tensors') {
+    if (!(model instanceof TappedLayersModel)) throw new ConfigError(`local training: a ${model.task} model cannot train on tensor examples (wrap your tf.LayersModel in a TappedLayersModel with its loss)`);
+    const params = model.parameters();
+    const byVariable = new Map(params.map((p) => [p.variable.name, p.name]));
+    const batch = layersBatchOf(examples, indices);
+    const { value, grads } = tf.variableGrads(() => tf.mean(model.perExampleLoss(batch, ctx)) as tf.Scalar, params.map((p) => p.variable));
+    const named = new Map<string, tf.Tensor>();
+    for (const [name, g] of Object.entries(grads)) named.set(byVariable.get(name)!, g);
+    return { loss: value, grads: named };
+  }
+  if (model instanceof TappedLayersModel) throw new ConfigError(`local training: a bare tf.LayersModel trains on tensor examples, not ${examples.task} examples (wrap it with its tokenizer: wrapLayersModel)`);
+  if (model.task !== examples.task) throw new ConfigError(`local training: a ${model.task} model cannot train on ${examples.task} examples`);
+  const host = batchOf(examples, indices);
+  return step(model, toTensorBatch(host, examples.task), ctx, host);
 }
 
 /** A client's optimiser state carried between rounds (only with a client-state store). */
@@ -97,7 +124,7 @@ export interface LocalTrainingOptions {
  * The model is left holding the local parameters.
  */
 export function trainLocally(
-  model: AnyModel,
+  model: LocalModel,
   examples: FederatedExamples,
   indices: ArrayLike<number>,
   global: ParameterSet,
@@ -106,7 +133,6 @@ export function trainLocally(
 ): LocalTrainingResult {
   const started = performance.now();
   if (indices.length === 0) throw new ConfigError('local training: the client has no examples');
-  if (model.task !== examples.task) throw new ConfigError(`local training: a ${model.task} model cannot train on ${examples.task} examples`);
   const total = exampleCount(examples);
   for (let j = 0; j < indices.length; j++) {
     if (!(indices[j] >= 0 && indices[j] < total)) throw new ConfigError(`local training: example index ${indices[j]} is outside [0, ${total})`);
@@ -117,8 +143,8 @@ export function trainLocally(
   if (options.optimizerState) optimizer.setState(options.optimizerState);
   const anchors = new Map<string, tf.Tensor>();
   if (config.proximalMu > 0) params.forEach((p, i) => anchors.set(p.name, tf.tensor(global.arrays[i], p.variable.shape, 'float32')));
+  // the proximal pull is added below for every kind of model (withProximalPull)
   const baseStep = options.gradientStep ?? standardGradients;
-  const gradientStep = config.proximalMu > 0 ? proximalGradients(baseStep, config.proximalMu, anchors) : baseStep;
   const rng = new SeededRandom(config.seed);
   const dropoutRng = rng.fork('dropout');
   let steps = 0;
@@ -130,10 +156,14 @@ export function trainLocally(
       const order = rng.fork(`epoch${epoch}`).shuffle(Array.from(indices));
       for (let start = 0; start < order.length; start += config.batchSize) {
         if (config.maxSteps > 0 && steps >= config.maxSteps) break;
-        const host = batchOf(examples, order.slice(start, start + config.batchSize));
+        const indicesOfBatch = order.slice(start, start + config.batchSize);
         const loss = tf.tidy(() => {
-          const batch = toTensorBatch(host, examples.task);
-          const { loss, grads } = gradientStep(model, batch, { training: true, rng: dropoutRng }, host);
+          const { loss, grads } = withProximalPull(
+            batchGradients(model, examples, indicesOfBatch, { training: true, rng: dropoutRng }, baseStep),
+            params,
+            config.proximalMu,
+            anchors,
+          );
           const value = loss.dataSync()[0];
           if (Number.isFinite(value)) optimizer.step(params, grads, config.learningRate);
           return value;
@@ -144,8 +174,8 @@ export function trainLocally(
           );
         }
         steps++;
-        lossSum += loss * host.size;
-        seen += host.size;
+        lossSum += loss * indicesOfBatch.length;
+        seen += indicesOfBatch.length;
       }
     }
     if (options.keepOptimizerState) {

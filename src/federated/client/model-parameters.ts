@@ -4,19 +4,24 @@
  * out of tensor memory, so the returned arrays are owned by the caller (safe to transfer).
  */
 import { tf } from '../../engine/index.js';
-import type { Model } from '../../models/index.js';
+import type { NamedParameter } from '../../models/index.js';
+
+/** Anything with trainable parameters in a stable order: a trustnlu model, or a user's tf.LayersModel as a TappedLayersModel. */
+export interface WithParameters {
+  parameters(): NamedParameter[];
+}
 import { assertMatchesLayout, type ParameterLayout, type ParameterSet } from '../aggregate/index.js';
 
 export { viewParameters } from '../aggregate/index.js';
 
 /** Names and lengths of the model's parameters, in order. */
-export function modelLayout(model: Model): ParameterLayout {
+export function modelLayout(model: WithParameters): ParameterLayout {
   const params = model.parameters();
   return { names: params.map((p) => p.name), lengths: params.map((p) => p.variable.size) };
 }
 
 /** A copy of the model's current parameters. */
-export function readModelParameters(model: Model): ParameterSet {
+export function readModelParameters(model: WithParameters): ParameterSet {
   const params = model.parameters();
   return {
     names: params.map((p) => p.name),
@@ -25,7 +30,7 @@ export function readModelParameters(model: Model): ParameterSet {
 }
 
 /** Overwrites the model's variables with `parameters` (same names, order and sizes required). */
-export function writeModelParameters(model: Model, parameters: ParameterSet): void {
+export function writeModelParameters(model: WithParameters, parameters: ParameterSet): void {
   const params = model.parameters();
   assertMatchesLayout(modelLayout(model), parameters, 'parameters for the model');
   tf.tidy(() => {

@@ -23,6 +23,7 @@ import { createFederationServer, type HttpServerOptions } from './http-server.js
 import { checkEvaluationSettings, type FederatedEvaluationSettings } from './evaluation-rounds.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
 import { DEFAULT_MAX_WEIGHT, readClientTokens, type EnrolmentMode } from './enrolment.js';
+import type { UserTextModel } from '../simulation/user-text-model.js';
 
 /** Where the model comes from. */
 export type ServiceModelSource =
@@ -36,6 +37,8 @@ export type ServiceModelSource =
       seed: number;
       dataDir?: string;
       backend?: BackendName;
+      /** Your tf.LayersModel (a model.json, loadUserTextModel) instead of the built-in `model` kind; `model` is then 'layers'. */
+      userModel?: UserTextModel;
     }
   /** One tensor of `parameters` zeros: no model, no evaluation (protocol and load tests). */
   | { kind: 'synthetic'; parameters: number };
@@ -125,6 +128,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
 
   let initial: ParameterSet;
   let federation: Record<string, unknown>;
+  let describedSource: Record<string, unknown> | undefined;
   let evaluate: ((round: number, parameters: ParameterSet) => Promise<{ loss: number; metrics: Record<string, number> } | undefined>) | undefined;
   const source = options.source;
   if (source.kind === 'synthetic') {
@@ -135,29 +139,29 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
     federation = { name: `synthetic(${source.parameters} parameters)`, source };
   } else {
     // heavy imports only when a real model is served
-    const [{ initEngine }, { prepareFederatedDataset }, { createModel }, { tokenizerFromJSON }] = await Promise.all([
+    const [{ initEngine }, { prepareFederatedDataset }, { createModel, wrapLayersModel, layersModelDigest, LAYERS_MODEL_KIND }, { tokenizerFromJSON }] = await Promise.all([
       import('../../engine/index.js'),
       import('../simulation/federated-dataset.js'),
       import('../../models/index.js'),
       import('../../text/index.js'),
     ]);
     await initEngine({ backend: source.backend ?? 'wasm' });
+    const user = source.userModel;
     const data = prepareFederatedDataset({
       dataset: source.dataset,
       partition: source.partition,
       numClients: source.numClients,
       model: source.model,
       modelConfig: source.modelConfig,
+      userModel: user,
       seed: source.seed,
       dataDir: source.dataDir,
     });
-    const model = createModel({
-      kind: data.model.kind,
-      tokenizer: tokenizerFromJSON(data.model.tokenizer),
-      labels: data.model.labels,
-      seed: data.model.seed,
-      config: data.model.config as never,
-    });
+    const tokenizer = tokenizerFromJSON(data.model.tokenizer!);
+    // The user's model is served as it is (its weights are the round-0 model); evaluation writes each global model into it.
+    const model = user
+      ? wrapLayersModel(user.layersModel, { tokenizer, task: 'classifier', labels: data.model.labels, maxLength: data.model.config.maxLength as number, warn: () => undefined })
+      : createModel({ kind: data.model.kind, tokenizer, labels: data.model.labels, seed: data.model.seed, config: data.model.config as never });
     initial = readModelParameters(model);
     const indices = Int32Array.from({ length: data.task === 'classifier' ? data.evaluation.task === 'classifier' ? data.evaluation.targets.length : 0 : data.evaluation.task === 'lm' ? data.evaluation.count : 0 }, (_, i) => i);
     evaluate = async (_round, parameters) => {
@@ -165,12 +169,15 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       const m = evaluationMetrics(evaluateExamples(model, data.evaluation, indices, { outOfScopeIndex: data.outOfScopeIndex }));
       return { loss: m.loss, metrics: { accuracy: m.accuracy } };
     };
+    // A user's model is described by its digest (clients bring the same model.json), not shipped in the description.
+    const digest = data.model.layers ? await layersModelDigest(data.model.layers) : undefined;
+    describedSource = { ...source, dataDir: undefined, backend: undefined, userModel: undefined, ...(digest ? { model: LAYERS_MODEL_KIND, modelDigest: digest } : {}) };
     federation = {
-      name: `${data.name}${data.synthetic ? ' [SYNTHETIC data]' : ''}, ${data.partition}, ${data.model.kind}`,
-      source: { ...source, dataDir: undefined, backend: undefined },
+      name: `${data.name}${data.synthetic ? ' [SYNTHETIC data]' : ''}, ${data.partition}, ${digest ? `your model.json (${user!.layersModel.name})` : data.model.kind}`,
+      source: describedSource,
       synthetic: data.synthetic,
       clients: data.clients.map((c) => ({ id: c.id, examples: c.indices.length })),
-      model: data.model,
+      model: digest ? { ...data.model, layers: undefined, digest } : data.model,
     };
   }
   // the DP clip norm when it is fixed, or adaptive clipping
@@ -249,7 +256,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
         secureAggregation: options.secureAggregation ?? null,
         strategy: strategy.name,
         selectCount,
-        source: source.kind === 'synthetic' ? source : { ...source, dataDir: undefined, backend: undefined },
+        source: describedSource ?? source,
         local: inner.local,
         seed: options.policy.seed ?? 0,
       },

@@ -57,7 +57,7 @@ export class SimulationExecutor {
     let shutdown: () => Promise<void>;
     if (workers === 0) {
       await initEngine({ backend });
-      const worker = new TrainingWorker(config);
+      const worker = await TrainingWorker.create(config);
       runJob = async (job) => worker.handle(job);
       shutdown = async () => worker.dispose();
     } else {

@@ -14,6 +14,8 @@ import { createStrategy, parseStrategySpec, type ServerStrategy, type StrategySp
 import { privateAggregation, type DpFedAvgOptions, type FederatedPrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
 import { SimulationExecutor } from './executor.js';
 import { prepareFederatedDataset } from './federated-dataset.js';
+import type { UserTextModel } from './user-text-model.js';
+import { LAYERS_MODEL_KIND } from '../../models/index.js';
 import { runSimulation, type CurvePoint, type PeriodRecord, type SimulationResult } from './simulator.js';
 import {
   createSampler,
@@ -37,8 +39,10 @@ export interface FederatedExperimentOptions {
   rounds: number;
   clientsPerRound: number;
   localEpochs?: number;
-  /** Default: embbag for intent datasets, char-lstm for corpora (set by the caller). */
+  /** Default: embbag for intent datasets, char-lstm for corpora (set by the caller); 'layers' with `userModel`. */
   model: string;
+  /** Your tf.LayersModel (a model.json) with its tokenizer and labels, instead of a built-in kind. */
+  userModel?: UserTextModel;
   modelConfig?: Record<string, unknown>;
   seed: number;
   /** Clients for iid / dirichlet / quantity; default 100. */
@@ -121,7 +125,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
   }
   checkDeviceLabelOptions(labels, options.deviceLabels);
   const localOptimizer = options.localOptimizer ?? 'adam';
-  const defaults = TRAINING_DEFAULTS[options.model];
+  const defaults = TRAINING_DEFAULTS[options.userModel ? LAYERS_MODEL_KIND : options.model];
   if (!defaults) throw new ConfigError(`unknown model "${options.model}": choose one of ${Object.keys(TRAINING_DEFAULTS).join(', ')}`);
   const learningRate = options.learningRate ?? (localOptimizer === 'adam' ? defaults.learningRate : 0.1);
   const batchSize = options.batchSize ?? 32;
@@ -134,6 +138,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     numClients: options.numClients,
     model: options.model,
     modelConfig: options.modelConfig,
+    userModel: options.userModel,
     seed: options.seed,
     dataDir: options.dataDir,
     evaluationSplit: options.evaluationSplit,

@@ -26,19 +26,26 @@ import {
   type PartitionClient,
   type PartitionSummary,
 } from '../../data/partition/index.js';
-import { defaultConfig, isClassifierKind, isLanguageModelKind, MODEL_KINDS } from '../../models/index.js';
+import { defaultConfig, isClassifierKind, isLanguageModelKind, LAYERS_MODEL_KIND, MODEL_KINDS, type LayersModelSnapshot, type LossName } from '../../models/index.js';
 import { fitCharTokenizer, fitWordTokenizer, languageModelWindows, type TokenizerJSON } from '../../text/index.js';
 import { encodeClassification, encodeCorpus, encodeWindows, unitText } from '../../train/index.js';
 import { exampleCount, fromEncodedClassification, fromEncodedCorpus, type FederatedExamples } from '../client/index.js';
 import { parsePartitionSpec, type PartitionSpec } from './spec.js';
+import { userTextModelSpec, type UserTextModel } from './user-text-model.js';
 
 /** What a worker needs to build the model (the weights come from the global parameters). */
 export interface ModelSpec {
   kind: string;
-  tokenizer: TokenizerJSON;
+  /** Text models only (a user's model on tensor examples has none). */
+  tokenizer?: TokenizerJSON;
   labels?: string[];
   config: Record<string, unknown>;
   seed: number;
+  /**
+   * Kind 'layers': the user's tf.LayersModel as plain data (topology and every weight, so frozen
+   * weights match too), rebuilt in each worker, and the loss it trains with on tensor examples.
+   */
+  layers?: LayersModelSnapshot & { loss: LossName };
 }
 
 export interface FederatedDataset {
@@ -71,8 +78,10 @@ export interface PrepareOptions {
   partition: PartitionSpec | string;
   /** Clients for iid / dirichlet / quantity partitions; default 100. */
   numClients?: number;
-  /** Model kind (a classifier for intent datasets, a language model for corpora). */
+  /** Model kind (a classifier for intent datasets, a language model for corpora); 'layers' with `userModel`. */
   model: string;
+  /** Your tf.LayersModel (loaded from a model.json) instead of a built-in kind: intent datasets only. */
+  userModel?: UserTextModel;
   /** Overrides of the kind's default architecture. */
   modelConfig?: Record<string, unknown>;
   seed: number;
@@ -98,12 +107,15 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
   const source: DatasetSource = typeof options.dataset === 'string' ? { kind: 'registry', name: options.dataset } : options.dataset;
   const registered = source.kind === 'registry' ? DATASETS.find((d) => d.name === source.name) : undefined;
   if (source.kind === 'registry' && !registered) throw new ConfigError(`unknown dataset "${source.name}"; valid names: ${DATASETS.map((d) => d.name).join(', ')}`);
-  const kind = options.model;
-  if (!(MODEL_KINDS as readonly string[]).includes(kind)) throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
+  const kind = options.userModel ? LAYERS_MODEL_KIND : options.model;
+  if (!options.userModel && !(MODEL_KINDS as readonly string[]).includes(kind)) throw new ConfigError(`unknown model "${kind}": choose one of ${MODEL_KINDS.join(', ')}`);
   // Files are an intent dataset for a classifier and a corpus for a language model.
-  const task = registered?.task ?? (isClassifierKind(kind) ? 'intent' : 'lm');
+  const task = registered?.task ?? (options.userModel || isClassifierKind(kind) ? 'intent' : 'lm');
   const info = { name: registered?.name ?? (source.kind === 'files' ? source.files.train : ''), task };
-  if (info.task === 'intent' && !isClassifierKind(kind)) {
+  if (options.userModel && info.task !== 'intent') {
+    throw new ConfigError(`dataset "${info.name}" is a language-model corpus; federated training of your own model.json takes classifiers on intent data`);
+  }
+  if (info.task === 'intent' && !options.userModel && !isClassifierKind(kind)) {
     throw new ConfigError(`dataset "${info.name}" is an intent dataset: use a classifier model (embbag, cnn, transformer), not "${kind}"`);
   }
   if (info.task === 'lm' && !isLanguageModelKind(kind)) {
@@ -112,7 +124,8 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
   const rng = new SeededRandom(options.seed).fork('partition');
   const evaluationSplit = options.evaluationSplit ?? 'test';
   const minExamples = options.minClientExamples ?? 1;
-  const config = { ...defaultConfig(kind), ...(options.modelConfig ?? {}) } as Record<string, unknown>;
+  if (options.userModel && options.modelConfig) throw new ConfigError('modelConfig changes a built-in architecture; your model.json is its own: drop it');
+  const config = options.userModel ? {} : ({ ...defaultConfig(kind), ...(options.modelConfig ?? {}) } as Record<string, unknown>);
   const notes: string[] = [];
 
   if (info.task === 'intent') {
@@ -121,8 +134,10 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     }
     const dataset = loadDatasetSource(source, { dataDir: options.dataDir, seed: options.seed, task: 'intent' });
     const train = dataset.splits.train;
-    const tokenizer = fitWordTokenizer(train.map((e) => e.text), { minCount: 1, maxSize: 20000 });
-    const maxLength = config.maxLength as number;
+    const user = options.userModel && userTextModelSpec(options.userModel, { name: dataset.name, labels: dataset.labels, trainTexts: train.map((e) => e.text) }, options.seed);
+    const tokenizer = user?.tokenizer ?? fitWordTokenizer(train.map((e) => e.text), { minCount: 1, maxSize: 20000 });
+    const maxLength = user?.maxLength ?? (config.maxLength as number);
+    const labels = user?.labels ?? dataset.labels;
     let partition: Partition;
     if (spec.kind === 'iid') partition = iidPartition(train.length, numClients, rng);
     else if (spec.kind === 'dirichlet') partition = dirichletLabelPartition(train.map((e) => e.label), numClients, spec.alpha, rng);
@@ -141,15 +156,15 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       partition = naturalPartition(train.map((e) => e.domain!), { minExamples });
     }
     notes.push(...(partition.notes ?? []));
-    const outOfScope = dataset.outOfScopeLabel ? dataset.labels.indexOf(dataset.outOfScopeLabel) : -1;
+    const outOfScope = dataset.outOfScopeLabel ? labels.indexOf(dataset.outOfScopeLabel) : -1;
     const summary = summarizePartition({ clients: partition.clients }, train.map((e) => e.label));
     return {
       name: dataset.name,
       synthetic: dataset.synthetic,
       task: 'classifier',
-      model: { kind, tokenizer: tokenizer.toJSON(), labels: dataset.labels, config, seed: options.seed },
-      train: fromEncodedClassification(encodeClassification(train, tokenizer, dataset.labels, maxLength)),
-      evaluation: fromEncodedClassification(encodeClassification(dataset.splits[evaluationSplit], tokenizer, dataset.labels, maxLength)),
+      model: user?.spec ?? { kind, tokenizer: tokenizer.toJSON(), labels, config, seed: options.seed },
+      train: fromEncodedClassification(encodeClassification(train, tokenizer, labels, maxLength)),
+      evaluation: fromEncodedClassification(encodeClassification(dataset.splits[evaluationSplit], tokenizer, labels, maxLength)),
       evaluationSplit,
       clients: partition.clients,
       ...(outOfScope >= 0 ? { outOfScopeIndex: outOfScope } : {}),

@@ -20,7 +20,7 @@
  * number of workers or on which worker ran which client.
  */
 import { SeededRandom } from '../../engine/random.js';
-import type { BackendName } from '../../engine/index.js';
+import type { BackendName, tf } from '../../engine/index.js';
 import { WorkerInitError } from '../../engine/workers/index.js';
 import { ConfigError, NonFiniteError, ShapeMismatchError } from '../../errors.js';
 import { continualSplit, continualSplitByTime, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
@@ -35,9 +35,15 @@ import { SimulationExecutor } from './executor.js';
 import type { FederatedDataset } from './federated-dataset.js';
 import { parseSettingSpec, type SettingSpec } from './spec.js';
 import type { SimulationJob } from './training-handler.js';
+import { userModelFederatedDataset, writeGlobalModel, type UserModelLoss, type UserModelSimulation } from './user-model.js';
 
-export interface SimulationOptions {
-  data: FederatedDataset;
+/**
+ * Either `data` (a dataset prepared for a trustnlu model or a user's model.json:
+ * prepareFederatedDataset), or a user's tf.LayersModel with Flower-style `clientFn`
+ * (UserModelSimulation: model, clientFn, clients, evaluationData, loss).
+ */
+export interface SimulationOptions extends Partial<UserModelSimulation> {
+  data?: FederatedDataset;
   strategy: Strategy;
   /** Total rounds (split over the periods in the continual setting). */
   rounds: number;
@@ -129,6 +135,8 @@ export interface SimulationResult {
   /** Continual setting: mean final accuracy over the periods' data, and mean forgetting. */
   continual?: { averageAccuracy: number; forgetting: number };
   parameters: ParameterSet;
+  /** With `model` and `clientFn`: the model `model()` built, holding the final global weights. */
+  layersModel?: tf.LayersModel;
 }
 
 /** Rounds per period: R split as evenly as possible over T periods (earlier periods get the extra rounds). */
@@ -148,9 +156,22 @@ function isSystemic(error: unknown): boolean {
   return error instanceof ConfigError || error instanceof ShapeMismatchError || error instanceof WorkerInitError;
 }
 
+/** The dataset the options name: `data`, or the one made from `model` and `clientFn`. */
+async function simulationData(options: SimulationOptions): Promise<{ data: FederatedDataset; user?: { model: tf.LayersModel; loss: UserModelLoss } }> {
+  const userFields = (['model', 'clientFn', 'clients', 'evaluationData'] as const).filter((k) => options[k] !== undefined);
+  if (options.data) {
+    if (userFields.length > 0) throw new ConfigError(`give data, or model and clientFn, not both (got data and ${userFields.join(', ')})`);
+    return { data: options.data };
+  }
+  const missing = (['model', 'clientFn', 'clients', 'evaluationData'] as const).filter((k) => options[k] === undefined);
+  if (missing.length > 0) throw new ConfigError(`runSimulation needs data (prepareFederatedDataset), or your model with model, clientFn, clients and evaluationData; missing ${missing.join(', ')}`);
+  const { data, model } = await userModelFederatedDataset(options as UserModelSimulation, options.seed);
+  return { data, user: { model, loss: options.loss ?? 'sparseCategoricalCrossentropy' } };
+}
+
 export async function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const started = performance.now();
-  const { data, strategy } = options;
+  const { strategy } = options;
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new ConfigError(`rounds must be an integer ≥ 1, got ${options.rounds}`);
   if (!Number.isInteger(options.seed) || options.seed < 0) throw new ConfigError(`seed must be an integer ≥ 0, got ${options.seed}`);
   const setting: SettingSpec = typeof options.setting === 'string' ? parseSettingSpec(options.setting) : options.setting ?? { kind: 'static' };
@@ -163,6 +184,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const failing = dropoutProbability > 0 ? dropoutModel({ probability: dropoutProbability, seed: root.fork('dropout').seed }) : undefined;
   const schedule = setting.kind === 'continual' ? roundsPerPeriod(options.rounds, setting.periods) : [options.rounds];
   const progress = options.progress ?? SILENT;
+  const { data, user } = await simulationData(options);
 
   const executor = options.executor ?? (await SimulationExecutor.create(data, { workers: options.workers, backend: options.backend }));
   try {
@@ -347,6 +369,10 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
       result.periods = periods;
       result.continual = { averageAccuracy, forgetting: T > 1 ? forgetting / (T - 1) : 0 };
+    }
+    if (user) {
+      writeGlobalModel(user.model, strategy.parameters, user.loss);
+      result.layersModel = user.model;
     }
     return result;
   } finally {

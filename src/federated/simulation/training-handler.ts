@@ -6,7 +6,7 @@
  * model's parameter order (shared memory when broadcast from the simulator), deltas come
  * back as a flat array the worker owns (transferred, not copied).
  */
-import { createModel, type AnyModel } from '../../models/index.js';
+import { LAYERS_MODEL_KIND, TappedLayersModel, createModel, restoreLayersModel, wrapLayersModel } from '../../models/index.js';
 import { tokenizerFromJSON } from '../../text/index.js';
 import { ConfigError } from '../../errors.js';
 import { flattenParameters, type ParameterLayout } from '../aggregate/index.js';
@@ -19,6 +19,7 @@ import {
   writeModelParameters,
   type EvaluationSums,
   type FederatedExamples,
+  type LocalModel,
   type LocalOptimizerState,
   type LocalTrainingConfig,
 } from '../client/index.js';
@@ -61,21 +62,40 @@ export interface FitJobResult {
   optimizerState?: LocalOptimizerState;
 }
 
+/**
+ * The model a worker trains: a built-in kind from its spec and seed, or the user's
+ * tf.LayersModel rebuilt from its snapshot, wrapped with the tokenizer for text examples or
+ * with its loss for tensor examples.
+ */
+async function buildModel(config: TrainingHandlerConfig): Promise<LocalModel> {
+  const spec = config.model;
+  if (spec.kind !== LAYERS_MODEL_KIND) {
+    if (!spec.tokenizer) throw new ConfigError(`simulation worker: model "${spec.kind}" needs a tokenizer`);
+    return createModel({ kind: spec.kind, tokenizer: tokenizerFromJSON(spec.tokenizer), labels: spec.labels, seed: spec.seed, config: spec.config as never });
+  }
+  if (!spec.layers) throw new ConfigError('simulation worker: a "layers" model needs its snapshot (topology and weights)');
+  const layersModel = await restoreLayersModel(spec.layers, 'in a simulation worker');
+  // The generic-loop warnings were given once in the main thread.
+  const warn = () => undefined;
+  if (config.train.task === 'tensors') return new TappedLayersModel(layersModel, { loss: spec.layers.loss, warn });
+  if (!spec.tokenizer) throw new ConfigError('simulation worker: text examples need the model\'s tokenizer');
+  const maxLength = typeof spec.config.maxLength === 'number' ? spec.config.maxLength : undefined;
+  return wrapLayersModel(layersModel, { tokenizer: tokenizerFromJSON(spec.tokenizer), task: config.train.task, labels: spec.labels, maxLength, warn });
+}
+
 /** One worker's model and data; the in-process executor makes one directly. */
 export class TrainingWorker {
-  readonly model: AnyModel;
   readonly layout: ParameterLayout;
 
-  constructor(private readonly config: TrainingHandlerConfig) {
-    const spec = config.model;
-    this.model = createModel({
-      kind: spec.kind,
-      tokenizer: tokenizerFromJSON(spec.tokenizer),
-      labels: spec.labels,
-      seed: spec.seed,
-      config: spec.config as never,
-    });
+  private constructor(
+    private readonly config: TrainingHandlerConfig,
+    readonly model: LocalModel,
+  ) {
     this.layout = modelLayout(this.model);
+  }
+
+  static async create(config: TrainingHandlerConfig): Promise<TrainingWorker> {
+    return new TrainingWorker(config, await buildModel(config));
   }
 
   handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {
@@ -86,6 +106,7 @@ export class TrainingWorker {
       const global = viewParameters(job.parameters, this.layout);
       const options = { optimizerState: job.optimizerState, keepOptimizerState: job.keepOptimizerState };
       if (this.config.deviceLabels && !job.goldLabels) {
+        if (this.model instanceof TappedLayersModel) throw new ConfigError('device labels (feedback, semi) need a text classifier; a clientFn run trains on the labels its data carries');
         return trainOnDeviceLabels(this.model, this.config.train, job.indices, global, job.config, this.config.deviceLabels, options);
       }
       return trainLocally(this.model, this.config.train, job.indices, global, job.config, options);
@@ -99,14 +120,15 @@ export class TrainingWorker {
   }
 
   dispose(): void {
-    this.model.dispose();
+    if (this.model instanceof TappedLayersModel) this.model.model.dispose();
+    else this.model.dispose();
   }
 }
 
 let worker: TrainingWorker | undefined;
 
-export function init(config: TrainingHandlerConfig): void {
-  worker = new TrainingWorker(config);
+export async function init(config: TrainingHandlerConfig): Promise<void> {
+  worker = await TrainingWorker.create(config);
 }
 
 export function handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {

@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
 import type { Tokenizer } from '../../text/index.js';
 import { Conv1d, Dense, Embedding, ParameterStore, dropout, type ForwardContext, type NamedParameter } from '../layers/index.js';
 import { TransformerStack } from '../transformer.js';
-import { maskedMean, sparseCrossEntropy, type ClassifierKind, type ClassifierModel, type TensorBatch } from '../model.js';
+import { maskedMean, sparseCrossEntropy, type ClassifierKind, type EmbeddingInputClassifier, type TensorBatch } from '../model.js';
 
 export interface ClassifierConfig {
   kind: ClassifierKind;
@@ -33,7 +33,7 @@ export const CLASSIFIER_DEFAULTS: Record<ClassifierKind, ClassifierConfig> = {
   transformer: { kind: 'transformer', embeddingDim: 128, maxLength: 48, dropout: 0.1, hidden: 0, kernelSizes: [], filters: 0, heads: 4, layers: 2, ffnDim: 256 },
 };
 
-export class IntentClassifier implements ClassifierModel {
+export class IntentClassifier implements EmbeddingInputClassifier {
   readonly task = 'classifier' as const;
   readonly store = new ParameterStore();
   readonly kind: ClassifierKind;
@@ -112,6 +112,11 @@ export class IntentClassifier implements ClassifierModel {
 
   logits(batch: TensorBatch, ctx: ForwardContext): tf.Tensor2D {
     return this.output.apply(this.features(batch, ctx), ctx) as tf.Tensor2D;
+  }
+
+  /** The token embedding table [vocabulary, embeddingDim] (the parameter "embedding/embeddings"). */
+  embeddingTable(): tf.Tensor2D {
+    return this.store.get('embedding/embeddings') as unknown as tf.Tensor2D;
   }
 
   /**

@@ -11,7 +11,8 @@ import { ConfigError } from '../../errors.js';
 import { PAD_ID, type Tokenizer } from '../../text/index.js';
 import type { ForwardContext } from '../layers/context.js';
 import { ParameterStore, type NamedParameter } from '../layers/parameters.js';
-import { LAYERS_MODEL_KIND, sparseCrossEntropy, type ClassifierModel, type LanguageModel, type TensorBatch } from '../model.js';
+import { LAYERS_MODEL_KIND, sparseCrossEntropy, type EmbeddingInputClassifier, type LanguageModel, type TensorBatch } from '../model.js';
+import { embeddingInputOf, fitEmbeddedLength, standInIds, type EmbeddingInput } from './embedding-input.js';
 import type { LayersModelMetadata } from './export.js';
 import { TappedLayersModel } from './tapped-model.js';
 
@@ -69,6 +70,19 @@ abstract class LayersModelBase {
     return undefined;
   }
 
+  private entry?: EmbeddingInput;
+
+  /** Where the ids enter (checked once; a model without an Embedding there is refused by name). */
+  protected embeddingInput(): EmbeddingInput {
+    this.entry ??= embeddingInputOf(this.layersModel);
+    return this.entry;
+  }
+
+  /** The first Embedding layer's table [vocabulary, dimension]; a ConfigError when the ids do not enter through one. */
+  embeddingTable(): tf.Tensor2D {
+    return this.embeddingInput().table();
+  }
+
   parameters(): NamedParameter[] {
     return this.tapped.parameters();
   }
@@ -96,7 +110,7 @@ abstract class LayersModelBase {
   }
 }
 
-export class LayersClassifier extends LayersModelBase implements ClassifierModel {
+export class LayersClassifier extends LayersModelBase implements EmbeddingInputClassifier {
   readonly task = 'classifier' as const;
   readonly labels: string[];
   readonly maxLength: number;
@@ -119,6 +133,18 @@ export class LayersClassifier extends LayersModelBase implements ClassifierModel
   perExampleLoss(batch: TensorBatch, ctx: ForwardContext): tf.Tensor1D {
     return sparseCrossEntropy(this.logits(batch, ctx), batch.targets) as tf.Tensor1D;
   }
+
+  /**
+   * Class scores from embedded tokens [B, T, D]: the graph runs with the Embedding's output
+   * replaced by them (embedding-input.ts); equals logits() when embedded = table[ids].
+   */
+  logitsFromEmbeddings(embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: ForwardContext): tf.Tensor2D {
+    const entry = this.embeddingInput();
+    const fitted = fitEmbeddedLength(embedded, mask, entry.table(), this.inputLength);
+    const scores = this.tapped.logits([standInIds(fitted.mask)], ctx, new Map([[entry.layer, fitted.embedded]]));
+    if (scores.rank !== 2) throw new ConfigError(`model "${this.layersModel.name}" outputs [${scores.shape}], not one score per class per example`);
+    return scores as tf.Tensor2D;
+  }
 }
 
 export class LayersLanguageModel extends LayersModelBase implements LanguageModel {
@@ -127,6 +153,9 @@ export class LayersLanguageModel extends LayersModelBase implements LanguageMode
 
   constructor(layersModel: tf.LayersModel, options: WrapLayersModelOptions) {
     super(layersModel, options);
+    if (options.tokenizer.toJSON().unknownId !== undefined) {
+      throw new ConfigError(`model "${layersModel.name}": a language model needs trustnlu's special tokens (<pad>, <unk>, <bos>, <eos> at ids 0-3) to mark where texts end; give it a trustnlu tokenizer JSON, not a plain vocabulary`);
+    }
     this.contextLength = options.maxLength ?? this.inputLength ?? 64;
     if (this.inputLength !== null && this.inputLength !== this.contextLength) {
       throw new ConfigError(`model "${layersModel.name}" takes ${this.inputLength} tokens but the context length is ${this.contextLength}`);

@@ -39,6 +39,8 @@ export interface GraphEnv {
   taps?: TapRecorder;
   /** Parameter name of a trainable variable (undefined for frozen ones). */
   parameterName(variable: tf.LayerVariable): string | undefined;
+  /** Layers not run: their output is given (the Embedding, when running from embedded tokens). */
+  replaced?: ReadonlyMap<tf.layers.Layer, tf.Tensor>;
 }
 
 /** The model's nodes by depth (tfjs's `nodesByDepth`), building a Sequential first if needed. */
@@ -68,6 +70,8 @@ export function isModel(layer: tf.layers.Layer): layer is tf.LayersModel {
 
 /** One layer call with tapping, given its inputs (already computed) and call arguments. */
 function runLayer(layer: tf.layers.Layer, inputs: tf.Tensor[], kwargs: Record<string, unknown>, env: GraphEnv, logits: boolean): tf.Tensor[] {
+  const given = env.replaced?.get(layer);
+  if (given) return [given];
   if (isModel(layer)) {
     if (kwargs.mask != null) throw new ConfigError(`nested model "${layer.name}" receives a mask, which per-example gradients do not support: drop maskZero/Masking`);
     return runGraph(layer, inputs, env, logits);

@@ -7,6 +7,10 @@
 export { TappedLayersModel, allLayers, namedLoss, LOSS_NAMES, type LayersBatch, type LossName, type PerExampleLossFunction, type TappedLayersModelOptions } from './tapped-model.js';
 export { registerLayerForward, layerClassesWithForward, unfoldWindows, type ForwardEnv, type LayerForward } from './forwards.js';
 export { runGraph, ensureBuilt, type GraphEnv } from './graph.js';
+import './file-router.js'; // model.save('file://...') and tf.loadLayersModel('file://...') in Node without tfjs-node
+export { registerFileRouter } from './file-router.js';
+export { embeddingInputOf, type EmbeddingInput } from './embedding-input.js';
+export { layersModelDigest, layersModelSnapshot, layersModelFromTopology, restoreLayersModel, seededTopology, type LayersModelSnapshot } from './clone.js';
 export { toLayersModel, type LayersModelMetadata } from './export.js';
 export {
   LAYERS_MODEL_FILE,
@@ -15,9 +19,11 @@ export {
   exportLayersModel,
   isLayersModelPath,
   layersDirHandler,
+  layersDirSaveHandler,
   layersModelDir,
   loadLayersModelDir,
   readLayersWeights,
+  readTokenizerFile,
   writeLayersModelDir,
   type LoadedLayersModel,
   type WriteLayersOptions,

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { tf, type NamedWeight } from '../../engine/index.js';
 import { CheckpointError } from '../../errors.js';
 import '../../layers/index.js'; // registers trustnlu's layer classes for loading
-import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../text/index.js';
+import { plainVocabularyTokenizer, tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../text/index.js';
 import type { AnyModel } from '../serialize.js';
 import { toLayersModel, type LayersModelMetadata } from './export.js';
 
@@ -157,6 +157,35 @@ export function exportLayersModel(dir: string, model: AnyModel): void {
   }
 }
 
+/**
+ * A tokenizer from a file: trustnlu's tokenizer JSON ({ "type": "word" | "char", "tokens": [...] },
+ * as tokenizer.json beside an exported model), or a plain vocabulary, one token per line in id
+ * order (plainVocabularyTokenizer: id 0 pads, a line <unk> or [UNK] is the unknown token). A
+ * file whose first non-blank character is "{" is read as JSON.
+ */
+export function readTokenizerFile(path: string): Tokenizer {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new CheckpointError(`${path}: no such vocabulary or tokenizer file`);
+  const text = readFileSync(path, 'utf8');
+  if (/^\s*\{/.test(text)) {
+    let json: TokenizerJSON;
+    try {
+      json = JSON.parse(text) as TokenizerJSON;
+    } catch (e) {
+      throw new CheckpointError(`${path}: starts like a tokenizer JSON but is not valid JSON (${(e as Error).message})`);
+    }
+    try {
+      return tokenizerFromJSON(json);
+    } catch (e) {
+      throw new CheckpointError(`${path}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return plainVocabularyTokenizer(text, path);
+  } catch (e) {
+    throw new CheckpointError((e as Error).message);
+  }
+}
+
 export interface LoadedLayersModel {
   model: tf.LayersModel;
   /** tokenizer.json beside model.json, or the one given. */
@@ -186,6 +215,39 @@ export function layersDirHandler(path: string): tf.io.IOHandler {
 }
 
 /**
+ * A tfjs save handler writing `dir` as tfjs-node's file:// handler does: model.json (topology,
+ * one weight group in weights.bin, the user's metadata) and weights.bin, atomically per file.
+ */
+export function layersDirSaveHandler(dir: string): tf.io.IOHandler {
+  return {
+    save: async (artifacts) => {
+      if (!(artifacts.modelTopology && typeof artifacts.modelTopology === 'object' && !(artifacts.modelTopology instanceof ArrayBuffer))) {
+        throw new CheckpointError(`${dir}: only Layers models (a JSON topology) can be saved here, not a graph model`);
+      }
+      mkdirSync(dir, { recursive: true });
+      const parts = artifacts.weightData === undefined ? [] : Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData];
+      const bytes = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+      let offset = 0;
+      for (const b of parts) {
+        bytes.set(new Uint8Array(b), offset);
+        offset += b.byteLength;
+      }
+      const json: ModelJson = {
+        modelTopology: artifacts.modelTopology,
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [LAYERS_WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata as ModelJson['userDefinedMetadata'];
+      writeAtomic(join(dir, LAYERS_WEIGHTS_FILE), bytes);
+      writeAtomic(join(dir, LAYERS_MODEL_FILE), JSON.stringify(json));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: JSON.stringify(artifacts.modelTopology).length, weightDataBytes: bytes.byteLength } };
+    },
+  };
+}
+
+/**
  * Loads a TensorFlow.js Layers model directory (or its model.json) — written by trustnlu,
  * by tfjs's model.save, or by the Keras converter — with the tokenizer beside it if there
  * is one (or `options.tokenizer`).
@@ -205,9 +267,10 @@ export async function loadLayersModelDir(path: string, options: { tokenizer?: To
   const tokenizerFile = join(dir, LAYERS_TOKENIZER_FILE);
   if (!tokenizer && existsSync(tokenizerFile)) {
     try {
-      tokenizer = tokenizerFromJSON(JSON.parse(readFileSync(tokenizerFile, 'utf8')) as TokenizerJSON);
+      tokenizer = readTokenizerFile(tokenizerFile);
     } catch (e) {
-      throw new CheckpointError(`${tokenizerFile}: ${(e as Error).message}`);
+      model.dispose();
+      throw e;
     }
   }
   const metadata = (model.getUserDefinedMetadata() as { trustnlu?: LayersModelMetadata } | undefined)?.trustnlu;

@@ -193,10 +193,10 @@ export class TappedLayersModel implements PerExampleModel<LayersBatch> {
     return this.model.weights.map((w) => ({ name: this.allNames.get(w)!, variable: w.read() as tf.Variable }));
   }
 
-  private env(ctx: ForwardContext): GraphEnv {
+  private env(ctx: ForwardContext, replaced?: GraphEnv['replaced']): GraphEnv {
     if (ctx.taps) this.checkPerExample();
     const parameterName = (v: tf.LayerVariable) => this.names.get(v);
-    return { ops: ctx.taps ? new RecordingOps(ctx.taps, parameterName) : PLAIN_OPS, training: ctx.training, taps: ctx.taps, parameterName };
+    return { ops: ctx.taps ? new RecordingOps(ctx.taps, parameterName) : PLAIN_OPS, training: ctx.training, taps: ctx.taps, parameterName, replaced };
   }
 
   /** The model's output (probabilities for a softmax model), computed by the interpreter. */
@@ -206,10 +206,11 @@ export class TappedLayersModel implements PerExampleModel<LayersBatch> {
 
   /**
    * Scores before the output softmax when the output layer ends in one (Dense or Activation);
-   * otherwise the log of the output, so softmax(scores) is the output either way.
+   * otherwise the log of the output, so softmax(scores) is the output either way. `replaced`
+   * layers are not run: their given outputs are used (running from embedded tokens).
    */
-  logits(inputs: tf.Tensor[], ctx: ForwardContext): tf.Tensor {
-    const { output, fromLogits } = this.forward(inputs, ctx, true);
+  logits(inputs: tf.Tensor[], ctx: ForwardContext, replaced?: GraphEnv['replaced']): tf.Tensor {
+    const { output, fromLogits } = this.forward(inputs, ctx, true, replaced);
     return fromLogits ? output : tf.log(tf.clipByValue(output, 1e-30, 1));
   }
 
@@ -221,9 +222,9 @@ export class TappedLayersModel implements PerExampleModel<LayersBatch> {
   }
 
   /** The output, or its pre-softmax scores when asked and available (`fromLogits` says which). */
-  forward(inputs: tf.Tensor[], ctx: ForwardContext, wantLogits: boolean): { output: tf.Tensor; fromLogits: boolean } {
+  forward(inputs: tf.Tensor[], ctx: ForwardContext, wantLogits: boolean, replaced?: GraphEnv['replaced']): { output: tf.Tensor; fromLogits: boolean } {
     const fromLogits = wantLogits && this.endsInSoftmax;
-    return { output: runGraph(this.model, inputs, this.env(ctx), fromLogits)[0], fromLogits };
+    return { output: runGraph(this.model, inputs, this.env(ctx, replaced), fromLogits)[0], fromLogits };
   }
 
   perExampleLoss(batch: LayersBatch, ctx: ForwardContext): tf.Tensor1D {

@@ -14,17 +14,13 @@
  */
 import { tf, SeededRandom } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
-import { INFERENCE, type ClassifierModel } from '../../models/index.js';
+import { INFERENCE, hasEmbeddingInput, type ClassifierModel, type EmbeddingInputClassifier } from '../../models/index.js';
 
 /** A classifier the attack can differentiate through its input representation. */
-export interface InvertibleClassifier extends ClassifierModel {
-  logitsFromEmbeddings(embedded: tf.Tensor3D, mask: tf.Tensor2D, ctx: typeof INFERENCE): tf.Tensor2D;
-}
-
-export const EMBEDDING_TABLE = 'embedding/embeddings';
+export type InvertibleClassifier = EmbeddingInputClassifier;
 
 export function isInvertible(model: ClassifierModel): model is InvertibleClassifier {
-  return typeof (model as Partial<InvertibleClassifier>).logitsFromEmbeddings === 'function' && model.store.has(EMBEDDING_TABLE);
+  return hasEmbeddingInput(model);
 }
 
 export interface InversionTarget {
@@ -74,7 +70,7 @@ function readAndDispose(t: tf.Tensor): ReturnType<tf.Tensor['dataSync']> {
 }
 
 export function invertSecret(model: ClassifierModel, target: InversionTarget, options: InversionOptions): InversionResult {
-  if (!isInvertible(model)) throw new ConfigError(`model "${model.kind}" exposes no embedding table and logitsFromEmbeddings: extraction needs a trustnlu classifier (embbag, cnn, transformer)`);
+  if (!isInvertible(model)) throw new ConfigError(`model "${model.kind}" exposes no embedding table and logitsFromEmbeddings: extraction needs a trustnlu classifier (embbag, cnn, transformer) or a tf.LayersModel whose ids enter through an Embedding layer`);
   const steps = options.steps ?? 300;
   const restarts = options.restarts ?? 4;
   const lr = options.learningRate ?? 0.1;
@@ -84,7 +80,7 @@ export function invertSecret(model: ClassifierModel, target: InversionTarget, op
   if (!(Number.isInteger(restarts) && restarts >= 1)) throw new ConfigError(`restarts must be an integer ≥ 1, got ${restarts}`);
   if (!(tau.start > 0 && tau.end > 0)) throw new ConfigError(`temperatures must be > 0, got ${tau.start} → ${tau.end}`);
   if (target.label < 0 || target.label >= model.labels.length) throw new ConfigError(`label index ${target.label} is outside the model's ${model.labels.length} classes`);
-  const table = model.store.get(EMBEDDING_TABLE) as unknown as tf.Tensor2D;
+  const table = model.embeddingTable(); // a wrapped model without an Embedding where the ids enter is refused here
   const vocab = table.shape[0];
   const candidates = options.candidates ?? Array.from({ length: vocab }, (_, i) => i);
   if (candidates.length === 0 || candidates.some((c) => !(Number.isInteger(c) && c >= 0 && c < vocab))) {

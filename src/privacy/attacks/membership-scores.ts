@@ -32,6 +32,37 @@ export function logitScaledConfidence(logits: ArrayLike<number>, labels: ArrayLi
   return out;
 }
 
+/**
+ * Probabilities are floored here before their logs, so a saturated output (a class probability
+ * that rounds to 1, the others to 0) gives a large finite φ and loss (at most −ln(1e−38) ≈ 87.5)
+ * instead of ±∞, which would break LiRA's medians.
+ */
+export const PROBABILITY_FLOOR = 1e-38;
+
+/**
+ * LiRA's φ and the cross-entropy loss from class probabilities, for a target known only by its
+ * scores (a black-box TextClassifier). φ = log p_y − log Σ_{c≠y} p_c, which equals the logit
+ * form z_y − logsumexp_{c≠y} z_c because softmax's normaliser cancels; summing the other
+ * classes (rather than 1 − p_y) keeps precision when p_y is close to 1. Loss = −log p_y.
+ * `probabilities` is [N, C] row-major.
+ */
+export function statisticsFromProbabilities(probabilities: ArrayLike<number>, labels: ArrayLike<number>, classes: number): { stats: Float64Array; losses: Float64Array } {
+  const n = labels.length;
+  if (probabilities.length !== n * classes) throw new ShapeMismatchError(`probabilities hold ${probabilities.length} values, expected ${n}×${classes}`);
+  const stats = new Float64Array(n);
+  const losses = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (!(Number.isInteger(y) && y >= 0 && y < classes)) throw new ShapeMismatchError(`label ${y} of example ${i} is not a class index in [0, ${classes})`);
+    let others = 0;
+    for (let c = 0; c < classes; c++) if (c !== y) others += probabilities[i * classes + c];
+    const logPy = Math.log(Math.max(probabilities[i * classes + y], PROBABILITY_FLOOR));
+    stats[i] = logPy - Math.log(Math.max(others, PROBABILITY_FLOOR));
+    losses[i] = -logPy;
+  }
+  return { stats, losses };
+}
+
 function logNormalPdf(x: number, mean: number, std: number): number {
   const z = (x - mean) / std;
   return -0.5 * z * z - Math.log(std) - 0.5 * Math.log(2 * Math.PI);

@@ -30,6 +30,29 @@ export interface CanaryPlan {
   labels?: string[];
 }
 
+/**
+ * Canaries as recorded (checkpoint meta, or a user's file): an array of { text, format, label?,
+ * repetitions }, each text an instance of its format. Anything else is a ConfigError naming the
+ * entry and field.
+ */
+export function parseCanaries(value: unknown, where: string): Canary[] {
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(`${where}: canaries must be a non-empty JSON array of { "text", "format", "label", "repetitions" }`);
+  return value.map((entry, i) => {
+    const at = `${where}: canary ${i + 1}`;
+    if (!entry || typeof entry !== 'object') throw new ConfigError(`${at} is not an object`);
+    const c = entry as Record<string, unknown>;
+    if (typeof c.text !== 'string' || c.text === '') throw new ConfigError(`${at}: "text" must be the canary's text`);
+    if (typeof c.format !== 'string' || !/\{[dl]\}/.test(c.format)) throw new ConfigError(`${at}: "format" must be its format with {d} (digit) or {l} (letter) placeholders, e.g. "my pin code is {d} {d} {d} {d}"`);
+    const parts = c.format.split(/(\{[dl]\})/).map((part) => (part === '{d}' ? '[0-9]' : part === '{l}' ? '[a-z]' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    const pattern = new RegExp('^' + parts.join('') + '$');
+    if (!pattern.test(c.text)) throw new ConfigError(`${at}: "${c.text}" is not an instance of its format "${c.format}"`);
+    const repetitions = c.repetitions ?? 1;
+    if (!(Number.isInteger(repetitions) && (repetitions as number) >= 0)) throw new ConfigError(`${at}: "repetitions" must be an integer ≥ 0 (times it was inserted; 0 for a never-inserted reference)`);
+    if (c.label !== undefined && typeof c.label !== 'string') throw new ConfigError(`${at}: "label" must be the class name its utterances carried`);
+    return { text: c.text, format: c.format, repetitions: repetitions as number, ...(c.label !== undefined ? { label: c.label as string } : {}) };
+  });
+}
+
 export function drawCanaries(plan: CanaryPlan, rng: SeededRandom): Canary[] {
   const format: CanaryFormat = { template: plan.format };
   if (!/\{[dl]\}/.test(plan.format)) throw new ConfigError(`canary format "${plan.format}" has no {d} or {l} placeholder`);

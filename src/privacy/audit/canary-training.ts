@@ -8,6 +8,7 @@
  * Classifiers can use a character tokenizer (the character-level input defence of Parikh et
  * al.): the classifier architectures work over any tokenizer; only maxLength must grow.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';
 import { SeededRandom } from '../../engine/index.js';
 import { loadCorpus, loadIntentDataset } from '../../data/registry.js';
@@ -28,7 +29,7 @@ import {
   type TrainingResult,
 } from '../../train/index.js';
 import { PrivateTraining } from '../dpsgd/index.js';
-import { drawCanaries, insertCanariesIntoCorpus, insertCanariesIntoDataset, type Canary, type CanaryPlan } from './canaries.js';
+import { drawCanaries, insertCanariesIntoCorpus, insertCanariesIntoDataset, parseCanaries, type Canary, type CanaryPlan } from './canaries.js';
 
 export interface CanaryTrainingOptions {
   /** Dataset name, or an already loaded dataset/corpus (e.g. with audit examples held out). */
@@ -193,8 +194,20 @@ export async function trainWithCanaries(options: CanaryTrainingOptions): Promise
 export function canariesOf(meta: Record<string, unknown>, where: string): Canary[] {
   const canaries = meta.canaries;
   if (!Array.isArray(canaries) || canaries.length === 0) {
-    throw new ConfigError(`${where} records no canaries in its meta: train it with "trustnlu audit train-canaries" (or trainWithCanaries)`);
+    throw new ConfigError(`${where} records no canaries in its meta: train it with "trustnlu audit train-canaries" (or trainWithCanaries), or name the canaries you planted with --canaries FILE`);
   }
   return canaries as Canary[];
+}
+
+/** Canaries a user planted, from a JSON file (parseCanaries). */
+export function readCanariesFile(path: string): Canary[] {
+  if (!existsSync(path)) throw new ConfigError(`--canaries ${path}: no such file`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseCanaries(json, path);
 }
 

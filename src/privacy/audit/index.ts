@@ -5,8 +5,10 @@
 export * from './canaries.js';
 export * from './sequence-scores.js';
 export * from './exposure-audit.js';
+export * from './membership-statistics.js';
 export {
-  membershipStatistics,
+  buildShadowClassifier,
+  classifierSpecOf,
   trainModels,
   ShadowTrainer,
   type ClassifierSpec,

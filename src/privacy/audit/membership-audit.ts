@@ -20,12 +20,13 @@ import { SeededRandom } from '../../engine/random.js';
 import { ConfigError } from '../../errors.js';
 import type { IntentDataset, TextExample } from '../../data/types.js';
 import { bestBalancedAccuracy, rocAuc, rocCurve, tprAtFpr, type RocPoint } from '../../metrics/index.js';
-import type { ClassifierModel } from '../../models/index.js';
+import { isTextClassifier, type ClassifierModel, type TextClassifier } from '../../models/index.js';
 import type { VegaLiteSpec } from '../../report/charts.js';
 import { epsilonLowerBoundHeldOut, epsilonLowerBound } from '../attacks/epsilon-lower-bound.js';
 import { liraScores, lossThresholdScores } from '../attacks/membership-scores.js';
+import { targetMembershipStatistics } from './membership-statistics.js';
 import {
-  membershipStatistics,
+  classifierSpecOf,
   trainModels,
   type ClassifierSpec,
   type DpRecipe,
@@ -232,12 +233,17 @@ function mean(values: number[]): number | null {
 }
 
 export interface TrainedModelAuditOptions extends TrainManyOptions {
-  /** The target, as loaded from its checkpoint. */
-  model: ClassifierModel;
+  /**
+   * The target: a model (as loaded from its checkpoint, a built-in classifier or a wrapped
+   * tf.LayersModel), or for the loss attack only its scoring function (TextClassifier: texts in,
+   * class probabilities out). LiRA trains shadow models of the target's architecture, so it
+   * needs the model.
+   */
+  model: ClassifierModel | TextClassifier;
   /** The dataset it was trained on (its train split) and whose test split gives non-members. */
   dataset: IntentDataset;
-  /** How the target was trained (checkpoint meta `recipe`); shadows are trained the same way. */
-  recipe: TrainingRecipe;
+  /** LiRA: how the target was trained (checkpoint meta `recipe`); shadows are trained the same way. */
+  recipe?: TrainingRecipe;
   /** The target's initial embedding table (GloVe), so that shadows start where it did. */
   initialEmbeddings?: Float32Array;
   dp?: DpRecipe;
@@ -256,6 +262,10 @@ export interface TrainedModelAuditOptions extends TrainManyOptions {
 export async function auditTrainedModel(options: TrainedModelAuditOptions): Promise<MembershipAuditResult> {
   const started = Date.now();
   const { dataset, model } = options;
+  if (options.attack === 'lira' && isTextClassifier(model)) {
+    throw new ConfigError('LiRA trains shadow models of the target\'s architecture: give the model (a trustnlu classifier, or your tf.LayersModel wrapped with its tokenizer by wrapLayersModel), not only its scoring function; the loss attack takes a scoring function');
+  }
+  if (options.attack === 'lira' && !options.recipe) throw new ConfigError('LiRA trains shadow models the way the target was trained: give the training recipe (epochs, batch size, learning rate, optimizer)');
   const rng = new SeededRandom(options.seed).fork('membership-audit');
   // Out-of-scope examples are 0.7% of CLINC150's train split but 18% of its test split: audited
   // on both sides they would let an attack win on the label mix, not on membership. They stay
@@ -276,7 +286,7 @@ export async function auditTrainedModel(options: TrainedModelAuditOptions): Prom
   const nonMembers = rng.permutation(test.length).slice(0, perSide).map((i) => test[i]);
   const pool = [...members, ...nonMembers];
   const isMember = pool.map((_, i) => i < perSide);
-  const target = membershipStatistics(model, pool);
+  const target = targetMembershipStatistics(model, pool);
   const mode = options.mode ?? 'online';
   const shadows = options.attack === 'lira' ? options.shadows ?? 16 : 0;
   let shadowStats: Float64Array[] = [];
@@ -289,8 +299,8 @@ export async function auditTrainedModel(options: TrainedModelAuditOptions): Prom
     // examples = pool first (statistics are read for these), then the always-in rest of train
     const examples = [...pool, ...fixed];
     const config: ShadowTrainingConfig = {
-      model: { kind: model.kind, config: model.config as Record<string, unknown>, tokenizer: model.tokenizer.toJSON(), labels: model.labels, initialEmbeddings: options.initialEmbeddings },
-      recipe: options.recipe,
+      model: classifierSpecOf(model as ClassifierModel, options.initialEmbeddings),
+      recipe: options.recipe!,
       dp: options.dp,
       examples,
       validation: dataset.splits.val,

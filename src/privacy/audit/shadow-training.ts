@@ -8,17 +8,24 @@
  *
  * Every model of a run uses the same tokenizer (the target's, or one fitted on the whole
  * list), so the models differ only in their training examples and seed.
+ *
+ * A user's tf.LayersModel (kind 'layers') travels to the workers as its topology (model.json's
+ * modelTopology, plain JSON): each worker rebuilds the architecture with tf.models.modelFromJSON
+ * (trustnlu/layers registered, so its layers deserialise) and fresh weights drawn by the
+ * model's own initialisers, seeded from the job's seed, then wraps it with the tokenizer.
+ * A custom layer class of the user's own is only known where the user registered it: train
+ * such shadows in this thread (workers: 0).
  */
 import { availableParallelism } from 'node:os';
 import { initEngine, tf, type BackendName } from '../../engine/index.js';
 import { WorkerPool } from '../../engine/workers/index.js';
 import { ConfigError } from '../../errors.js';
-import { createModel, INFERENCE, toTensorBatch, type ClassifierModel } from '../../models/index.js';
-import { batchIndices, tokenizerFromJSON, type TokenizerJSON } from '../../text/index.js';
+import { createModel, LAYERS_MODEL_KIND, LayersClassifier, layersModelFromTopology, seededTopology, wrapLayersModel, type ClassifierModel } from '../../models/index.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../text/index.js';
 import type { IntentDataset, TextExample } from '../../data/types.js';
-import { ClassificationTask, classificationBatch, encodeClassification, train, type OptimizerName, type ScheduleName, type TrainerOptions } from '../../train/index.js';
+import { ClassificationTask, train, type OptimizerName, type ScheduleName, type TrainerOptions } from '../../train/index.js';
 import { PrivateTraining } from '../dpsgd/index.js';
-import { logitScaledConfidence } from '../attacks/membership-scores.js';
+import { membershipStatistics } from './membership-statistics.js';
 
 /** How every model of the run is trained (the target checkpoint's `recipe`). */
 export interface TrainingRecipe {
@@ -47,6 +54,30 @@ export interface ClassifierSpec {
   labels: string[];
   /** Initial embedding table [vocab × dim] (e.g. GloVe rows) when the target started from one. */
   initialEmbeddings?: Float32Array;
+  /** Kind 'layers': the user's architecture (model.json's modelTopology); shadows are clones of it with fresh weights. */
+  topology?: object;
+  /** Kind 'layers': the longest input in tokens. */
+  maxLength?: number;
+}
+
+/** How to build more models like `model` (a built-in kind, or a clone of a user's tf.LayersModel). */
+export function classifierSpecOf(model: ClassifierModel, initialEmbeddings?: Float32Array): ClassifierSpec {
+  const base = { kind: model.kind, config: model.config as Record<string, unknown>, tokenizer: model.tokenizer.toJSON(), labels: model.labels };
+  if (model instanceof LayersClassifier) {
+    return { ...base, topology: model.layersModel.toJSON(null, false) as object, maxLength: model.maxLength };
+  }
+  return { ...base, initialEmbeddings };
+}
+
+/** A fresh classifier of the spec's architecture with weights from `seed` (a clone, for kind 'layers'). */
+export async function buildShadowClassifier(spec: ClassifierSpec, tokenizer: Tokenizer, seed: number): Promise<ClassifierModel> {
+  if (spec.kind !== LAYERS_MODEL_KIND) {
+    return createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed, config: spec.config as never, initialEmbeddings: spec.initialEmbeddings }) as ClassifierModel;
+  }
+  if (!spec.topology) throw new ConfigError('a shadow of a tf.LayersModel needs its topology (classifierSpecOf records it)');
+  const layersModel = await layersModelFromTopology(seededTopology(spec.topology, seed), 'for a shadow model');
+  // The generic-loop warnings were given for the target already.
+  return wrapLayersModel(layersModel, { tokenizer, task: 'classifier', labels: spec.labels, maxLength: spec.maxLength, warn: () => undefined }) as ClassifierModel;
 }
 
 export interface ShadowTrainingConfig {
@@ -77,36 +108,6 @@ export interface ShadowResult {
   seconds: number;
 }
 
-/** φ and the loss of a classifier on labelled examples (used for targets loaded from disk too). */
-export function membershipStatistics(model: ClassifierModel, examples: TextExample[]): { stats: Float64Array; losses: Float64Array } {
-  const set = encodeClassification(examples, model.tokenizer, model.labels, model.maxLength);
-  const C = model.labels.length;
-  const stats = new Float64Array(set.size);
-  const losses = new Float64Array(set.size);
-  const order = Array.from({ length: set.size }, (_, i) => i);
-  let offset = 0;
-  for (const indices of batchIndices(order, 256)) {
-    const host = classificationBatch(set, indices);
-    // raw logits, not probabilities: φ of a memorised example (p_y rounds to 1) stays finite.
-    // Read after the scope: a typed array returned from tidy is walked element by element.
-    const logitsTensor = tf.tidy(() => model.logits(toTensorBatch(host, 'classifier'), INFERENCE));
-    const logits = logitsTensor.dataSync() as Float32Array;
-    logitsTensor.dispose();
-    const phi = logitScaledConfidence(logits, host.targets, C);
-    for (let j = 0; j < indices.length; j++) {
-      const row = logits.subarray(j * C, (j + 1) * C);
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) max = Math.max(max, row[c]);
-      let sum = 0;
-      for (let c = 0; c < C; c++) sum += Math.exp(row[c] - max);
-      losses[offset + j] = max + Math.log(sum) - row[host.targets[j]];
-      stats[offset + j] = phi[j];
-    }
-    offset += indices.length;
-  }
-  return { stats, losses };
-}
-
 function asDataset(train: TextExample[], validation: TextExample[], labels: string[]): IntentDataset {
   return {
     name: 'membership-experiment',
@@ -130,7 +131,7 @@ export class ShadowTrainer {
     const started = Date.now();
     const { model: spec, recipe } = this.config;
     const tokenizer = tokenizerFromJSON(spec.tokenizer);
-    const model = createModel({ kind: spec.kind, tokenizer, labels: spec.labels, seed: job.seed, config: spec.config as never, initialEmbeddings: spec.initialEmbeddings }) as ClassifierModel;
+    const model = await buildShadowClassifier(spec, tokenizer, job.seed);
     let privacy: PrivateTraining | undefined;
     try {
       const trainExamples = Array.from(job.trainIndices, (i) => {

@@ -50,7 +50,7 @@ test('real data: Tiny Shakespeare by speaker and CLINC150 by domain', needsRealD
   const shakespeare = prepareFederatedDataset({ dataset: 'tinyshakespeare', partition: 'speaker', model: 'char-lstm', modelConfig: { contextLength: 64 }, seed: 0 });
   assert.ok(shakespeare.clients.length > 200, `${shakespeare.clients.length} speakers with at least one window`);
   assert.equal(shakespeare.synthetic, false);
-  const tokenizer = tokenizerFromJSON(shakespeare.model.tokenizer);
+  const tokenizer = tokenizerFromJSON(shakespeare.model.tokenizer!);
   const first = shakespeare.clients[0];
   assert.ok(shakespeare.train.task === 'lm');
   if (shakespeare.train.task === 'lm') {
