@@ -13,6 +13,7 @@
 import { tf, SeededRandom } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import { INFERENCE, type JointIntentSlotModel } from '../../models/index.js';
+import { readAndDispose, type InversionOptions } from './inversion.js';
 
 export interface SlotSecretTarget {
   /** Token ids before the secret. */
@@ -25,25 +26,8 @@ export interface SlotSecretTarget {
   tags: number[];
 }
 
-export interface SlotInversionOptions {
-  /** Optimisation steps (default 200). */
-  steps?: number;
-  /** Adam step size (default 0.1). */
-  learningRate?: number;
-  /** τ from start to end, geometrically (default 1 → 0.05). */
-  temperature?: { start: number; end: number };
-  /** Random restarts per target (default 2). */
-  restarts?: number;
-  /** Token ids a secret position may take (default: the whole vocabulary). */
-  candidates?: number[];
-  seed: number;
-}
-
-function readAndDispose(t: tf.Tensor): ReturnType<tf.Tensor['dataSync']> {
-  const values = t.dataSync();
-  t.dispose();
-  return values;
-}
+/** As for classifier inversion (steps, step size, temperatures, restarts, candidates, seed); defaults here: 200 steps, 2 restarts. */
+export type SlotInversionOptions = InversionOptions;
 
 /** The decoded secret token ids of every target, in order. */
 export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecretTarget[], options: SlotInversionOptions): number[][] {
