@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { distillationStudy } from '../studies/distillation.js';
 import { dpUtilityStudy } from '../studies/dp-utility.js';
+import { extractionStudy } from '../studies/extraction.js';
 import { fairnessMetricsStudy } from '../studies/fairness-metrics.js';
 import { federatedAnalyticsStudy } from '../studies/federated-analytics.js';
 import { flLabelsStudy } from '../studies/fl-labels.js';
@@ -20,7 +21,7 @@ import { requireChartRenderer } from '../report/charts.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy, federatedAnalyticsStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program

@@ -31,3 +31,4 @@ export { CLINC150_OOS_LABEL } from './datasets/clinc150.js';
 export { parseShakespeareTurns, type ShakespeareTurn } from './datasets/shakespeare.js';
 export { contiguousSplit, stratifiedHoldOut, type StratifiedSplit } from './datasets/stratified-split.js';
 export { PERSON_NAME_GROUPS, SYNTHETIC_INTENTS } from './datasets/synthetic.js';
+export { generateSyntheticSlotDataset } from './datasets/synthetic-slots.js';

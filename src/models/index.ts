@@ -14,3 +14,5 @@ export type { TransformerConfig } from './transformer.js';
 export * from './serialize.js';
 export * from './text-classifier.js';
 export * from './layers-model/index.js';
+export { JointIntentSlotModel, JOINT_TAGGER_DEFAULTS } from './taggers/joint-intent-slot.js';
+export type { JointTaggerConfig } from './taggers/joint-intent-slot.js';

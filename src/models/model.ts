@@ -15,6 +15,8 @@ export type LanguageModelKind = (typeof LANGUAGE_MODEL_KINDS)[number];
 export type ModelKind = (typeof MODEL_KINDS)[number];
 /** The kind of a user's tf.LayersModel wrapped as a trustnlu model (models/layers-model/adapter.ts). */
 export const LAYERS_MODEL_KIND = 'layers';
+/** The joint intent + slot-tagging model (models/taggers/joint-intent-slot.ts). */
+export const JOINT_TAGGER_KIND = 'slot-tagger';
 
 export function isClassifierKind(kind: string): kind is ClassifierKind {
   return (CLASSIFIER_KINDS as readonly string[]).includes(kind);
@@ -23,7 +25,10 @@ export function isLanguageModelKind(kind: string): kind is LanguageModelKind {
   return (LANGUAGE_MODEL_KINDS as readonly string[]).includes(kind);
 }
 
-/** A batch as typed arrays: [size, length] ids and mask; targets [size] (classes) or [size·length] (next tokens). */
+/**
+ * A batch as typed arrays: [size, length] ids and mask; targets [size] (classes),
+ * [size·length] (next tokens) or [size·(1 + length)] (tagger: the intent, then one tag per token).
+ */
 export interface HostBatch {
   ids: Int32Array;
   mask: Float32Array;
@@ -38,13 +43,13 @@ export interface TensorBatch {
   targets: tf.Tensor;
 }
 
-export function toTensorBatch(batch: HostBatch, task: 'classifier' | 'lm'): TensorBatch {
+export function toTensorBatch(batch: HostBatch, task: 'classifier' | 'lm' | 'tagger'): TensorBatch {
   return {
     ids: tf.tensor2d(batch.ids, [batch.size, batch.length], 'int32'),
     mask: tf.tensor2d(batch.mask, [batch.size, batch.length], 'float32'),
     targets: task === 'classifier'
       ? tf.tensor1d(batch.targets, 'int32')
-      : tf.tensor2d(batch.targets, [batch.size, batch.length], 'int32'),
+      : tf.tensor2d(batch.targets, [batch.size, task === 'lm' ? batch.length : batch.length + 1], 'int32'),
   };
 }
 
@@ -87,7 +92,7 @@ export function sliceExamples<Batch extends ExampleBatch<Batch>>(batch: Batch, s
 }
 
 export interface Model {
-  readonly kind: ModelKind | typeof LAYERS_MODEL_KIND;
+  readonly kind: ModelKind | typeof LAYERS_MODEL_KIND | typeof JOINT_TAGGER_KIND;
   readonly task: 'classifier' | 'lm';
   /** Architecture hyper-parameters (stored in the checkpoint). */
   readonly config: object;

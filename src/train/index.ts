@@ -8,3 +8,4 @@ export * from './progress.js';
 export * from './run.js';
 export * from './predict.js';
 export * from './robust-losses.js';
+export * from './tagging-task.js';

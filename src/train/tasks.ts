@@ -15,7 +15,7 @@ export interface ValidationResult {
 }
 
 export interface TrainingTask {
-  readonly task: 'classifier' | 'lm';
+  readonly task: 'classifier' | 'lm' | 'tagger';
   readonly trainSize: number;
   trainBatch(indices: number[]): HostBatch;
   validate(model: AnyModel): ValidationResult;

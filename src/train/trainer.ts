@@ -69,6 +69,12 @@ export interface TrainerOptions {
   batchPlan?: (epoch: number, rng: SeededRandom, trainSize: number) => number[][];
   /** Extra fields stored in the checkpoint's meta. */
   meta?: Record<string, unknown>;
+  /**
+   * Which weights the model holds after train(): the best validation epoch's (default) or the
+   * last epoch's (a study's "no defence" baseline, where picking the best epoch would already
+   * be a form of early stopping).
+   */
+  keep?: 'best' | 'last';
 }
 
 export interface EpochRecord {
@@ -82,8 +88,10 @@ export interface EpochRecord {
 
 export interface TrainingResult {
   history: EpochRecord[];
-  /** 1-based epoch of the best validation score: the weights the model holds after train(). */
+  /** 1-based epoch of the best validation score. */
   bestEpoch: number;
+  /** 1-based epoch whose weights the model holds after train() (bestEpoch unless keep = 'last'). */
+  epochUsed: number;
   bestScore: number;
   bestValidation: Record<string, number>;
   steps: number;
@@ -239,8 +247,11 @@ async function trainLoop(
       break;
     }
   }
-  // Hand back the best model, not the last one.
-  if (options.outDir && state.bestEpoch >= 0) {
+  // Hand back the best model, not the last one (unless the caller asked for the last).
+  const keepLast = options.keep === 'last';
+  if (keepLast) {
+    // nothing to restore: the model holds the last epoch's weights
+  } else if (options.outDir && state.bestEpoch >= 0) {
     model.store.assign(readModelWeights(options.outDir).weights);
     // The engines' parameters become the best ones too, so the copy at close keeps them.
     parallel?.publish(model);
@@ -251,6 +262,7 @@ async function trainLoop(
   return {
     history: state.history,
     bestEpoch: state.bestEpoch + 1,
+    epochUsed: keepLast ? state.epoch : state.bestEpoch + 1,
     bestScore: state.bestScore,
     bestValidation: state.bestValidation,
     steps: state.steps,

@@ -6,3 +6,4 @@ export * from './membership-scores.js';
 export * from './epsilon-lower-bound.js';
 export * from './exposure.js';
 export * from './inversion.js';
+export * from './slot-inversion.js';

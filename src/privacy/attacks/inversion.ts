@@ -63,7 +63,7 @@ export interface InversionResult {
 }
 
 /** A tensor's values, then the tensor freed. (Returning the typed array from tf.tidy instead makes tidy walk it element by element.) */
-function readAndDispose(t: tf.Tensor): ReturnType<tf.Tensor['dataSync']> {
+export function readAndDispose(t: tf.Tensor): ReturnType<tf.Tensor['dataSync']> {
   const values = t.dataSync();
   t.dispose();
   return values;

@@ -23,3 +23,5 @@ export * from './membership-audit.js';
 export * from './canary-training.js';
 export * from './extraction-audit.js';
 export * from './checkpoint-recipe.js';
+export * from './slot-canaries.js';
+export * from './slot-extraction.js';

@@ -16,6 +16,7 @@
  *  - naive: the per-example loop on the same model (plain backprop per example), clip, noise.
  * Steps alternate between modes, as in the built-in cases.
  */
+import { ConfigError } from '../../errors.js';
 import { tf, SeededRandom } from '../../engine/index.js';
 import { TappedLayersModel, namedLoss, toLayersModel, type AnyModel, type HostBatch, type LayersBatch } from '../../models/index.js';
 import type { TrainingTask } from '../../train/index.js';
@@ -38,7 +39,8 @@ export interface LayersBenchSetup {
   overrides: Record<string, unknown>;
 }
 
-function tensorsOf(host: HostBatch, task: 'classifier' | 'lm'): LayersBatch {
+function tensorsOf(host: HostBatch, task: 'classifier' | 'lm' | 'tagger'): LayersBatch {
+  if (task === 'tagger') throw new ConfigError('the tf.LayersModel benchmark runs classifiers and language models, not taggers');
   const ids = tf.tensor2d(host.ids, [host.size, host.length], 'int32');
   const targets = task === 'classifier' ? tf.tensor1d(host.targets, 'int32') : tf.tensor2d(host.targets, [host.size, host.length], 'int32');
   return { inputs: [ids], targets };

@@ -1,0 +1,184 @@
+/**
+ * Canary extraction from a joint intent + slot-tagging model, end to end: train the model on a
+ * dataset with slot canaries inserted (non-private or DP-SGD; the trainer hands back the best
+ * validation epoch, which is reported), then run the relaxed-input attack on every canary and
+ * score it: exact reconstruction (with a Clopper–Pearson interval) and the normalised Hamming
+ * distance between the guessed and the true digits.
+ *
+ * Decoding 'digits' restricts each secret position to the ten digit tokens (an attacker who
+ * knows a PIN is digits); 'vocabulary' lets it take any token, as the paper's relaxation does.
+ * Random guessing gets 10^-length exactly right over digits (|V|^-length over the vocabulary).
+ */
+import { SeededRandom } from '../../engine/index.js';
+import { ConfigError } from '../../errors.js';
+import { clopperPearson } from '../../metrics/index.js';
+import type { IntentDataset } from '../../data/types.js';
+import { JointIntentSlotModel, type JointTaggerConfig } from '../../models/index.js';
+import { SILENT, TaggingTask, fitTaggingTokenizer, slotLabelsOf, train, type OptimizerName, type ProgressReporter, type TaggingMetrics, type TrainingResult } from '../../train/index.js';
+import { PrivateTraining } from '../dpsgd/index.js';
+import { invertSlotSecrets, type SlotInversionOptions } from '../attacks/slot-inversion.js';
+import { SLOT_CANARY_INTENT, SLOT_CANARY_PREFIX, insertSlotCanaries, type SlotCanary } from './slot-canaries.js';
+
+const DIGITS = [...'0123456789'];
+
+export interface SlotCanaryTrainingOptions {
+  /** A dataset with tokens and BIO slot tags (snips, or a generated one). */
+  dataset: IntentDataset;
+  canaries: SlotCanary[];
+  config?: Partial<JointTaggerConfig>;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer?: OptimizerName;
+  /** Early stopping: stop after this many epochs without a better validation score. */
+  patience?: number;
+  /** Weights handed back: the best validation epoch's (default) or the last epoch's. */
+  keep?: 'best' | 'last';
+  dp?: { epsilon: number; delta: number; clip?: number };
+  seed: number;
+  progress?: ProgressReporter;
+}
+
+export interface SlotCanaryTrainingOutput {
+  model: JointIntentSlotModel;
+  task: TaggingTask;
+  training: TrainingResult;
+  /** Test-split metrics of the model handed back (the best validation epoch's weights). */
+  test: TaggingMetrics;
+  /** ε of the planned DP steps, null without DP. */
+  epsilon: number | null;
+}
+
+export async function trainSlotModelWithCanaries(options: SlotCanaryTrainingOptions): Promise<SlotCanaryTrainingOutput> {
+  const rng = new SeededRandom(options.seed).fork('slot-canaries');
+  const dataset = insertSlotCanaries(options.dataset, options.canaries, rng);
+  const all = [...dataset.splits.train, ...dataset.splits.val, ...dataset.splits.test];
+  // The format's words and every digit are in the vocabulary, so never-inserted reference canaries are not <unk>.
+  const tokenizer = fitTaggingTokenizer(dataset.splits.train, [...SLOT_CANARY_PREFIX, ...DIGITS]);
+  const slotLabels = slotLabelsOf(all.concat(options.canaries.map((c) => ({ text: '', label: SLOT_CANARY_INTENT, tokens: c.tokens, slots: c.slots }))));
+  const model = new JointIntentSlotModel(options.config ?? {}, tokenizer, dataset.labels, slotLabels, options.seed);
+  const task = new TaggingTask(dataset, tokenizer, dataset.labels, slotLabels, model.maxLength);
+  let privacy: PrivateTraining | undefined;
+  try {
+    let gradientStep;
+    let batchPlan;
+    let epsilon: number | null = null;
+    if (options.dp) {
+      privacy = new PrivateTraining({ epsilon: options.dp.epsilon, delta: options.dp.delta, clip: options.dp.clip ?? 1, clipping: 'per-layer' });
+      const plan = privacy.configure({ model, trainSize: task.trainSize, batchSize: options.batchSize, epochs: options.epochs });
+      gradientStep = plan.gradientStep;
+      batchPlan = plan.batchPlan;
+      epsilon = privacy.report(plan.plannedSteps).epsilon;
+    }
+    const training = await train(model, task, {
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      learningRate: options.learningRate,
+      optimizer: { name: options.optimizer ?? 'adam' },
+      patience: options.patience,
+      keep: options.keep,
+      seed: options.seed,
+      progress: options.progress ?? SILENT,
+      gradientStep,
+      batchPlan,
+    });
+    return { model, task, training, test: task.evaluate(model, 'test'), epsilon };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    privacy?.dispose();
+  }
+}
+
+export type ExtractionDecode = 'digits' | 'vocabulary';
+
+export interface SlotCanaryGuess {
+  code: string;
+  repetitions: number;
+  /** The attack's tokens at the code positions, space-separated. */
+  guess: string;
+  exact: boolean;
+  /** Fraction of code positions guessed wrong. */
+  hamming: number;
+}
+
+export interface SlotExtractionOptions extends Omit<SlotInversionOptions, 'candidates' | 'seed'> {
+  decode: ExtractionDecode;
+  seed: number;
+  /** Targets optimised together (memory: rows × length × candidates scores); default 64. */
+  chunk?: number;
+}
+
+/** The attack on every canary (grouped by code length), in the canaries' order. */
+export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotCanary[], options: SlotExtractionOptions): SlotCanaryGuess[] {
+  const tokenizer = model.tokenizer;
+  const digitIds = DIGITS.map((d) => tokenizer.idOf(d));
+  if (digitIds.some((id) => id === tokenizer.unknownId)) throw new ConfigError('the model\'s vocabulary lacks some digit: train it with trainSlotModelWithCanaries (which adds them)');
+  const intent = model.labels.indexOf(SLOT_CANARY_INTENT);
+  if (intent < 0) throw new ConfigError(`the model has no intent "${SLOT_CANARY_INTENT}": it was not trained with slot canaries`);
+  const tagIndex = (tag: string) => {
+    const i = model.slotLabels.indexOf(tag);
+    if (i < 0) throw new ConfigError(`the model has no slot tag "${tag}"`);
+    return i;
+  };
+  const chunk = options.chunk ?? 64;
+  const out: SlotCanaryGuess[] = new Array(canaries.length);
+  const byLength = new Map<number, number[]>();
+  canaries.forEach((c, i) => byLength.set(c.code.length, [...(byLength.get(c.code.length) ?? []), i]));
+  for (const [length, indices] of byLength) {
+    for (let start = 0; start < indices.length; start += chunk) {
+      const part = indices.slice(start, start + chunk);
+      const targets = part.map((i) => {
+        const c = canaries[i];
+        const prefix = SLOT_CANARY_PREFIX.map((t) => tokenizer.idOf(t));
+        if (prefix.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${SLOT_CANARY_PREFIX.join(' ')}" is not in the model's vocabulary`);
+        return { prefix, unknown: length, intent, tags: c.slots.map(tagIndex) };
+      });
+      const guesses = invertSlotSecrets(model, targets, {
+        steps: options.steps,
+        learningRate: options.learningRate,
+        temperature: options.temperature,
+        restarts: options.restarts,
+        candidates: options.decode === 'digits' ? digitIds : undefined,
+        seed: options.seed * 7919 + length * 101 + start,
+      });
+      part.forEach((i, j) => {
+        const c = canaries[i];
+        const truth = [...c.code].map((d) => tokenizer.idOf(d));
+        const wrong = guesses[j].filter((t, p) => t !== truth[p]).length;
+        out[i] = { code: c.code, repetitions: c.repetitions, guess: guesses[j].map((t) => tokenizer.tokenOf(t)).join(' '), exact: wrong === 0, hamming: wrong / length };
+      });
+    }
+  }
+  return out;
+}
+
+export interface ExtractionCell {
+  canaries: number;
+  exact: number;
+  exactRate: number;
+  /** 95% Clopper–Pearson interval on the exact-reconstruction rate. */
+  exactInterval: [number, number];
+  /** Mean normalised Hamming distance (0 = every digit right; random digits: 0.9). */
+  hamming: number;
+}
+
+export function summariseGuesses(guesses: SlotCanaryGuess[]): ExtractionCell {
+  if (guesses.length === 0) throw new ConfigError('no guesses to summarise');
+  const exact = guesses.filter((g) => g.exact).length;
+  const interval = clopperPearson(exact, guesses.length);
+  return {
+    canaries: guesses.length,
+    exact,
+    exactRate: exact / guesses.length,
+    exactInterval: [interval.low, interval.high],
+    hamming: guesses.reduce((s, g) => s + g.hamming, 0) / guesses.length,
+  };
+}
+
+/** What guessing uniformly at random gets: exact rate and expected normalised Hamming distance. */
+export function randomGuessBaseline(length: number, decode: ExtractionDecode, vocabularySize: number): { exactRate: number; hamming: number } {
+  const choices = decode === 'digits' ? 10 : vocabularySize;
+  return { exactRate: 1 / Math.pow(choices, length), hamming: 1 - 1 / choices };
+}

@@ -1,0 +1,33 @@
+/** Study "extraction" --quick (generated slot set): one row per (defence, repetitions, length, decode) with the fields results.json promises. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initEngine } from '../../src/engine/index.js';
+import { runStudy } from '../../src/studies/index.js';
+import { extractionStudy } from '../../src/studies/extraction.js';
+import { SILENT } from '../../src/train/index.js';
+
+test('study extraction --quick writes rows with defence, repetitions, length, exact rate and interval, Hamming, accuracy, decode and the epoch used', async () => {
+  await initEngine({ backend: 'wasm' });
+  const out = mkdtempSync(join(tmpdir(), 'extraction-study-'));
+  try {
+    await runStudy(extractionStudy, { seed: 0, quick: true, progress: SILENT }, { out, command: 'test' });
+    const record = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: Record<string, unknown>[] };
+    const rows = record.rows;
+    for (const key of ['defence', 'repetitions', 'length', 'canaries', 'exactRate', 'exactInterval', 'hamming', 'modelAccuracy', 'decode', 'epochUsed', 'chanceExact']) {
+      assert.ok(rows.every((r) => key in r), `every row has ${key}`);
+    }
+    // none and dp-sgd, each: inserted (20×) and never-inserted (0), each decoded two ways
+    assert.equal(rows.length, 8);
+    assert.deepEqual([...new Set(rows.map((r) => r.decode))].sort(), ['digits', 'vocabulary']);
+    const dp = rows.find((r) => r.defence === 'dp-sgd' && r.repetitions === 20)!;
+    assert.ok(typeof dp.epsilon === 'number' && dp.epsilon <= 8 + 1e-9, `ε ${dp.epsilon}`);
+    const digits = rows.find((r) => r.defence === 'none' && r.decode === 'digits')!;
+    assert.equal(digits.chanceExact, 1e-4);
+    assert.ok(rows.every((r) => r.synthetic === true), 'quick runs say they are synthetic');
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
