@@ -1,0 +1,150 @@
+/**
+ * What the coordinator and the workers share about Redis: the optional packages (bullmq and
+ * its driver ioredis, loaded on first use so a user who never passes --queue installs
+ * neither), the key names, the reconnect policy, and how a failure travels as a string.
+ *
+ * Reconnecting: ioredis retries a lost connection forever; the delay doubles from 100 ms up
+ * to 5 s, and every attempt and every recovery is reported (`onEvent`), so a Redis restart
+ * shows up in the progress lines instead of as a silent stall. The coordinator gives up after
+ * its own limit (QueueConnectionError); a worker waits for as long as it runs.
+ */
+import type { Redis, RedisOptions } from 'ioredis';
+import { importOptional } from '../../optional-dependency.js';
+import * as errorClasses from '../../errors.js';
+import { QueueConnectionError, TrustnluError } from '../../errors.js';
+import { WorkerCrashError, WorkerInitError, type SerializedError } from '../workers/messages.js';
+import { parseQueueAddress, type QueueAddress } from './queue-address.js';
+
+export type BullMq = typeof import('bullmq');
+type IoRedis = typeof import('ioredis');
+
+/** Key prefix of everything trustnlu keeps in Redis; BullMQ's own keys are under `trustnlu:jobs:`. */
+export const KEY_PREFIX = 'trustnlu';
+export const QUEUE_NAME = 'jobs';
+export const runKey = (runId: string): string => `${KEY_PREFIX}:run:${runId}`;
+export const blobKey = (hash: string): string => `${KEY_PREFIX}:blob:${hash}`;
+export const resultKey = (jobId: string): string => `${KEY_PREFIX}:result:${jobId}`;
+export const jobHashKey = (jobId: string): string => `${KEY_PREFIX}:${QUEUE_NAME}:${jobId}`;
+
+/** Run ids and job ids as the coordinator makes them; anything else read from Redis is refused. */
+export const RUN_ID_PATTERN = /^[0-9a-f]{16}$/;
+export const JOB_ID_PATTERN = /^[0-9a-f]{16}-\d{1,9}$/;
+
+/** A run's record: what every job of the run shares, written once by the coordinator. */
+export interface RunRecord {
+  handler: string;
+  backend: 'wasm' | 'cpu' | null;
+  config: unknown;
+}
+
+/** A result as a worker stores it. */
+export interface ResultRecord {
+  worker: string;
+  seconds: number;
+  value: unknown;
+}
+
+export type QueueEventListener = (name: string, fields: Record<string, unknown>) => void;
+
+export async function loadQueueLibraries(forWhat: string): Promise<{ bullmq: BullMq; ioredis: IoRedis }> {
+  const bullmq = await importOptional<BullMq>('bullmq', forWhat);
+  const ioredis = await importOptional<IoRedis>('ioredis', forWhat);
+  return { bullmq, ioredis };
+}
+
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(100 * 2 ** Math.max(0, attempt - 1), 5000);
+}
+
+/**
+ * A Redis client for the queue: commands wait while the connection is down (BullMQ needs
+ * maxRetriesPerRequest null), reconnection is reported through `onEvent` with the address
+ * (never the password).
+ */
+export function queueClient(ioredis: IoRedis, address: QueueAddress, role: string, onEvent: QueueEventListener): Redis {
+  // BullMQ duplicates a client for its blocking reads, options (this retryStrategy) included: one report per attempt
+  let lastReport = { attempt: 0, at: 0 };
+  const options: RedisOptions = {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    connectionName: `trustnlu-${role}`,
+    retryStrategy: (attempt) => {
+      const delayMs = reconnectDelayMs(attempt);
+      if (attempt !== lastReport.attempt || Date.now() - lastReport.at > 1000) onEvent('queue-reconnecting', { role, queue: address.display, attempt, delayMs });
+      lastReport = { attempt, at: Date.now() };
+      return delayMs;
+    },
+  };
+  const client = new ioredis.Redis(address.url, options);
+  let lostAt: number | undefined;
+  client.on('close', () => {
+    if (lostAt === undefined) {
+      lostAt = Date.now();
+      onEvent('queue-connection-lost', { role, queue: address.display });
+    }
+  });
+  client.on('ready', () => {
+    if (lostAt !== undefined) {
+      onEvent('queue-reconnected', { role, queue: address.display, downSeconds: (Date.now() - lostAt) / 1000 });
+      lostAt = undefined;
+    }
+  });
+  // errors while reconnecting are reported by the events above; without a listener ioredis prints them
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** Resolves once the client answers PING, or throws QueueConnectionError after `seconds`. */
+export async function waitForRedis(client: Redis, address: QueueAddress, seconds: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new QueueConnectionError(`cannot reach the queue ${address.display} within ${seconds} s: is redis-server running there, and are the address, port and password right?`)),
+          seconds * 1000,
+        );
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof QueueConnectionError) throw error;
+    // e.g. NOAUTH / WRONGPASS: ioredis reports them as replies, not connection failures
+    throw new QueueConnectionError(`the queue ${address.display} refused the connection: ${(error as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function asQueueAddress(queue: string | QueueAddress): QueueAddress {
+  return typeof queue === 'string' ? parseQueueAddress(queue) : queue;
+}
+
+/**
+ * A failure a retry cannot change: a trustnlu error raised by the job's own computation (a
+ * configuration error, a non-finite loss). A crashed or unstartable thread and anything that
+ * is not a trustnlu error (a bug, a machine's resource limit) may pass on another worker.
+ */
+export function isDeterministicFailure(error: unknown): boolean {
+  return error instanceof TrustnluError && !(error instanceof WorkerCrashError) && !(error instanceof WorkerInitError) && isDeterministicName(error.name);
+}
+
+const RETRIABLE_NAMES = new Set(['WorkerCrashError', 'WorkerInitError', 'QueueJobError', 'QueueConnectionError']);
+
+/** isDeterministicFailure for an error known only by its class name (as read back from Redis). */
+export function isDeterministicName(name: string): boolean {
+  if (RETRIABLE_NAMES.has(name)) return false;
+  const value = (errorClasses as Record<string, unknown>)[name];
+  return typeof value === 'function' && (value === TrustnluError || value.prototype instanceof TrustnluError);
+}
+
+/** A failure as BullMQ keeps it (its `failedReason`): "Name: message". */
+export function failureReason(error: unknown): string {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return `${e.name}: ${e.message}`;
+}
+
+export function parseFailureReason(reason: string): SerializedError {
+  const match = /^([A-Za-z][A-Za-z0-9_]{0,60}): ([\s\S]*)$/.exec(reason);
+  return match ? { name: match[1], message: match[2] } : { name: 'Error', message: reason };
+}
