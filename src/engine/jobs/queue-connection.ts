@@ -9,7 +9,7 @@
  * its own limit (QueueConnectionError); a worker waits for as long as it runs.
  */
 import type { Redis, RedisOptions } from 'ioredis';
-import { importOptional } from '../../optional-dependency.js';
+import { importOptional, MissingDependencyError, OPTIONAL_DEPENDENCIES } from '../../optional-dependency.js';
 import * as errorClasses from '../../errors.js';
 import { QueueConnectionError, TrustnluError } from '../../errors.js';
 import { WorkerCrashError, WorkerInitError, type SerializedError } from '../workers/messages.js';
@@ -46,10 +46,19 @@ export interface ResultRecord {
 
 export type QueueEventListener = (name: string, fields: Record<string, unknown>) => void;
 
+/** bullmq and its Redis driver, or one line naming every missing package and the install command. */
 export async function loadQueueLibraries(forWhat: string): Promise<{ bullmq: BullMq; ioredis: IoRedis }> {
-  const bullmq = await importOptional<BullMq>('bullmq', forWhat);
-  const ioredis = await importOptional<IoRedis>('ioredis', forWhat);
-  return { bullmq, ioredis };
+  const [bullmq, ioredis] = await Promise.allSettled([importOptional<BullMq>('bullmq', forWhat), importOptional<IoRedis>('ioredis', forWhat)]);
+  const missing = (['bullmq', 'ioredis'] as const).filter((_, i) => {
+    const r = [bullmq, ioredis][i];
+    return r.status === 'rejected' && r.reason instanceof MissingDependencyError;
+  });
+  if (missing.length > 0) {
+    const install = missing.map((name) => `${name}@${OPTIONAL_DEPENDENCIES[name]}`).join(' ');
+    throw new MissingDependencyError(`${forWhat} needs the optional ${missing.length > 1 ? 'packages' : 'package'} ${missing.join(' and ')}: npm install ${install}`);
+  }
+  for (const r of [bullmq, ioredis]) if (r.status === 'rejected') throw r.reason;
+  return { bullmq: (bullmq as PromiseFulfilledResult<BullMq>).value, ioredis: (ioredis as PromiseFulfilledResult<IoRedis>).value };
 }
 
 export function reconnectDelayMs(attempt: number): number {
