@@ -54,6 +54,12 @@ export function registerWorker(program: Command): void {
       process.once('SIGTERM', stop);
     });
     progress.event('worker-stopping', { worker: worker.name, ...worker.stats() });
-    await worker.close();
+    // a second signal stops at once (jobs in hand are retried elsewhere after their lock expires)
+    const now = () => process.exit(130);
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+    await worker.close(flags.stallSeconds);
+    // BullMQ may keep a reconnect timer alive after a close with Redis gone: the worker's work is done
+    setTimeout(() => process.exit(), 2000).unref();
   });
 }

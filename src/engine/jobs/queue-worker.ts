@@ -83,6 +83,7 @@ export class QueueWorker {
     readonly concurrency: number,
     private readonly options: QueueWorkerOptions,
     private readonly redis: Redis,
+    private readonly blocking: Redis,
     private worker: Worker | undefined,
   ) {}
 
@@ -110,7 +111,7 @@ export class QueueWorker {
       blocking.disconnect();
       throw error;
     }
-    const self = new QueueWorker(name, concurrency, options, redis, undefined);
+    const self = new QueueWorker(name, concurrency, options, redis, blocking, undefined);
     self.markClosing = () => (closing = true);
     self.worker = new bullmq.Worker(QUEUE_NAME, (job) => self.process(job), {
       connection: blocking,
@@ -135,15 +136,31 @@ export class QueueWorker {
     return { name: this.name, ...this.counts };
   }
 
-  /** Stops taking jobs, lets the running ones finish, closes the pools and connections. */
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs, lets the running ones finish (up to `graceSeconds`; a job cut short is
+   * retried elsewhere once its lock expires), closes the pools and connections. Bounded: with
+   * Redis gone, BullMQ's graceful close would wait for it forever.
+   */
+  async close(graceSeconds = 60): Promise<void> {
     clearInterval(this.idleTimer);
-    await this.worker?.close();
     this.markClosing();
+    const graceful = this.worker?.close();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      graceful?.then(() => true, () => true) ?? Promise.resolve(true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceSeconds * 1000))),
+    ]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.redis.disconnect();
+      this.blocking.disconnect();
+      void this.worker?.close(true).catch(() => undefined);
+    }
     const runs = await Promise.allSettled([...this.runs.values()]);
     this.runs.clear();
-    await Promise.allSettled(runs.map((r) => (r.status === 'fulfilled' ? r.value.pool.close() : undefined)));
+    await Promise.allSettled(runs.map((r) => (r.status === 'fulfilled' ? (finished ? r.value.pool.close() : r.value.pool.terminate()) : undefined)));
     this.redis.disconnect();
+    this.blocking.disconnect();
   }
 
   private async process(job: Job): Promise<null> {
