@@ -3,11 +3,12 @@
  * per-job overhead, with 1 and 2 workers (threads of one pool, or worker processes of one
  * thread each on a throw-away loopback redis-server), for three kinds of job:
  * - empty jobs (4 floats scaled; the fixture handler of the pool tests): pure overhead;
+ * - empty jobs that move an FL client's data (62,640 floats in, shared; as many out, per job);
  * - FL client jobs (one round of 100 simulated clients, synthetic set IID, embbag, 1 local epoch);
  * - shadow-model jobs (LiRA shadows, embbag on 120 synthetic examples, 1 epoch).
  * Every case runs `--runs` times (medians reported) with the load average at its start.
  *
- *   node dist/bench/queue.js [--runs 3] [--empty-jobs 300] [--shadows 4] [--out docs/results/queue-bench.json]
+ *   node dist/bench/queue.js [--runs 3] [--empty-jobs 300] [--shadows 4] [--only empty,empty-fl-sized,fl-client,shadow-model] [--out docs/results/queue-bench.json]
  */
 import { loadavg } from 'node:os';
 import { QueueJobRunner } from '../src/engine/jobs/index.js';
@@ -34,7 +35,7 @@ const outAt = process.argv.indexOf('--out');
 const OUT = outAt >= 0 ? process.argv[outAt + 1] : 'docs/results/queue-bench.json';
 
 interface Case {
-  kind: 'empty' | 'fl-client' | 'shadow-model';
+  kind: 'empty' | 'empty-fl-sized' | 'fl-client' | 'shadow-model';
   backend: 'local' | 'queue';
   workers: number;
   jobs: number;
@@ -51,8 +52,13 @@ async function withQueueWorkers<T>(redis: LocalRedis, n: number, fn: () => Promi
   }
 }
 
-async function emptyJobs(backend: 'local' | 'queue', n: number, redis: LocalRedis): Promise<number> {
-  const jobs: FixtureJob[] = Array.from({ length: EMPTY_JOBS }, (_, i) => ({ op: 'scale', values: Float32Array.from([i, 1, 2, 3]) }));
+/** The FL benchmark model's parameter count (embbag on the synthetic set): jobs that move as much data as a client job, without the training. */
+const FL_PARAMETERS = 62_640;
+
+async function emptyJobs(backend: 'local' | 'queue', n: number, redis: LocalRedis, floats = 4): Promise<number> {
+  // one shared array (as a round's global model is), a result of the same size per job (as a client's delta is)
+  const shared = new Float32Array(floats).fill(0.5);
+  const jobs: FixtureJob[] = Array.from({ length: EMPTY_JOBS }, (_, i) => ({ op: 'scale', values: floats === 4 ? Float32Array.from([i, 1, 2, 3]) : shared }));
   if (backend === 'local') {
     const pool = new WorkerPool<FixtureJob, unknown>({ handler: FIXTURE_HANDLER, config: { factor: 2 }, size: n, backend: null });
     await pool.ready();
@@ -113,13 +119,15 @@ async function main(): Promise<void> {
   const redis = await startLocalRedis({ appendfsync: 'everysec' });
   const data = prepareFederatedDataset({ dataset: 'synthetic', partition: 'iid', numClients: 100, model: 'embbag', seed: 0 });
   const cases: Case[] = [];
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : undefined;
   const kinds = [
     { kind: 'empty' as const, jobs: EMPTY_JOBS, run: (b: 'local' | 'queue', n: number) => emptyJobs(b, n, redis) },
+    { kind: 'empty-fl-sized' as const, jobs: EMPTY_JOBS, run: (b: 'local' | 'queue', n: number) => emptyJobs(b, n, redis, FL_PARAMETERS) },
     { kind: 'fl-client' as const, jobs: 100, run: (b: 'local' | 'queue', n: number) => flRound(b, n, redis, data) },
     { kind: 'shadow-model' as const, jobs: SHADOWS, run: (b: 'local' | 'queue', n: number) => shadowModels(b, n, redis) },
   ];
   try {
-    for (const { kind, jobs, run } of kinds) {
+    for (const { kind, jobs, run } of kinds.filter((k) => !only || only.includes(k.kind))) {
       for (const workers of [1, 2]) {
         for (const backend of ['local', 'queue'] as const) {
           const c: Case = { kind, backend, workers, jobs, seconds: [], load: [] };
@@ -145,13 +153,14 @@ async function main(): Promise<void> {
     setup: {
       runs: RUNS,
       empty: `${EMPTY_JOBS} jobs scaling 4 floats (fixture handler, no tfjs)`,
+      emptyFlSized: `${EMPTY_JOBS} jobs scaling ${FL_PARAMETERS} floats (one shared input array, as a round's global model; a result of that size per job, as a client's delta; no training)`,
       flClient: 'round 2 of a simulation: 100 clients of the synthetic set (1,800 examples IID over 100 clients), embbag, 1 local Adam epoch of batch 32; training part only',
       shadowModel: `${SHADOWS} embbag shadows on 60 of 120 synthetic examples, 1 epoch of batch 16`,
       queue: 'redis-server (Debian) on loopback, appendonly yes, appendfsync everysec; queue workers are processes of concurrency 1 (one thread each)',
     },
     cases: summary,
   };
-  const path = writeResult('queue', result, { command: `node dist/bench/queue.js --runs ${RUNS} --empty-jobs ${EMPTY_JOBS} --shadows ${SHADOWS}`, path: OUT });
+  const path = writeResult('queue', result, { command: `node dist/bench/queue.js ${process.argv.slice(2).join(' ')}`, path: OUT });
   console.log(JSON.stringify({ file: path, cases: summary.map((c) => ({ kind: c.kind, backend: c.backend, workers: c.workers, jobsPerSecond: Number(c.jobsPerSecond.toFixed(2)), msPerJob: Number(c.msPerJob.toFixed(2)) })) }));
 }
 

@@ -286,7 +286,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       this.emitProgress();
     });
     events.on('completed', ({ jobId }) => void this.collect(jobId));
-    events.on('failed', ({ jobId, failedReason }) => this.fail(jobId, failedReason));
+    events.on('failed', ({ jobId, failedReason }) => void this.fail(jobId, failedReason));
     // a failed attempt waits out its backoff (delayed); a lost one (its worker died) is stalled
     events.on('delayed', ({ jobId }) => {
       const entry = this.pending.get(jobId);
@@ -340,9 +340,14 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     this.emitProgress();
   }
 
-  private fail(jobId: string, failedReason: string): void {
+  private async fail(jobId: string, failedReason: string): Promise<void> {
+    if (!this.pending.has(jobId)) return;
+    // BullMQ's own count of attempts (the progress events of a fast-failing attempt may not all have been seen)
+    const made = Number(await this.redis.hget(jobHashKey(jobId), 'atm').catch(() => null));
     const entry = this.pending.get(jobId);
     if (!entry) return;
+    const attempts = Number.isInteger(made) && made > 0 ? made : entry.starts;
+    if (attempts > entry.starts) this.totals.retried += attempts - Math.max(1, entry.starts);
     const reason = parseFailureReason(String(failedReason ?? 'unknown failure'));
     const lastWorker = entry.worker;
     this.release(entry, true);
@@ -350,7 +355,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const error = isDeterministicName(reason.name)
       ? deserializeError(reason)
       : new QueueJobError(
-          `job ${this.options.handler} ${jobId} failed ${entry.starts} ${entry.starts === 1 ? 'time' : 'times'}${lastWorker ? ` (last on worker ${lastWorker})` : ''}: ${reason.name}: ${reason.message}`,
+          `job ${this.options.handler} ${jobId} failed ${attempts} ${attempts === 1 ? 'time' : 'times'}${lastWorker ? ` (last on worker ${lastWorker})` : ''}: ${reason.name}: ${reason.message}`,
         );
     this.settle(jobId, error);
     this.emitProgress();
@@ -399,7 +404,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       const hasResult = replies[2 * i]?.[1] === 1;
       const [finishedOn, failedReason, name] = (replies[2 * i + 1]?.[1] ?? [null, null, null]) as (string | null)[];
       if (hasResult) await this.collect(entry.id);
-      else if (finishedOn && failedReason) this.fail(entry.id, failedReason);
+      else if (finishedOn && failedReason) await this.fail(entry.id, failedReason);
       else if (!name) {
         // neither the job nor its result: Redis lost it (restarted from an older state); add it again
         this.options.onEvent?.('queue-job-resubmitted', { jobId: entry.id, note: 'Redis no longer held the job or its result' });

@@ -80,6 +80,7 @@ test('a job that fails every attempt fails the run with its error after 3 attemp
       return true;
     });
     assert.ok(Date.now() - started < 30_000);
+    // counted from the workers' progress events: each attempt reports its start before it runs
     assert.equal(runner.progress().retried, 2, 'two attempts retried before the third failed for good');
     // a trustnlu error from the job's own computation: same class as the local pool gives, no retry
     await assert.rejects(runner.run({ op: 'throw', message: 'bad factor' }), (error: Error) => error instanceof ConfigError && error.message === 'bad factor');

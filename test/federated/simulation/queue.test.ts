@@ -122,11 +122,20 @@ test('shadow models trained on the queue equal the local pool\'s, bit for bit (Ï
   }
 });
 
+test('study fl-nlp --quick --queue gives the local study\'s rows (timings aside)', { skip, timeout: 300_000 }, () => {
+  const rows = (json: Record<string, unknown>) => (json.rows as Record<string, unknown>[]).map(({ seconds: _seconds, ...row }) => row);
+  const local = cli(['study', 'fl-nlp', '--quick', '--out', join(dir, 'study-local'), '--json']);
+  const queued = cli(['study', 'fl-nlp', '--quick', '--out', join(dir, 'study-queued'), '--queue', redis.url, '--json']);
+  assert.ok(rows(local.json).length > 0);
+  assert.deepEqual(rows(queued.json), rows(local.json));
+});
+
 test('--queue usage errors exit 2 with one line', { skip }, () => {
   for (const [args, message] of [
     [[...SIMULATE, '--queue', 'redis://127.0.0.1'], /no port/],
     [[...SIMULATE, '--queue', redis?.url ?? 'redis://127.0.0.1:1', '--workers', '2'], /drop --workers/],
     [[...SIMULATE, '--queue-timeout', '5'], /--queue-timeout needs --queue/],
+    [['study', 'dp-utility', '--quick', '--queue', 'redis://127.0.0.1:1'], /runs no jobs on the queue/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
