@@ -8,5 +8,5 @@ export { type JobRunner, type QueueRunOptions } from './job-runner.js';
 export { QueueJobRunner, type QueueRunnerOptions, type QueueProgress, type WorkerCounts } from './queue-runner.js';
 export { QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './queue-worker.js';
 export { parseQueueAddress, queueAddressWarning, QUEUE_ADDRESS_FORM, type QueueAddress } from './queue-address.js';
-export { reconnectDelayMs, isDeterministicFailure, type QueueEventListener } from './queue-connection.js';
+export { reconnectDelayMs, isDeterministicFailure, type QueueEventListener } from './queue-protocol.js';
 export { encodeWithBlobs, resolveBlobs, encodeValue, decodeValue, BLOB_THRESHOLD_BYTES } from './wire.js';

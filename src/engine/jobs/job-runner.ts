@@ -8,10 +8,13 @@
  */
 import type { QueueAddress } from './queue-address.js';
 import type { QueueProgress } from './queue-runner.js';
-import type { QueueEventListener } from './queue-connection.js';
+import type { QueueEventListener } from './queue-protocol.js';
 
 export interface JobRunner<Job = unknown, Result = unknown> {
   run(job: Job): Promise<Result>;
+  /** Every job's result in job order; rejects with the first failure in job order once all have settled. */
+  map(jobs: readonly Job[], options?: { onResult?: (result: Result, index: number) => void }): Promise<Result[]>;
+  /** Lets running jobs finish, then releases the workers (threads, or the run's state in Redis). */
   close(): Promise<void>;
 }
 

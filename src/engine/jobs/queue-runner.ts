@@ -21,23 +21,20 @@ import type { Queue, QueueEvents } from 'bullmq';
 import { QueueConnectionError, QueueJobError } from '../../errors.js';
 import { deserializeError } from '../workers/messages.js';
 import type { JobRunner } from './job-runner.js';
+import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
-  asQueueAddress,
   blobKey,
   jobHashKey,
-  loadQueueLibraries,
   isDeterministicName,
   parseFailureReason,
-  queueClient,
   resultKey,
   runKey,
-  waitForRedis,
   KEY_PREFIX,
   QUEUE_NAME,
   type QueueEventListener,
   type ResultRecord,
   type RunRecord,
-} from './queue-connection.js';
+} from './queue-protocol.js';
 import { decodeValue, encodeValue, encodeWithBlobs } from './wire.js';
 import type { QueueAddress } from './queue-address.js';
 

@@ -16,16 +16,13 @@ import type { Redis } from 'ioredis';
 import type { Job, Worker } from 'bullmq';
 import { ConfigError, QueueJobError } from '../../errors.js';
 import { WorkerPool } from '../workers/index.js';
+import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
-  asQueueAddress,
   blobKey,
   failureReason,
   isDeterministicFailure,
-  loadQueueLibraries,
-  queueClient,
   resultKey,
   runKey,
-  waitForRedis,
   JOB_ID_PATTERN,
   KEY_PREFIX,
   QUEUE_NAME,
@@ -33,7 +30,7 @@ import {
   type QueueEventListener,
   type ResultRecord,
   type RunRecord,
-} from './queue-connection.js';
+} from './queue-protocol.js';
 import { decodeValue, encodeValue, resolveBlobs } from './wire.js';
 import type { QueueAddress } from './queue-address.js';
 
