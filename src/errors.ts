@@ -46,3 +46,9 @@ export class NonFiniteError extends TrustnluError {}
 
 /** A federated device has no usable label this round (no user feedback, no confident pseudo-label): it sits the round out. */
 export class NoDeviceLabelsError extends TrustnluError {}
+
+/** A job on the Redis queue failed every attempt (or its result was lost): the run stops with the job's error. */
+export class QueueJobError extends TrustnluError {}
+
+/** The Redis queue could not be reached (bad address, or unreachable longer than the run tolerates). */
+export class QueueConnectionError extends TrustnluError {}

@@ -1,6 +1,6 @@
 /**
  * The heavy parts (the federated service's HTTP server and stores, the report's chart
- * renderer) use packages a library user need not install: they are optional peer dependencies.
+ * renderer, the Redis job queue) use packages a library user need not install: they are optional peer dependencies.
  * They are loaded on first use, and a missing one is one line that names the package, the
  * version and what needs it, never a module-resolution stack trace.
  */
@@ -17,6 +17,7 @@ export const OPTIONAL_DEPENDENCIES = {
   fastify: '5.12.8',
   '@fastify/swagger': '9.9.3',
   'better-sqlite3': '12.11.1',
+  bullmq: '6.7.6',
   ioredis: '6.0.0',
   vega: '6.4.0',
   'vega-lite': '6.4.3',

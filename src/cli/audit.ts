@@ -23,6 +23,7 @@ import {
   trainWithCanaries,
 } from '../privacy/audit/index.js';
 import { OPTIMIZER_NAMES, evaluationSource, progressFor } from '../train/index.js';
+import { addQueueOptions, queueRunOptions, type QueueFlags } from './queue-options.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 function parseConfig(value: string): Record<string, unknown> {
@@ -68,7 +69,8 @@ function registerMia(audit: Command): void {
     .option('--seed <n>', 'seed (audited sample, shadow splits and training)', parseInteger('--seed', 0), 0);
   addUserModelOptions(command);
   addDataOptions(command, { datasetHelp: 'the dataset the model was trained on (default: as its checkpoint records it)', columns: [] });
-  withCommonOptions(command).action(async (flags: CommonFlags & DataFlags & ModelFlags & {
+  addQueueOptions(command, 'LiRA shadow models');
+  withCommonOptions(command).action(async (flags: CommonFlags & DataFlags & ModelFlags & Omit<QueueFlags, 'workers'> & {
     model: string; attack: 'loss' | 'lira'; shadows: number; mode: 'online' | 'offline'; examples?: number;
     shadowEpochs?: number; shadowBatch?: number; shadowLr?: number; shadowOptimizer?: (typeof OPTIMIZER_NAMES)[number]; workers?: number; delta?: number;
   }) => {
@@ -77,8 +79,10 @@ function registerMia(audit: Command): void {
       const shadowOnly = [['--shadow-epochs', flags.shadowEpochs], ['--shadow-batch', flags.shadowBatch], ['--shadow-lr', flags.shadowLr], ['--shadow-optimizer', flags.shadowOptimizer]].filter(([, v]) => v !== undefined).map(([f]) => f);
       if (shadowOnly.length > 0) throw new UsageError(`${shadowOnly.join(', ')} ${shadowOnly.length > 1 ? 'set' : 'sets'} how LiRA's shadow models train; the loss attack trains none: drop ${shadowOnly.length > 1 ? 'them' : 'it'} or use --attack lira`);
     }
-    await startEngine(flags);
     const progress = progressFor({ json: flags.json });
+    const queue = queueRunOptions(flags, progress, flags.workers !== undefined);
+    if (queue && flags.attack !== 'lira') throw new UsageError('--queue runs LiRA\'s shadow models on workers; the loss attack trains none: drop --queue or use --attack lira');
+    await startEngine(flags);
     const { model, meta } = await loadModelFromFlags(flags);
     try {
       if (model.task !== 'classifier') throw new UsageError(`${flags.model} holds a language model; "audit mia" audits classifiers (use "audit exposure" for language models)`);
@@ -109,6 +113,7 @@ function registerMia(audit: Command): void {
         seed: flags.seed,
         delta: flags.delta,
         workers: flags.workers,
+        ...(queue ? { queue } : {}),
         backend: flags.backend,
         onModel: (r, index) => progress.event('shadow', { index, seconds: r.seconds, validationAccuracy: r.validationAccuracy }),
       });

@@ -29,6 +29,7 @@ import { registerFlService } from './fl-service.js';
 import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
 import { registerFlEvaluate } from './fl-evaluate.js';
 import { registerFlAnalytics } from './fl-analytics.js';
+import { addQueueOptions, queueRunOptions, type QueueFlags } from './queue-options.js';
 
 /** Wraps a spec parser so a bad string is a usage error (exit 2) listing the valid forms. */
 function specParser<T>(parse: (text: string) => T): (value: string) => string {
@@ -43,7 +44,7 @@ function specParser<T>(parse: (text: string) => T): (value: string) => string {
   };
 }
 
-interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model' | 'labels'> {
+interface SimulateFlags extends DataFlags, Omit<ModelFlags, 'model' | 'labels'>, Omit<QueueFlags, 'workers'> {
   modelLabels?: string;
   partition: string;
   strategy: string;
@@ -102,7 +103,7 @@ function describe(r: FederatedExperimentSummary): string {
   const synthetic = r.synthetic ? ' [SYNTHETIC data]' : '';
   const lines = [
     `${r.strategy} on ${r.dataset}${synthetic}, ${r.partition}, ${r.selection} selection, ${r.setting}: ` +
-      `accuracy ${formatNumber(r.accuracy)}, loss ${formatNumber(r.loss)} after ${r.rounds} rounds (${r.seconds.toFixed(1)} s, ${r.workers} workers)`,
+      `accuracy ${formatNumber(r.accuracy)}, loss ${formatNumber(r.loss)} after ${r.rounds} rounds (${r.seconds.toFixed(1)} s, ${r.executor})`,
     `partition: ${formatPartitionSummary(r.partitionSummary)}`,
   ];
   if (r.continual) lines.push(`continual: average accuracy over periods ${formatNumber(r.continual.averageAccuracy)}, forgetting ${formatNumber(r.continual.forgetting)}`);
@@ -179,6 +180,7 @@ export function registerFl(program: Command): void {
         '  trustnlu fl simulate --dataset clinc150 --strategy fedadam --labels feedback:0.3 --feedback-rate 0.5 --rounds 20 --json',
         '  trustnlu fl simulate --dataset banking77 --strategy fedadam --labels semi:0.05 --rounds 20',
         '  trustnlu fl simulate --data my.csv --user-column user --time-column written --partition user --setting continual:4 --json',
+        '  trustnlu fl simulate --dataset synthetic --rounds 20 --clients-per-round 50 --queue redis://127.0.0.1:6379   (with trustnlu worker processes)',
         '',
         'DP-FedAvg and secure aggregation: docs/federated-privacy.md.',
       ].join('\n'),
@@ -186,8 +188,11 @@ export function registerFl(program: Command): void {
   addUserModelOptions(simulate, { labels: false });
   simulate.option('--model-labels <list|file>', `with --model model.json: its class names in output order, comma-separated or a file with one per line (default: the labels trustnlu recorded in model.json, else the data's); --labels is the device-label mode`);
   addDataOptions(simulate, { datasetHelp: `a named dataset (default: clinc150 if found, else synthetic): ${DATASETS.map((d) => d.name).join(', ')}` });
+  addQueueOptions(simulate, 'simulated clients');
   withCommonOptions(simulate).action(async (flags: SimulateFlags) => {
     const privacy = privacyOptions(flags);
+    const progress = progressFor({ json: flags.json });
+    const queue = queueRunOptions(flags, progress, simulate.getOptionValueSource('workers') === 'cli');
     const dataset = dataSourceFromFlags(flags) ?? { kind: 'registry' as const, name: defaultDatasetName(flags.dataDir) };
     const corpus = dataset.kind === 'registry' && DATASETS.find((d) => d.name === dataset.name)?.task === 'lm';
     const fromPath = flags.model !== undefined && !(MODEL_KINDS as readonly string[]).includes(flags.model);
@@ -210,6 +215,7 @@ export function registerFl(program: Command): void {
       seed: flags.seed,
       numClients: flags.clients,
       workers: flags.workers,
+      ...(queue ? { queue } : {}),
       backend: flags.backend,
       batchSize: flags.batch,
       learningRate: flags.lr,
@@ -231,7 +237,7 @@ export function registerFl(program: Command): void {
         seedEpochs: flags.seedEpochs,
         serverEpochs: flags.serverEpochs,
       },
-      progress: progressFor({ json: flags.json }),
+      progress,
     });
     userModel?.layersModel.dispose();
     printResult(summary, flags.json, describe);

@@ -18,6 +18,7 @@ import { registerPrivatize } from './privatize.js';
 import { registerReport } from './report.js';
 import { registerStudy } from './study.js';
 import { registerTrain } from './train.js';
+import { registerWorker } from './worker.js';
 
 /**
  * Required options are checked after unknown options (commander checks them first, so a
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerPrivatize(program);
   registerReport(program);
   registerBench(program);
+  registerWorker(program);
   // Every sub-command reports usage errors through the same path.
   const applyOverride = (c: Command) => {
     c.exitOverride();

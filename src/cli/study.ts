@@ -19,6 +19,10 @@ import { runStudy, type StudyDefinition } from '../studies/index.js';
 import { progressFor } from '../train/index.js';
 import { requireChartRenderer } from '../report/charts.js';
 import { parseInteger, printResult, startEngine, withCommonOptions } from './common.js';
+import { addQueueOptions, queueRunOptions, type QueueFlags } from './queue-options.js';
+
+/** The studies whose jobs (simulated clients, shadow models) can run on the Redis queue. */
+const QUEUE_STUDIES = ['fl-selection', 'fl-nlp', 'fl-labels', 'leakage'];
 
 /** Every study the CLI can run, by name. */
 export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
@@ -33,7 +37,8 @@ export function registerStudy(program: Command): Command {
     .option('--out <dir>', 'output folder (default docs/studies/NAME)')
     .option('--data-dir <dir>', 'data directory')
     .option('--dataset <name>', 'dataset, for studies that take one (e.g. dp-utility)');
-  withCommonOptions(command).action(async (name: string | undefined, flags: { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+  addQueueOptions(command, `simulated clients and shadow models of the studies ${QUEUE_STUDIES.join(', ')}`);
+  withCommonOptions(command).action(async (name: string | undefined, flags: Omit<QueueFlags, 'workers'> & { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
     if (!name) {
       printResult({ studies: STUDIES.map((s) => ({ name: s.name, title: s.title })) }, flags.json, (r: { studies: { name: string; title: string }[] }) =>
         r.studies.map((s) => `${s.name}\t${s.title}`).join('\n'),
@@ -43,10 +48,13 @@ export function registerStudy(program: Command): Command {
     const study = STUDIES.find((s) => s.name === name);
     if (!study) throw new UsageError(`unknown study "${name}"; studies: ${STUDIES.map((s) => s.name).join(', ')}`);
     if (flags.dataset !== undefined && !study.takesDataset) throw new UsageError(`study "${name}" takes no --dataset (it fixes its own data)`);
+    if (flags.queue && !QUEUE_STUDIES.includes(name)) throw new UsageError(`study "${name}" runs no jobs on the queue (--queue serves ${QUEUE_STUDIES.join(', ')}): drop --queue`);
+    const progress = progressFor({ json: flags.json });
+    const queue = queueRunOptions(flags, progress, false);
     await requireChartRenderer('studies (their charts)');
     await startEngine(flags);
     const commandLine = ['trustnlu study', name, flags.dataset ? `--dataset ${flags.dataset}` : '', flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
-    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress: progressFor({ json: flags.json }) }, { out: flags.out, command: commandLine });
+    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress, ...(queue ? { queue } : {}) }, { out: flags.out, command: commandLine });
     printResult({ study: name, quick: flags.quick, seconds: output.seconds, files: output.files, rows: output.rows }, flags.json, (r: { files: string[]; seconds: number }) =>
       `${name}: ${r.seconds.toFixed(1)} s\n${r.files.join('\n')}`,
     );

@@ -112,6 +112,7 @@ export async function runLabelStudy(ctx: StudyContext, plan = labelStudyPlan(ctx
             deviceLabels: condition.labels.startsWith('semi') ? {} : { labelledFraction: plan.labelledFraction, ...(feedback ? { feedbackRate: condition.feedbackRate, serverEpochs: condition.serverEpochs } : {}) },
             dataDir: ctx.dataDir,
             progress: ctx.progress,
+            ...(ctx.queue ? { queue: ctx.queue } : {}),
           }),
         );
       }

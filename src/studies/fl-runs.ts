@@ -25,7 +25,7 @@ export async function runOverSeeds(
   const runs: FederatedExperimentSummary[] = [];
   for (const seed of seeds) {
     ctx.progress.event('run', { label, seed });
-    runs.push(await runFederatedExperiment({ ...options, seed, dataDir: ctx.dataDir, progress: ctx.progress }));
+    runs.push(await runFederatedExperiment({ ...options, seed, dataDir: ctx.dataDir, progress: ctx.progress, ...(ctx.queue ? { queue: ctx.queue } : {}) }));
   }
   const finals = runs.map((r) => r.accuracy);
   const rounds = runs[0].curve.map((p) => p.round);

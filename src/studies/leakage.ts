@@ -87,6 +87,7 @@ async function membershipRows(ctx: StudyContext, s: Scale, real: boolean): Promi
       seed: ctx.seed,
       delta: DELTA,
       onModel: (m, index) => ctx.progress.event('model', { epsilon: label(epsilon), index, seconds: m.seconds }),
+      ...(ctx.queue ? { queue: ctx.queue } : {}),
     });
     rows.push({
       part: 'membership',

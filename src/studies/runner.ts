@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { currentBackend } from '../engine/index.js';
 import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
 import type { ProgressReporter } from '../train/progress.js';
+import type { QueueRunOptions } from '../engine/jobs/index.js';
 
 export type StudyRow = Record<string, string | number | boolean | null>;
 
@@ -21,6 +22,8 @@ export interface StudyContext {
   /** `--dataset`, for studies that take one (`takesDataset`). */
   dataset?: string;
   progress: ProgressReporter;
+  /** Run the studies' jobs (simulated clients, shadow models) on the Redis queue instead of local threads. */
+  queue?: QueueRunOptions;
 }
 
 export interface StudyColumn {

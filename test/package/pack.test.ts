@@ -41,7 +41,7 @@ test('npm pack ships what a user needs and nothing else; the tarball installs li
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-probe', version: '1.0.0', private: true, type: 'module' }));
   npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(project, packed[0].filename), '@types/node@20'], project);
   const installed = readdirSync(join(project, 'node_modules'));
-  for (const heavy of ['fastify', 'better-sqlite3', 'ioredis', 'vega', 'vega-lite']) {
+  for (const heavy of ['fastify', 'better-sqlite3', 'ioredis', 'bullmq', 'vega', 'vega-lite']) {
     assert.ok(!installed.includes(heavy), `${heavy} is an optional peer and must not be installed`);
   }
   assert.ok(installed.includes('@tensorflow'), 'the peer @tensorflow/tfjs is installed');
@@ -71,6 +71,10 @@ test('every entry point imports from ESM, with the documented names, and the eng
   const server = spawnSync(process.execPath, ['--input-type=module', '-e', "const s = await import('trustnlu/report'); await s.renderSvg({ mark: 'bar', data: { values: [] } });"], { cwd: project, encoding: 'utf8' });
   assert.notEqual(server.status, 0);
   assert.match(server.stderr, /needs the optional package vega: npm install vega@/);
+  // the Redis job queue likewise: one line, exit 2, before anything connects
+  const worker = spawnSync(process.execPath, [join(project, 'node_modules', 'trustnlu', 'bin', 'trustnlu.js'), 'worker', '--queue', 'redis://127.0.0.1:1'], { cwd: project, encoding: 'utf8' });
+  assert.equal(worker.status, 2, worker.stderr);
+  assert.match(worker.stderr.trim(), /^trustnlu: trustnlu worker --queue redis:\/\/127\.0\.0\.1:1\/0 needs the optional packages bullmq and ioredis: npm install bullmq@6\.7\.6 ioredis@6\.0\.0$/);
 });
 
 test('a TypeScript file type-checks against the declarations (strict, NodeNext; our .d.ts checked too)', { timeout: 120_000 }, () => {

@@ -23,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { ConfigError } from '../../errors.js';
+import type { JobRunner } from '../jobs/job-runner.js';
 import {
   deserializeError,
   WorkerCrashError,
@@ -124,7 +125,7 @@ function handlerHref(handler: URL | string): string {
   throw new ConfigError(`WorkerPool: handler must be a file URL or an absolute path, got "${handler}" (use new URL('./handler.js', import.meta.url))`);
 }
 
-export class WorkerPool<Job = unknown, Result = unknown, Config = unknown> {
+export class WorkerPool<Job = unknown, Result = unknown, Config = unknown> implements JobRunner<Job, Result> {
   readonly size: number;
   private readonly boot: Omit<WorkerBootData, 'workerIndex'>;
   private readonly resourceLimits?: WorkerPoolOptions['resourceLimits'];

@@ -1,13 +1,15 @@
 /**
  * Where simulated clients run: on the worker pool (one tfjs engine and one model per
- * worker, the dataset sent once at start-up) or in this thread (workers = 0, for small
- * runs, tests and the overhead benchmark). Both run the same handler code, and every job
+ * worker, the dataset sent once at start-up), in this thread (workers = 0, for small
+ * runs, tests and the overhead benchmark), or on the Redis queue (`queue`: `trustnlu worker`
+ * processes on any machine; the dataset travels once per run in the run's record). Both run the same handler code, and every job
  * is self-contained (parameters, indices, seed), so results do not depend on the executor
  * or on which worker ran which client.
  */
 import { availableParallelism } from 'node:os';
 import { initEngine, type BackendName } from '../../engine/index.js';
 import { WorkerPool } from '../../engine/workers/index.js';
+import { QueueJobRunner, type QueueRunOptions } from '../../engine/jobs/index.js';
 import { ConfigError } from '../../errors.js';
 import type { ParameterLayout, ParameterSet } from '../aggregate/index.js';
 import { combineEvaluations, exampleCount, packParameters, viewParameters, type EvaluationSums } from '../client/index.js';
@@ -31,11 +33,19 @@ export interface ExecutorOptions {
   backend?: BackendName;
   /** Devices hold no gold labels (feedback or semi-supervised runs; see labels/). */
   deviceLabels?: DeviceLabelConfig;
+  /** Run the clients on the Redis queue instead (workers is then ignored). */
+  queue?: QueueRunOptions;
 }
+
+/** The job handler's name on the queue (src/job-handlers.ts). */
+export const FL_CLIENT_HANDLER = 'fl-client';
 
 export class SimulationExecutor {
   private constructor(
     readonly workers: number,
+    /** Where the jobs run: "in process", "N worker threads", "queue redis://…". */
+    readonly description: string,
+    private readonly sharedBroadcast: boolean,
     private readonly runJob: (job: SimulationJob) => Promise<unknown>,
     private readonly shutdown: () => Promise<void>,
     readonly layout: ParameterLayout,
@@ -55,11 +65,18 @@ export class SimulationExecutor {
     };
     let runJob: (job: SimulationJob) => Promise<unknown>;
     let shutdown: () => Promise<void>;
-    if (workers === 0) {
+    let description: string;
+    if (options.queue) {
+      const runner = await QueueJobRunner.open<SimulationJob, unknown>({ ...options.queue, handler: FL_CLIENT_HANDLER, config, backend });
+      runJob = (job) => runner.run(job);
+      shutdown = () => runner.close();
+      description = runner.description;
+    } else if (workers === 0) {
       await initEngine({ backend });
       const worker = await TrainingWorker.create(config);
       runJob = async (job) => worker.handle(job);
       shutdown = async () => worker.dispose();
+      description = 'in process';
     } else {
       const pool = new WorkerPool<SimulationJob, unknown, TrainingHandlerConfig>({
         handler: new URL('./training-handler.js', import.meta.url),
@@ -75,9 +92,17 @@ export class SimulationExecutor {
       }
       runJob = (job) => pool.run(job);
       shutdown = () => pool.close();
+      description = `${workers} worker threads`;
     }
-    const initial = (await runJob({ type: 'initial' })) as InitialParametersResult;
-    return new SimulationExecutor(workers, runJob, shutdown, initial.layout, initial.parameters);
+    let initial: InitialParametersResult;
+    try {
+      initial = (await runJob({ type: 'initial' })) as InitialParametersResult;
+    } catch (error) {
+      await shutdown();
+      throw error;
+    }
+    const queued = options.queue !== undefined;
+    return new SimulationExecutor(queued ? 0 : workers, description, !queued && workers > 0, runJob, shutdown, initial.layout, initial.parameters);
   }
 
   /** The model's initial parameters (built from the dataset's model seed). */
@@ -85,9 +110,9 @@ export class SimulationExecutor {
     return viewParameters(this.initialFlat.slice(), this.layout);
   }
 
-  /** Parameters as one vector every job of a round can share (shared memory when there are workers). */
+  /** Parameters as one vector every job of a round can share (shared memory for worker threads; stored once per round on the queue). */
   broadcast(parameters: ParameterSet): Float32Array {
-    return packParameters(parameters, this.workers > 0);
+    return packParameters(parameters, this.sharedBroadcast);
   }
 
   /** Runs fit jobs concurrently; settles each one (a failed client does not stop the others). */

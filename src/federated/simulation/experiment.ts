@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { BackendName } from '../../engine/index.js';
+import type { QueueRunOptions } from '../../engine/jobs/index.js';
 import { ConfigError } from '../../errors.js';
 import type { PartitionSummary } from '../../data/partition/index.js';
 import { TRAINING_DEFAULTS } from '../../train/run.js';
@@ -48,6 +49,8 @@ export interface FederatedExperimentOptions {
   /** Clients for iid / dirichlet / quantity; default 100. */
   numClients?: number;
   workers?: number;
+  /** Run the clients on the Redis queue (trustnlu worker processes) instead of local threads. */
+  queue?: QueueRunOptions;
   backend?: BackendName;
   batchSize?: number;
   /** Default: the centralised trainer's rate for the model kind with adam (see TRAINING_DEFAULTS), 0.1 with sgd. */
@@ -94,6 +97,8 @@ export interface FederatedExperimentSummary {
   learningRate: number;
   batchSize: number;
   workers: number;
+  /** Where the clients ran: "N worker threads", "in process" or "queue redis://host:port/db". */
+  executor: string;
   seed: number;
   evaluationSplit: 'val' | 'test';
   totals: SimulationResult['totals'];
@@ -173,7 +178,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     train: data.train.task === 'classifier' ? data.train.targets.length : data.train.count,
     notes: data.notes,
   });
-  const executor = await SimulationExecutor.create(data, { workers, backend: options.backend, ...(labelPlan?.config ? { deviceLabels: labelPlan.config } : {}) });
+  const executor = await SimulationExecutor.create(data, { workers, backend: options.backend, ...(options.queue ? { queue: options.queue } : {}), ...(labelPlan?.config ? { deviceLabels: labelPlan.config } : {}) });
   try {
     const labelRun = labelPlan ? await startDeviceLabelRun(executor, labelPlan, privateStrategy ?? strategy, strategy.local, options.seed) : undefined;
     const common = {
@@ -207,7 +212,8 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       localOptimizer,
       learningRate,
       batchSize,
-      workers,
+      workers: executor.workers,
+      executor: executor.description,
       seed: options.seed,
       evaluationSplit: data.evaluationSplit,
       totals: result.totals,

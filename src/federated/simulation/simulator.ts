@@ -22,7 +22,8 @@
 import { SeededRandom } from '../../engine/random.js';
 import type { BackendName, tf } from '../../engine/index.js';
 import { WorkerInitError } from '../../engine/workers/index.js';
-import { ConfigError, NonFiniteError, ShapeMismatchError } from '../../errors.js';
+import { ConfigError, NonFiniteError, QueueConnectionError, QueueJobError, ShapeMismatchError } from '../../errors.js';
+import type { QueueRunOptions } from '../../engine/jobs/index.js';
 import { continualSplit, continualSplitByTime, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
 import { SILENT, type ProgressReporter } from '../../train/progress.js';
 import type { ParameterSet } from '../aggregate/index.js';
@@ -52,6 +53,8 @@ export interface SimulationOptions extends Partial<UserModelSimulation> {
   executor?: SimulationExecutor;
   /** Worker threads when no executor is given (0 = this thread). */
   workers?: number;
+  /** Run the clients on the Redis queue when no executor is given (instead of worker threads). */
+  queue?: QueueRunOptions;
   backend?: BackendName;
   /** Default static. */
   setting?: SettingSpec | string;
@@ -152,8 +155,15 @@ function countReasons(failures: readonly Failure[]): Partial<Record<Failure['rea
 }
 
 function isSystemic(error: unknown): boolean {
-  // a bad configuration or a broken pool fails every client alike: stop instead of counting failures
-  return error instanceof ConfigError || error instanceof ShapeMismatchError || error instanceof WorkerInitError;
+  // a bad configuration or a broken pool fails every client alike, and a queue job that failed
+  // every attempt (or a lost Redis) is an infrastructure fault, not a client's: stop instead of counting failures
+  return (
+    error instanceof ConfigError ||
+    error instanceof ShapeMismatchError ||
+    error instanceof WorkerInitError ||
+    error instanceof QueueJobError ||
+    error instanceof QueueConnectionError
+  );
 }
 
 /** The dataset the options name: `data`, or the one made from `model` and `clientFn`. */
@@ -186,7 +196,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   const progress = options.progress ?? SILENT;
   const { data, user } = await simulationData(options);
 
-  const executor = options.executor ?? (await SimulationExecutor.create(data, { workers: options.workers, backend: options.backend }));
+  const executor = options.executor ?? (await SimulationExecutor.create(data, { workers: options.workers, backend: options.backend, ...(options.queue ? { queue: options.queue } : {}) }));
   try {
     const layout = executor.layout;
     strategy.initialize(executor.initialParameters());

@@ -1,6 +1,6 @@
 /**
  * Training many classifiers on different subsets of one example list, in parallel on the
- * engine's worker pool (one tfjs engine per worker): LiRA's shadow models, and the target
+ * engine's worker pool (one tfjs engine per worker) or on the Redis queue (`queue`): LiRA's shadow models, and the target
  * models of a membership experiment. This file is also the pool's job-handler module
  * (`init(config)` receives the examples once; each job names the training indices and the
  * seed). A job returns, for every example of the list, the statistics membership attacks
@@ -19,6 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { initEngine, tf, type BackendName } from '../../engine/index.js';
 import { WorkerPool } from '../../engine/workers/index.js';
+import { QueueJobRunner, type JobRunner, type QueueRunOptions } from '../../engine/jobs/index.js';
 import { ConfigError } from '../../errors.js';
 import { createModel, LAYERS_MODEL_KIND, LayersClassifier, layersModelFromTopology, seededTopology, wrapLayersModel, type ClassifierModel } from '../../models/index.js';
 import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../text/index.js';
@@ -191,19 +192,24 @@ export function handle(job: ShadowJob): Promise<ShadowResult> {
 }
 
 export interface TrainManyOptions {
-  /** Worker threads (default: one per core, at most one per job); 0 trains in this thread. */
+  /** Worker threads (default: one per core, at most one per job); 0 trains in this thread. Ignored with `queue`. */
   workers?: number;
   backend?: BackendName;
   /** Called as each model finishes, with its job index. */
   onModel?: (result: ShadowResult, index: number) => void;
+  /** Train the models on the Redis queue (trustnlu worker processes) instead of local threads. */
+  queue?: QueueRunOptions;
 }
+
+/** The job handler's name on the queue (src/job-handlers.ts). */
+export const SHADOW_MODEL_HANDLER = 'shadow-model';
 
 /** Trains one model per job, in parallel on the worker pool; results in job order. */
 export async function trainModels(config: ShadowTrainingConfig, jobs: ShadowJob[], options: TrainManyOptions = {}): Promise<ShadowResult[]> {
   if (jobs.length === 0) return [];
   const workers = options.workers ?? Math.min(availableParallelism(), jobs.length);
   if (!Number.isInteger(workers) || workers < 0) throw new ConfigError(`workers must be an integer ≥ 0 (0 = this thread), got ${options.workers}`);
-  if (workers === 0) {
+  if (workers === 0 && !options.queue) {
     await initEngine({ backend: options.backend ?? 'wasm' });
     const local = new ShadowTrainer(config);
     const results: ShadowResult[] = [];
@@ -213,15 +219,18 @@ export async function trainModels(config: ShadowTrainingConfig, jobs: ShadowJob[
     }
     return results;
   }
-  const pool = new WorkerPool<ShadowJob, ShadowResult, ShadowTrainingConfig>({
-    handler: new URL('./shadow-training.js', import.meta.url),
-    config,
-    size: Math.min(workers, jobs.length),
-    backend: options.backend ?? 'wasm',
-  });
+  // the same jobs on either backend: local threads, or worker processes through Redis
+  const runner: JobRunner<ShadowJob, ShadowResult> = options.queue
+    ? await QueueJobRunner.open<ShadowJob, ShadowResult>({ ...options.queue, handler: SHADOW_MODEL_HANDLER, config, backend: options.backend ?? 'wasm' })
+    : new WorkerPool<ShadowJob, ShadowResult, ShadowTrainingConfig>({
+        handler: new URL('./shadow-training.js', import.meta.url),
+        config,
+        size: Math.min(workers, jobs.length),
+        backend: options.backend ?? 'wasm',
+      });
   try {
-    return await pool.map(jobs, { onResult: options.onModel });
+    return await runner.map(jobs, { onResult: options.onModel });
   } finally {
-    await pool.close();
+    await runner.close();
   }
 }

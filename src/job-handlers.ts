@@ -1,0 +1,12 @@
+/**
+ * The job handlers a queue worker (`trustnlu worker`) may run, by the name a coordinator puts
+ * on its jobs. A job names one of these; it never carries code or a module path.
+ */
+export const JOB_HANDLERS = {
+  /** One simulated FL client's local training (or an evaluation chunk): src/federated/simulation. */
+  'fl-client': new URL('./federated/simulation/training-handler.js', import.meta.url),
+  /** One shadow (or target) model of a membership experiment: src/privacy/audit. */
+  'shadow-model': new URL('./privacy/audit/shadow-training.js', import.meta.url),
+} as const;
+
+export type JobHandlerName = keyof typeof JOB_HANDLERS;
