@@ -25,8 +25,8 @@ import { resolveDataDir } from '../src/data/locate.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../src/text/index.js';
 import { createModel, toTensorBatch, type AnyModel, type HostBatch } from '../src/models/index.js';
 import { ClassificationTask, LanguageModelTask, createOptimizer, standardGradients, unitText, type TrainingTask } from '../src/train/index.js';
-import { dpGradientStep, NORM_EPSILON } from '../src/privacy/dpsgd/dp-step.js';
-import { naivePerExampleGradients } from '../src/privacy/dpsgd/naive.js';
+import { dpGradientStep } from '../src/privacy/dpsgd/dp-step.js';
+import { naiveDpGradients } from '../src/privacy/dpsgd/naive-dp-gradients.js';
 import { createGaussianNoise } from '../src/privacy/dpsgd/noise.js';
 import { poissonBatch } from '../src/privacy/dpsgd/poisson.js';
 import { ZigguratSampler } from '../src/privacy/dpsgd/gaussian-sampler.js';
@@ -172,21 +172,7 @@ function trainToTarget(w: Workload, mode: Mode): ModeResult {
       const batch = toTensorBatch(host, model.task);
       if (mode === 'nonDp') grads = standardGradients(model, batch, ctx, host).grads;
       else if (mode === 'edp') grads = dpStep!(model, batch, ctx, host).grads;
-      else {
-        const naive = naivePerExampleGradients(model, batch, ctx, (_i, norms) => {
-          let total = 0;
-          for (const v of norms.values()) total += v;
-          return Math.min(1, clip / (Math.sqrt(total) + NORM_EPSILON));
-        });
-        grads = new Map();
-        for (const p of params) {
-          const z = new Float32Array(p.variable.size);
-          sampler.fill(z);
-          const sum = naive.weightedSum.get(p.name)!;
-          grads.set(p.name, tf.div(tf.add(sum, tf.mul(tf.tensor(z, p.variable.shape), sigma * clip)), B));
-          sum.dispose();
-        }
-      }
+      else grads = naiveDpGradients(model, batch, ctx, { clip, noiseMultiplier: sigma, expectedBatchSize: B, sampler });
       optimizer.step(params, grads, w.lr);
       params[0].variable.dataSync();
     });
