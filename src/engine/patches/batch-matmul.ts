@@ -37,7 +37,8 @@ interface WasmBackendViews {
   dataIdNextNumber: number;
 }
 
-let wasmMatMul: ((...args: unknown[]) => void) | undefined;
+/** The backend's exported BatchMatMul, per backend instance (a re-created backend has a new module). */
+const wasmMatMuls = new WeakMap<object, (...args: unknown[]) => void>();
 
 /**
  * out[i] = a[i]·b[i] for each batch element (a shared when `sharedA`), every operand and
@@ -46,11 +47,15 @@ let wasmMatMul: ((...args: unknown[]) => void) | undefined;
  * BatchMatMul runs XNNPACK on them, and the ids are released. XNNPACK caches its operator
  * (packed weights) under b's id; releasing that id deletes the operator, so a later view
  * that reuses the memory never meets stale weights. Before, each element allocated and
- * copied two inputs and one output (~half the time of attention's [B·heads, T, d] products).
+ * copied two inputs and one output; the operator creation and weight packing per element remain.
  */
 function productsInPlace(backend: KernelBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, sharedA: boolean, batch: number, M: number, K: number, N: number): void {
   const w = backend as unknown as WasmBackendViews;
-  wasmMatMul ??= w.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+  let wasmMatMul = wasmMatMuls.get(w.wasm);
+  if (!wasmMatMul) {
+    wasmMatMul = w.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    wasmMatMuls.set(w.wasm, wasmMatMul);
+  }
   const aBase = w.dataIdMap.get(a.dataId).memoryOffset;
   const bBase = w.dataIdMap.get(b.dataId).memoryOffset;
   const outBase = w.dataIdMap.get(out.dataId).memoryOffset;
