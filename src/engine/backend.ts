@@ -16,6 +16,7 @@ import { registerFastMemoryMovement } from './patches/memory-movement.js';
 import { registerFastTranspose } from './patches/transpose.js';
 import { registerFastOuterSum } from './patches/sum-outer-axes.js';
 import { registerMaxPoolGradient } from './patches/max-pool-grad.js';
+import { registerSharedIdentity } from './patches/shared-identity.js';
 
 export type BackendName = 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['wasm', 'cpu'];
@@ -35,6 +36,7 @@ function applyPatches(): void {
   registerFastMemoryMovement();
   registerFastOuterSum();
   registerMaxPoolGradient();
+  registerSharedIdentity();
   patched = true;
 }
 

@@ -237,3 +237,70 @@ test('MaxPoolGrad (wasm): max pooling gradients equal the cpu kernel and a hand-
     assertClose(wasm, cpu, 1e-6, `maxPool ${JSON.stringify({ shape, filter, strides, pad })}`);
   }
 });
+
+test('Identity and same-dtype Cast on wasm share the data (as cpu does): values, lifetimes and gradients equal the cpu reference', async () => {
+  const xv = seededValues(6 * 5, 21);
+  // The tape saves inputs through Identity: a gradient that reads saved tensors must equal cpu's.
+  const run = () => {
+    const x = tf.tensor2d(xv, [6, 5]);
+    const w = tf.tensor2d(seededValues(5 * 4, 22), [5, 4]);
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), tf.sigmoid(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)))));
+    const [ga, gb] = g([x, w]);
+    return { ga: ga.dataSync() as Float32Array, gb: gb.dataSync() as Float32Array };
+  };
+  const cpu = await onBackend('cpu', run);
+  const wasm = await onBackend('wasm', run);
+  assertClose(wasm.ga, cpu.ga, 1e-5, 'gradient through saved inputs (x)');
+  assertClose(wasm.gb, cpu.gb, 1e-5, 'gradient through saved inputs (w)');
+  await onBackend('wasm', () => {
+    const backend = tf.backend() as unknown as { refCount(dataId: object): number; numDataIds(): number };
+    const before = backend.numDataIds();
+    const x = tf.tensor2d(xv, [6, 5]);
+    const copies = [tf.clone(x), tf.cast(x, 'float32'), tf.engine().runKernel('Identity', { x }) as tf.Tensor];
+    for (const c of copies) assert.equal(c.dataId, x.dataId, 'no copy: the same data');
+    assert.equal(backend.refCount(x.dataId), 4);
+    x.dispose();
+    for (const c of copies) assert.deepEqual(Array.from(c.dataSync()), Array.from(xv), 'a copy outlives the original');
+    for (const c of copies) c.dispose();
+    assert.equal(backend.numDataIds(), before, 'the data is freed with its last reference');
+    // a real conversion still converts
+    const ints = tf.cast(tf.tensor1d([1.7, -2.2, 3]), 'int32');
+    assert.deepEqual(Array.from(ints.dataSync()), [1, -2, 3]);
+    ints.dispose();
+  });
+});
+
+test('BatchMatMul on wasm: per-element products on heap views equal the cpu reference, again and again (no stale cached weights, no leak)', async () => {
+  // Attention shapes: [B·heads, T, d]·[B·heads, T, d]ᵀ and [B·heads, T, T]·[B·heads, T, d], each element
+  // above SMALL_PRODUCT_MACS, so each runs as one XNNPACK product on views of the batched tensors.
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[2, 3, 64, 16], [2, 3, 64, 16], false, true],
+    [[2, 3, 64, 64], [2, 3, 64, 16], false, false],
+    [[6, 64, 64], [6, 64, 16], true, false],
+    [[1, 64, 64], [5, 64, 16], false, false], // shared left operand
+  ];
+  for (let round = 0; round < 4; round++) {
+    for (const [sa, sb, ta, tb] of cases) {
+      // new values each round in memory the previous round freed: a cached operator keyed by a
+      // reused tensor id would return the previous round's products
+      const av = seededValues(sa.reduce((p, q) => p * q, 1), 30 + round);
+      const bv = seededValues(sb.reduce((p, q) => p * q, 1), 40 + round);
+      const run = () => {
+        const r = tf.matMul(tf.tensor(av, sa), tf.tensor(bv, sb), ta, tb);
+        return r.dataSync() as Float32Array;
+      };
+      assertClose(await onBackend('wasm', run), await onBackend('cpu', run), 1e-5, `round ${round} matMul ${JSON.stringify([sa, sb, ta, tb])}`);
+    }
+  }
+  await onBackend('wasm', () => {
+    const a = tf.randomNormal([12, 64, 64]);
+    const b = tf.randomNormal([12, 64, 16]);
+    tf.matMul(a, b).dispose();
+    const before = tf.memory();
+    for (let i = 0; i < 5; i++) tf.matMul(a, b).dispose();
+    assert.equal(tf.memory().numTensors, before.numTensors);
+    assert.equal(tf.memory().numBytes, before.numBytes);
+    a.dispose();
+    b.dispose();
+  });
+});

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, TensorInfo, NamedAttrMap } from '@tensorflow/tfjs';
-import { allocateWasm, disposeWasm, heapView } from '../kernel-io.js';
+import { allocateWasm, disposeWasm } from '../kernel-io.js';
 
 type KernelArgs = { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs: NamedAttrMap };
 type Kernel = (args: KernelArgs) => TensorInfo;
@@ -25,6 +25,55 @@ function broadcastShape(x: number[], y: number[]): number[] {
   const px = [...Array(rank - x.length).fill(1), ...x];
   const py = [...Array(rank - y.length).fill(1), ...y];
   return px.map((d, i) => Math.max(d, py[i]));
+}
+
+/** The parts of tfjs's wasm backend that products on views of the heap need. */
+interface WasmBackendViews {
+  wasm: {
+    cwrap(name: string, returns: null, args: string[]): (...args: unknown[]) => void;
+    tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  dataIdNextNumber: number;
+}
+
+/** The backend's exported BatchMatMul, per backend instance (a re-created backend has a new module). */
+const wasmMatMuls = new WeakMap<object, (...args: unknown[]) => void>();
+
+/**
+ * out[i] = a[i]·b[i] for each batch element (a shared when `sharedA`), every operand and
+ * result a view into the batched tensors' heap memory: per element, three tensor ids are
+ * registered on slices of a, b and out (no allocation, no copy), the backend's own
+ * BatchMatMul runs XNNPACK on them, and the ids are released. XNNPACK caches its operator
+ * (packed weights) under b's id; releasing that id deletes the operator, so a later view
+ * that reuses the memory never meets stale weights. Before, each element allocated and
+ * copied two inputs and one output; the operator creation and weight packing per element remain.
+ */
+function productsInPlace(backend: KernelBackend, a: TensorInfo, b: TensorInfo, out: TensorInfo, sharedA: boolean, batch: number, M: number, K: number, N: number): void {
+  const w = backend as unknown as WasmBackendViews;
+  let wasmMatMul = wasmMatMuls.get(w.wasm);
+  if (!wasmMatMul) {
+    wasmMatMul = w.wasm.cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']);
+    wasmMatMuls.set(w.wasm, wasmMatMul);
+  }
+  const aBase = w.dataIdMap.get(a.dataId).memoryOffset;
+  const bBase = w.dataIdMap.get(b.dataId).memoryOffset;
+  const outBase = w.dataIdMap.get(out.dataId).memoryOffset;
+  const aShape = new Uint8Array(new Int32Array([1, M, K]).buffer);
+  const bShape = new Uint8Array(new Int32Array([1, K, N]).buffer);
+  const { registerTensor, disposeData } = w.wasm.tfjs;
+  for (let i = 0; i < batch; i++) {
+    const aId = w.dataIdNextNumber++;
+    const bId = w.dataIdNextNumber++;
+    const outId = w.dataIdNextNumber++;
+    registerTensor(aId, M * K, aBase + (sharedA ? 0 : i * M * K * 4));
+    registerTensor(bId, K * N, bBase + i * K * N * 4);
+    registerTensor(outId, M * N, outBase + i * M * N * 4);
+    wasmMatMul(aId, aShape, 3, bId, bShape, 3, false, false, outId);
+    disposeData(aId);
+    disposeData(bId);
+    disposeData(outId);
+  }
 }
 
 export function registerFastBatchMatMul(): void {
@@ -88,18 +137,7 @@ export function registerFastBatchMatMul(): void {
       out = naive({ inputs: { a: a2, b: b2 }, backend, attrs: noTranspose });
     } else {
       out = allocateWasm(backend, [batch, M, N], 'float32');
-      for (let i = 0; i < batch; i++) {
-        const ai = batchA === 1 ? 0 : i;
-        const sa = allocateWasm(backend, [M, K], 'float32');
-        const sb = allocateWasm(backend, [K, N], 'float32');
-        heapView(backend, sa).set(heapView(backend, a3).subarray(ai * M * K, (ai + 1) * M * K));
-        heapView(backend, sb).set(heapView(backend, b3).subarray(i * K * N, (i + 1) * K * N));
-        const r = naive({ inputs: { a: sa, b: sb }, backend, attrs: noTranspose });
-        heapView(backend, out).set(heapView(backend, r) as Float32Array, i * M * N);
-        disposeWasm(backend, sa);
-        disposeWasm(backend, sb);
-        disposeWasm(backend, r);
-      }
+      productsInPlace(backend, a3, b3, out, batchA === 1, batch, M, K, N);
     }
     for (const t of temps) disposeWasm(backend, t);
     return { dataId: out.dataId, dtype: 'float32', shape: [...outBatchShape, M, N] };

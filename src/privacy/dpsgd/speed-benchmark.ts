@@ -17,8 +17,8 @@ import { resolveDataDir } from '../../data/locate.js';
 import { fitCharTokenizer, fitWordTokenizer } from '../../text/index.js';
 import { createModel, toTensorBatch, type AnyModel, type ClassifierModel, type HostBatch, type LanguageModel } from '../../models/index.js';
 import { ClassificationTask, LanguageModelTask, createOptimizer, standardGradients, unitText, type TrainingTask } from '../../train/index.js';
-import { dpGradientStep, NORM_EPSILON } from './dp-step.js';
-import { naivePerExampleGradients } from './naive.js';
+import { dpGradientStep } from './dp-step.js';
+import { naiveDpGradients } from './naive-dp-gradients.js';
 import { createGaussianNoise } from './noise.js';
 import { PrefetchingNoise } from './noise-prefetch.js';
 import { SecureGaussianSampler, ZigguratSampler } from './gaussian-sampler.js';
@@ -229,20 +229,7 @@ async function measureCase(setup: Setup, B: number, options: { steps: number; na
   const naiveSampler = new ZigguratSampler(CSPRNG);
   const naiveOptimizer = createOptimizer({ name: 'adam' });
   const naiveRun = (host: HostBatch) => tf.tidy(() => {
-    const batch = toTensorBatch(host, model.task);
-    const naive = naivePerExampleGradients(model, batch, ctx, (_i, norms) => {
-      let total = 0;
-      for (const v of norms.values()) total += v;
-      return Math.min(1, clip / (Math.sqrt(total) + NORM_EPSILON));
-    });
-    const grads = new Map<string, tf.Tensor>();
-    for (const p of params) {
-      const z = new Float32Array(p.variable.size);
-      naiveSampler.fill(z);
-      const sum = naive.weightedSum.get(p.name)!;
-      grads.set(p.name, tf.div(tf.add(sum, tf.mul(tf.tensor(z, p.variable.shape), sigma * clip)), B));
-      sum.dispose();
-    }
+    const grads = naiveDpGradients(model, toTensorBatch(host, model.task), ctx, { clip, noiseMultiplier: sigma, expectedBatchSize: B, sampler: naiveSampler });
     naiveOptimizer.step(params, grads, lr);
     params[0].variable.dataSync();
   });
