@@ -7,6 +7,7 @@
 import { ConfigError } from '../../errors.js';
 import {
   coordinateMedian,
+  meanAroundMedian,
   multiKrum,
   trimmedMean,
   weightedMean,
@@ -60,6 +61,23 @@ export function trimmedMeanAggregator(beta: number): UpdateAggregator {
     // β < 0.5 leaves n − 2⌊βn⌋ ≥ 1 values per coordinate for every n ≥ 1
     minUpdates: () => 1,
     combine: (deltas) => trimmedMean(deltas, beta),
+  };
+}
+
+/**
+ * Coordinate-wise mean around the median: drops the ⌊β·n⌋ values farthest from each
+ * coordinate's median and averages the rest.
+ */
+export function meanAroundMedianAggregator(beta: number): UpdateAggregator {
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 0.5)) {
+    throw new ConfigError(`mean around the median: beta must be in [0, 0.5), got ${beta} (the fraction of values dropped, farthest from the median)`);
+  }
+  return {
+    name: `meamed(β=${beta})`,
+    ignoresWeights: true,
+    // β < 0.5 keeps n − ⌊βn⌋ ≥ 1 values per coordinate for every n ≥ 1
+    minUpdates: () => 1,
+    combine: (deltas) => meanAroundMedian(deltas, beta),
   };
 }
 
