@@ -1,7 +1,7 @@
 /**
  * Byzantine benchmark of the federated service:
  *   node dist/bench/fl-byzantine.js [--steering-only] [--rounds R] [--seeds 0,1,2]
- *     [--strategies fedavg,trimmed:0.2,median] [--out PATH]
+ *     [--strategies fedavg,trimmed:0.2,median] [--reference-only fedavg] [--out PATH]
  *
  * Part 1, steering (synthetic model of 1,000 parameters, the real HTTP service on loopback, real
  * RemoteSessions): 5 clients, 1 attacker, one round, for each attack: a weight of 1e9 claimed at
@@ -19,7 +19,8 @@
  * against the same strategy without attack. Adam (lr 0.01), ≤ 15 local steps of 32 per round.
  * Every strategy runs with and without the attack for each seed (the seed draws the partition,
  * the model's initialisation and the local shuffles); the gaps are paired by seed and reported
- * as the mean with a 95% Student-t interval over the seeds. One JSON line per round on stderr;
+ * as the mean with a 95% Student-t interval over the seeds. Strategies named in --reference-only
+ * run only without the attack (a reference for the others' utility, e.g. FedAvg). One JSON line per round on stderr;
  * the result file is rewritten after each run, so an interrupted run keeps what it finished.
  * The coordinator is driven in process (no HTTP) with LocalTrainingClients on the wasm backend.
  * Writes bench-results/fl-byzantine.json; the figures are quoted in BENCHMARKS.md and
@@ -261,6 +262,8 @@ const rounds = flag('--rounds', 10);
 const seeds = listFlag('--seeds', '0').map(Number);
 // each strategy with and without the attack: the attack's cost apart from the aggregator's own convergence
 const strategies = listFlag('--strategies', 'fedavg,trimmed:0.2,median');
+// strategies run only without the attack: references for the others' utility
+const referenceOnly = new Set(listFlag('--reference-only', ''));
 
 function summary() {
   const find = (strategy: string, attacked: boolean) => (seed: number) => accuracy.find((r) => r.strategy === strategy && r.attacked === attacked && r.seed === seed);
@@ -308,7 +311,7 @@ function write(complete: boolean): string {
     loadBefore,
     loadAfter: load(),
     complete,
-    settings: { rounds, seeds, strategies, clients: 10, attackers: 2, dataset: 'clinc150', partition: 'iid', model: 'embbag', local: { batchSize: 32, maxSteps: 15, optimizer: 'adam', learningRate: 0.01 }, attack: 'claim 1e9 examples at enrolment; send −100 × own update' },
+    settings: { rounds, seeds, strategies, referenceOnly: [...referenceOnly], clients: 10, attackers: 2, dataset: 'clinc150', partition: 'iid', model: 'embbag', local: { batchSize: 32, maxSteps: 15, optimizer: 'adam', learningRate: 0.01 }, attack: 'claim 1e9 examples at enrolment; send −100 × own update' },
     steering,
     steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2),
     ...(accuracy.length ? { accuracySummary: summary() } : {}),
@@ -325,7 +328,7 @@ if (!process.argv.includes('--steering-only')) {
     const attackers = 2;
     for (const seed of seeds) {
       for (const strategy of strategies) {
-        for (const attacked of [false, true]) {
+        for (const attacked of referenceOnly.has(strategy) ? [false] : [false, true]) {
           const row = await accuracyRun(strategy, attacked, rounds, clients, attackers, seed);
           console.error(JSON.stringify({ ...row, curve: row.curve.map((a) => Number(a.toFixed(4))) }));
           accuracy.push(row);
