@@ -40,8 +40,8 @@ export function fedMeanAroundMedian(options: MeanAroundMedianOptions): ServerStr
 export interface KrumOptions extends StrategyOptions {
   /** Byzantine clients tolerated. */
   f: number;
-  /** Updates averaged (Multi-Krum); default 1 (Krum). */
-  m?: number;
+  /** Updates averaged (Multi-Krum); default 1 (Krum); 'all-but-f': n − f of each round's n updates. */
+  m?: number | 'all-but-f';
 }
 
 export function fedKrum(options: KrumOptions): ServerStrategy {

@@ -1,7 +1,7 @@
 /**
  * Strategies by name, as the CLI and studies spell them: "fedavg", "fedprox:0.01",
  * "fedavgm", "fedadagrad", "fedadam", "fedyogi", "median", "trimmed:0.1", "krum:1",
- * "multikrum:1:5", "meamed", "meamed:0.2". Parsing is separate from construction so a bad string fails before any
+ * "multikrum:1:5", "multikrum" (f = 20% of clientsPerRound, m = all but f), "meamed", "meamed:0.2". Parsing is separate from construction so a bad string fails before any
  * data is loaded, with the list of valid forms.
  */
 import { ConfigError } from '../../errors.js';
@@ -16,7 +16,9 @@ export type StrategySpec =
   | { kind: 'fedprox'; mu: number }
   | { kind: 'trimmed'; beta: number }
   | { kind: 'meamed'; beta: number }
-  | { kind: 'krum'; f: number; m: number };
+  | { kind: 'krum'; f: number; m: number }
+  /** Multi-Krum with f = ⌊byzantineFraction × clientsPerRound⌋, averaging all but f of each round's updates. */
+  | { kind: 'multikrum'; byzantineFraction: number };
 
 export const STRATEGY_FORMS = [
   'fedavg',
@@ -29,14 +31,16 @@ export const STRATEGY_FORMS = [
   'trimmed:BETA',
   'meamed[:BETA]',
   'krum:F',
-  'multikrum:F:M',
+  'multikrum[:F:M]',
 ] as const;
 
 /**
- * The fraction of values the mean around the median drops at each coordinate when the operator
- * does not say: 20% of the round's updates may be Byzantine (2 of 10).
+ * The fraction of a round's updates assumed Byzantine when the operator does not say (2 of 10):
+ * `meamed` drops that fraction of the values at each coordinate, `multikrum` tolerates
+ * f = ⌊fraction × clientsPerRound⌋ Byzantine updates and averages all the others.
  */
-export const MEAMED_DEFAULT_BETA = 0.2;
+export const DEFAULT_BYZANTINE_FRACTION = 0.2;
+export const MEAMED_DEFAULT_BETA = DEFAULT_BYZANTINE_FRACTION;
 
 function invalid(text: string, why: string): never {
   throw new ConfigError(`invalid strategy "${text}": ${why}; valid forms: ${STRATEGY_FORMS.join(' | ')}`);
@@ -76,6 +80,7 @@ export function parseStrategySpec(text: string): StrategySpec {
       arity(1);
       return { kind: 'krum', f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), m: 1 };
     case 'multikrum':
+      if (args.length === 0) return { kind: 'multikrum', byzantineFraction: DEFAULT_BYZANTINE_FRACTION };
       arity(2);
       return {
         kind: 'krum',
@@ -115,5 +120,7 @@ export function createStrategy(spec: StrategySpec | string, options: CreateStrat
       return fedMeanAroundMedian({ ...options, beta: s.beta });
     case 'krum':
       return fedKrum({ ...options, f: s.f, m: s.m });
+    case 'multikrum':
+      return fedKrum({ ...options, f: Math.floor(s.byzantineFraction * options.clientsPerRound), m: 'all-but-f' });
   }
 }

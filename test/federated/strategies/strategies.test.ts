@@ -132,6 +132,8 @@ test('robust strategies: median, trimmed mean and Krum on hand-made updates, wei
   assert.deepEqual(run(fedKrum({ clientsPerRound: 5, f: 1 })), [2, 20]);
   const multi = run(createStrategy('multikrum:1:3', { clientsPerRound: 5 }));
   assertNear(multi, [2, 20], 'multi-krum'); // the 3 best scores are B, C, A: mean of (1, 10), (2, 20), (3, 30)
+  // "multikrum" with 5 per round: f = ⌊0.2 × 5⌋ = 1, averages all but the worst-scored (E): mean of A-D
+  assertNear(run(createStrategy('multikrum', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'multikrum default');
   assert.throws(() => fedKrum({ clientsPerRound: 4, f: 1 }), /at least 5 updates per round/);
 });
 
@@ -203,7 +205,7 @@ test('client seeds depend on the round stream and the client, not on the order c
 });
 
 test('strategy specs: every valid form parses and builds; bad ones list the valid forms', () => {
-  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3', 'meamed', 'meamed:0.1']) {
+  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3', 'meamed', 'meamed:0.1', 'multikrum']) {
     const s = createStrategy(text, { clientsPerRound: 6 });
     s.initialize(vec([0]));
     assert.ok(s.name.length > 0, text);
@@ -211,6 +213,7 @@ test('strategy specs: every valid form parses and builds; bad ones list the vali
   assert.deepEqual(parseStrategySpec('FedProx:0.5'), { kind: 'fedprox', mu: 0.5 });
   assert.deepEqual(parseStrategySpec('krum:2'), { kind: 'krum', f: 2, m: 1 });
   assert.deepEqual(parseStrategySpec('meamed'), { kind: 'meamed', beta: 0.2 });
+  assert.deepEqual(parseStrategySpec('multikrum'), { kind: 'multikrum', byzantineFraction: 0.2 });
   assert.deepEqual(parseStrategySpec('meamed:0.3'), { kind: 'meamed', beta: 0.3 });
   for (const bad of ['fedsgd', 'fedprox', 'fedprox:-1', 'fedprox:x', 'trimmed:0.5', 'krum:1.5', 'fedavg:1', 'multikrum:1', 'meamed:0.5', 'meamed:0.1:2', 'meamed:']) {
     assert.throws(() => parseStrategySpec(bad), (e: Error) => e instanceof ConfigError && e.message.includes(STRATEGY_FORMS.join(' | ')), bad);
