@@ -24,6 +24,10 @@ if (files.length === 0) {
 const rows: (Row & { attack: string; file: string })[] = [];
 for (const file of files) {
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as ResultFile;
+  if (!Array.isArray(parsed.result?.accuracy)) {
+    console.error(`${file} is not an fl-byzantine result file (no result.accuracy); pass the files written by node dist/bench/fl-byzantine.js`);
+    process.exit(2);
+  }
   const attack = parsed.result.settings?.attack ?? 'claim 1e9 examples at enrolment; send −100 × own update';
   // files written before --seeds existed ran seed 0 and did not record it
   for (const row of parsed.result.accuracy) rows.push({ ...row, seed: row.seed ?? 0, attack, file });
