@@ -1,7 +1,8 @@
 /**
  * Byzantine benchmark of the federated service:
  *   node dist/bench/fl-byzantine.js [--steering-only] [--rounds R] [--seeds 0,1,2]
- *     [--strategies fedavg,trimmed:0.2,median] [--out PATH]
+ *     [--strategies fedavg,trimmed:0.2,median] [--reference-only fedavg] [--attack-multiplier 100]
+ *     [--attacked-only] [--out PATH]
  *
  * Part 1, steering (synthetic model of 1,000 parameters, the real HTTP service on loopback, real
  * RemoteSessions): 5 clients, 1 attacker, one round, for each attack: a weight of 1e9 claimed at
@@ -14,12 +15,15 @@
  * Part 2, accuracy (CLINC150 from $TRUSTNLU_DATA, embbag, iid over 10 clients, every client in
  * every round, default service settings: invite enrolment, equal weights, norm clip 3× median):
  * 2 of the 10 clients (20%) attack in every round: they claim 1e9 examples at enrolment, train,
- * and send −100× their own update. Final test accuracy of FedAvg (default bound), trimmed mean
+ * and send −100× their own update (--attack-multiplier M: −M×; with M = 1, plain sign flipping,
+ * the update keeps an honest norm and no clip touches it; --attacked-only: only the attacked runs,
+ * to pair with the no-attack runs of another result file). Final test accuracy of FedAvg (default bound), trimmed mean
  * (β = 0.2) and median under attack, against FedAvg without attack (the two clients honest) and
  * against the same strategy without attack. Adam (lr 0.01), ≤ 15 local steps of 32 per round.
  * Every strategy runs with and without the attack for each seed (the seed draws the partition,
  * the model's initialisation and the local shuffles); the gaps are paired by seed and reported
- * as the mean with a 95% Student-t interval over the seeds. One JSON line per round on stderr;
+ * as the mean with a 95% Student-t interval over the seeds. Strategies named in --reference-only
+ * run only without the attack (a reference for the others' utility, e.g. FedAvg). One JSON line per round on stderr;
  * the result file is rewritten after each run, so an interrupted run keeps what it finished.
  * The coordinator is driven in process (no HTTP) with LocalTrainingClients on the wasm backend.
  * Writes bench-results/fl-byzantine.json; the figures are quoted in BENCHMARKS.md and
@@ -28,7 +32,7 @@
 import { loadavg } from 'node:os';
 import { RemoteSession } from '../src/federated/client/remote-session.js';
 import { buildCoordinator, startFederationService, type ServiceOptions } from '../src/federated/server/index.js';
-import { inverseRegularizedIncompleteBeta } from '../src/metrics/special-functions.js';
+import { pairedGap } from './paired-gap.js';
 import { machine, writeResult } from './common.js';
 
 const P = 1000;
@@ -53,6 +57,9 @@ function attackDelta(norm: number): Float32Array {
   const n = Math.sqrt(d.reduce((s, v) => s + v * v, 0));
   return d.map((v) => (v * norm) / n);
 }
+
+/** Attackers send −attackMultiplier × their own update. */
+const attackMultiplier = flag('--attack-multiplier', 100);
 
 const l2 = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 
@@ -172,7 +179,7 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
         const global = new Float32Array((await coordinator.model(String(task.modelVersion))).slice().buffer);
         const fit = await trainers.get(id)!.fit(viewParameters(global, task.layout), task.config);
         const delta = flattenParameters(fit.delta!);
-        if (attackerIds.has(id)) for (let j = 0; j < delta.length; j++) delta[j] *= -100;
+        if (attackerIds.has(id)) for (let j = 0; j < delta.length; j++) delta[j] *= -attackMultiplier;
         const norm = l2(delta);
         if (norm > task.maxUpdateNorm) for (let j = 0; j < delta.length; j++) delta[j] *= (task.maxUpdateNorm / norm) * (1 - 1e-6);
         await coordinator.submit(id, String(task.round), { modelVersion: task.modelVersion, numExamples: fit.numExamples, metrics: {} }, new Uint8Array(delta.buffer));
@@ -203,40 +210,6 @@ async function accuracyRun(strategy: string, attacked: boolean, rounds: number, 
   }
 }
 
-/** Two-sided Student-t quantile t_{1−α/2, df}, from the inverse regularised incomplete beta. */
-function studentTQuantile(confidence: number, df: number): number {
-  const x = inverseRegularizedIncompleteBeta(1 - confidence, df / 2, 0.5);
-  return Math.sqrt((df * (1 - x)) / x);
-}
-
-interface PairedSummary {
-  /** Points (accuracy × 100): reference − attacked, one per seed. */
-  perSeed: number[];
-  mean: number;
-  /** 95% t-interval of the mean over seeds (absent with one seed). */
-  interval95?: [number, number];
-}
-
-/** Mean and 95% t-interval of the per-seed differences reference − attacked, in points. */
-function pairedGap(attacked: (seed: number) => AccuracyRow | undefined, reference: (seed: number) => AccuracyRow | undefined, seeds: number[], atRound?: number): PairedSummary | undefined {
-  const at = (row: AccuracyRow) => (atRound === undefined ? row.accuracy : row.curve[atRound - 1]);
-  const perSeed: number[] = [];
-  for (const seed of seeds) {
-    const a = attacked(seed);
-    const b = reference(seed);
-    if (a && b) perSeed.push(Number(((at(b) - at(a)) * 100).toFixed(2)));
-  }
-  if (perSeed.length === 0) return undefined;
-  const mean = perSeed.reduce((s, v) => s + v, 0) / perSeed.length;
-  const out: PairedSummary = { perSeed, mean: Number(mean.toFixed(2)) };
-  if (perSeed.length >= 2) {
-    const sd = Math.sqrt(perSeed.reduce((s, v) => s + (v - mean) ** 2, 0) / (perSeed.length - 1));
-    const half = (studentTQuantile(0.95, perSeed.length - 1) * sd) / Math.sqrt(perSeed.length);
-    out.interval95 = [Number((mean - half).toFixed(2)), Number((mean + half).toFixed(2))];
-  }
-  return out;
-}
-
 function listFlag(name: string, fallback: string): string[] {
   const i = process.argv.indexOf(name);
   return (i >= 0 ? process.argv[i + 1] : fallback).split(',').filter((s) => s.length > 0);
@@ -261,6 +234,8 @@ const rounds = flag('--rounds', 10);
 const seeds = listFlag('--seeds', '0').map(Number);
 // each strategy with and without the attack: the attack's cost apart from the aggregator's own convergence
 const strategies = listFlag('--strategies', 'fedavg,trimmed:0.2,median');
+// strategies run only without the attack: references for the others' utility
+const referenceOnly = new Set(listFlag('--reference-only', ''));
 
 function summary() {
   const find = (strategy: string, attacked: boolean) => (seed: number) => accuracy.find((r) => r.strategy === strategy && r.attacked === attacked && r.seed === seed);
@@ -308,7 +283,7 @@ function write(complete: boolean): string {
     loadBefore,
     loadAfter: load(),
     complete,
-    settings: { rounds, seeds, strategies, clients: 10, attackers: 2, dataset: 'clinc150', partition: 'iid', model: 'embbag', local: { batchSize: 32, maxSteps: 15, optimizer: 'adam', learningRate: 0.01 }, attack: 'claim 1e9 examples at enrolment; send −100 × own update' },
+    settings: { rounds, seeds, strategies, referenceOnly: [...referenceOnly], clients: 10, attackers: 2, dataset: 'clinc150', partition: 'iid', model: 'embbag', local: { batchSize: 32, maxSteps: 15, optimizer: 'adam', learningRate: 0.01 }, attack: `claim 1e9 examples at enrolment; send −${attackMultiplier} × own update` },
     steering,
     steeringTargetMet: steering.filter((r) => r.settings === 'default').every((r) => r.ratio <= 2),
     ...(accuracy.length ? { accuracySummary: summary() } : {}),
@@ -325,7 +300,7 @@ if (!process.argv.includes('--steering-only')) {
     const attackers = 2;
     for (const seed of seeds) {
       for (const strategy of strategies) {
-        for (const attacked of [false, true]) {
+        for (const attacked of referenceOnly.has(strategy) ? [false] : process.argv.includes('--attacked-only') ? [true] : [false, true]) {
           const row = await accuracyRun(strategy, attacked, rounds, clients, attackers, seed);
           console.error(JSON.stringify({ ...row, curve: row.curve.map((a) => Number(a.toFixed(4))) }));
           accuracy.push(row);

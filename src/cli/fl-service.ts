@@ -11,6 +11,7 @@ import { progressFor } from '../train/index.js';
 import { ConfigError } from '../errors.js';
 import { ENROLMENT_MODES, runLoadTest, startFederationService, type EnrolmentMode, type LoadTestResult } from '../federated/server/index.js';
 import { createInvites } from '../federated/server/enrolment.js';
+import { STRATEGY_FORMS } from '../federated/strategies/index.js';
 import { openFederationStore } from '../federated/store/index.js';
 import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWorkers } from '../federated/server/worker-cluster.js';
 import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
@@ -172,7 +173,7 @@ export function registerFlService(fl: Command): void {
     .option('--clients <n>', 'clients of the iid / dirichlet / quantity partition', parseInteger('--clients', 1), 10)
     .option('--model <kind|path>', `model: ${MODEL_KINDS.join(', ')}, or your TensorFlow.js model.json (or its directory; a classifier of token ids, trained as it is; clients bring the same file)`, parseModelKindOrPath(MODEL_KINDS), 'embbag')
     .option('--model-config <json>', 'architecture overrides as JSON', parseJsonObject('--model-config'))
-    .option('--strategy <spec>', 'fedavg | fedprox:MU | fedavgm | fedadagrad | fedadam | fedyogi | median | trimmed:BETA | krum:F | multikrum:F:M', 'fedavg')
+    .option('--strategy <spec>', STRATEGY_FORMS.join(' | '), 'fedavg')
     .option('--rounds <n>', 'rounds to complete, then clients are told they are done', parseInteger('--rounds', 1), 10)
     .option('--clients-per-round <k>', 'updates that complete a round', parseInteger('--clients-per-round', 1), 5)
     .option('--min-clients <n>', 'available clients needed to open a round', parseInteger('--min-clients', 1), 2)

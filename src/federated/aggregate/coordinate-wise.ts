@@ -142,3 +142,41 @@ export function trimmedMean(updates: readonly ParameterSet[], beta: number, opti
 export function trimmedCount(n: number, beta: number): number {
   return Math.floor(beta * n);
 }
+
+/**
+ * Coordinate-wise mean around the median ("MeaMed", Xie, Koyejo & Gupta 2018, "Generalized
+ * Byzantine-tolerant SGD"): at each coordinate, the mean of the n − b values nearest to the
+ * coordinate's median, b = ⌊β·n⌋. Unlike the β-trimmed mean, which drops b values from each end
+ * whatever they are, it drops the b values farthest from the median, wherever they lie: when
+ * the b outliers sit on one side, the trimmed mean also drops b honest values on the other side
+ * and the result leans towards the outliers; the mean around the median keeps those honest
+ * values. The n − b nearest values are contiguous in sorted order: the window of n − b sorted
+ * values with the smallest largest distance to the median (the lowest such window on a tie).
+ * β ∈ [0, 0.5); β = 0 is the plain mean.
+ */
+export function meanAroundMedian(updates: readonly ParameterSet[], beta: number, options: CoordinateWiseOptions = {}): ParameterSet {
+  assertUpdateList(updates, 'meanAroundMedian');
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 0.5)) {
+    throw new ConfigError(`meanAroundMedian: beta must be in [0, 0.5), got ${beta} (the fraction of values dropped, farthest from the median)`);
+  }
+  const n = updates.length;
+  const dropped = Math.floor(beta * n);
+  const kept = n - dropped;
+  return reduceCoordinates(updates, 'meanAroundMedian', options, (values, offset, count) => {
+    const sorted = values.subarray(offset, offset + count).sort();
+    const half = count >>> 1;
+    const median = count % 2 === 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
+    let best = 0;
+    let bestReach = Infinity;
+    for (let start = 0; start <= dropped; start++) {
+      const reach = Math.max(median - sorted[start], sorted[start + kept - 1] - median);
+      if (reach < bestReach) {
+        bestReach = reach;
+        best = start;
+      }
+    }
+    let sum = 0;
+    for (let i = best; i < best + kept; i++) sum += sorted[i];
+    return sum / kept;
+  });
+}

@@ -28,7 +28,7 @@ export {
   squaredDistance,
 } from './parameters.js';
 export { WeightedSumAccumulator, weightedMean, weightedSum, plainMean } from './weighted-mean.js';
-export { type CoordinateWiseOptions, coordinateMedian, trimmedMean, trimmedCount, selectInPlace } from './coordinate-wise.js';
+export { type CoordinateWiseOptions, coordinateMedian, trimmedMean, trimmedCount, meanAroundMedian, selectInPlace } from './coordinate-wise.js';
 export { pairwiseSquaredDistances, krumScores, multiKrumSelection, krum, multiKrum } from './krum.js';
 export { type GeometricMedianOptions, type GeometricMedianResult, weiszfeld, geometricMedian } from './geometric-median.js';
 export {

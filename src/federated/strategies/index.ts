@@ -1,7 +1,7 @@
 /**
  * Federated strategies: one ServerStrategy (selection → local config → delta aggregation →
  * server optimiser) configured as FedAvg, FedProx, FedAvgM, FedAdagrad, FedAdam, FedYogi,
- * coordinate median, trimmed mean, Krum/Multi-Krum; and their names for the CLI.
+ * coordinate median, trimmed mean, mean around the median, Krum/Multi-Krum; and their names for the CLI.
  * See docs/federated.md.
  */
 export {
@@ -19,10 +19,11 @@ export {
   meanAggregator,
   medianAggregator,
   trimmedMeanAggregator,
+  meanAroundMedianAggregator,
   krumAggregator,
 } from './update-aggregators.js';
 export { fedAvg } from './fedavg.js';
 export { fedProx, type FedProxOptions } from './fedprox.js';
 export { fedAvgM, fedAdagrad, fedAdam, fedYogi, FEDOPT_DEFAULT_SERVER_LR, type FedAvgMOptions, type FedAdaptiveOptions } from './fedopt.js';
-export { fedMedian, fedTrimmedMean, fedKrum, type TrimmedMeanOptions, type KrumOptions } from './robust.js';
-export { parseStrategySpec, createStrategy, STRATEGY_FORMS, type StrategySpec, type CreateStrategyOptions } from './spec.js';
+export { fedMedian, fedTrimmedMean, fedMeanAroundMedian, fedKrum, type TrimmedMeanOptions, type MeanAroundMedianOptions, type KrumOptions } from './robust.js';
+export { parseStrategySpec, createStrategy, STRATEGY_FORMS, MEAMED_DEFAULT_BETA, DEFAULT_BYZANTINE_FRACTION, type StrategySpec, type CreateStrategyOptions } from './spec.js';

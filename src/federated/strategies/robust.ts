@@ -1,12 +1,12 @@
 /**
  * Byzantine-robust strategies: FedAvg with the weighted mean replaced by a robust
  * aggregator of the client deltas, then x ← x + Δ. Coordinate-wise median and β-trimmed
- * mean (Yin et al. 2018), Krum and Multi-Krum (Blanchard et al. 2017). The selection weights
+ * mean (Yin et al. 2018), mean around the median (Xie, Koyejo & Gupta 2018), Krum and Multi-Krum (Blanchard et al. 2017). The selection weights
  * are ignored (a Byzantine client could inflate them); Krum needs more than 2f + 2 updates
  * per round, checked against clientsPerRound up front and per round (a round with fewer
  * surviving updates leaves the model unchanged and reports skipped = 1).
  */
-import { krumAggregator, medianAggregator, trimmedMeanAggregator } from './update-aggregators.js';
+import { krumAggregator, meanAroundMedianAggregator, medianAggregator, trimmedMeanAggregator } from './update-aggregators.js';
 import { ServerStrategy, type StrategyOptions } from './server-strategy.js';
 
 const PLAIN_STEP = { kind: 'fedavg', hyper: { eta: 1 } } as const;
@@ -27,11 +27,21 @@ export function fedTrimmedMean(options: TrimmedMeanOptions): ServerStrategy {
   );
 }
 
+export interface MeanAroundMedianOptions extends StrategyOptions {
+  /** Fraction of the values dropped at each coordinate (those farthest from its median), β ∈ [0, 0.5). */
+  beta: number;
+}
+
+export function fedMeanAroundMedian(options: MeanAroundMedianOptions): ServerStrategy {
+  const aggregator = meanAroundMedianAggregator(options.beta);
+  return new ServerStrategy({ name: aggregator.name, aggregator, serverOptimizer: PLAIN_STEP }, options);
+}
+
 export interface KrumOptions extends StrategyOptions {
   /** Byzantine clients tolerated. */
   f: number;
-  /** Updates averaged (Multi-Krum); default 1 (Krum). */
-  m?: number;
+  /** Updates averaged (Multi-Krum); default 1 (Krum); 'all-but-f': n − f of each round's n updates. */
+  m?: number | 'all-but-f';
 }
 
 export function fedKrum(options: KrumOptions): ServerStrategy {

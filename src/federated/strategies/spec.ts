@@ -1,21 +1,24 @@
 /**
  * Strategies by name, as the CLI and studies spell them: "fedavg", "fedprox:0.01",
  * "fedavgm", "fedadagrad", "fedadam", "fedyogi", "median", "trimmed:0.1", "krum:1",
- * "multikrum:1:5". Parsing is separate from construction so a bad string fails before any
+ * "multikrum:1:5", "multikrum" (f = 20% of clientsPerRound, m = all but f), "meamed", "meamed:0.2". Parsing is separate from construction so a bad string fails before any
  * data is loaded, with the list of valid forms.
  */
 import { ConfigError } from '../../errors.js';
 import { fedAvg } from './fedavg.js';
 import { fedProx } from './fedprox.js';
 import { fedAdagrad, fedAdam, fedAvgM, fedYogi } from './fedopt.js';
-import { fedKrum, fedMedian, fedTrimmedMean } from './robust.js';
+import { fedKrum, fedMeanAroundMedian, fedMedian, fedTrimmedMean } from './robust.js';
 import type { ServerStrategy, StrategyOptions } from './server-strategy.js';
 
 export type StrategySpec =
   | { kind: 'fedavg' | 'fedavgm' | 'fedadagrad' | 'fedadam' | 'fedyogi' | 'median' }
   | { kind: 'fedprox'; mu: number }
   | { kind: 'trimmed'; beta: number }
-  | { kind: 'krum'; f: number; m: number };
+  | { kind: 'meamed'; beta: number }
+  | { kind: 'krum'; f: number; m: number }
+  /** Multi-Krum with f = ⌊byzantineFraction × clientsPerRound⌋, averaging all but f of each round's updates. */
+  | { kind: 'multikrum'; byzantineFraction: number };
 
 export const STRATEGY_FORMS = [
   'fedavg',
@@ -26,9 +29,18 @@ export const STRATEGY_FORMS = [
   'fedyogi',
   'median',
   'trimmed:BETA',
+  'meamed[:BETA]',
   'krum:F',
-  'multikrum:F:M',
+  'multikrum[:F:M]',
 ] as const;
+
+/**
+ * The fraction of a round's updates assumed Byzantine when the operator does not say (2 of 10):
+ * `meamed` drops that fraction of the values at each coordinate, `multikrum` tolerates
+ * f = ⌊fraction × clientsPerRound⌋ Byzantine updates and averages all the others.
+ */
+export const DEFAULT_BYZANTINE_FRACTION = 0.2;
+export const MEAMED_DEFAULT_BETA = DEFAULT_BYZANTINE_FRACTION;
 
 function invalid(text: string, why: string): never {
   throw new ConfigError(`invalid strategy "${text}": ${why}; valid forms: ${STRATEGY_FORMS.join(' | ')}`);
@@ -61,10 +73,14 @@ export function parseStrategySpec(text: string): StrategySpec {
     case 'trimmed':
       arity(1);
       return { kind: 'trimmed', beta: numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
+    case 'meamed':
+      if (args.length > 1) invalid(text, '"meamed" takes at most 1 parameter');
+      return { kind: 'meamed', beta: args.length === 0 ? MEAMED_DEFAULT_BETA : numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
     case 'krum':
       arity(1);
       return { kind: 'krum', f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), m: 1 };
     case 'multikrum':
+      if (args.length === 0) return { kind: 'multikrum', byzantineFraction: DEFAULT_BYZANTINE_FRACTION };
       arity(2);
       return {
         kind: 'krum',
@@ -100,7 +116,11 @@ export function createStrategy(spec: StrategySpec | string, options: CreateStrat
       return fedMedian(options);
     case 'trimmed':
       return fedTrimmedMean({ ...options, beta: s.beta });
+    case 'meamed':
+      return fedMeanAroundMedian({ ...options, beta: s.beta });
     case 'krum':
       return fedKrum({ ...options, f: s.f, m: s.m });
+    case 'multikrum':
+      return fedKrum({ ...options, f: Math.floor(s.byzantineFraction * options.clientsPerRound), m: 'all-but-f' });
   }
 }

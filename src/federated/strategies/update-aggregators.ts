@@ -7,6 +7,7 @@
 import { ConfigError } from '../../errors.js';
 import {
   coordinateMedian,
+  meanAroundMedian,
   multiKrum,
   trimmedMean,
   weightedMean,
@@ -64,16 +65,34 @@ export function trimmedMeanAggregator(beta: number): UpdateAggregator {
 }
 
 /**
+ * Coordinate-wise mean around the median: drops the ⌊β·n⌋ values farthest from each
+ * coordinate's median and averages the rest.
+ */
+export function meanAroundMedianAggregator(beta: number): UpdateAggregator {
+  if (typeof beta !== 'number' || !(beta >= 0 && beta < 0.5)) {
+    throw new ConfigError(`mean around the median: beta must be in [0, 0.5), got ${beta} (the fraction of values dropped, farthest from the median)`);
+  }
+  return {
+    name: `meamed(β=${beta})`,
+    ignoresWeights: true,
+    // β < 0.5 keeps n − ⌊βn⌋ ≥ 1 values per coordinate for every n ≥ 1
+    minUpdates: () => 1,
+    combine: (deltas) => meanAroundMedian(deltas, beta),
+  };
+}
+
+/**
  * Krum (m = 1) or Multi-Krum (m > 1) tolerating f Byzantine clients; needs n > 2f + 2
  * updates. Multi-Krum averages the m best-scored updates without weights.
  */
-export function krumAggregator(f: number, m = 1): UpdateAggregator {
+export function krumAggregator(f: number, m: number | 'all-but-f' = 1): UpdateAggregator {
   if (!Number.isInteger(f) || f < 0) throw new ConfigError(`krum: f (Byzantine clients tolerated) must be an integer ≥ 0, got ${f}`);
-  if (!Number.isInteger(m) || m < 1) throw new ConfigError(`krum: m (updates averaged) must be an integer ≥ 1, got ${m}`);
+  if (m !== 'all-but-f' && (!Number.isInteger(m) || m < 1)) throw new ConfigError(`krum: m (updates averaged) must be an integer ≥ 1 or "all-but-f", got ${m}`);
   return {
-    name: m === 1 ? `krum(f=${f})` : `multi-krum(f=${f}, m=${m})`,
+    name: m === 1 ? `krum(f=${f})` : `multi-krum(f=${f}, m=${m === 'all-but-f' ? 'n−f' : m})`,
     ignoresWeights: true,
-    minUpdates: () => Math.max(2 * f + 3, m),
-    combine: (deltas) => multiKrum(deltas, f, Math.min(m, deltas.length)),
+    minUpdates: () => Math.max(2 * f + 3, m === 'all-but-f' ? 1 : m),
+    // all but f: however many updates the round got, the f worst-scored are left out
+    combine: (deltas) => multiKrum(deltas, f, m === 'all-but-f' ? deltas.length - f : Math.min(m, deltas.length)),
   };
 }

@@ -7,6 +7,7 @@ import {
   geometricMedian,
   krum,
   krumScores,
+  meanAroundMedian,
   multiKrum,
   multiKrumSelection,
   selectInPlace,
@@ -68,6 +69,47 @@ test('median and trimmed mean agree with sorting brute force, across block bound
       }
     }
   }
+});
+
+test('meanAroundMedian: five updates, beta 0.2 drops the one value farthest from the median, by hand', () => {
+  // 0: 0,1,2,3,6, median 2, drops 6 → 1.5; 1: 0,1,2,3,5, median 2, drops 5 → 1.5
+  // 2: 0,1,3,3,3, median 3, drops 0 → 10/4; 3: 1,2,3,4,8, median 3, drops 8 → 10/4
+  assert.deepEqual(values(meanAroundMedian([vec(U0), vec(U1), vec(U2), vec(U3), vec(U4)], 0.2)), [1.5, 1.5, 2.5, 2.5]);
+  // beta 0 is the plain mean
+  assert.deepEqual(values(meanAroundMedian([vec(U0), vec(U1), vec(U2), vec(U3), vec(U4)], 0)), [2.4, 2.2, 2, 3.6].map(Math.fround));
+  assert.throws(() => meanAroundMedian([vec(U0)], 0.5), ConfigError);
+  assert.throws(() => meanAroundMedian([vec(U0)], -0.1), ConfigError);
+});
+
+test('meanAroundMedian agrees with a naive nearest-to-the-median selection, across block boundaries', () => {
+  const rng = new SeededRandom(11);
+  for (const n of [1, 2, 5, 8, 10, 13]) {
+    const d = 203;
+    // continuous values: distances to the median do not tie, so the kept set is unique
+    const updates = Array.from({ length: n }, () => vec(Array.from({ length: d }, () => Math.fround(rng.next() * 10 - 5))));
+    for (const beta of [0.1, 0.2, 0.3, 0.45]) {
+      const dropped = Math.floor(beta * n);
+      const expected = Array.from({ length: d }, (_, c) => {
+        const column = updates.map((u) => u.arrays[0][c]);
+        const sorted = [...column].sort((a, b) => a - b);
+        const median = n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        const nearest = [...column].sort((a, b) => Math.abs(a - median) - Math.abs(b - median)).slice(0, n - dropped);
+        return nearest.reduce((s, v) => s + v, 0) / nearest.length;
+      });
+      for (const blockSize of [1, 17, 1000]) {
+        const got = values(meanAroundMedian(updates, beta, { blockSize }));
+        for (let c = 0; c < d; c++) assert.ok(Math.abs(got[c] - expected[c]) < 1e-5, `n ${n} β ${beta} block ${blockSize} coordinate ${c}: ${got[c]} vs ${expected[c]}`);
+      }
+    }
+  }
+});
+
+test('two outliers on one side: the trimmed mean leans towards them, the mean around the median does not', () => {
+  // eight honest values 1..8 (mean 4.5) and two attackers at −100: trimming two from each end
+  // drops both attackers and the honest 7 and 8; the mean around the median drops only the attackers
+  const column = [-100, -100, 1, 2, 3, 4, 5, 6, 7, 8].map((v) => vec([v]));
+  assert.deepEqual(values(trimmedMean(column, 0.2)), [3.5]);
+  assert.deepEqual(values(meanAroundMedian(column, 0.2)), [4.5]);
 });
 
 test('selectInPlace puts the k-th smallest at k with a partitioned array (brute force)', () => {

@@ -126,10 +126,14 @@ test('robust strategies: median, trimmed mean and Krum on hand-made updates, wei
   assert.deepEqual(run(fedMedian({ clientsPerRound: 5 })), [3, 20]);
   // β = 0.2 drops one value at each end of every coordinate: mean of (2, 3, 4.5) and (10, 20, 30)
   assertNear(run(fedTrimmedMean({ clientsPerRound: 5, beta: 0.2 })), [9.5 / 3, 20], 'trimmed');
+  // meamed (β = 0.2 by default): drops the one value farthest from each median (1000 from 3, −1000 from 20), averages four
+  assertNear(run(createStrategy('meamed', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'meamed');
   // f = 1: a score sums the 2 nearest squared distances: A 101 + 404, B 101 + 101, C 101 + 227.25, D 227.25 + 631.25
   assert.deepEqual(run(fedKrum({ clientsPerRound: 5, f: 1 })), [2, 20]);
   const multi = run(createStrategy('multikrum:1:3', { clientsPerRound: 5 }));
   assertNear(multi, [2, 20], 'multi-krum'); // the 3 best scores are B, C, A: mean of (1, 10), (2, 20), (3, 30)
+  // "multikrum" with 5 per round: f = ⌊0.2 × 5⌋ = 1, averages all but the worst-scored (E): mean of A-D
+  assertNear(run(createStrategy('multikrum', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'multikrum default');
   assert.throws(() => fedKrum({ clientsPerRound: 4, f: 1 }), /at least 5 updates per round/);
 });
 
@@ -201,14 +205,17 @@ test('client seeds depend on the round stream and the client, not on the order c
 });
 
 test('strategy specs: every valid form parses and builds; bad ones list the valid forms', () => {
-  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3']) {
+  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3', 'meamed', 'meamed:0.1', 'multikrum']) {
     const s = createStrategy(text, { clientsPerRound: 6 });
     s.initialize(vec([0]));
     assert.ok(s.name.length > 0, text);
   }
   assert.deepEqual(parseStrategySpec('FedProx:0.5'), { kind: 'fedprox', mu: 0.5 });
   assert.deepEqual(parseStrategySpec('krum:2'), { kind: 'krum', f: 2, m: 1 });
-  for (const bad of ['fedsgd', 'fedprox', 'fedprox:-1', 'fedprox:x', 'trimmed:0.5', 'krum:1.5', 'fedavg:1', 'multikrum:1']) {
+  assert.deepEqual(parseStrategySpec('meamed'), { kind: 'meamed', beta: 0.2 });
+  assert.deepEqual(parseStrategySpec('multikrum'), { kind: 'multikrum', byzantineFraction: 0.2 });
+  assert.deepEqual(parseStrategySpec('meamed:0.3'), { kind: 'meamed', beta: 0.3 });
+  for (const bad of ['fedsgd', 'fedprox', 'fedprox:-1', 'fedprox:x', 'trimmed:0.5', 'krum:1.5', 'fedavg:1', 'multikrum:1', 'meamed:0.5', 'meamed:0.1:2', 'meamed:']) {
     assert.throws(() => parseStrategySpec(bad), (e: Error) => e instanceof ConfigError && e.message.includes(STRATEGY_FORMS.join(' | ')), bad);
   }
 });
