@@ -65,13 +65,12 @@ await initEngine({ backend: 'wasm' });
 
 interface Workload {
   name: string;
+  /** The validation metric, by its key in the task's validation metrics (higher accuracy or lower loss is better). */
   metric: 'accuracy' | 'loss';
   target: number;
   batch: number;
   lr: number;
   make(): { model: AnyModel; task: TrainingTask };
-  /** The validation metric (higher accuracy or lower loss is better). */
-  evaluate(model: AnyModel, task: TrainingTask): number;
 }
 
 const WORKLOADS: Record<string, () => Workload> = {
@@ -89,7 +88,6 @@ const WORKLOADS: Record<string, () => Workload> = {
         if (model.task !== 'classifier') throw new Error('embbag is a classifier');
         return { model, task: new ClassificationTask(dataset, tokenizer, dataset.labels, model.maxLength) };
       },
-      evaluate: (_model, task) => task.validate(_model).metrics.accuracy,
     };
   },
   shakespeare: () => {
@@ -107,7 +105,6 @@ const WORKLOADS: Record<string, () => Workload> = {
         if (model.task !== 'lm') throw new Error('char-transformer is a language model');
         return { model, task: new LanguageModelTask(corpus, tokenizer, model.contextLength, windows) };
       },
-      evaluate: (_model, task) => task.validate(_model).metrics.loss,
     };
   },
 };
@@ -143,14 +140,7 @@ function trainToTarget(w: Workload, mode: Mode): ModeResult {
   const sampler = new ZigguratSampler(CSPRNG);
   let order: number[] = [];
   const fixedBatch = (): number[] => {
-    if (order.length < B) {
-      const perm = Array.from({ length: N }, (_, i) => i);
-      for (let i = N - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [perm[i], perm[j]] = [perm[j], perm[i]];
-      }
-      order = perm;
-    }
+    if (order.length < B) order = rng.permutation(N);
     return order.splice(0, B);
   };
   const better = (v: number) => (w.metric === 'accuracy' ? v >= w.target : v <= w.target);
@@ -183,7 +173,7 @@ function trainToTarget(w: Workload, mode: Mode): ModeResult {
     examples += indices.length;
     if (steps % evalEvery === 0 || trainSeconds >= budgetSeconds) {
       const e0 = performance.now();
-      final = w.evaluate(model, task);
+      final = task.validate(model).metrics[w.metric];
       evalSeconds += (performance.now() - e0) / 1000;
       curve.push({ step: steps, trainSeconds: Number(trainSeconds.toFixed(2)), value: Number(final.toFixed(4)) });
       reached = better(final);

@@ -3,9 +3,9 @@
  * part 2)? The package ships tfjs-backend-wasm-threaded-simd.wasm, but its feature flag
  * WASM_HAS_MULTITHREAD_SUPPORT returns false whenever IS_NODE (tfjs issue #3830). This
  * script forces the flag, asks for N threads, and reports what happens: the backend's
- * initialisation error, or, if it starts, a 2048×512·512×512 matmul's median ms against the
- * single-threaded build in a child process. Run it in its own process (a failed wasm
- * initialisation leaves tfjs without that backend):
+ * initialisation error, or, if it starts, the threads in use and a 2048×512·512×512 matmul's
+ * median ms (no single-threaded run to compare with: run that apart). Run it in its own process
+ * (a failed wasm initialisation leaves tfjs without that backend):
  *
  *   node dist/bench/wasm-threads.js [--threads 2]
  *

@@ -56,16 +56,27 @@ class SlotStore {
   }
 }
 
-export function createOptimizer(options: OptimizerOptions): Optimizer {
+/**
+ * The options with every default filled in (weight decay 0 unless adamw), the name checked:
+ * one place for both implementations (this tensor one and data-parallel's host-optimizer.ts).
+ */
+export function resolveOptimizerOptions(options: OptimizerOptions): Required<OptimizerOptions> {
   const { name } = options;
   if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
     throw new ConfigError(`unknown optimizer "${name}": choose one of ${OPTIMIZER_NAMES.join(', ')}`);
   }
-  const momentum = options.momentum ?? 0.9;
-  const beta1 = options.beta1 ?? 0.9;
-  const beta2 = options.beta2 ?? 0.999;
-  const epsilon = options.epsilon ?? 1e-8;
-  const weightDecay = name === 'adamw' ? options.weightDecay ?? 0.01 : 0;
+  return {
+    name,
+    momentum: options.momentum ?? 0.9,
+    beta1: options.beta1 ?? 0.9,
+    beta2: options.beta2 ?? 0.999,
+    epsilon: options.epsilon ?? 1e-8,
+    weightDecay: name === 'adamw' ? options.weightDecay ?? 0.01 : 0,
+  };
+}
+
+export function createOptimizer(options: OptimizerOptions): Optimizer {
+  const { name, momentum, beta1, beta2, epsilon, weightDecay } = resolveOptimizerOptions(options);
   const slots = new SlotStore();
   let steps = 0;
 

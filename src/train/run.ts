@@ -253,10 +253,10 @@ function checkKind(kind: string): void {
   }
 }
 
-/** GloVe rows for the vocabulary (missing words keep a small random init). */
 /** The width of the bundled GloVe subset's vectors. */
 const GLOVE_DIM = 100;
 
+/** GloVe rows for the vocabulary (missing words keep a small random init). */
 export function gloveEmbeddings(tokenizer: Tokenizer, dim: number, seed: number, dataDir?: string): { table: Float32Array; found: number } {
   const path = gloveVectorsPath(dataDir);
   if (!path) {

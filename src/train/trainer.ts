@@ -170,6 +170,8 @@ async function trainLoop(
   let stoppedBy: TrainingResult['stoppedBy'] = 'epochs';
   // The best weights: on disk when there is an output directory, else a host copy, so the
   // model handed back is the best one either way (an early-stopping defence really stops early).
+  // A run that keeps the last weights needs no host copy.
+  const keepLast = options.keep === 'last';
   let bestInMemory: ReturnType<typeof model.store.snapshot> | undefined;
   const validateAndKeepBest = (epoch: number): ValidationResult => {
     parallel?.copyTo(model);
@@ -179,7 +181,7 @@ async function trainLoop(
       state.bestEpoch = epoch;
       state.bestValidation = v.metrics;
       if (options.outDir) saveModel(options.outDir, model, { ...options.meta, epoch, validation: v.metrics });
-      else bestInMemory = model.store.snapshot();
+      else if (!keepLast) bestInMemory = model.store.snapshot();
     }
     return v;
   };
@@ -248,7 +250,6 @@ async function trainLoop(
     }
   }
   // Hand back the best model, not the last one (unless the caller asked for the last).
-  const keepLast = options.keep === 'last';
   if (keepLast) {
     // nothing to restore: the model holds the last epoch's weights
   } else if (options.outDir && state.bestEpoch >= 0) {

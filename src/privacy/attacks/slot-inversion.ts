@@ -12,7 +12,7 @@
  */
 import { tf, SeededRandom } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
-import { INFERENCE, type JointIntentSlotModel } from '../../models/index.js';
+import { INFERENCE, sparseCrossEntropy, type JointIntentSlotModel } from '../../models/index.js';
 import { readAndDispose, type InversionOptions } from './inversion.js';
 
 export interface SlotSecretTarget {
@@ -69,8 +69,8 @@ export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecr
   const lossOf = (secret: tf.Tensor3D) => {
     const embedded = (prefixEmbedded ? tf.concat([prefixEmbedded, secret], 1) : secret) as tf.Tensor3D;
     const scores = model.scoresFromEmbeddings(embedded, mask, INFERENCE);
-    const intentLoss = tf.sub(tf.logSumExp(scores.intent, -1), tf.sum(tf.mul(scores.intent, tf.oneHot(intents, model.labels.length)), -1));
-    const tagLoss = tf.sum(tf.sub(tf.logSumExp(scores.tags, -1), tf.sum(tf.mul(scores.tags, tf.oneHot(tags, model.slotLabels.length)), -1)), 1);
+    const intentLoss = sparseCrossEntropy(scores.intent, intents);
+    const tagLoss = tf.sum(sparseCrossEntropy(scores.tags, tags), 1);
     return tf.add(intentLoss, tagLoss); // [rows]
   };
   try {

@@ -122,6 +122,8 @@ export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotC
     if (i < 0) throw new ConfigError(`the model has no slot tag "${tag}"`);
     return i;
   };
+  const prefix = SLOT_CANARY_PREFIX.map((t) => tokenizer.idOf(t));
+  if (prefix.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${SLOT_CANARY_PREFIX.join(' ')}" is not in the model's vocabulary`);
   const chunk = options.chunk ?? 64;
   const out: SlotCanaryGuess[] = new Array(canaries.length);
   const byLength = new Map<number, number[]>();
@@ -129,12 +131,7 @@ export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotC
   for (const [length, indices] of byLength) {
     for (let start = 0; start < indices.length; start += chunk) {
       const part = indices.slice(start, start + chunk);
-      const targets = part.map((i) => {
-        const c = canaries[i];
-        const prefix = SLOT_CANARY_PREFIX.map((t) => tokenizer.idOf(t));
-        if (prefix.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${SLOT_CANARY_PREFIX.join(' ')}" is not in the model's vocabulary`);
-        return { prefix, unknown: length, intent, tags: c.slots.map(tagIndex) };
-      });
+      const targets = part.map((i) => ({ prefix, unknown: length, intent, tags: canaries[i].slots.map(tagIndex) }));
       const guesses = invertSlotSecrets(model, targets, {
         steps: options.steps,
         learningRate: options.learningRate,

@@ -11,16 +11,15 @@
  * best-checkpoint selection look at it without privacy accounting.
  */
 import { ConfigError } from '../../errors.js';
-import type { PerExampleModel } from '../../models/index.js';
+import type { AnyModel, PerExampleModel } from '../../models/index.js';
 import type { TrainingSetup } from '../../train/index.js';
 import { computeEpsilon, noiseMultiplierForEpsilon, type AccountantName } from '../accounting/index.js';
 import type { AdaptiveClippingOptions } from './adaptive-clipping.js';
-import { dpGradientStep, trainedParameters, type ClippingMode, type DpGradientStep } from './dp-step.js';
+import { dpGradientStep, trainedParameters, type ClippingMode, type DpGradientStep, type DpStepOptions } from './dp-step.js';
 import { poissonBatchPlan, poissonStepsPerEpoch } from './poisson.js';
 import type { PerSampleOptions } from './rules/index.js';
 import type { GaussianNoise } from './noise.js';
 import { DataParallelDpGradients } from './data-parallel/dp-parallel-gradients.js';
-import type { AnyModel } from '../../models/index.js';
 
 export interface PrivateTrainingOptions {
   /** Target ε (give this or `noiseMultiplier`). */
@@ -127,7 +126,7 @@ export class PrivateTraining {
     // Adaptive clipping works with flat clipping only.
     const clipping = o.clipping ?? (o.clip === 'auto' ? 'flat' : setup.clipping) ?? 'flat';
     this.clipping = clipping;
-    const gradientStep = dpGradientStep({
+    const stepOptions: DpStepOptions = {
       noiseMultiplier,
       clip: o.clip ?? 1,
       adaptiveClipping: o.adaptiveClipping,
@@ -140,23 +139,9 @@ export class PrivateTraining {
       perSample: o.perSample,
       frozenParameters: o.frozenParameters,
       timings: o.timings,
-    });
-    const parallel = setup.engines !== undefined && setup.engines > 1
-      ? new DataParallelDpGradients(setup.model as AnyModel, {
-        noiseMultiplier,
-        clip: o.clip ?? 1,
-        adaptiveClipping: o.adaptiveClipping,
-        expectedBatchSize: sampleRate * N,
-        clipping,
-        physicalBatchSize: o.physicalBatchSize,
-        noise: o.noise,
-        secureNoise: o.secureNoise,
-        prefetchNoise: o.prefetchNoise,
-        perSample: o.perSample,
-        frozenParameters: o.frozenParameters,
-        timings: o.timings,
-      }, setup.engines)
-      : undefined;
+    };
+    const gradientStep = dpGradientStep(stepOptions);
+    const parallel = setup.engines !== undefined && setup.engines > 1 ? new DataParallelDpGradients(setup.model as AnyModel, stepOptions, setup.engines) : undefined;
     const batchPlan = poissonBatchPlan({ sampleRate, stepsPerEpoch, secure: o.secureNoise });
     const meta = {
       dp: {
@@ -181,6 +166,8 @@ export class PrivateTraining {
     if (!plan) throw new ConfigError('private training was never configured (no training ran)');
     const o = this.options;
     const accountant = o.accountant ?? 'rdp';
+    // The adaptive clip in use is the trainer's gradient source's: the engines' when data-parallel.
+    const adaptive = (plan.parallel ?? plan.gradientStep).adaptive;
     const spent = computeEpsilon({ sampleRate: plan.sampleRate, noiseMultiplier: plan.noiseMultiplier, steps, delta: o.delta, accountant });
     const report: PrivacyReport = {
       epsilon: spent.epsilon,
@@ -188,7 +175,7 @@ export class PrivateTraining {
       noiseMultiplier: plan.noiseMultiplier,
       sampleRate: plan.sampleRate,
       steps,
-      clip: (plan.parallel ?? plan.gradientStep).adaptive ? (plan.parallel ?? plan.gradientStep).adaptive!.clip : (o.clip as number | undefined) ?? 1,
+      clip: adaptive ? adaptive.clip : (o.clip as number | undefined) ?? 1,
       accountant,
       adaptiveClipping: o.clip === 'auto',
       clipping: this.clipping ?? o.clipping ?? 'flat',

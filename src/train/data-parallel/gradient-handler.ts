@@ -4,7 +4,7 @@
  * adds the parts and divides by the batch size, so the result is the batch's mean gradient).
  */
 import { tf } from '../../engine/index.js';
-import { copyTensorInto, flatViews } from '../../engine/workers/index.js';
+import { copyTensorInto } from '../../engine/workers/index.js';
 import { toTensorBatch } from '../../models/index.js';
 import { EngineReplica, type EngineBoot, type PartJob } from './replica.js';
 
@@ -19,7 +19,7 @@ export function handle(job: PartJob<null>): { lossSum: number; ms: number } {
   const started = performance.now();
   const r = replica!;
   r.sync(job.version);
-  const out = flatViews(r.boot.layout, r.gradientBuffer(job.part));
+  const out = r.gradientViews(job.part);
   const model = r.model;
   const vars = model.parameters();
   return tf.tidy(() => {

@@ -8,8 +8,7 @@
  */
 import type { NamedWeight } from '../../engine/index.js';
 import { flatViews, type FlatLayout } from '../../engine/workers/index.js';
-import { ConfigError } from '../../errors.js';
-import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions } from '../optimizers.js';
+import { resolveOptimizerOptions, type OptimizerName, type OptimizerOptions } from '../optimizers.js';
 
 export interface HostOptimizer {
   readonly name: OptimizerName;
@@ -22,15 +21,7 @@ export interface HostOptimizer {
 }
 
 export function createHostOptimizer(options: OptimizerOptions, layout: FlatLayout, parameters: Float32Array): HostOptimizer {
-  const { name } = options;
-  if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError(`unknown optimizer "${name}": choose one of ${OPTIMIZER_NAMES.join(', ')}`);
-  }
-  const momentum = options.momentum ?? 0.9;
-  const beta1 = options.beta1 ?? 0.9;
-  const beta2 = options.beta2 ?? 0.999;
-  const epsilon = options.epsilon ?? 1e-8;
-  const weightDecay = name === 'adamw' ? options.weightDecay ?? 0.01 : 0;
+  const { name, momentum, beta1, beta2, epsilon, weightDecay } = resolveOptimizerOptions(options);
   const params = flatViews(layout, parameters);
   const shapes = new Map(layout.names.map((n, k) => [n, layout.shapes[k]]));
   const slots = new Map<string, Float32Array>();

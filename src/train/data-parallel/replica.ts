@@ -6,7 +6,7 @@
  * would need its topology shipped and rebuilt, which data-parallel training does not do yet.
  */
 import { SeededRandom } from '../../engine/index.js';
-import { assignVariablesFrom, type FlatLayout } from '../../engine/workers/index.js';
+import { assignVariablesFrom, flatViews, type FlatLayout } from '../../engine/workers/index.js';
 import { ConfigError } from '../../errors.js';
 import { createModel, LAYERS_MODEL_KIND, type AnyModel, type ForwardContext, type HostBatch } from '../../models/index.js';
 import { tokenizerFromJSON, type TokenizerJSON } from '../../text/index.js';
@@ -71,6 +71,7 @@ export class EngineReplica<Config = unknown> {
   readonly model: AnyModel;
   readonly boot: EngineBoot<Config>;
   private version = -1;
+  private readonly views = new Map<number, Map<string, Float32Array>>();
 
   constructor(boot: EngineBoot<Config>) {
     this.boot = boot;
@@ -85,11 +86,13 @@ export class EngineReplica<Config = unknown> {
     this.version = version;
   }
 
-  /** The gradient buffer of part `part`, zeroed. */
-  gradientBuffer(part: number): Float32Array {
-    const out = this.boot.gradients[part];
-    out.fill(0);
-    return out;
+  /** Part `part`'s gradient buffer, zeroed, as one view per parameter name (built once per part, not per step). */
+  gradientViews(part: number): Map<string, Float32Array> {
+    const buffer = this.boot.gradients[part];
+    buffer.fill(0);
+    let views = this.views.get(part);
+    if (!views) this.views.set(part, (views = flatViews(this.boot.layout, buffer)));
+    return views;
   }
 
   context(job: PartJob): ForwardContext {

@@ -30,14 +30,15 @@ export class DataParallelDpGradients implements ParallelGradients {
   private readonly ownsNoise: boolean;
   private readonly gradientSigma: number;
   private readonly scale: number;
-  private readonly trainedNames: string[];
   private readonly out: Float32Array;
   private readonly grads: Map<string, Float32Array>;
+  /** Trained coordinates: the noise drawn per step. */
+  private readonly noiseSize: number;
 
   constructor(model: AnyModel, options: DpStepOptions, engines: number) {
     checkDpStepOptions(options);
     const frozen = new Set(options.frozenParameters ?? []);
-    this.trainedNames = trainedParameters(model as never, frozen).map((p) => p.name);
+    const trainedNames = trainedParameters(model as never, frozen).map((p) => p.name);
     this.scale = 1 / options.expectedBatchSize;
     this.adaptive = options.clip === 'auto' ? new AdaptiveClipping(options.adaptiveClipping ?? {}, options.noiseMultiplier, options.expectedBatchSize) : undefined;
     this.gradientSigma = this.adaptive ? this.adaptive.gradientNoiseMultiplier : options.noiseMultiplier;
@@ -54,7 +55,8 @@ export class DataParallelDpGradients implements ParallelGradients {
     this.engines = new DataParallelEngines(model, { engines, handler: new URL('./dp-part-handler.js', import.meta.url), config });
     this.out = new Float32Array(this.engines.layout.total);
     const views = flatViews(this.engines.layout, this.out);
-    this.grads = new Map(this.trainedNames.map((name) => [name, views.get(name)!]));
+    this.grads = new Map(trainedNames.map((name) => [name, views.get(name)!]));
+    this.noiseSize = [...this.grads.values()].reduce((n, g) => n + g.length, 0);
   }
 
   async gradients(batch: HostBatch, seed: number): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
@@ -64,9 +66,7 @@ export class DataParallelDpGradients implements ParallelGradients {
     const running = batch.size > 0 ? this.engines.run(batch, seed, extra) : Promise.resolve({ results: [] as DpPartResult[], gradients: [] as Float32Array[] });
     const t0 = performance.now();
     const std = this.gradientSigma * clip * this.scale;
-    let total = 0;
-    for (const g of this.grads.values()) total += g.length;
-    const z = std > 0 ? this.noise.normals(total, std) : undefined;
+    const z = std > 0 ? this.noise.normals(this.noiseSize, std) : undefined;
     let offset = 0;
     for (const g of this.grads.values()) {
       if (z) g.set(z.subarray(offset, offset + g.length));

@@ -8,7 +8,7 @@
  * once to the sum of the parts.
  */
 import { tf } from '../../../engine/index.js';
-import { addTensorInto, flatViews } from '../../../engine/workers/index.js';
+import { addTensorInto } from '../../../engine/workers/index.js';
 import { toTensorBatch } from '../../../models/index.js';
 import { EngineReplica, sliceHostBatch, type EngineBoot, type PartJob } from '../../../train/data-parallel/index.js';
 import { clipFactors, type ClippingMode } from '../dp-step.js';
@@ -40,19 +40,21 @@ export interface DpPartResult {
 }
 
 let replica: EngineReplica<DpEngineConfig> | undefined;
+/** The run's frozen parameter names (fixed for the run: built once, not per part). */
+let frozen = new Set<string>();
 
 export function init(boot: EngineBoot<DpEngineConfig>): void {
   replica = new EngineReplica(boot);
+  frozen = new Set(boot.config.frozen);
 }
 
 export function handle(job: PartJob<DpPartExtra>): DpPartResult {
   const started = performance.now();
   const r = replica!;
   r.sync(job.version);
-  const { mode, frozen: frozenNames, physicalBatchSize, perSample } = r.boot.config;
-  const frozen = new Set(frozenNames);
+  const { mode, physicalBatchSize, perSample } = r.boot.config;
   const trained = (name: string) => !frozen.has(name);
-  const slices = flatViews(r.boot.layout, r.gradientBuffer(job.part));
+  const slices = r.gradientViews(job.part);
   const { clip, scale } = job.extra;
   const model = r.model;
   const ctx = r.context(job);
