@@ -3,6 +3,23 @@ import { cpus, totalmem, platform, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+/** The value after `name` (e.g. "--runs") on the command line, if there is one. */
+export function flagValue(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+
+/** A string option of a benchmark script: its value, or the fallback when absent. */
+export function stringFlag(name: string, fallback: string): string {
+  return flagValue(name) || fallback;
+}
+
+/** A numeric option of a benchmark script: its value as a number, or the fallback when absent. */
+export function numberFlag(name: string, fallback: number): number {
+  const value = flagValue(name);
+  return value === undefined ? fallback : Number(value);
+}
+
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;

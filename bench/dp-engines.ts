@@ -7,18 +7,14 @@
  *   node dist/bench/dp-engines.js [--runs 3] [--engines 2] [--steps 10] [--batches 64,256]
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { median } from '../src/privacy/dpsgd/bench-timing.js';
 import { runDpBench, type DpBenchCase, type DpBenchResult } from '../src/privacy/dpsgd/speed-benchmark.js';
+import { median, numberFlag, stringFlag } from './common.js';
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
-}
 
-const runs = Number(flag('runs', '3'));
-const engines = Number(flag('engines', String(availableParallelism())));
-const steps = Number(flag('steps', '10'));
-const batches = flag('batches', '64,256').split(',').map(Number);
+const runs = numberFlag('--runs', 3);
+const engines = numberFlag('--engines', availableParallelism());
+const steps = numberFlag('--steps', 10);
+const batches = stringFlag('--batches', '64,256').split(',').map(Number);
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 const results: { started: string; loadAtStart: number[]; loadAtEnd: number[]; result: DpBenchResult }[] = [];

@@ -33,15 +33,11 @@ import { loadavg } from 'node:os';
 import { RemoteSession } from '../src/federated/client/remote-session.js';
 import { buildCoordinator, startFederationService, type ServiceOptions } from '../src/federated/server/index.js';
 import { pairedGap } from './paired-gap.js';
-import { machine, writeResult } from './common.js';
+import { machine, numberFlag, writeResult } from './common.js';
 
 const P = 1000;
 const HONEST = 4;
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
 /** Client k's honest update: a shared direction plus its own noise (norm ≈ 0.013). */
 function honestDelta(k: number): Float32Array {
@@ -59,7 +55,7 @@ function attackDelta(norm: number): Float32Array {
 }
 
 /** Attackers send −attackMultiplier × their own update. */
-const attackMultiplier = flag('--attack-multiplier', 100);
+const attackMultiplier = numberFlag('--attack-multiplier', 100);
 
 const l2 = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
 
@@ -230,7 +226,7 @@ const outPath = (() => {
 })();
 const accuracy: AccuracyRow[] = [];
 let accuracySkipped: string | undefined;
-const rounds = flag('--rounds', 10);
+const rounds = numberFlag('--rounds', 10);
 const seeds = listFlag('--seeds', '0').map(Number);
 // each strategy with and without the attack: the attack's cost apart from the aggregator's own convergence
 const strategies = listFlag('--strategies', 'fedavg,trimmed:0.2,median');

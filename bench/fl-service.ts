@@ -25,17 +25,13 @@ import { loadavg } from 'node:os';
 import { runLoadTest, type LoadTestResult } from '../src/federated/server/index.js';
 // the same throw-away redis-server the tests use (its own port and directory, never a system service)
 import { redisInstalled, startLocalRedis, REDIS_MISSING } from '../test/federated/store/local-redis.js';
-import { machine, median, writeResult } from './common.js';
+import { machine, median, numberFlag, writeResult } from './common.js';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
 
-const clients = flag('--clients', 1000);
-const rounds = flag('--rounds', 3);
-const runs = flag('--runs', 3);
-const parameters = flag('--params', 1000);
+const clients = numberFlag('--clients', 1000);
+const rounds = numberFlag('--rounds', 3);
+const runs = numberFlag('--runs', 3);
+const parameters = numberFlag('--params', 1000);
 
 const summary = (list: LoadTestResult[]) => ({
   runs: list.length,
@@ -60,7 +56,7 @@ if (process.argv.includes('--stores')) {
 
 async function compareStores(): Promise<void> {
   if (!redisInstalled()) throw new Error(REDIS_MISSING);
-  const workers = flag('--workers', 2);
+  const workers = numberFlag('--workers', 2);
   const redis = await startLocalRedis({ appendfsync: 'everysec' });
   const cases: { name: string; store?: string; workers: number }[] = [
     { name: 'sqlite, 1 process', workers: 1 },

@@ -19,18 +19,14 @@ import { loadModel, type ClassifierModel } from '../src/models/index.js';
 import { loadIntentDataset } from '../src/data/registry.js';
 import { auditTrainedModel, membershipSummary, trainingFromMeta } from '../src/privacy/audit/index.js';
 import { runTraining } from '../src/train/index.js';
-import { machine, writeResult } from './common.js';
+import { machine, numberFlag, writeResult } from './common.js';
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
 
 async function main(): Promise<void> {
-  const shadows = flag('--shadows', 16);
-  const epochs = flag('--epochs', 5);
-  const examples = flag('--examples', 1000);
-  const workers = flag('--workers', 2);
+  const shadows = numberFlag('--shadows', 16);
+  const epochs = numberFlag('--epochs', 5);
+  const examples = numberFlag('--examples', 1000);
+  const workers = numberFlag('--workers', 2);
   await initEngine({ backend: 'wasm' });
   const dir = mkdtempSync(join(tmpdir(), 'bench-lira-'));
   const load = [loadavg()[0]];

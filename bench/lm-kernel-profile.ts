@@ -22,18 +22,14 @@ import { LanguageModelTask, standardGradients, unitText } from '../src/train/ind
 import { dpGradientStep } from '../src/privacy/dpsgd/dp-step.js';
 import { createGaussianNoise } from '../src/privacy/dpsgd/noise.js';
 import { SMALL_LM_CONFIG } from '../src/privacy/dpsgd/speed-benchmark.js';
-import { median } from './common.js';
+import { median, numberFlag, stringFlag } from './common.js';
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
-}
 
-const B = Number(flag('batch', '256'));
-const steps = Number(flag('steps', '3'));
-const top = Number(flag('top', '25'));
+const B = numberFlag('--batch', 256);
+const steps = numberFlag('--steps', 3);
+const top = numberFlag('--top', 25);
 /** The DP rules' path for sequence layers: auto (cost model), ghost or instantiate. */
-const sequencePath = flag('sequence-path', 'auto') as 'auto' | 'ghost' | 'instantiate';
+const sequencePath = stringFlag('--sequence-path', 'auto') as 'auto' | 'ghost' | 'instantiate';
 
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 

@@ -17,11 +17,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median } from './common.js';
+import { flagValue, median } from './common.js';
 
 function flag(name: string, fallback?: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at >= 0 && process.argv[at + 1]) return process.argv[at + 1];
+  const value = flagValue(`--${name}`);
+  if (value) return value;
   if (fallback === undefined) {
     process.stderr.write(`--${name} is required (see the header of bench/opacus-side-by-side.ts)\n`);
     process.exit(2);

@@ -22,15 +22,11 @@ import { trainModels, type ShadowJob, type ShadowTrainingConfig } from '../src/p
 import { redisInstalled, startLocalRedis, REDIS_MISSING, type LocalRedis } from '../test/federated/store/local-redis.js';
 import { FIXTURE_HANDLER, startFixtureWorker, type WorkerProcess } from '../test/engine/jobs/queue-processes.js';
 import type { FixtureJob } from '../test/engine/workers/fixture-handler.js';
-import { machine, median, writeResult } from './common.js';
+import { machine, median, numberFlag, writeResult } from './common.js';
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-}
-const RUNS = flag('runs', 3);
-const EMPTY_JOBS = flag('empty-jobs', 300);
-const SHADOWS = flag('shadows', 4);
+const RUNS = numberFlag('--runs', 3);
+const EMPTY_JOBS = numberFlag('--empty-jobs', 300);
+const SHADOWS = numberFlag('--shadows', 4);
 const outAt = process.argv.indexOf('--out');
 const OUT = outAt >= 0 ? process.argv[outAt + 1] : 'docs/results/queue-bench.json';
 

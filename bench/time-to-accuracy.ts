@@ -33,26 +33,23 @@ import { ZigguratSampler } from '../src/privacy/dpsgd/gaussian-sampler.js';
 import { CSPRNG } from '../src/privacy/dpsgd/random-source.js';
 import { SMALL_LM_CONFIG } from '../src/privacy/dpsgd/speed-benchmark.js';
 import { computeEpsilon } from '../src/privacy/accounting/index.js';
+import { numberFlag, stringFlag } from './common.js';
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
-}
 
 const MODES = ['nonDp', 'edp', 'naive'] as const;
 type Mode = (typeof MODES)[number];
-const workloads = flag('workloads', 'clinc150,shakespeare').split(',');
-const modes = flag('modes', MODES.join(',')).split(',') as Mode[];
+const workloads = stringFlag('--workloads', 'clinc150,shakespeare').split(',');
+const modes = stringFlag('--modes', MODES.join(',')).split(',') as Mode[];
 for (const m of modes) {
   if (!MODES.includes(m)) {
     process.stderr.write(`unknown mode "${m}": use ${MODES.join(', ')}\n`);
     process.exit(2);
   }
 }
-const sigma = Number(flag('sigma', '1'));
-const clip = Number(flag('clip', '1'));
-const budgetSeconds = Number(flag('budget-seconds', '300'));
-const evalEvery = Number(flag('eval-every', '20'));
+const sigma = numberFlag('--sigma', 1);
+const clip = numberFlag('--clip', 1);
+const budgetSeconds = numberFlag('--budget-seconds', 300);
+const evalEvery = numberFlag('--eval-every', 20);
 const delta = 1e-5;
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
@@ -80,9 +77,9 @@ const WORKLOADS: Record<string, () => Workload> = {
     return {
       name: 'clinc150 embbag',
       metric: 'accuracy',
-      target: Number(flag('clf-target', '0.6')),
-      batch: Number(flag('clf-batch', '256')),
-      lr: Number(flag('clf-lr', '0.003')),
+      target: numberFlag('--clf-target', 0.6),
+      batch: numberFlag('--clf-batch', 256),
+      lr: numberFlag('--clf-lr', 0.003),
       make: () => {
         const model = createModel({ kind: 'embbag', tokenizer, labels: dataset.labels, seed: 1 });
         if (model.task !== 'classifier') throw new Error('embbag is a classifier');
@@ -93,13 +90,13 @@ const WORKLOADS: Record<string, () => Workload> = {
   shakespeare: () => {
     const corpus = loadCorpus('tinyshakespeare', {});
     const tokenizer = fitCharTokenizer(corpus.splits.train.map(unitText).map((t) => `${t}\n\n`));
-    const windows = Number(flag('lm-val-windows', '256'));
+    const windows = numberFlag('--lm-val-windows', 256);
     return {
       name: 'tinyshakespeare char-transformer (bench dp LM)',
       metric: 'loss',
-      target: Number(flag('lm-target', '2.6')),
-      batch: Number(flag('lm-batch', '128')),
-      lr: Number(flag('lm-lr', '0.003')),
+      target: numberFlag('--lm-target', 2.6),
+      batch: numberFlag('--lm-batch', 128),
+      lr: numberFlag('--lm-lr', 0.003),
       make: () => {
         const model = createModel({ kind: 'char-transformer', tokenizer, seed: 1, config: SMALL_LM_CONFIG });
         if (model.task !== 'lm') throw new Error('char-transformer is a language model');
