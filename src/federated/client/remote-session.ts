@@ -138,21 +138,21 @@ export class RemoteSession {
 
   /** The global parameters of `task`, as one float32 vector in layout order. */
   async parameters(task: TaskResponse): Promise<Float32Array> {
-    const bytes = new Uint8Array(await (await this.request('GET', task.parametersPath)).arrayBuffer());
-    const values = decodeFloat32(bytes);
-    const expected = task.layout.lengths.reduce((a, b) => a + b, 0);
-    if (!values || values.length !== expected) {
-      throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes of parameters, the task layout needs ${expected} float32 values`);
-    }
-    return values;
+    return this.float32Vector(task.parametersPath, `the parameters of round ${task.round}`, task.layout.lengths.reduce((a, b) => a + b, 0));
   }
 
-  /** The parameters of model `version` (float32, layout order); `expectedValues` checks their count. */
-  async modelParameters(version: number, expectedValues?: number): Promise<Float32Array> {
-    const bytes = new Uint8Array(await (await this.request('GET', PATHS.model(version))).arrayBuffer());
+  /** The parameters of model `version` (float32, layout order). */
+  async modelParameters(version: number): Promise<Float32Array> {
+    return this.float32Vector(PATHS.model(version), `model ${version}`);
+  }
+
+  /** The float32 vector at `path`, refused unless it decodes (to `expected` values, when given). */
+  private async float32Vector(path: string, what: string, expected?: number): Promise<Float32Array> {
+    const bytes = new Uint8Array(await (await this.request('GET', path)).arrayBuffer());
     const values = decodeFloat32(bytes);
-    if (!values || (expectedValues !== undefined && values.length !== expectedValues)) {
-      throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes for model ${version}, the local model needs ${expectedValues} float32 values`);
+    if (!values || (expected !== undefined && values.length !== expected)) {
+      const need = expected !== undefined ? `${expected} float32 values` : 'a whole number of float32 values';
+      throw new RemoteServerError(0, 'InvalidModel', `the server sent ${bytes.byteLength} bytes for ${what}, which needs ${need}`);
     }
     return values;
   }

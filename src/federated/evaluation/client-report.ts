@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { EvaluationSums } from '../client/index.js';
-import type { RatioMoments } from './ratio-estimator.js';
+import { ratioEstimate, type RatioEstimate, type RatioEstimateOptions, type RatioMoments } from './ratio-estimator.js';
 
 export interface PersonalisedSums {
   /** The global model on the client's test part. */
@@ -115,6 +115,28 @@ export function clientPairs(reports: readonly ClientEvaluationReport[], metrics:
       denominators.push(pair[1]);
     }
     out.set(metric.name, { numerators, denominators });
+  }
+  return out;
+}
+
+/**
+ * Each metric's ratio estimate from the reports' sums (the plain path), its interval clamped to
+ * the metric's bounds. A metric that no reporting client holds examples for (Σn = 0) fails, or
+ * with `omitEmpty` is left out (the service reports what it can).
+ */
+export function metricEstimates(
+  reports: readonly ClientEvaluationReport[],
+  metrics: readonly RatioMetric[],
+  limits: ReportLimits,
+  options: Omit<RatioEstimateOptions, 'bounds'> & { omitEmpty?: boolean } = {},
+): Map<string, RatioEstimate> {
+  const { omitEmpty, ...estimateOptions } = options;
+  const pairs = clientPairs(reports, metrics, limits);
+  const out = new Map<string, RatioEstimate>();
+  for (const metric of metrics) {
+    const p = pairs.get(metric.name)!;
+    if (omitEmpty && !(p.denominators.reduce((a, b) => a + b, 0) > 0)) continue;
+    out.set(metric.name, ratioEstimate(p.numerators, p.denominators, { ...estimateOptions, ...(metric.bounds ? { bounds: metric.bounds } : {}) }));
   }
   return out;
 }

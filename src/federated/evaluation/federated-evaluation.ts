@@ -22,12 +22,11 @@ import {
   DEFAULT_REPORT_LIMITS,
   PERSONALISED_METRICS,
   PLAIN_METRICS,
-  clientPairs,
+  metricEstimates,
   type ClientEvaluationReport,
-  type RatioMetric,
   type ReportLimits,
 } from './client-report.js';
-import { ratioEstimate, ratioEstimateFromMoments, type RatioEstimate } from './ratio-estimator.js';
+import { ratioEstimateFromMoments, type RatioEstimate } from './ratio-estimator.js';
 import { secureEvaluationSum } from './secure-evaluation.js';
 
 export interface PersonalisationSettings {
@@ -106,16 +105,6 @@ export function personalSplit(indices: readonly number[], trainFraction: number,
   return { train: Int32Array.from(order.slice(0, cut).sort((a, b) => a - b)), test: Int32Array.from(order.slice(cut).sort((a, b) => a - b)) };
 }
 
-function estimates(reports: ClientEvaluationReport[], metrics: readonly RatioMetric[], limits: ReportLimits, options: { confidence?: number; populationClients: number }): Map<string, RatioEstimate> {
-  const pairs = clientPairs(reports, metrics, limits);
-  const out = new Map<string, RatioEstimate>();
-  for (const metric of metrics) {
-    const p = pairs.get(metric.name)!;
-    out.set(metric.name, ratioEstimate(p.numerators, p.denominators, { ...options, ...(metric.bounds ? { bounds: metric.bounds } : {}) }));
-  }
-  return out;
-}
-
 export async function runFederatedEvaluation(options: FederatedEvaluationOptions): Promise<FederatedEvaluationResult> {
   const started = performance.now();
   const { data } = options;
@@ -134,10 +123,9 @@ export async function runFederatedEvaluation(options: FederatedEvaluationOptions
     const global = typeof options.parameters === 'function' ? options.parameters(executor.layout) : options.parameters;
     assertMatchesLayout(executor.layout, global, 'the evaluated model');
     const broadcastGlobal = executor.broadcast(global);
-    const reports: ClientEvaluationReport[] = [];
     progress.start('federated evaluation', sampled.length);
     // clients evaluate concurrently on the pool; reports are kept in draw order
-    const outcomes = await Promise.all(
+    const reports = await Promise.all(
       sampled.map(async (clientId, position) => {
         const client = byId.get(clientId)!;
         const indices = Int32Array.from(client.indices);
@@ -149,7 +137,6 @@ export async function runFederatedEvaluation(options: FederatedEvaluationOptions
       }),
     );
     progress.stop();
-    reports.push(...outcomes);
 
     const metrics = [...PLAIN_METRICS, ...(personal ? PERSONALISED_METRICS : [])];
     const estimateOptions = { confidence: options.confidence, populationClients: data.clients.length };
@@ -161,7 +148,7 @@ export async function runFederatedEvaluation(options: FederatedEvaluationOptions
       estimated = new Map(metrics.map((m) => [m.name, ratioEstimateFromMoments(sum.moments.get(m.name)!, { ...estimateOptions, ...(m.bounds ? { bounds: m.bounds } : {}) })]));
       secure = { clients: sum.clients, precision: sum.precision, clippedValues: sum.clippedValues, seconds: sum.seconds };
     } else {
-      estimated = estimates(reports, metrics, limits, estimateOptions);
+      estimated = metricEstimates(reports, metrics, limits, estimateOptions);
     }
 
     const result: FederatedEvaluationResult = {

@@ -25,6 +25,7 @@ export {
   PERSONALISED_METRICS,
   checkReport,
   clientPairs,
+  metricEstimates,
   momentVector,
   momentsFromSum,
 } from './client-report.js';

@@ -19,8 +19,7 @@
 import { SeededRandom } from '../../engine/random.js';
 import { ConfigError } from '../../errors.js';
 import type { EvaluationSums } from '../client/index.js';
-import { DEFAULT_REPORT_LIMITS, PLAIN_METRICS, clientPairs, type ClientEvaluationReport, type ReportLimits } from '../evaluation/client-report.js';
-import { ratioEstimate } from '../evaluation/ratio-estimator.js';
+import { DEFAULT_REPORT_LIMITS, PLAIN_METRICS, metricEstimates, type ClientEvaluationReport, type ReportLimits } from '../evaluation/client-report.js';
 import type { ClientInfo } from '../selection/index.js';
 import { FederationRequestError } from './request-error.js';
 
@@ -194,14 +193,11 @@ export class EvaluationRounds {
       return;
     }
     const metrics: Record<string, number> = { federatedEvaluationClients: reports.length, federatedEvaluationSelected: open.selected.size };
-    const pairs = clientPairs(reports, PLAIN_METRICS, this.limits);
-    for (const metric of PLAIN_METRICS) {
-      const p = pairs.get(metric.name)!;
-      if (!(p.denominators.reduce((a, b) => a + b, 0) > 0)) continue;
-      const r = ratioEstimate(p.numerators, p.denominators, { populationClients: open.frame, confidence: this.settings.confidence, ...(metric.bounds ? { bounds: metric.bounds } : {}) });
-      const name = `federated${metric.name.charAt(0).toUpperCase()}${metric.name.slice(1)}`;
+    const estimated = metricEstimates(reports, PLAIN_METRICS, this.limits, { populationClients: open.frame, confidence: this.settings.confidence, omitEmpty: true });
+    for (const [metric, r] of estimated) {
+      const name = `federated${metric.charAt(0).toUpperCase()}${metric.slice(1)}`;
       Object.assign(metrics, { [name]: r.estimate, [`${name}Low`]: r.low, [`${name}High`]: r.high });
-      if (metric.name === 'accuracy') metrics.federatedEvaluationExamples = r.denominator;
+      if (metric === 'accuracy') metrics.federatedEvaluationExamples = r.denominator;
     }
     await this.record(open.round, metrics);
     this.emit('evaluation-closed', { round: open.round, ...metrics });

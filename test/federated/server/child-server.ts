@@ -1,11 +1,32 @@
 /**
- * The server as a child process for the kill -9 tests: start `trustnlu fl serve` with given
- * flags and wait for its "listening" event, kill it hard, and name the phase of a test that hangs.
+ * The CLI as a child process for the service tests: start `trustnlu fl serve` with given flags
+ * and wait for its "listening" event, kill it hard, run any other command to its end (with the
+ * one JSON object it prints), and name the phase of a test that hangs.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
+export const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
+
+/** `trustnlu ARGS` run to its exit (without blocking the test's event loop, so an in-test server keeps answering). */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The one JSON object a `--json` command printed (fails unless stdout is exactly one line). */
+export function onlyJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
+  return JSON.parse(lines[0]) as Record<string, unknown>;
+}
 
 /**
  * Flags of a loopback test server that many test clients join freely: open enrolment, no

@@ -4,31 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
+import { spawnSync } from 'node:child_process';
+import { BIN, onlyJson, runCli } from './child-server.js';
 
 function run(args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function onlyJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
-  return JSON.parse(lines[0]) as Record<string, unknown>;
 }
 
 test('fl serve/client/loadtest: --help works and bad flags exit 2 with one line', () => {
@@ -53,7 +34,7 @@ test('fl serve/client/loadtest: --help works and bad flags exit 2 with one line'
 });
 
 test('fl loadtest --json: 40 clients, 2 rounds, nothing lost or counted twice', { timeout: 120_000 }, async () => {
-  const r = await runAsync(['fl', 'loadtest', '--clients', '40', '--rounds', '2', '--params', '500', '--json']);
+  const r = await runCli(['fl', 'loadtest', '--clients', '40', '--rounds', '2', '--params', '500', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const result = onlyJson(r.stdout);
   for (const key of ['clients', 'rounds', 'accepted', 'expected', 'lost', 'duplicated', 'p50Ms', 'p99Ms', 'updatesPerSecond']) assert.ok(key in result, `missing ${key}`);
@@ -68,7 +49,7 @@ test('fl loadtest --json: 40 clients, 2 rounds, nothing lost or counted twice', 
 });
 
 test('fl loadtest with dropout: rounds close at the deadline with the updates that came, none lost', { timeout: 120_000 }, async () => {
-  const r = await runAsync(['fl', 'loadtest', '--clients', '20', '--rounds', '2', '--params', '100', '--dropout', '0.3', '--round-timeout', '2', '--json']);
+  const r = await runCli(['fl', 'loadtest', '--clients', '20', '--rounds', '2', '--params', '100', '--dropout', '0.3', '--round-timeout', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const result = onlyJson(r.stdout);
   assert.equal(result.roundsCompleted, 2);

@@ -7,24 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killHard, startServer } from './child-server.js';
-
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
-
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { killHard, runCli, startServer } from './child-server.js';
 
 test('fl serve --evaluate-every: Node clients report sums; the final round holds the federated estimate', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-fleval-'));
@@ -35,7 +22,7 @@ test('fl serve --evaluate-every: Node clients report sums; the final round holds
     server = started.child;
     const url = started.url;
     const serverExit = new Promise<number | null>((resolve) => started.child.once('exit', resolve));
-    const clients = await Promise.all(['client-0', 'client-1', 'client-2'].map((id) => runAsync(['fl', 'client', '--server', url, '--client-id', id, '--dataset', 'synthetic', '--json'])));
+    const clients = await Promise.all(['client-0', 'client-1', 'client-2'].map((id) => runCli(['fl', 'client', '--server', url, '--client-id', id, '--dataset', 'synthetic', '--json'])));
     let reported = 0;
     for (const c of clients) {
       assert.equal(c.code, 0, c.stderr);

@@ -11,31 +11,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
-
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function onlyJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
-  return JSON.parse(lines[0]) as Record<string, unknown>;
-}
+import { BIN, onlyJson, runCli } from './child-server.js';
 
 test('two fl client processes train embbag on the synthetic set against fl serve until it is done', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-flcli-'));
   let serverProcess: ReturnType<typeof spawn> | undefined;
   try {
-    const issued = await runAsync(['fl', 'invite', '--state', join(dir, 'state.db'), '--client-id', 'client-0', 'client-3', '--json']);
+    const issued = await runCli(['fl', 'invite', '--state', join(dir, 'state.db'), '--client-id', 'client-0', 'client-3', '--json']);
     assert.equal(issued.code, 0, issued.stderr);
     const { invites } = onlyJson(issued.stdout) as { invites: { code: string; clientId: string }[] };
     assert.deepEqual(invites.map((i) => i.clientId), ['client-0', 'client-3']);
@@ -58,14 +40,14 @@ test('two fl client processes train embbag on the synthetic set against fl serve
       server.once('exit', (code) => reject(new Error(`server exited ${code}: ${serverErr}`)));
     });
     const serverExit = new Promise<number | null>((resolve) => server.once('exit', resolve));
-    const uninvited = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--json']);
+    const uninvited = await runCli(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--json']);
     assert.equal(uninvited.code, 2, `a missing --enrolment-code is a usage error: ${uninvited.stderr}`);
     assert.match(uninvited.stderr, /enrols by invitation: give --enrolment-code/);
-    const wrongCode = await runAsync(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--enrolment-code', invites[0].code, '--json']);
+    const wrongCode = await runCli(['fl', 'client', '--server', url, '--client-id', 'client-1', '--dataset', 'synthetic', '--enrolment-code', invites[0].code, '--json']);
     assert.equal(wrongCode.code, 1, wrongCode.stderr);
     assert.match(wrongCode.stderr, /this enrolment code is for client "client-0", not "client-1"/);
     const clients = await Promise.all(
-      invites.map((i) => runAsync(['fl', 'client', '--server', url, '--client-id', i.clientId, '--enrolment-code', i.code, '--dataset', 'synthetic', '--json'])),
+      invites.map((i) => runCli(['fl', 'client', '--server', url, '--client-id', i.clientId, '--enrolment-code', i.code, '--dataset', 'synthetic', '--json'])),
     );
     for (const c of clients) {
       assert.equal(c.code, 0, c.stderr);

@@ -11,25 +11,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { savedUserModel } from '../../user-model-fixture.js';
-
-const BIN = join(process.cwd(), 'bin', 'trustnlu.js');
-
-function runAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function onlyJson(stdout: string): Record<string, unknown> {
-  const lines = stdout.trim().split('\n');
-  assert.equal(lines.length, 1, `expected one line on stdout, got:\n${stdout}`);
-  return JSON.parse(lines[0]) as Record<string, unknown>;
-}
+import { BIN, onlyJson, runCli } from './child-server.js';
 
 test('fl serve --model PATH/model.json and two fl client --model processes train the user model until done', { timeout: 300_000 }, async () => {
   const mine = await savedUserModel(1);
@@ -58,7 +40,7 @@ test('fl serve --model PATH/model.json and two fl client --model processes train
     });
     const serverExit = new Promise<number | null>((resolve) => server!.once('exit', resolve));
     const client = (id: string, dir: string | undefined) =>
-      runAsync(['fl', 'client', '--server', url, '--client-id', id, ...(dir ? ['--model', dir, '--labels', mine.labelsFile] : []), '--json']);
+      runCli(['fl', 'client', '--server', url, '--client-id', id, ...(dir ? ['--model', dir, '--labels', mine.labelsFile] : []), '--json']);
 
     const without = await client('client-1', undefined);
     assert.equal(without.code, 2, without.stderr);
