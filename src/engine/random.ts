@@ -17,6 +17,16 @@ function splitmix32(state: number): () => number {
   };
 }
 
+/** MurmurHash3's 32-bit finaliser: mixes every input bit into every output bit (hashing ids and indices). */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** FNV-1a hash of a string, to derive seeds from labels. */
 export function hashString(text: string): number {
   let h = 0x811c9dc5;

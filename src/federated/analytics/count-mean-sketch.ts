@@ -21,6 +21,7 @@
  * mod m. The seed is public; a new seed draws a new family.
  */
 import { ConfigError } from '../../errors.js';
+import { fmix32 } from '../../engine/random.js';
 import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
 import type { UserItems } from './items.js';
 
@@ -51,24 +52,15 @@ function resolve(config: CountMeanSketchConfig): ResolvedConfig {
   return { epsilon, width, hashCount, hashSeed: config.hashSeed ?? 0 };
 }
 
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** h_l(d) ∈ [0, m). */
 export function sketchHash(item: string, index: number, width: number, seed: number): number {
-  let h = mix32((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+  let h = fmix32((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
   for (let i = 0; i < item.length; i++) {
     h = Math.imul(h ^ item.charCodeAt(i), 0xcc9e2d51);
     h = ((h << 15) | (h >>> 17)) >>> 0;
     h = (Math.imul(h, 0x1b873593) + 0xe6546b64) >>> 0;
   }
-  return mix32((h ^ item.length) >>> 0) % width;
+  return fmix32((h ^ item.length) >>> 0) % width;
 }
 
 /** Flip probability of each coordinate: 1 / (1 + e^{ε/2}). */

@@ -12,18 +12,8 @@
  *   all its draws share one fate.
  */
 import { ConfigError } from '../../errors.js';
-import { hashString } from '../../engine/random.js';
+import { fmix32, hashString } from '../../engine/random.js';
 import type { ClientInfo, Selection } from './sampler.js';
-
-/** murmur3's 32-bit finaliser: an invertible mix with full avalanche. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** A uniform number in [0, 1) determined by (seed, purpose, client id, round). */
 export function keyedUniform(seed: number, purpose: string, clientId: string, round: number): number {
