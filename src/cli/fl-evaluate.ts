@@ -7,7 +7,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { TRAINING_DEFAULTS, progressFor } from '../train/index.js';
-import { PARTITION_FORMS, parsePartitionSpec } from '../federated/simulation/index.js';
+import { PARTITION_FORMS, parsePartitionSpec, partitionSetsClientCount } from '../federated/simulation/index.js';
 import { prepareEvaluationFederation, runFederatedEvaluation, type FederatedEvaluationResult, type RatioEstimate } from '../federated/evaluation/index.js';
 import { formatPartitionSummary } from '../data/partition/index.js';
 import { addDataOptions, dataSourceFromFlags, type DataFlags } from './data-options.js';
@@ -107,7 +107,7 @@ export function registerFlEvaluate(fl: Command): void {
     if (personalFlags.length > 0 && !flags.personalised) throw new UsageError(`--${personalFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --personalised`);
     if (flags.secaggNeighbours !== undefined && !flags.secagg) throw new UsageError('--secagg-neighbours needs --secagg');
     const spec = parsePartitionSpec(flags.partition);
-    const sized = spec.kind === 'iid' || spec.kind === 'dirichlet' || spec.kind === 'quantity';
+    const sized = partitionSetsClientCount(spec);
     if (sized && flags.evaluationClients > flags.clients) {
       throw new UsageError(`--evaluation-clients ${flags.evaluationClients} is more than --clients ${flags.clients}; sample at most every client`);
     }

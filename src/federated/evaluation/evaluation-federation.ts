@@ -21,7 +21,7 @@ import { encodeClassification, evaluationSource } from '../../train/index.js';
 import type { ParameterLayout, ParameterSet } from '../aggregate/index.js';
 import { fromEncodedClassification } from '../client/index.js';
 import type { FederatedDataset } from '../simulation/federated-dataset.js';
-import { parsePartitionSpec, type PartitionSpec } from '../simulation/spec.js';
+import { parsePartitionSpec, partitionSetsClientCount, type PartitionSpec } from '../simulation/spec.js';
 
 export interface EvaluationFederationOptions {
   /** Checkpoint directory written by `trustnlu train` (or saveModel). */
@@ -129,7 +129,7 @@ export function heldOutPartition(data: FederatedDataset, partition: PartitionSpe
   if (data.evaluation.task !== 'classifier') throw new ConfigError('federated evaluation of a language model is not supported; use a classifier federation');
   const targets = Array.from(data.evaluation.targets);
   const ids = new Set(data.clients.map((c) => c.id));
-  const count = spec.kind === 'iid' || spec.kind === 'dirichlet' || spec.kind === 'quantity' ? data.clients.length : 0;
+  const count = partitionSetsClientCount(spec) ? data.clients.length : 0;
   const natural = keys ?? [];
   if (count === 0 && natural.length !== targets.length) throw new ConfigError(`held-out partition "${spec.kind}" needs one key per evaluation example (${targets.length}), got ${natural.length}`);
   const parts = partitionOf(spec, targets, natural, natural, count, new SeededRandom(seed).fork('held-out-partition'), data.name);

@@ -14,6 +14,7 @@ export {
   SELECTION_FORMS,
   SETTING_FORMS,
   parsePartitionSpec,
+  partitionSetsClientCount,
   parseSelectionSpec,
   parseSettingSpec,
   createSampler,

@@ -60,6 +60,11 @@ export function parsePartitionSpec(text: string): PartitionSpec {
   return fail(`unknown partition "${name}"`);
 }
 
+/** True for the partitions that draw as many clients as asked (iid, dirichlet, quantity); the others follow the data's own groups. */
+export function partitionSetsClientCount(spec: PartitionSpec): boolean {
+  return spec.kind === 'iid' || spec.kind === 'dirichlet' || spec.kind === 'quantity';
+}
+
 export function parseSelectionSpec(text: string): SelectionSpec {
   const [name, args] = splitSpec(text);
   const fail = (why: string): never => {
