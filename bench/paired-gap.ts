@@ -3,19 +3,14 @@
  * in points (accuracy × 100), their mean and a 95% Student-t interval of the mean. Shared by
  * bench/fl-byzantine.ts and bench/fl-byzantine-combine.ts (which pairs runs from several files).
  */
-import { inverseRegularizedIncompleteBeta } from '../src/metrics/special-functions.js';
+// the module itself, not privacy/text/index.js, which loads tfjs (1.5 s) for a JSON-only script
+import { studentTQuantile } from '../src/privacy/text/plausible-deniability.js';
 
 /** What a gap needs of a run: its final accuracy and its per-round curve. */
 export interface AccuracyRun {
   seed: number;
   accuracy: number;
   curve: number[];
-}
-
-/** Two-sided Student-t quantile t_{1−α/2, df}, from the inverse regularised incomplete beta. */
-export function studentTQuantile(confidence: number, df: number): number {
-  const x = inverseRegularizedIncompleteBeta(1 - confidence, df / 2, 0.5);
-  return Math.sqrt((df * (1 - x)) / x);
 }
 
 export interface PairedSummary {

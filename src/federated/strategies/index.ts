@@ -26,4 +26,4 @@ export { fedAvg } from './fedavg.js';
 export { fedProx, type FedProxOptions } from './fedprox.js';
 export { fedAvgM, fedAdagrad, fedAdam, fedYogi, FEDOPT_DEFAULT_SERVER_LR, type FedAvgMOptions, type FedAdaptiveOptions } from './fedopt.js';
 export { fedMedian, fedTrimmedMean, fedMeanAroundMedian, fedKrum, type TrimmedMeanOptions, type MeanAroundMedianOptions, type KrumOptions } from './robust.js';
-export { parseStrategySpec, createStrategy, STRATEGY_FORMS, MEAMED_DEFAULT_BETA, DEFAULT_BYZANTINE_FRACTION, type StrategySpec, type CreateStrategyOptions } from './spec.js';
+export { parseStrategySpec, createStrategy, STRATEGY_FORMS, DEFAULT_BYZANTINE_FRACTION, type StrategySpec, type CreateStrategyOptions } from './spec.js';

@@ -40,7 +40,6 @@ export const STRATEGY_FORMS = [
  * f = ⌊fraction × clientsPerRound⌋ Byzantine updates and averages all the others.
  */
 export const DEFAULT_BYZANTINE_FRACTION = 0.2;
-export const MEAMED_DEFAULT_BETA = DEFAULT_BYZANTINE_FRACTION;
 
 function invalid(text: string, why: string): never {
   throw new ConfigError(`invalid strategy "${text}": ${why}; valid forms: ${STRATEGY_FORMS.join(' | ')}`);
@@ -75,7 +74,7 @@ export function parseStrategySpec(text: string): StrategySpec {
       return { kind: 'trimmed', beta: numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
     case 'meamed':
       if (args.length > 1) invalid(text, '"meamed" takes at most 1 parameter');
-      return { kind: 'meamed', beta: args.length === 0 ? MEAMED_DEFAULT_BETA : numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
+      return { kind: 'meamed', beta: args.length === 0 ? DEFAULT_BYZANTINE_FRACTION : numberArg(text, args[0], 'BETA', (n) => n >= 0 && n < 0.5, 'in [0, 0.5)') };
     case 'krum':
       arity(1);
       return { kind: 'krum', f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'), m: 1 };

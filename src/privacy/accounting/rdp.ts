@@ -334,7 +334,17 @@ export function epsilonAtOptimalOrder(
   checkPhases(phases);
   checkDelta(delta);
   checkConversion(conversion);
-  const active = phases.filter((p) => p.steps > 0 && p.sampleRate > 0);
+  // Steps per distinct (q, σ): the search evaluates each order once per pair, not once per
+  // phase (a history that alternates between two settings has thousands of phases).
+  const stepsBySetting = new Map<string, PrivacyPhase>();
+  for (const p of phases) {
+    if (p.steps === 0 || p.sampleRate === 0) continue;
+    const key = `${p.sampleRate}|${p.noiseMultiplier}`;
+    const seen = stepsBySetting.get(key);
+    if (seen) seen.steps += p.steps;
+    else stepsBySetting.set(key, { ...p });
+  }
+  const active = [...stepsBySetting.values()];
   if (active.length === 0) return { epsilon: 0, order: NaN };
   if (active.some((p) => p.noiseMultiplier === 0)) return { epsilon: Infinity, order: NaN };
   const logDelta = Math.log(delta);

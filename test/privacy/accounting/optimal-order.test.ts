@@ -206,6 +206,14 @@ test('fixed orders still work; the accountant and computeEpsilon default to the 
   assert.ok(both.epsilon > epsilonAtOptimalOrder(two.slice(0, 1), 1e-5).epsilon);
 });
 
+test('a history alternating between two settings gives the ε of its two settings, each with its total steps', () => {
+  const accountant = new RdpAccountant();
+  for (let i = 0; i < 2000; i++) accountant.step(1.0, 0.01).step(1.2, 0.01);
+  assert.equal(accountant.phases.length, 4000);
+  const merged = [{ sampleRate: 0.01, noiseMultiplier: 1.0, steps: 2000 }, { sampleRate: 0.01, noiseMultiplier: 1.2, steps: 2000 }];
+  assert.deepEqual(accountant.getEpsilon(1e-5), epsilonAtOptimalOrder(merged, 1e-5));
+});
+
 test('edge cases: nothing sampled is ε = 0 without an order, no noise is ε = ∞, bad input is a ConfigError', () => {
   assert.deepEqual(epsilonAtOptimalOrder([], 1e-5), { epsilon: 0, order: NaN });
   assert.deepEqual(epsilonAtOptimalOrder([{ sampleRate: 0, noiseMultiplier: 1, steps: 10 }], 1e-5), { epsilon: 0, order: NaN });
