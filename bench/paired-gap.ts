@@ -3,8 +3,8 @@
  * in points (accuracy × 100), their mean and a 95% Student-t interval of the mean. Shared by
  * bench/fl-byzantine.ts and bench/fl-byzantine-combine.ts (which pairs runs from several files).
  */
-// the module itself, not privacy/text/index.js, which loads tfjs (1.5 s) for a JSON-only script
-import { studentTQuantile } from '../src/privacy/text/plausible-deniability.js';
+// the module itself, not an index that loads tfjs, for a JSON-only script
+import { studentTQuantile } from '../src/metrics/special-functions.js';
 
 /** What a gap needs of a run: its final accuracy and its per-round curve. */
 export interface AccuracyRun {

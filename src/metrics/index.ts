@@ -63,6 +63,7 @@ export {
   regularizedGammaP,
   regularizedGammaQ,
   regularizedIncompleteBeta,
+  studentTQuantile,
   studentTTwoSidedPValue,
 } from './special-functions.js';
 export {

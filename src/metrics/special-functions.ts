@@ -207,3 +207,12 @@ export function studentTTwoSidedPValue(t: number, df: number): number {
   if (!Number.isFinite(t)) return 0;
   return regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5);
 }
+
+/** Two-sided Student-t quantile t_{df}(1 − α/2), from the incomplete-beta form of its tail. */
+export function studentTQuantile(confidence: number, df: number): number {
+  if (!(confidence > 0 && confidence < 1)) throw new ConfigError(`confidence must be in (0, 1), got ${confidence}`);
+  if (!(df > 0)) throw new ConfigError(`Student t needs df > 0, got ${df}`);
+  // P(|T| ≥ t) = I_{df/(df+t²)}(df/2, 1/2) = 1 − confidence
+  const x = inverseRegularizedIncompleteBeta(1 - confidence, df / 2, 0.5);
+  return Math.sqrt((df * (1 - x)) / x);
+}

@@ -17,6 +17,7 @@
 import { loadCorpus, loadIntentDataset } from '../data/registry.js';
 import type { TextExample } from '../data/types.js';
 import { assignUsers, rankItems, simulateHeavyHitters, userCounts, userItemsFromTexts, type HeavyHitterMethod, type ItemUnit, type UserItems } from '../federated/analytics/index.js';
+import { studentTQuantile } from '../metrics/index.js';
 import { lineChart } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -30,15 +31,12 @@ interface AnalyticsCase {
   votesPerDevice?: number;
 }
 
-/** Two-sided 97.5% Student t quantiles by degrees of freedom (1..30), for the intervals over seeds. */
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-
 function meanInterval(values: number[]): { mean: number; low: number; high: number } {
   const n = values.length;
   const mean = values.reduce((s, v) => s + v, 0) / n;
   if (n < 2) return { mean, low: mean, high: mean };
   const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  const half = (T975[Math.min(n - 1, T975.length) - 1] * sd) / Math.sqrt(n);
+  const half = (studentTQuantile(0.95, n - 1) * sd) / Math.sqrt(n);
   return { mean, low: Math.max(0, mean - half), high: Math.min(1, mean + half) };
 }
 

@@ -12,7 +12,7 @@
  */
 import type { FederatedExperimentOptions, FederatedExperimentSummary } from '../federated/index.js';
 import { runFederatedExperiment } from '../federated/index.js';
-import { studentTQuantile } from '../privacy/index.js';
+import { studentTQuantile } from '../metrics/index.js';
 import { lineChart, type VegaLiteSpec } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 

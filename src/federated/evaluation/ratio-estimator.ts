@@ -19,9 +19,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { SeededRandom } from '../../engine/random.js';
-import { quantileSorted } from '../../metrics/index.js';
-// the t quantile lives with the privacy pillar's text statistics (its public index); it belongs in metrics/
-import { studentTQuantile } from '../../privacy/text/index.js';
+import { quantileSorted, studentTQuantile } from '../../metrics/index.js';
 
 /** The sums a ratio estimate needs: all that a secure aggregate of [y, n, y², yn, n²] reveals, plus K. */
 export interface RatioMoments {

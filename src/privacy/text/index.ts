@@ -41,7 +41,6 @@ export {
   chooseEpsilon,
   medianOverWords,
   plausibleDeniability,
-  studentTQuantile,
   type ChooseEpsilonOptions,
   type ChooseEpsilonResult,
   type DeniabilityOptions,
@@ -77,3 +76,5 @@ export {
   type TrainAdeptOptions,
 } from './adept-autoencoder.js';
 export { closedWorldRecovery, type RecoveryResult } from './recovery-attack.js';
+/** Kept here too: the deniability intervals' quantile (it lives in metrics). */
+export { studentTQuantile } from '../../metrics/index.js';

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import { SeededRandom } from '../../engine/random.js';
-import { bootstrapSampleCI, clopperPearson, quantileSorted, inverseRegularizedIncompleteBeta } from '../../metrics/index.js';
+import { bootstrapSampleCI, clopperPearson, quantileSorted, studentTQuantile } from '../../metrics/index.js';
 import type { WordMechanism } from './word-mechanism.js';
 
 export interface DeniabilityOptions {
@@ -39,15 +39,6 @@ export interface WordDeniability {
   replicates: number;
   /** How often each output word came up, over all draws (most frequent first). */
   outputs: { word: string; count: number }[];
-}
-
-/** Two-sided Student-t quantile t_{df}(1 − α/2), from the incomplete-beta form of its tail. */
-export function studentTQuantile(confidence: number, df: number): number {
-  if (!(confidence > 0 && confidence < 1)) throw new ConfigError(`confidence must be in (0, 1), got ${confidence}`);
-  if (!(df > 0)) throw new ConfigError(`Student t needs df > 0, got ${df}`);
-  // P(|T| ≥ t) = I_{df/(df+t²)}(df/2, 1/2) = 1 − confidence
-  const x = inverseRegularizedIncompleteBeta(1 - confidence, df / 2, 0.5);
-  return Math.sqrt((df * (1 - x)) / x);
 }
 
 function checkPositiveInteger(name: string, value: number): void {
