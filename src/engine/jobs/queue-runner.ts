@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import type { Queue, QueueEvents } from 'bullmq';
 import { QueueConnectionError, QueueJobError } from '../../errors.js';
 import { deserializeError } from '../workers/messages.js';
-import type { JobRunner } from './job-runner.js';
+import { mapJobs, type JobRunner } from './job-runner.js';
 import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
   blobKey,
@@ -191,18 +191,8 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   }
 
   /** Every job's result in job order; rejects with the first failure in job order once all have settled. */
-  async map(jobs: readonly Job[], options: { onResult?: (result: Result, index: number) => void } = {}): Promise<Result[]> {
-    const settled = await Promise.allSettled(
-      jobs.map((job, index) =>
-        this.run(job).then((result) => {
-          options.onResult?.(result, index);
-          return result;
-        }),
-      ),
-    );
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<Result>).value);
+  map(jobs: readonly Job[], options: { onResult?: (result: Result, index: number) => void } = {}): Promise<Result[]> {
+    return mapJobs(jobs, (job) => this.run(job), options.onResult);
   }
 
   progress(): QueueProgress {
