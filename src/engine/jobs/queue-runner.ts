@@ -20,8 +20,8 @@ import type { Redis } from 'ioredis';
 import type { Queue, QueueEvents } from 'bullmq';
 import { QueueConnectionError, QueueJobError } from '../../errors.js';
 import { deserializeError } from '../workers/messages.js';
-import { mapJobs, type JobRunner } from './job-runner.js';
-import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
+import { mapJobs, type JobRunner, type QueueRunOptions } from './job-runner.js';
+import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
   blobKey,
   jobHashKey,
@@ -38,25 +38,15 @@ import {
 import { decodeValue, encodeValue, encodeWithBlobs } from './wire.js';
 import type { QueueAddress } from './queue-address.js';
 
-export interface QueueRunnerOptions {
-  queue: string | QueueAddress;
+export interface QueueRunnerOptions extends QueueRunOptions {
   /** A handler name the workers know (see src/job-handlers.ts). */
   handler: string;
   /** The handler's init(config): sent once per run, through Redis. */
   config: unknown;
   backend: 'wasm' | 'cpu' | null;
-  /** Attempts per job before the run fails (default 3). */
-  attempts?: number;
-  /** Give up when Redis has been unreachable this long (default 120 s). */
-  connectionTimeoutSeconds?: number;
-  /** How often pending jobs are checked directly, besides the event stream (default 5 s). */
-  reconcileEveryMs?: number;
   /** Warn when no worker has taken a job for this long (default 15 s). */
   idleWarningSeconds?: number;
-  /** Reconnects, resubmissions, warnings. */
-  onEvent?: QueueEventListener;
-  /** Called (at most every `progressEveryMs`) with the counts by worker. */
-  onProgress?: (progress: QueueProgress) => void;
+  /** How often `onProgress` is called at most (default 2000 ms). */
   progressEveryMs?: number;
 }
 
@@ -93,14 +83,14 @@ interface Pending {
   submittedAt: number;
 }
 
-async function closeWithin(closing: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([closing.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
 const BLOB_TTL_SECONDS = 3600;
 const RUN_TTL_SECONDS = 3600;
+
+/** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
+async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions): Promise<void> {
+  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
+  await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+}
 
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
   readonly description: string;
@@ -154,8 +144,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       throw error;
     }
     const runId = randomBytes(8).toString('hex');
-    const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
-    await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+    await writeRunRecord(redis, runId, options);
     const queue = new bullmq.Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
     // connection errors are reported by queueClient's events; unheard, BullMQ would print each one
     queue.on('error', () => undefined);
@@ -378,11 +367,8 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     for (const hash of this.blobUses.keys()) pipeline.expire(blobKey(hash), BLOB_TTL_SECONDS);
     const replies = (await pipeline.exec()) ?? [];
     const runAlive = replies[entries.length * 2]?.[1] === 1;
-    if (!runAlive) {
-      // Redis lost the run record (a restart without persistence): write it again
-      const record: RunRecord = { handler: this.options.handler, backend: this.options.backend, config: this.options.config };
-      await this.redis.set(runKey(this.runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
-    }
+    // Redis lost the run record (a restart without persistence): write it again
+    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options);
     const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
     if (!blobsAlive) this.written.clear();
     for (let i = 0; i < entries.length; i++) {
