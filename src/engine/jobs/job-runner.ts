@@ -7,7 +7,7 @@
  * and a job's answer does not depend on where it ran.
  */
 import type { QueueAddress } from './queue-address.js';
-import type { QueueProgress } from './queue-runner.js';
+import type { QueueProgress } from './queue-progress.js';
 import type { QueueEventListener } from './queue-protocol.js';
 
 export interface JobRunner<Job = unknown, Result = unknown> {

@@ -23,7 +23,6 @@ import { deserializeError } from '../workers/messages.js';
 import { mapJobs, type JobRunner, type QueueRunOptions } from './job-runner.js';
 import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
-  blobKey,
   jobHashKey,
   isDeterministicName,
   parseFailureReason,
@@ -35,7 +34,9 @@ import {
   type ResultRecord,
   type RunRecord,
 } from './queue-protocol.js';
-import { decodeValue, encodeValue, encodeWithBlobs } from './wire.js';
+import { decodeValue, encodeValue } from './wire.js';
+import { RunBlobs } from './run-blobs.js';
+import { QueueTally, type QueueProgress } from './queue-progress.js';
 import type { QueueAddress } from './queue-address.js';
 
 export interface QueueRunnerOptions extends QueueRunOptions {
@@ -48,26 +49,6 @@ export interface QueueRunnerOptions extends QueueRunOptions {
   idleWarningSeconds?: number;
   /** How often `onProgress` is called at most (default 2000 ms). */
   progressEveryMs?: number;
-}
-
-export interface WorkerCounts {
-  done: number;
-  running: number;
-  /** Attempts that failed on this worker (thrown errors, and jobs lost when it died). */
-  failed: number;
-}
-
-export interface QueueProgress {
-  queue: string;
-  submitted: number;
-  done: number;
-  running: number;
-  /** Jobs that failed for good. */
-  failed: number;
-  /** Attempts retried (failed or lost attempts). */
-  retried: number;
-  waiting: number;
-  workers: Record<string, WorkerCounts>;
 }
 
 interface Pending {
@@ -83,7 +64,6 @@ interface Pending {
   submittedAt: number;
 }
 
-const BLOB_TTL_SECONDS = 3600;
 const RUN_TTL_SECONDS = 3600;
 
 /** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
@@ -95,13 +75,8 @@ async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerO
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
   readonly description: string;
   private readonly pending = new Map<string, Pending>();
-  private readonly blobUses = new Map<string, number>();
-  /** The bytes of blobs pending jobs use, kept to write them again if Redis loses them. */
-  private readonly blobBytes = new Map<string, Buffer>();
-  private readonly written = new Set<string>();
-  private readonly hashes = new WeakMap<ArrayBufferView, string>();
-  private readonly workerCounts = new Map<string, WorkerCounts>();
-  private totals = { submitted: 0, done: 0, failed: 0, retried: 0 };
+  private readonly blobs = new RunBlobs();
+  private readonly tally = new QueueTally();
   private nextJob = 1;
   private broken: Error | undefined;
   private closed = false;
@@ -159,22 +134,20 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new QueueJobError('the queue runner is closed; open a new one to run more jobs'));
     const id = `${this.runId}-${this.nextJob++}`;
-    const { payload, blobs } = encodeWithBlobs(job, this.hashes);
+    const { payload, hashes } = this.blobs.encode(job);
     return new Promise<Result>((resolve, reject) => {
       const entry: Pending = {
         id,
         name: this.options.handler,
         data: { run: this.runId, payload: payload.toString('base64') },
-        blobs: blobs.map((b) => b.hash),
+        blobs: hashes,
         resolve: resolve as (value: unknown) => void,
         reject,
         starts: 0,
         submittedAt: Date.now(),
       };
       this.pending.set(id, entry);
-      for (const hash of entry.blobs) this.blobUses.set(hash, (this.blobUses.get(hash) ?? 0) + 1);
-      for (const blob of blobs) if (!this.blobBytes.has(blob.hash)) this.blobBytes.set(blob.hash, blob.bytes);
-      this.totals.submitted++;
+      this.tally.submitted++;
       this.submit(entry).catch((error) => this.settle(id, error as Error));
     });
   }
@@ -185,19 +158,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   }
 
   progress(): QueueProgress {
-    const workers: Record<string, WorkerCounts> = {};
-    for (const [name, counts] of [...this.workerCounts].sort(([a], [b]) => a.localeCompare(b))) workers[name] = { ...counts };
-    const running = Object.values(workers).reduce((s, w) => s + w.running, 0);
-    return {
-      queue: this.address.display,
-      submitted: this.totals.submitted,
-      done: this.totals.done,
-      running,
-      failed: this.totals.failed,
-      retried: this.totals.retried,
-      waiting: this.pending.size - running,
-      workers,
-    };
+    return this.tally.snapshot(this.address.display, this.pending.size);
   }
 
   /** Removes this run's jobs still waiting, its record and blobs; rejects what is still pending. */
@@ -212,7 +173,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       if (!this.broken || !(this.broken instanceof QueueConnectionError)) {
         // best effort: a job already locked by a worker cannot be removed; its run record is gone, so the worker drops it
         await Promise.allSettled(leftover.map((entry) => this.queue.remove(entry.id)));
-        await this.redis.del(runKey(this.runId), ...[...this.written].map(blobKey));
+        await this.redis.del(runKey(this.runId), ...this.blobs.writtenKeys());
       }
     } finally {
       // BullMQ's graceful close (QUIT) can wait forever on a connection that was lost: a broken
@@ -229,13 +190,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   }
 
   private async submit(entry: Pending): Promise<void> {
-    const fresh = entry.blobs.filter((hash) => !this.written.has(hash));
-    if (fresh.length > 0) {
-      const pipeline = this.redis.pipeline();
-      for (const hash of fresh) pipeline.set(blobKey(hash), this.blobBytes.get(hash)!, 'EX', BLOB_TTL_SECONDS);
-      await pipeline.exec();
-      for (const hash of fresh) this.written.add(hash);
-    }
+    await this.blobs.write(this.redis, entry.blobs);
     await this.queue.add(entry.name, entry.data, {
       jobId: entry.id,
       attempts: this.options.attempts ?? 3,
@@ -254,9 +209,9 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       // a new attempt: the previous one, if its end was not seen, was lost with its worker
       if (entry.worker) this.release(entry, true);
       entry.starts++;
-      if (entry.starts > 1) this.totals.retried++;
+      if (entry.starts > 1) this.tally.retried++;
       entry.worker = worker.slice(0, 200);
-      this.counts(entry.worker).running++;
+      this.tally.started(entry.worker);
       this.lastStarted = Date.now();
       this.idleWarned = false;
       this.emitProgress();
@@ -283,17 +238,9 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   /** The attempt on entry.worker is over: done (counted by the caller) or failed. */
   private release(entry: Pending, failed: boolean): void {
     if (!entry.worker) return;
-    const counts = this.counts(entry.worker);
-    counts.running--;
-    if (failed) counts.failed++;
+    this.tally.ended(entry.worker, failed);
     entry.worker = undefined;
     this.emitProgress();
-  }
-
-  private counts(worker: string): WorkerCounts {
-    let counts = this.workerCounts.get(worker);
-    if (!counts) this.workerCounts.set(worker, (counts = { done: 0, running: 0, failed: 0 }));
-    return counts;
   }
 
   private async collect(jobId: string): Promise<void> {
@@ -306,8 +253,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       const record = decodeValue(bytes, `the result of job ${jobId}`) as ResultRecord;
       const worker = typeof record?.worker === 'string' ? record.worker.slice(0, 200) : entry.worker ?? 'unknown';
       this.release(entry, false);
-      this.counts(worker).done++;
-      this.totals.done++;
+      this.tally.finished(worker);
       this.settle(jobId, undefined, record.value);
     } catch (error) {
       this.settle(jobId, error as Error);
@@ -323,11 +269,11 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const entry = this.pending.get(jobId);
     if (!entry) return;
     const attempts = Number.isInteger(made) && made > 0 ? made : entry.starts;
-    if (attempts > entry.starts) this.totals.retried += attempts - Math.max(1, entry.starts);
+    if (attempts > entry.starts) this.tally.retried += attempts - Math.max(1, entry.starts);
     const reason = parseFailureReason(String(failedReason ?? 'unknown failure'));
     const lastWorker = entry.worker;
     this.release(entry, true);
-    this.totals.failed++;
+    this.tally.failed++;
     const error = isDeterministicName(reason.name)
       ? deserializeError(reason)
       : new QueueJobError(
@@ -341,14 +287,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const entry = this.pending.get(jobId);
     if (!entry) return;
     this.pending.delete(jobId);
-    for (const hash of entry.blobs) {
-      const left = (this.blobUses.get(hash) ?? 1) - 1;
-      if (left > 0) this.blobUses.set(hash, left);
-      else {
-        this.blobUses.delete(hash);
-        this.blobBytes.delete(hash);
-      }
-    }
+    this.blobs.release(entry.blobs);
     if (error) entry.reject(error);
     else entry.resolve(value);
   }
@@ -364,13 +303,13 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       pipeline.hmget(jobHashKey(entry.id), 'finishedOn', 'failedReason', 'name');
     }
     pipeline.expire(runKey(this.runId), RUN_TTL_SECONDS);
-    for (const hash of this.blobUses.keys()) pipeline.expire(blobKey(hash), BLOB_TTL_SECONDS);
+    this.blobs.refresh(pipeline);
     const replies = (await pipeline.exec()) ?? [];
     const runAlive = replies[entries.length * 2]?.[1] === 1;
     // Redis lost the run record (a restart without persistence): write it again
     if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options);
     const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
-    if (!blobsAlive) this.written.clear();
+    if (!blobsAlive) this.blobs.forgetWritten();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       if (!this.pending.has(entry.id)) continue;
@@ -404,8 +343,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       for (const entry of [...this.pending.values()]) this.settle(entry.id, this.broken);
     }
     const idleLimit = (this.options.idleWarningSeconds ?? 15) * 1000;
-    const running = [...this.workerCounts.values()].some((c) => c.running > 0);
-    if (this.pending.size > 0 && !running && !this.idleWarned && Date.now() - this.lastStarted > idleLimit) {
+    if (this.pending.size > 0 && !this.tally.anyRunning() && !this.idleWarned && Date.now() - this.lastStarted > idleLimit) {
       this.idleWarned = true;
       this.options.onEvent?.('queue-idle', { waiting: this.pending.size, note: `no worker has started a job for ${idleLimit / 1000} s: start one with trustnlu worker --queue ${this.address.display}` });
     }
