@@ -53,7 +53,6 @@ export interface QueueRunnerOptions extends QueueRunOptions {
 
 interface Pending {
   id: string;
-  name: string;
   data: { run: string; payload: string };
   blobs: string[];
   resolve: (value: unknown) => void;
@@ -138,7 +137,6 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     return new Promise<Result>((resolve, reject) => {
       const entry: Pending = {
         id,
-        name: this.options.handler,
         data: { run: this.runId, payload: payload.toString('base64') },
         blobs: hashes,
         resolve: resolve as (value: unknown) => void,
@@ -191,7 +189,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
 
   private async submit(entry: Pending): Promise<void> {
     await this.blobs.write(this.redis, entry.blobs);
-    await this.queue.add(entry.name, entry.data, {
+    await this.queue.add(this.options.handler, entry.data, {
       jobId: entry.id,
       attempts: this.options.attempts ?? 3,
       backoff: { type: 'exponential', delay: 500 },
