@@ -15,20 +15,18 @@ import { QueueJobRunner } from '../src/engine/jobs/index.js';
 import { WorkerPool } from '../src/engine/workers/index.js';
 import { fedAvg } from '../src/federated/strategies/index.js';
 import { prepareFederatedDataset, runSimulation, SimulationExecutor, type FederatedDataset } from '../src/federated/simulation/index.js';
-import { generateSyntheticDataset } from '../src/data/datasets/synthetic.js';
-import { fitWordTokenizer } from '../src/text/index.js';
-import { trainModels, type ShadowJob, type ShadowTrainingConfig } from '../src/privacy/audit/index.js';
+import { trainModels } from '../src/privacy/audit/index.js';
 // the throw-away redis-server and worker processes of the tests (own port and directory, never a system service)
 import { redisInstalled, startLocalRedis, REDIS_MISSING, type LocalRedis } from '../test/federated/store/local-redis.js';
 import { FIXTURE_HANDLER, startFixtureWorker, type WorkerProcess } from '../test/engine/jobs/queue-processes.js';
 import type { FixtureJob } from '../test/engine/workers/fixture-handler.js';
-import { machine, median, numberFlag, writeResult } from './common.js';
+import { shadowTrainingFixture } from '../test/engine/jobs/shadow-fixture.js';
+import { flagValue, machine, median, numberFlag, writeResult } from './common.js';
 
 const RUNS = numberFlag('--runs', 3);
 const EMPTY_JOBS = numberFlag('--empty-jobs', 300);
 const SHADOWS = numberFlag('--shadows', 4);
-const outAt = process.argv.indexOf('--out');
-const OUT = outAt >= 0 ? process.argv[outAt + 1] : 'docs/results/queue-bench.json';
+const OUT = flagValue('--out') ?? 'docs/results/queue-bench.json';
 
 interface Case {
   kind: 'empty' | 'empty-fl-sized' | 'fl-client' | 'shadow-model';
@@ -90,21 +88,8 @@ async function flRound(backend: 'local' | 'queue', n: number, redis: LocalRedis,
   }
 }
 
-function shadowSetup(): { config: ShadowTrainingConfig; jobs: ShadowJob[] } {
-  const data = generateSyntheticDataset(2);
-  const examples = data.splits.train.slice(0, 120);
-  const config: ShadowTrainingConfig = {
-    model: { kind: 'embbag', config: {}, tokenizer: fitWordTokenizer(examples.map((e) => e.text)).toJSON(), labels: data.labels },
-    recipe: { epochs: 1, batchSize: 16, learningRate: 0.01, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, patience: null },
-    examples,
-    validation: data.splits.val.slice(0, 20),
-  };
-  const jobs = Array.from({ length: SHADOWS }, (_, s) => ({ trainIndices: Int32Array.from({ length: 60 }, (_, i) => (i * (s + 1)) % examples.length), seed: s + 1 }));
-  return { config, jobs };
-}
-
 async function shadowModels(backend: 'local' | 'queue', n: number, redis: LocalRedis): Promise<number> {
-  const { config, jobs } = shadowSetup();
+  const { config, jobs } = shadowTrainingFixture(SHADOWS);
   const started = performance.now();
   await trainModels(config, jobs, backend === 'local' ? { workers: n } : { queue: { queue: redis.url } });
   return (performance.now() - started) / 1000;

@@ -5,7 +5,8 @@
  * used. See docs/scale-out.md.
  */
 export { type JobRunner, type QueueRunOptions } from './job-runner.js';
-export { QueueJobRunner, type QueueRunnerOptions, type QueueProgress, type WorkerCounts } from './queue-runner.js';
+export { QueueJobRunner, type QueueRunnerOptions } from './queue-runner.js';
+export { type QueueProgress, type WorkerCounts } from './queue-progress.js';
 export { QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './queue-worker.js';
 export { parseQueueAddress, queueAddressWarning, QUEUE_ADDRESS_FORM, type QueueAddress } from './queue-address.js';
 export { reconnectDelayMs, isDeterministicFailure, type QueueEventListener } from './queue-protocol.js';

@@ -7,7 +7,7 @@
  * and a job's answer does not depend on where it ran.
  */
 import type { QueueAddress } from './queue-address.js';
-import type { QueueProgress } from './queue-runner.js';
+import type { QueueProgress } from './queue-progress.js';
 import type { QueueEventListener } from './queue-protocol.js';
 
 export interface JobRunner<Job = unknown, Result = unknown> {
@@ -16,6 +16,29 @@ export interface JobRunner<Job = unknown, Result = unknown> {
   map(jobs: readonly Job[], options?: { onResult?: (result: Result, index: number) => void }): Promise<Result[]>;
   /** Lets running jobs finish, then releases the workers (threads, or the run's state in Redis). */
   close(): Promise<void>;
+}
+
+/**
+ * `JobRunner.map` for any backend: runs every job through `run`, calls `onResult` as each one
+ * finishes, and resolves with the results in job order; rejects with the first failure in job
+ * order once every job has settled (so no job is left running behind a rejection).
+ */
+export async function mapJobs<Job, Result>(
+  jobs: readonly Job[],
+  run: (job: Job, index: number) => Promise<Result>,
+  onResult?: (result: Result, index: number) => void,
+): Promise<Result[]> {
+  const settled = await Promise.allSettled(
+    jobs.map((job, index) =>
+      run(job, index).then((result) => {
+        onResult?.(result, index);
+        return result;
+      }),
+    ),
+  );
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<Result>).value);
 }
 
 /** Options a command passes to run its jobs on the Redis queue instead of the local pool. */

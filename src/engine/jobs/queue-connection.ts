@@ -93,6 +93,17 @@ export async function waitForRedis(client: Redis, address: QueueAddress, seconds
   }
 }
 
+/**
+ * Waits for `closing` (a rejection counts as closed) at most `ms`: true if it settled in time.
+ * BullMQ's graceful closes send QUIT and can wait forever on a connection that is gone.
+ */
+export async function closeWithin(closing: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([closing.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
+  clearTimeout(timer);
+  return settled;
+}
+
 export function asQueueAddress(queue: string | QueueAddress): QueueAddress {
   return typeof queue === 'string' ? parseQueueAddress(queue) : queue;
 }

@@ -6,7 +6,7 @@
  */
 import * as errorClasses from '../../errors.js';
 import { TrustnluError } from '../../errors.js';
-import { WorkerCrashError, WorkerInitError, type SerializedError } from '../workers/messages.js';
+import type { SerializedError } from '../workers/messages.js';
 
 /** Key prefix of everything trustnlu keeps in Redis; BullMQ's own keys are under `trustnlu:jobs:`. */
 export const KEY_PREFIX = 'trustnlu';
@@ -46,7 +46,7 @@ export function reconnectDelayMs(attempt: number): number {
  * is not a trustnlu error (a bug, a machine's resource limit) may pass on another worker.
  */
 export function isDeterministicFailure(error: unknown): boolean {
-  return error instanceof TrustnluError && !(error instanceof WorkerCrashError) && !(error instanceof WorkerInitError) && isDeterministicName(error.name);
+  return error instanceof TrustnluError && isDeterministicName(error.name);
 }
 
 const RETRIABLE_NAMES = new Set(['WorkerCrashError', 'WorkerInitError', 'QueueJobError', 'QueueConnectionError']);

@@ -20,10 +20,9 @@ import type { Redis } from 'ioredis';
 import type { Queue, QueueEvents } from 'bullmq';
 import { QueueConnectionError, QueueJobError } from '../../errors.js';
 import { deserializeError } from '../workers/messages.js';
-import type { JobRunner } from './job-runner.js';
-import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
+import { mapJobs, type JobRunner, type QueueRunOptions } from './job-runner.js';
+import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
-  blobKey,
   jobHashKey,
   isDeterministicName,
   parseFailureReason,
@@ -35,54 +34,25 @@ import {
   type ResultRecord,
   type RunRecord,
 } from './queue-protocol.js';
-import { decodeValue, encodeValue, encodeWithBlobs } from './wire.js';
+import { decodeValue, encodeValue } from './wire.js';
+import { RunBlobs } from './run-blobs.js';
+import { QueueTally, type QueueProgress } from './queue-progress.js';
 import type { QueueAddress } from './queue-address.js';
 
-export interface QueueRunnerOptions {
-  queue: string | QueueAddress;
+export interface QueueRunnerOptions extends QueueRunOptions {
   /** A handler name the workers know (see src/job-handlers.ts). */
   handler: string;
   /** The handler's init(config): sent once per run, through Redis. */
   config: unknown;
   backend: 'wasm' | 'cpu' | null;
-  /** Attempts per job before the run fails (default 3). */
-  attempts?: number;
-  /** Give up when Redis has been unreachable this long (default 120 s). */
-  connectionTimeoutSeconds?: number;
-  /** How often pending jobs are checked directly, besides the event stream (default 5 s). */
-  reconcileEveryMs?: number;
   /** Warn when no worker has taken a job for this long (default 15 s). */
   idleWarningSeconds?: number;
-  /** Reconnects, resubmissions, warnings. */
-  onEvent?: QueueEventListener;
-  /** Called (at most every `progressEveryMs`) with the counts by worker. */
-  onProgress?: (progress: QueueProgress) => void;
+  /** How often `onProgress` is called at most (default 2000 ms). */
   progressEveryMs?: number;
-}
-
-export interface WorkerCounts {
-  done: number;
-  running: number;
-  /** Attempts that failed on this worker (thrown errors, and jobs lost when it died). */
-  failed: number;
-}
-
-export interface QueueProgress {
-  queue: string;
-  submitted: number;
-  done: number;
-  running: number;
-  /** Jobs that failed for good. */
-  failed: number;
-  /** Attempts retried (failed or lost attempts). */
-  retried: number;
-  waiting: number;
-  workers: Record<string, WorkerCounts>;
 }
 
 interface Pending {
   id: string;
-  name: string;
   data: { run: string; payload: string };
   blobs: string[];
   resolve: (value: unknown) => void;
@@ -93,25 +63,19 @@ interface Pending {
   submittedAt: number;
 }
 
-async function closeWithin(closing: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([closing.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-const BLOB_TTL_SECONDS = 3600;
 const RUN_TTL_SECONDS = 3600;
+
+/** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
+async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions): Promise<void> {
+  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
+  await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+}
 
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
   readonly description: string;
   private readonly pending = new Map<string, Pending>();
-  private readonly blobUses = new Map<string, number>();
-  /** The bytes of blobs pending jobs use, kept to write them again if Redis loses them. */
-  private readonly blobBytes = new Map<string, Buffer>();
-  private readonly written = new Set<string>();
-  private readonly hashes = new WeakMap<ArrayBufferView, string>();
-  private readonly workerCounts = new Map<string, WorkerCounts>();
-  private totals = { submitted: 0, done: 0, failed: 0, retried: 0 };
+  private readonly blobs = new RunBlobs();
+  private readonly tally = new QueueTally();
   private nextJob = 1;
   private broken: Error | undefined;
   private closed = false;
@@ -154,8 +118,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       throw error;
     }
     const runId = randomBytes(8).toString('hex');
-    const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
-    await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+    await writeRunRecord(redis, runId, options);
     const queue = new bullmq.Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
     // connection errors are reported by queueClient's events; unheard, BullMQ would print each one
     queue.on('error', () => undefined);
@@ -170,55 +133,30 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     if (this.broken) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new QueueJobError('the queue runner is closed; open a new one to run more jobs'));
     const id = `${this.runId}-${this.nextJob++}`;
-    const { payload, blobs } = encodeWithBlobs(job, this.hashes);
+    const { payload, hashes } = this.blobs.encode(job);
     return new Promise<Result>((resolve, reject) => {
       const entry: Pending = {
         id,
-        name: this.options.handler,
         data: { run: this.runId, payload: payload.toString('base64') },
-        blobs: blobs.map((b) => b.hash),
+        blobs: hashes,
         resolve: resolve as (value: unknown) => void,
         reject,
         starts: 0,
         submittedAt: Date.now(),
       };
       this.pending.set(id, entry);
-      for (const hash of entry.blobs) this.blobUses.set(hash, (this.blobUses.get(hash) ?? 0) + 1);
-      for (const blob of blobs) if (!this.blobBytes.has(blob.hash)) this.blobBytes.set(blob.hash, blob.bytes);
-      this.totals.submitted++;
+      this.tally.submitted++;
       this.submit(entry).catch((error) => this.settle(id, error as Error));
     });
   }
 
   /** Every job's result in job order; rejects with the first failure in job order once all have settled. */
-  async map(jobs: readonly Job[], options: { onResult?: (result: Result, index: number) => void } = {}): Promise<Result[]> {
-    const settled = await Promise.allSettled(
-      jobs.map((job, index) =>
-        this.run(job).then((result) => {
-          options.onResult?.(result, index);
-          return result;
-        }),
-      ),
-    );
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<Result>).value);
+  map(jobs: readonly Job[], options: { onResult?: (result: Result, index: number) => void } = {}): Promise<Result[]> {
+    return mapJobs(jobs, (job) => this.run(job), options.onResult);
   }
 
   progress(): QueueProgress {
-    const workers: Record<string, WorkerCounts> = {};
-    for (const [name, counts] of [...this.workerCounts].sort(([a], [b]) => a.localeCompare(b))) workers[name] = { ...counts };
-    const running = Object.values(workers).reduce((s, w) => s + w.running, 0);
-    return {
-      queue: this.address.display,
-      submitted: this.totals.submitted,
-      done: this.totals.done,
-      running,
-      failed: this.totals.failed,
-      retried: this.totals.retried,
-      waiting: this.pending.size - running,
-      workers,
-    };
+    return this.tally.snapshot(this.address.display, this.pending.size);
   }
 
   /** Removes this run's jobs still waiting, its record and blobs; rejects what is still pending. */
@@ -233,7 +171,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       if (!this.broken || !(this.broken instanceof QueueConnectionError)) {
         // best effort: a job already locked by a worker cannot be removed; its run record is gone, so the worker drops it
         await Promise.allSettled(leftover.map((entry) => this.queue.remove(entry.id)));
-        await this.redis.del(runKey(this.runId), ...[...this.written].map(blobKey));
+        await this.redis.del(runKey(this.runId), ...this.blobs.writtenKeys());
       }
     } finally {
       // BullMQ's graceful close (QUIT) can wait forever on a connection that was lost: a broken
@@ -250,14 +188,8 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   }
 
   private async submit(entry: Pending): Promise<void> {
-    const fresh = entry.blobs.filter((hash) => !this.written.has(hash));
-    if (fresh.length > 0) {
-      const pipeline = this.redis.pipeline();
-      for (const hash of fresh) pipeline.set(blobKey(hash), this.blobBytes.get(hash)!, 'EX', BLOB_TTL_SECONDS);
-      await pipeline.exec();
-      for (const hash of fresh) this.written.add(hash);
-    }
-    await this.queue.add(entry.name, entry.data, {
+    await this.blobs.write(this.redis, entry.blobs);
+    await this.queue.add(this.options.handler, entry.data, {
       jobId: entry.id,
       attempts: this.options.attempts ?? 3,
       backoff: { type: 'exponential', delay: 500 },
@@ -275,9 +207,9 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       // a new attempt: the previous one, if its end was not seen, was lost with its worker
       if (entry.worker) this.release(entry, true);
       entry.starts++;
-      if (entry.starts > 1) this.totals.retried++;
+      if (entry.starts > 1) this.tally.retried++;
       entry.worker = worker.slice(0, 200);
-      this.counts(entry.worker).running++;
+      this.tally.started(entry.worker);
       this.lastStarted = Date.now();
       this.idleWarned = false;
       this.emitProgress();
@@ -304,17 +236,9 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
   /** The attempt on entry.worker is over: done (counted by the caller) or failed. */
   private release(entry: Pending, failed: boolean): void {
     if (!entry.worker) return;
-    const counts = this.counts(entry.worker);
-    counts.running--;
-    if (failed) counts.failed++;
+    this.tally.ended(entry.worker, failed);
     entry.worker = undefined;
     this.emitProgress();
-  }
-
-  private counts(worker: string): WorkerCounts {
-    let counts = this.workerCounts.get(worker);
-    if (!counts) this.workerCounts.set(worker, (counts = { done: 0, running: 0, failed: 0 }));
-    return counts;
   }
 
   private async collect(jobId: string): Promise<void> {
@@ -327,8 +251,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       const record = decodeValue(bytes, `the result of job ${jobId}`) as ResultRecord;
       const worker = typeof record?.worker === 'string' ? record.worker.slice(0, 200) : entry.worker ?? 'unknown';
       this.release(entry, false);
-      this.counts(worker).done++;
-      this.totals.done++;
+      this.tally.finished(worker);
       this.settle(jobId, undefined, record.value);
     } catch (error) {
       this.settle(jobId, error as Error);
@@ -344,11 +267,11 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const entry = this.pending.get(jobId);
     if (!entry) return;
     const attempts = Number.isInteger(made) && made > 0 ? made : entry.starts;
-    if (attempts > entry.starts) this.totals.retried += attempts - Math.max(1, entry.starts);
+    if (attempts > entry.starts) this.tally.retried += attempts - Math.max(1, entry.starts);
     const reason = parseFailureReason(String(failedReason ?? 'unknown failure'));
     const lastWorker = entry.worker;
     this.release(entry, true);
-    this.totals.failed++;
+    this.tally.failed++;
     const error = isDeterministicName(reason.name)
       ? deserializeError(reason)
       : new QueueJobError(
@@ -362,14 +285,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const entry = this.pending.get(jobId);
     if (!entry) return;
     this.pending.delete(jobId);
-    for (const hash of entry.blobs) {
-      const left = (this.blobUses.get(hash) ?? 1) - 1;
-      if (left > 0) this.blobUses.set(hash, left);
-      else {
-        this.blobUses.delete(hash);
-        this.blobBytes.delete(hash);
-      }
-    }
+    this.blobs.release(entry.blobs);
     if (error) entry.reject(error);
     else entry.resolve(value);
   }
@@ -385,16 +301,13 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       pipeline.hmget(jobHashKey(entry.id), 'finishedOn', 'failedReason', 'name');
     }
     pipeline.expire(runKey(this.runId), RUN_TTL_SECONDS);
-    for (const hash of this.blobUses.keys()) pipeline.expire(blobKey(hash), BLOB_TTL_SECONDS);
+    this.blobs.refresh(pipeline);
     const replies = (await pipeline.exec()) ?? [];
     const runAlive = replies[entries.length * 2]?.[1] === 1;
-    if (!runAlive) {
-      // Redis lost the run record (a restart without persistence): write it again
-      const record: RunRecord = { handler: this.options.handler, backend: this.options.backend, config: this.options.config };
-      await this.redis.set(runKey(this.runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
-    }
+    // Redis lost the run record (a restart without persistence): write it again
+    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options);
     const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
-    if (!blobsAlive) this.written.clear();
+    if (!blobsAlive) this.blobs.forgetWritten();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       if (!this.pending.has(entry.id)) continue;
@@ -428,8 +341,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       for (const entry of [...this.pending.values()]) this.settle(entry.id, this.broken);
     }
     const idleLimit = (this.options.idleWarningSeconds ?? 15) * 1000;
-    const running = [...this.workerCounts.values()].some((c) => c.running > 0);
-    if (this.pending.size > 0 && !running && !this.idleWarned && Date.now() - this.lastStarted > idleLimit) {
+    if (this.pending.size > 0 && !this.tally.anyRunning() && !this.idleWarned && Date.now() - this.lastStarted > idleLimit) {
       this.idleWarned = true;
       this.options.onEvent?.('queue-idle', { waiting: this.pending.size, note: `no worker has started a job for ${idleLimit / 1000} s: start one with trustnlu worker --queue ${this.address.display}` });
     }

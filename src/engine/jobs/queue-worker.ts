@@ -16,7 +16,7 @@ import type { Redis } from 'ioredis';
 import type { Job, Worker } from 'bullmq';
 import { ConfigError, QueueJobError } from '../../errors.js';
 import { WorkerPool } from '../workers/index.js';
-import { asQueueAddress, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
+import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis, type BullMq } from './queue-connection.js';
 import {
   blobKey,
   failureReason,
@@ -81,6 +81,7 @@ export class QueueWorker {
     private readonly options: QueueWorkerOptions,
     private readonly redis: Redis,
     private readonly blocking: Redis,
+    private readonly bullmq: BullMq,
     private worker: Worker | undefined,
   ) {}
 
@@ -108,7 +109,7 @@ export class QueueWorker {
       blocking.disconnect();
       throw error;
     }
-    const self = new QueueWorker(name, concurrency, options, redis, blocking, undefined);
+    const self = new QueueWorker(name, concurrency, options, redis, blocking, bullmq, undefined);
     self.markClosing = () => (closing = true);
     self.worker = new bullmq.Worker(QUEUE_NAME, (job) => self.process(job), {
       connection: blocking,
@@ -141,13 +142,7 @@ export class QueueWorker {
   async close(graceSeconds = 60): Promise<void> {
     clearInterval(this.idleTimer);
     this.markClosing();
-    const graceful = this.worker?.close();
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      graceful?.then(() => true, () => true) ?? Promise.resolve(true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceSeconds * 1000))),
-    ]);
-    clearTimeout(timer);
+    const finished = this.worker ? await closeWithin(this.worker.close(), graceSeconds * 1000) : true;
     if (!finished) {
       this.redis.disconnect();
       this.blocking.disconnect();
@@ -161,7 +156,6 @@ export class QueueWorker {
   }
 
   private async process(job: Job): Promise<null> {
-    const { bullmq } = await loadQueueLibraries('trustnlu worker');
     const started = performance.now();
     const onEvent = this.options.onEvent ?? (() => undefined);
     this.counts.running++;
@@ -185,7 +179,7 @@ export class QueueWorker {
       const deterministic = isDeterministicFailure(error);
       onEvent('job-failed', { worker: this.name, job: job.id, handler: job.name, error: failureReason(error), retry: !deterministic });
       if (runtime && !deterministic && runtime.pool.stats().live === 0) this.runs.delete(runtime.runId);
-      throw deterministic ? new bullmq.UnrecoverableError(failureReason(error)) : new Error(failureReason(error));
+      throw deterministic ? new this.bullmq.UnrecoverableError(failureReason(error)) : new Error(failureReason(error));
     } finally {
       this.counts.running--;
       if (runtime) {

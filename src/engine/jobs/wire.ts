@@ -52,7 +52,7 @@ function bytesOf(view: ArrayBufferView): Buffer {
   return Buffer.from(view.buffer as ArrayBuffer, view.byteOffset, view.byteLength);
 }
 
-export function sha256(bytes: Uint8Array): string {
+function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -89,7 +89,7 @@ export function encodeWithBlobs(value: unknown, known: WeakMap<ArrayBufferView, 
 }
 
 /** Hashes of the blobs `payload` references, in order of appearance. */
-export function referencedBlobs(value: unknown): BlobReference[] {
+function referencedBlobs(value: unknown): BlobReference[] {
   const found: BlobReference[] = [];
   const visit = (v: unknown, depth: number): void => {
     if (v === null || typeof v !== 'object' || depth > 8 || ArrayBuffer.isView(v)) return;

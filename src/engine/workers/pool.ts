@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import type { JobRunner } from '../jobs/job-runner.js';
+import { mapJobs, type JobRunner } from '../jobs/job-runner.js';
 import {
   deserializeError,
   WorkerCrashError,
@@ -173,18 +173,8 @@ export class WorkerPool<Job = unknown, Result = unknown, Config = unknown> imple
    * Runs every job and resolves with the results in job order (whatever order they finish
    * in). Rejects with the first failure in job order, after every job has settled.
    */
-  async map(jobs: readonly Job[], options: MapOptions<Result> = {}): Promise<Result[]> {
-    const settled = await Promise.allSettled(
-      jobs.map((job, index) =>
-        this.run(job, { transfer: options.transfer?.(index) }).then((result) => {
-          options.onResult?.(result, index);
-          return result;
-        }),
-      ),
-    );
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<Result>).value);
+  map(jobs: readonly Job[], options: MapOptions<Result> = {}): Promise<Result[]> {
+    return mapJobs(jobs, (job, index) => this.run(job, { transfer: options.transfer?.(index) }), options.onResult);
   }
 
   stats(): PoolStats {

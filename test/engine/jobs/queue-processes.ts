@@ -2,8 +2,10 @@
  * Worker processes for the queue tests: started on a Redis address, their JSON-line events
  * collected, waited on, and killed (SIGTERM for a clean stop, SIGKILL for a crash).
  */
+import { after, before } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { redisInstalled, REDIS_MISSING, startLocalRedis, type LocalRedis } from '../../federated/store/local-redis.js';
 
 export interface WorkerProcess {
   name: string;
@@ -97,4 +99,31 @@ export function startCliWorker(url: string, name: string, options: { stallSecond
     [BIN, 'worker', '--queue', url, '--name', name, '--concurrency', String(options.concurrency ?? 1), '--stall-seconds', String(options.stallSeconds ?? 2), '--json'],
     'worker-ready',
   );
+}
+
+export interface QueueCluster {
+  /** The reason to skip the file's tests (redis-server missing), or false. */
+  skip: string | false;
+  /** Set by the file's `before` hook (undefined when skipped). */
+  redis: LocalRedis;
+  /** The worker processes started on it. */
+  workers: WorkerProcess[];
+}
+
+/**
+ * A throw-away redis-server and the worker processes `startWorkers` starts on it, for a whole
+ * test file: registers the file's before (start) and after (SIGKILL the workers, stop Redis) hooks.
+ */
+export function queueCluster(startWorkers: (url: string) => Promise<WorkerProcess>[]): QueueCluster {
+  const cluster: QueueCluster = { skip: redisInstalled() ? false : REDIS_MISSING, redis: undefined as unknown as LocalRedis, workers: [] };
+  before(async () => {
+    if (cluster.skip) return;
+    cluster.redis = await startLocalRedis();
+    cluster.workers = await Promise.all(startWorkers(cluster.redis.url));
+  });
+  after(async () => {
+    await Promise.all(cluster.workers.map((w) => w.kill('SIGKILL')));
+    await cluster.redis?.stop();
+  });
+  return cluster;
 }

@@ -5,36 +5,23 @@
  * that fail the run with the job's error, a worker killed with SIGKILL mid-job, Redis killed
  * and restarted mid-run.
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueueJobRunner, type QueueProgress } from '../../../src/engine/jobs/index.js';
 import { WorkerPool } from '../../../src/engine/workers/index.js';
 import { ConfigError, QueueConnectionError, QueueJobError } from '../../../src/errors.js';
-import { redisInstalled, REDIS_MISSING, startLocalRedis, type LocalRedis } from '../../federated/store/local-redis.js';
 import { seededValues } from '../../helpers.js';
-import { FIXTURE_HANDLER, startFixtureWorker, type WorkerProcess } from './queue-processes.js';
+import { FIXTURE_HANDLER, queueCluster, startFixtureWorker } from './queue-processes.js';
 import type { FixtureJob } from '../workers/fixture-handler.js';
 
-const skip = redisInstalled() ? false : REDIS_MISSING;
-let redis: LocalRedis;
+const cluster = queueCluster((url) => [startFixtureWorker(url, 'w1'), startFixtureWorker(url, 'w2')]);
+const { skip } = cluster;
 /** A typed array's own bytes (a decoded array may be a view into a larger buffer). */
 const bytes = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength);
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (skip) return;
-  redis = await startLocalRedis();
-  workers = await Promise.all([startFixtureWorker(redis.url, 'w1'), startFixtureWorker(redis.url, 'w2')]);
-});
-
-after(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await redis?.stop();
-});
 
 function open(options: { onEvent?: (name: string, fields: Record<string, unknown>) => void; onProgress?: (p: QueueProgress) => void; connectionTimeoutSeconds?: number } = {}) {
   return QueueJobRunner.open<FixtureJob, { values: Float32Array }>({
-    queue: redis.url,
+    queue: cluster.redis.url,
     handler: 'fixture',
     config: { factor: 3 },
     backend: null,
@@ -94,7 +81,7 @@ test('a job that fails every attempt fails the run with its error after 3 attemp
 });
 
 test('kill -9 of a worker mid-job: the job is retried on the other worker and gives the same answer', { skip }, async () => {
-  const victim = await startFixtureWorker(redis.url, 'victim', { concurrency: 1 });
+  const victim = await startFixtureWorker(cluster.redis.url, 'victim', { concurrency: 1 });
   // the fixed workers are busy with long jobs first, so the victim takes the job that matters
   const events: string[] = [];
   const runner = await open({ onEvent: (name) => events.push(name) });
@@ -126,9 +113,9 @@ test('Redis killed and restarted mid-run: reconnection is reported and the run c
     const jobs = Array.from({ length: 24 }, (_, i) => ({ op: 'scale' as const, values: seededValues(50, i), delayMs: 600 }));
     const running = runner.map(jobs);
     await new Promise((r) => setTimeout(r, 1500));
-    await redis.crash();
+    await cluster.redis.crash();
     await new Promise((r) => setTimeout(r, 1000));
-    await redis.restart();
+    await cluster.redis.restart();
     const results = await running;
     for (let i = 0; i < jobs.length; i++) {
       assert.deepEqual([...results[i].values], [...Float32Array.from(jobs[i].values, (v) => Math.fround(v * 3))], `job ${i}`);
@@ -148,10 +135,10 @@ test('Redis gone for longer than the limit: the run stops with QueueConnectionEr
   try {
     const job = runner.run({ op: 'scale', values: new Float32Array([1]), delayMs: 3000 });
     await new Promise((r) => setTimeout(r, 300));
-    await redis.crash();
+    await cluster.redis.crash();
     await assert.rejects(job, (error: Error) => error instanceof QueueConnectionError && /more than 2 s/.test(error.message));
   } finally {
-    await redis.restart();
+    await cluster.redis.restart();
     await runner.close();
   }
 });

@@ -3,34 +3,21 @@
  * redis-server, and `fl simulate` / `audit mia --attack lira` giving the same numbers as the
  * local pool, also when one worker is killed with SIGKILL mid-run.
  */
-import { test, after, before } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redisInstalled, REDIS_MISSING, startLocalRedis, type LocalRedis } from '../store/local-redis.js';
-import { BIN, startCliWorker, type WorkerProcess } from '../../engine/jobs/queue-processes.js';
-import { generateSyntheticDataset } from '../../../src/data/datasets/synthetic.js';
-import { fitWordTokenizer } from '../../../src/text/index.js';
-import { trainModels, type ShadowTrainingConfig } from '../../../src/privacy/audit/index.js';
+import { BIN, queueCluster, startCliWorker } from '../../engine/jobs/queue-processes.js';
+import { shadowTrainingFixture } from '../../engine/jobs/shadow-fixture.js';
+import { trainModels } from '../../../src/privacy/audit/index.js';
 
-const skip = redisInstalled() ? false : REDIS_MISSING;
-let redis: LocalRedis;
-let workers: WorkerProcess[] = [];
+const cluster = queueCluster((url) => [startCliWorker(url, 'a'), startCliWorker(url, 'b')]);
+const { skip } = cluster;
 const dir = mkdtempSync(join(tmpdir(), 'trustnlu-queue-cli-'));
 
-before(async () => {
-  if (skip) return;
-  redis = await startLocalRedis();
-  workers = await Promise.all([startCliWorker(redis.url, 'a'), startCliWorker(redis.url, 'b')]);
-});
-
-after(async () => {
-  await Promise.all(workers.map((w) => w.kill('SIGKILL')));
-  await redis?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]): { json: Record<string, unknown>; events: Record<string, unknown>[] } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, TRUSTNLU_DATA: '' } });
@@ -71,21 +58,21 @@ function outcome(json: Record<string, unknown>) {
 
 test('fl simulate --queue on two worker processes equals the local run, number for number', { skip }, async () => {
   const local = cli([...SIMULATE, '--workers', '1']);
-  const queued = cli([...SIMULATE, '--queue', redis.url]);
+  const queued = cli([...SIMULATE, '--queue', cluster.redis.url]);
   assert.deepEqual(outcome(queued.json), outcome(local.json));
-  assert.equal(queued.json.executor, `queue ${redis.url}/0`);
+  assert.equal(queued.json.executor, `queue ${cluster.redis.url}/0`);
   const progress = queued.events.filter((e) => e.event === 'queue').at(-1) as { workers: Record<string, { done: number }>; failed: number } | undefined;
   assert.ok(progress, 'progress by worker as JSON lines');
   assert.equal(progress!.failed, 0);
   // (their event lines are read once this process's loop runs again: spawnSync blocked it)
-  for (const w of workers) await w.waitFor((e) => e.event === 'job-done' && e.handler === 'fl-client', 10_000);
+  for (const w of cluster.workers) await w.waitFor((e) => e.event === 'job-done' && e.handler === 'fl-client', 10_000);
 });
 
 test('fl simulate --queue with a worker killed (SIGKILL) mid-run completes with the local run\'s numbers', { skip }, async () => {
   const local = cli([...SIMULATE, '--rounds', '4', '--workers', '1']);
-  const victim = await startCliWorker(redis.url, 'victim');
+  const victim = await startCliWorker(cluster.redis.url, 'victim');
   const seen = victim.events.length;
-  const running = cliAsync([...SIMULATE, '--rounds', '4', '--queue', redis.url]);
+  const running = cliAsync([...SIMULATE, '--rounds', '4', '--queue', cluster.redis.url]);
   await victim.waitFor((e) => e.event === 'job-started' && victim.events.indexOf(e) >= seen, 60_000);
   await victim.kill('SIGKILL');
   const queued = await running;
@@ -97,23 +84,15 @@ test('audit mia --attack lira --queue trains the shadows on the workers with the
   cli(['train', '--dataset', 'synthetic', '--model', 'embbag', '--epochs', '2', '--seed', '1', '--out', target, '--json']);
   const audit = ['audit', 'mia', '--model', target, '--attack', 'lira', '--shadows', '2', '--shadow-epochs', '1', '--examples', '40', '--json'];
   const local = cli([...audit, '--workers', '1']);
-  const queued = cli([...audit, '--queue', redis.url]);
+  const queued = cli([...audit, '--queue', cluster.redis.url]);
   assert.deepEqual(queued.json, local.json);
-  await Promise.any(workers.map((w) => w.waitFor((e) => e.event === 'job-done' && e.handler === 'shadow-model', 10_000)));
+  await Promise.any(cluster.workers.map((w) => w.waitFor((e) => e.event === 'job-done' && e.handler === 'shadow-model', 10_000)));
 });
 
 test('shadow models trained on the queue equal the local pool\'s, bit for bit (φ and losses of every example)', { skip, timeout: 300_000 }, async () => {
-  const data = generateSyntheticDataset(2);
-  const examples = data.splits.train.slice(0, 120);
-  const config: ShadowTrainingConfig = {
-    model: { kind: 'embbag', config: {}, tokenizer: fitWordTokenizer(examples.map((e) => e.text)).toJSON(), labels: data.labels },
-    recipe: { epochs: 1, batchSize: 16, learningRate: 0.01, optimizer: 'adam', schedule: 'constant', warmupSteps: 0, patience: null },
-    examples,
-    validation: data.splits.val.slice(0, 20),
-  };
-  const jobs = [1, 2, 3].map((seed) => ({ trainIndices: Int32Array.from({ length: 60 }, (_, i) => (i * seed) % examples.length), seed }));
+  const { config, jobs } = shadowTrainingFixture(3);
   const local = await trainModels(config, jobs, { workers: 1 });
-  const queued = await trainModels(config, jobs, { queue: { queue: redis.url } });
+  const queued = await trainModels(config, jobs, { queue: { queue: cluster.redis.url } });
   const bytes = (v: Float64Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
   for (let i = 0; i < jobs.length; i++) {
     assert.deepEqual(bytes(queued[i].stats), bytes(local[i].stats), `model ${i}: φ`);
@@ -125,7 +104,7 @@ test('shadow models trained on the queue equal the local pool\'s, bit for bit (�
 test('study fl-nlp --quick --queue gives the local study\'s rows (timings aside)', { skip, timeout: 300_000 }, () => {
   const rows = (json: Record<string, unknown>) => (json.rows as Record<string, unknown>[]).map(({ seconds: _seconds, ...row }) => row);
   const local = cli(['study', 'fl-nlp', '--quick', '--out', join(dir, 'study-local'), '--json']);
-  const queued = cli(['study', 'fl-nlp', '--quick', '--out', join(dir, 'study-queued'), '--queue', redis.url, '--json']);
+  const queued = cli(['study', 'fl-nlp', '--quick', '--out', join(dir, 'study-queued'), '--queue', cluster.redis.url, '--json']);
   assert.ok(rows(local.json).length > 0);
   assert.deepEqual(rows(queued.json), rows(local.json));
 });
@@ -133,7 +112,7 @@ test('study fl-nlp --quick --queue gives the local study\'s rows (timings aside)
 test('--queue usage errors exit 2 with one line', { skip }, () => {
   for (const [args, message] of [
     [[...SIMULATE, '--queue', 'redis://127.0.0.1'], /no port/],
-    [[...SIMULATE, '--queue', redis?.url ?? 'redis://127.0.0.1:1', '--workers', '2'], /drop --workers/],
+    [[...SIMULATE, '--queue', cluster.redis?.url ?? 'redis://127.0.0.1:1', '--workers', '2'], /drop --workers/],
     [[...SIMULATE, '--queue-timeout', '5'], /--queue-timeout needs --queue/],
     [['study', 'dp-utility', '--quick', '--queue', 'redis://127.0.0.1:1'], /runs no jobs on the queue/],
   ] as const) {
