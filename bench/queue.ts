@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const redis = await startLocalRedis({ appendfsync: 'everysec' });
   const data = prepareFederatedDataset({ dataset: 'synthetic', partition: 'iid', numClients: 100, model: 'embbag', seed: 0 });
   const cases: Case[] = [];
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1].split(',') : undefined;
+  const only = flagValue('--only')?.split(',');
   const kinds = [
     { kind: 'empty' as const, jobs: EMPTY_JOBS, run: (b: 'local' | 'queue', n: number) => emptyJobs(b, n, redis) },
     { kind: 'empty-fl-sized' as const, jobs: EMPTY_JOBS, run: (b: 'local' | 'queue', n: number) => emptyJobs(b, n, redis, FL_PARAMETERS) },
