@@ -60,6 +60,8 @@ interface Pending {
   worker?: string;
   /** Attempts started (retries and restarts after a lost worker included). */
   starts: number;
+  /** Attempts seen to end without a result (stalled or failed and delayed for a retry). */
+  lost: number;
   submittedAt: number;
 }
 
@@ -142,6 +144,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
         resolve: resolve as (value: unknown) => void,
         reject,
         starts: 0,
+        lost: 0,
         submittedAt: Date.now(),
       };
       this.pending.set(id, entry);
@@ -219,11 +222,14 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     // a failed attempt waits out its backoff (delayed); a lost one (its worker died) is stalled
     events.on('delayed', ({ jobId }) => {
       const entry = this.pending.get(jobId);
-      if (entry?.worker) this.release(entry, true);
+      if (!entry) return;
+      entry.lost++;
+      if (entry.worker) this.release(entry, true);
     });
     events.on('stalled', ({ jobId }) => {
       const entry = this.pending.get(jobId);
       if (!entry) return;
+      entry.lost++;
       this.options.onEvent?.('queue-job-stalled', { jobId, worker: entry.worker ?? null, note: 'its worker stopped renewing the lock (killed or hung); the job goes to another worker' });
       if (entry.worker) this.release(entry, true);
     });
@@ -251,6 +257,10 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       const record = decodeValue(bytes, `the result of job ${jobId}`) as ResultRecord;
       const worker = typeof record?.worker === 'string' ? record.worker.slice(0, 200) : entry.worker ?? 'unknown';
       this.release(entry, false);
+      // every lost attempt was followed by another: count those whose start event was not seen
+      // (an event stream read from '$' can miss a start, and a killed worker's can race its end)
+      const unseen = entry.lost + 1 - Math.max(1, entry.starts);
+      if (unseen > 0) this.tally.retried += unseen;
       this.tally.finished(worker);
       this.settle(jobId, undefined, record.value);
     } catch (error) {
