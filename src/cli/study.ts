@@ -14,6 +14,7 @@ import { flLabelsStudy } from '../studies/fl-labels.js';
 import { flNlpStudy } from '../studies/fl-nlp.js';
 import { flSelectionStudy } from '../studies/fl-selection.js';
 import { leakageStudy } from '../studies/leakage.js';
+import { exposureStudy } from '../studies/exposure.js';
 import { textPrivacyStudy } from '../studies/text-privacy.js';
 import { runStudy, type StudyDefinition } from '../studies/index.js';
 import { progressFor } from '../train/index.js';
@@ -25,7 +26,7 @@ import { addQueueOptions, queueRunOptions, type QueueFlags } from './queue-optio
 const QUEUE_STUDIES = ['fl-selection', 'fl-nlp', 'fl-labels', 'leakage'];
 
 /** Every study the CLI can run, by name. */
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, exposureStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
 
 export function registerStudy(program: Command): Command {
   const command = program

@@ -24,6 +24,8 @@ export interface StudyContext {
   progress: ProgressReporter;
   /** Run the studies' jobs (simulated clients, shadow models) on the Redis queue instead of local threads. */
   queue?: QueueRunOptions;
+  /** Where a study may keep finished work to resume a killed run (runStudy: `.cache` in the output folder, not committed). */
+  cacheDir?: string;
 }
 
 export interface StudyColumn {
@@ -64,7 +66,7 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
   const out = options.out ?? join('docs', 'studies', study.name);
   mkdirSync(out, { recursive: true });
   const started = Date.now();
-  const rows = await study.run(ctx);
+  const rows = await study.run({ ...ctx, cacheDir: ctx.cacheDir ?? join(out, '.cache') });
   const seconds = (Date.now() - started) / 1000;
   const files: string[] = [];
   const record = {
