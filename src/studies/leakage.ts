@@ -16,7 +16,8 @@
  * Each of the first T models is attacked in turn, the other M − 1 models being its shadows
  * (LiRA online and offline, Carlini et al. 2022; and the loss threshold): its half of the pool
  * are the members, the other half the non-members. A pooled row attacks all M models in turn.
- * Utility (test and validation accuracy, the epoch the attacked weights come from) stands
+ * Utility (in-scope test accuracy as `trustnlu train` reports it, validation accuracy, the
+ * epoch the attacked weights come from) stands
  * beside every attack figure. Trained models' statistics are cached in the output folder's
  * `.cache`, so a killed run resumes where it stopped.
  */
@@ -55,7 +56,7 @@ const QUICK: Scale = { poolSize: 160, models: 5, targets: 2, privateEpochs: 3, b
 
 type ArmName = 'dp-8' | 'matched-accuracy' | 'same-recipe' | 'non-private' | 'dp-3' | 'dp-1';
 /** dp-8 first: the matched-accuracy control stops at its accuracy. */
-const ARMS: ArmName[] = ['dp-8', 'matched-accuracy', 'same-recipe', 'non-private', 'dp-3', 'dp-1'];
+const ARMS: ArmName[] = ['dp-8', 'matched-accuracy', 'non-private', 'same-recipe', 'dp-3', 'dp-1'];
 
 interface Arm {
   name: ArmName;
@@ -163,6 +164,8 @@ interface CachedModel {
 
 function armKey(arm: Arm, setup: Setup, ctx: StudyContext, s: Scale): string {
   const identity = {
+    // bumped when what a cached model records changes (2: in-scope test accuracy)
+    version: 2,
     arm: arm.name,
     recipe: arm.recipe,
     dp: arm.dp ?? null,
@@ -212,7 +215,7 @@ async function trainArm(arm: Arm, setup: Setup, ctx: StudyContext, s: Scale, cac
     // the same initialisation for model m in every arm (paired arms)
     seed: ctx.seed * 1000 + m + 1,
   }));
-  const config = { model: arm.spec, recipe: arm.recipe, dp: arm.dp, examples: setup.examples, validation: setup.validation, test: setup.test, audited: poolSize };
+  const config = { model: arm.spec, recipe: arm.recipe, dp: arm.dp, examples: setup.examples, validation: setup.validation, test: setup.test, audited: poolSize, outOfScopeLabel: setup.data.outOfScopeLabel };
   await trainModels(config, jobs, {
     ...(ctx.queue ? { queue: ctx.queue } : {}),
     onModel: (r, j) => {

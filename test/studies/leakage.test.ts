@@ -25,7 +25,7 @@ test('study leakage --quick: six paired arms, intervals, the matched-accuracy co
     await runStudy(leakageStudy, { seed: 0, quick: true, progress }, { out, command: 'test' });
     const rows = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { rows: Row[] }).rows;
     const attacks = rows.filter((r) => r.kind === 'attack');
-    const arms = ['dp-8', 'matched-accuracy', 'same-recipe', 'non-private', 'dp-3', 'dp-1'];
+    const arms = ['dp-8', 'matched-accuracy', 'non-private', 'same-recipe', 'dp-3', 'dp-1'];
     assert.deepEqual([...new Set(attacks.map((r) => r.arm))], arms);
     // quick: 2 attacked models + the pooled row per arm
     for (const arm of arms) assert.deepEqual(attacks.filter((r) => r.arm === arm).map((r) => r.seed), [0, 1, 'pooled'], arm);

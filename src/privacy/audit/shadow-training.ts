@@ -101,6 +101,8 @@ export interface ShadowTrainingConfig {
   audited?: number;
   /** Test examples: each model's accuracy on them is reported (utility beside the attack). */
   test?: TextExample[];
+  /** The out-of-scope label, if any: test accuracy is then the in-scope accuracy, as `trustnlu train` reports it. */
+  outOfScopeLabel?: string;
 }
 
 export interface ShadowJob {
@@ -116,7 +118,7 @@ export interface ShadowResult {
   losses: Float64Array;
   /** Accuracy on the validation examples (of the weights kept). */
   validationAccuracy: number;
-  /** Accuracy on the config's test examples, null without them. */
+  /** Accuracy on the config's test examples (in-scope accuracy when the config names an out-of-scope label), null without them. */
   testAccuracy: number | null;
   /** 1-based epoch whose weights were attacked, and the steps trained. */
   epochUsed: number;
@@ -126,11 +128,12 @@ export interface ShadowResult {
   seconds: number;
 }
 
-function asDataset(train: TextExample[], validation: TextExample[], test: TextExample[], labels: string[]): IntentDataset {
+function asDataset(train: TextExample[], validation: TextExample[], test: TextExample[], labels: string[], outOfScopeLabel?: string): IntentDataset {
   return {
     name: 'membership-experiment',
     task: 'intent',
     labels,
+    ...(outOfScopeLabel ? { outOfScopeLabel } : {}),
     splits: { train, val: validation.length > 0 ? validation : train.slice(0, 1), test },
     synthetic: false,
     notes: [],
@@ -158,7 +161,7 @@ export class ShadowTrainer {
         return e;
       });
       const test = this.config.test ?? [];
-      const task = new ClassificationTask(asDataset(trainExamples, this.config.validation, test, spec.labels), tokenizer, spec.labels, model.maxLength);
+      const task = new ClassificationTask(asDataset(trainExamples, this.config.validation, test, spec.labels, this.config.outOfScopeLabel), tokenizer, spec.labels, model.maxLength);
       const options: TrainerOptions = {
         epochs: recipe.epochs,
         batchSize: recipe.batchSize,
@@ -194,7 +197,7 @@ export class ShadowTrainer {
         stats,
         losses,
         validationAccuracy: kept ?? NaN,
-        testAccuracy: test.length > 0 ? task.evaluate(model, 'test').accuracy : null,
+        testAccuracy: test.length > 0 ? testAccuracy(task.evaluate(model, 'test')) : null,
         epochUsed: result.epochUsed,
         steps: result.steps,
         epsilon: privacy ? privacy.report(result.steps).epsilon : null,
@@ -205,6 +208,10 @@ export class ShadowTrainer {
       model.dispose();
     }
   }
+}
+
+function testAccuracy(m: { accuracy: number; inScopeAccuracy?: number }): number {
+  return m.inScopeAccuracy ?? m.accuracy;
 }
 
 let trainer: ShadowTrainer | undefined;
