@@ -37,9 +37,10 @@ export function registerStudy(program: Command): Command {
     .option('--seed <n>', 'seed', parseInteger('--seed', 0), 0)
     .option('--out <dir>', 'output folder (default docs/studies/NAME)')
     .option('--data-dir <dir>', 'data directory')
-    .option('--dataset <name>', 'dataset, for studies that take one (e.g. dp-utility)');
+    .option('--dataset <name>', 'dataset, for studies that take one (e.g. dp-utility)')
+    .option('--parts <list>', 'comma-separated parts to run, for studies that have parts (e.g. leakage: its arms); default all');
   addQueueOptions(command, `simulated clients and shadow models of the studies ${QUEUE_STUDIES.join(', ')}`);
-  withCommonOptions(command).action(async (name: string | undefined, flags: Omit<QueueFlags, 'workers'> & { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
+  withCommonOptions(command).action(async (name: string | undefined, flags: Omit<QueueFlags, 'workers'> & { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; parts?: string; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
     if (!name) {
       printResult({ studies: STUDIES.map((s) => ({ name: s.name, title: s.title })) }, flags.json, (r: { studies: { name: string; title: string }[] }) =>
         r.studies.map((s) => `${s.name}\t${s.title}`).join('\n'),
@@ -49,16 +50,28 @@ export function registerStudy(program: Command): Command {
     const study = STUDIES.find((s) => s.name === name);
     if (!study) throw new UsageError(`unknown study "${name}"; studies: ${STUDIES.map((s) => s.name).join(', ')}`);
     if (flags.dataset !== undefined && !study.takesDataset) throw new UsageError(`study "${name}" takes no --dataset (it fixes its own data)`);
+    const parts = flags.parts === undefined ? undefined : studyParts(study, flags.parts);
     if (flags.queue && !QUEUE_STUDIES.includes(name)) throw new UsageError(`study "${name}" runs no jobs on the queue (--queue serves ${QUEUE_STUDIES.join(', ')}): drop --queue`);
     const progress = progressFor({ json: flags.json });
     const queue = queueRunOptions(flags, progress, false);
     await requireChartRenderer('studies (their charts)');
     await startEngine(flags);
-    const commandLine = ['trustnlu study', name, flags.dataset ? `--dataset ${flags.dataset}` : '', flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : ''].filter(Boolean).join(' ');
-    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress, ...(queue ? { queue } : {}) }, { out: flags.out, command: commandLine });
+    const commandLine = ['trustnlu study', name, flags.dataset ? `--dataset ${flags.dataset}` : '', flags.quick ? '--quick' : '', flags.seed ? `--seed ${flags.seed}` : '', parts ? `--parts ${parts.join(',')}` : ''].filter(Boolean).join(' ');
+    const output = await runStudy(study, { seed: flags.seed, quick: flags.quick, dataDir: flags.dataDir, dataset: flags.dataset, progress, ...(parts ? { parts } : {}), ...(queue ? { queue } : {}) }, { out: flags.out, command: commandLine });
     printResult({ study: name, quick: flags.quick, seconds: output.seconds, files: output.files, rows: output.rows }, flags.json, (r: { files: string[]; seconds: number }) =>
       `${name}: ${r.seconds.toFixed(1)} s\n${r.files.join('\n')}`,
     );
   });
   return command;
+}
+
+/** The --parts list, checked against the parts the study knows. */
+function studyParts(study: StudyDefinition, list: string): string[] {
+  if (!study.parts) throw new UsageError(`study "${study.name}" has no parts to choose from: drop --parts`);
+  const parts = list.split(',').map((p) => p.trim()).filter(Boolean);
+  const unknown = parts.filter((p) => !study.parts!.includes(p));
+  if (parts.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--parts ${unknown.length ? `names unknown parts (${unknown.join(', ')})` : 'is empty'}: study "${study.name}" has ${study.parts.join(', ')}`);
+  }
+  return study.parts.filter((p) => parts.includes(p));
 }

@@ -28,6 +28,7 @@ import { gloveVectorsPath, resolveDataDir } from '../data/locate.js';
 import { loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset, TextExample } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
+import { ConfigError } from '../errors.js';
 import { rocCurve } from '../metrics/index.js';
 import { attackScores, balancedMemberships, rocLogLogChart, thinRoc, trainModels, type ClassifierSpec, type DpRecipe, type MembershipAttackName, type ShadowResult, type TrainingRecipe } from '../privacy/audit/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
@@ -410,13 +411,18 @@ export const leakageStudy: StudyDefinition = {
     'Clopper–Pearson, ε lower bound at 95% confidence (threshold chosen on half the trials). Difference rows: DP arm minus control in pooled LiRA AUC on the same trials ' +
     '(paired bootstrap); "established" when the interval excludes 0. See docs/privacy-audit.md.',
   columns: COLUMNS,
+  parts: ARMS,
   async run(ctx) {
     const s = ctx.quick ? QUICK : FULL;
+    const arms = ARMS.filter((a) => !ctx.parts || ctx.parts.includes(a));
+    if (arms.includes('matched-accuracy') && !arms.includes('dp-8')) {
+      throw new ConfigError('the matched-accuracy arm stops at the dp-8 models\' accuracy: run it with dp-8 (--parts dp-8,matched-accuracy)');
+    }
     const setup = setUp(ctx, s);
     const cacheDir = ctx.cacheDir ?? join('docs', 'studies', 'leakage', '.cache');
     const outcomes = new Map<ArmName, ArmOutcome>();
     const rows: StudyRow[] = [];
-    for (const name of ARMS) {
+    for (const name of arms) {
       const arm = armOf(name, setup, outcomes.get('dp-8')?.meanValidationAccuracy);
       const results = await trainArm(arm, setup, ctx, s, cacheDir);
       const outcome = armRows(arm, results, setup, ctx, s);

@@ -24,6 +24,8 @@ export interface StudyContext {
   progress: ProgressReporter;
   /** Run the studies' jobs (simulated clients, shadow models) on the Redis queue instead of local threads. */
   queue?: QueueRunOptions;
+  /** `--parts`: run only these parts of a study that has parts (StudyDefinition.parts); all when absent. */
+  parts?: string[];
   /** Where a study may keep finished work to resume a killed run (runStudy: `.cache` in the output folder, not committed). */
   cacheDir?: string;
 }
@@ -42,6 +44,8 @@ export interface StudyDefinition {
   description: string;
   /** True if the study reads `ctx.dataset` (the CLI refuses --dataset otherwise). */
   takesDataset?: boolean;
+  /** Parts that can run on their own (`--parts`), e.g. the arms of a study; the CLI refuses other names. */
+  parts?: string[];
   run(ctx: StudyContext): Promise<StudyRow[]>;
   columns: StudyColumn[];
   charts?(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[];

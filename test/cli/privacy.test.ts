@@ -159,4 +159,15 @@ test('study dp-utility --quick: four rows (ε = 1, 3, 8, ∞), spent ε ≤ targ
   const other = run(['study', 'fairness-metrics', '--dataset', 'clinc150']);
   assert.equal(other.code, 2);
   assert.match(other.stderr, /takes no --dataset/);
+  // --parts: only for studies with parts, only names they know, one line each
+  const noParts = run(['study', 'exposure', '--parts', 'dp-8']);
+  assert.equal(noParts.code, 2);
+  assert.match(noParts.stderr, /has no parts to choose from: drop --parts/);
+  const unknown = run(['study', 'leakage', '--parts', 'dp-8,dp-9']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown parts \(dp-9\).*dp-8, matched-accuracy/);
+  const alone = run(['study', 'leakage', '--quick', '--parts', 'matched-accuracy']);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /run it with dp-8/);
+  for (const r of [noParts, unknown, alone]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
 });
