@@ -212,3 +212,38 @@ test('the OpenAPI document lists the analytics routes with strict bodies', async
   assert.equal(doc.paths['/v1/analytics/{round}/report'].post.requestBody!.content['application/json'].schema.additionalProperties, false);
   await app.close();
 });
+
+test('analytics beside training: clients train first, answer analytics rounds when idle, and are told done only when both are over', { timeout: 60_000 }, async () => {
+  const service = await startFederationService({
+    source: { kind: 'synthetic', parameters: 4 },
+    strategy: 'fedavg',
+    enrolment: { mode: 'open' },
+    statePath: ':memory:',
+    policy: { rounds: 2, targetUpdates: 3, minClients: 3, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
+    analytics: { ...HEAVY, minClients: 3 },
+    http: { adminToken: ADMIN, clientRateLimit: { perSecond: 1000, burst: 1000 }, enrolRateLimit: { perSecond: 1000, burst: 1000 } },
+  });
+  try {
+    const trainer = (k: number): Client => ({
+      id: `u${k}`,
+      fit: async (parameters) => ({ delta: { names: parameters.names, arrays: [Float32Array.from([0.01 * (k + 1), 0, 0, 0])] }, numExamples: 1, metrics: { loss: 1 } }),
+      evaluate: async () => ({ loss: 0, numExamples: 0, metrics: {} }),
+    });
+    const summaries = await Promise.all(
+      [0, 1, 2].map(async (k) => {
+        const session = new RemoteSession({ server: service.url });
+        await session.register(`u${k}`);
+        return runRemoteClient({ session, client: trainer(k), analyticsData: { texts: TEXTS[k] }, longPollMs: 1000, timeLimitMs: 50_000 });
+      }),
+    );
+    assert.ok(summaries.every((s) => s.finished && s.updatesSubmitted === 2 && s.analyticsAnswered >= 1), JSON.stringify(summaries));
+    assert.equal(service.coordinator.rounds().filter((r) => r.status === 'completed').length, 2);
+    const result = service.coordinator.analyticsTask().result();
+    assert.equal(result.status, 'done');
+    const users = userItemsFromTexts(TEXTS.slice(0, 3).flatMap((texts, u) => texts.map((text) => ({ user: `u${u}`, text }))), 'word');
+    const simulated = await trieHeavyHitters({ users, k: 3, epsilon: Infinity, delta: 1e-6, maxLength: 8, votesPerDevice: 8 });
+    assert.deepEqual(result.items, simulated.items);
+  } finally {
+    await service.close();
+  }
+});
