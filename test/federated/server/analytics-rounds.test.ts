@@ -35,17 +35,22 @@ const idle: (id: string) => Client = (id) => ({
   evaluate: async () => ({ loss: 0, numExamples: 0, metrics: {} }),
 });
 
-async function runService(analytics: AnalyticsSettings, clients: number, secure: boolean): Promise<AnalyticsResult> {
-  const service = await startFederationService({
+/** A loopback service of a 4-parameter synthetic model running `analytics` (admin token ADMIN). */
+function analyticsService(analytics: AnalyticsSettings, training: { rounds: number; targetUpdates: number; minClients?: number }, secure: boolean) {
+  return startFederationService({
     source: { kind: 'synthetic', parameters: 4 },
     strategy: 'fedavg',
     enrolment: { mode: 'open' },
     statePath: ':memory:',
-    policy: { rounds: 0, targetUpdates: 1, minClients: 2, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
-    analytics: { ...analytics, minClients: clients },
+    policy: { minClients: 2, ...training, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
+    analytics,
     ...(secure ? { secureAggregation: { range: 1, stageTimeoutMs: 20_000 } } : {}),
     http: { adminToken: ADMIN, clientRateLimit: { perSecond: 1000, burst: 1000 }, enrolRateLimit: { perSecond: 1000, burst: 1000 } },
   });
+}
+
+async function runService(analytics: AnalyticsSettings, clients: number, secure: boolean): Promise<AnalyticsResult> {
+  const service = await analyticsService({ ...analytics, minClients: clients }, { rounds: 0, targetUpdates: 1 }, secure);
   try {
     const runs = Array.from({ length: clients }, async (_, k) => {
       const session = new RemoteSession({ server: service.url });
@@ -214,15 +219,7 @@ test('the OpenAPI document lists the analytics routes with strict bodies', async
 });
 
 test('analytics beside training: clients train first, answer analytics rounds when idle, and are told done only when both are over', { timeout: 60_000 }, async () => {
-  const service = await startFederationService({
-    source: { kind: 'synthetic', parameters: 4 },
-    strategy: 'fedavg',
-    enrolment: { mode: 'open' },
-    statePath: ':memory:',
-    policy: { rounds: 2, targetUpdates: 3, minClients: 3, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
-    analytics: { ...HEAVY, minClients: 3 },
-    http: { adminToken: ADMIN, clientRateLimit: { perSecond: 1000, burst: 1000 }, enrolRateLimit: { perSecond: 1000, burst: 1000 } },
-  });
+  const service = await analyticsService({ ...HEAVY, minClients: 3 }, { rounds: 2, targetUpdates: 3, minClients: 3 }, false);
   try {
     const trainer = (k: number): Client => ({
       id: `u${k}`,
