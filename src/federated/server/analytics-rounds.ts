@@ -353,6 +353,9 @@ export class AnalyticsRounds {
     const indices: number[] = [];
     for (const vote of votes) {
       const index = open.offered.get(vote);
+      if (index === undefined && [...vote].length !== open.level) {
+        bad(`candidate ${JSON.stringify(vote.slice(0, 60))} has ${[...vote].length} characters; the candidates of analytics round ${open.round} have ${open.level} (a surviving prefix of ${open.level - 1} and one symbol or the end mark)`);
+      }
       if (index === undefined) bad(`candidate ${JSON.stringify(vote.slice(0, 60))} was not offered in analytics round ${open.round}; vote for a surviving prefix followed by one symbol of the alphabet or the end mark`);
       if (indices.includes(index!)) bad(`two votes for candidate ${JSON.stringify(vote)}; a client votes for a candidate at most once (counts are 0 or 1)`);
       indices.push(index!);

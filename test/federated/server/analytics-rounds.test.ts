@@ -150,7 +150,8 @@ test('heavy-hitter reports: unknown fields, candidates not offered, repeated vot
   assert.equal(hh.candidates, hh.alphabet.length + 1);
   const cases: [unknown, number, RegExp][] = [
     [{ votes: ['w'], extra: 1 }, 400, /unknown field "extra"/],
-    [{ votes: ['wh'] }, 400, /candidate "wh" was not offered/],
+    [{ votes: ['wh'] }, 400, /candidate "wh" has 2 characters; the candidates of analytics round 1 have 1/],
+    [{ votes: ['\u00e9'] }, 400, /candidate "\u00e9" was not offered/],
     [{ votes: ['!'] }, 400, /candidate "!" was not offered/],
     [{ votes: ['w', 'w'] }, 400, /two votes for candidate "w"/],
     [{ votes: ['w', 'a', 't'] }, 400, /3 votes, but a client votes for at most 2/],
