@@ -41,6 +41,7 @@ import {
   type RoundsPrivacy,
 } from '../analytics/index.js';
 import type { ClientInfo } from '../selection/index.js';
+import { checkedCounts, checkedVotes } from './analytics-reports.js';
 import { FederationRequestError } from './request-error.js';
 import { SecureAggregationRound, type SecureRequestAnswer, type SecureRoundOptions } from './secure-round.js';
 
@@ -336,48 +337,11 @@ export class AnalyticsRounds {
         throw new FederationRequestError(409, 'Conflict', `client "${clientId}" already reported for analytics round ${open.round}; one report per client and round`);
       }
       if (this.clock() >= open.deadline) throw new FederationRequestError(409, 'StaleRound', `analytics round ${open.round} passed its deadline`);
-      const checked = this.kind === 'heavy-hitters' ? this.checkedVotes(open, body) : this.checkedCounts(body);
+      const checked = this.kind === 'heavy-hitters' ? checkedVotes(body, { round: open.round, level: open.level, offered: open.offered, votesPerDevice: this.votesPerDevice }) : checkedCounts(body, this.labels.length, this.clipNorm);
       open.reports.set(clientId, { key, ...checked });
       if (open.reports.size >= open.participants.length) await this.close(open);
       return { accepted: true as const, round: open.round, duplicate: false };
     });
-  }
-
-  private checkedVotes(open: OpenAnalyticsRound, body: AnalyticsReportRequest): { indices: number[] } {
-    const bad = (message: string): never => {
-      throw new FederationRequestError(400, 'BadRequest', `analytics report: ${message}`);
-    };
-    if (body.counts !== undefined) bad('this is a heavy-hitters round: send "votes" (the candidates voted for), not "counts"');
-    const votes = body.votes ?? bad('a heavy-hitters report needs "votes": the candidates voted for (an empty list votes for none)');
-    if (votes.length > this.votesPerDevice) bad(`${votes.length} votes, but a client votes for at most ${this.votesPerDevice} candidates per round`);
-    const indices: number[] = [];
-    for (const vote of votes) {
-      const index = open.offered.get(vote);
-      if (index === undefined && [...vote].length !== open.level) {
-        bad(`candidate ${JSON.stringify(vote.slice(0, 60))} has ${[...vote].length} characters; the candidates of analytics round ${open.round} have ${open.level} (a surviving prefix of ${open.level - 1} and one symbol or the end mark)`);
-      }
-      if (index === undefined) bad(`candidate ${JSON.stringify(vote.slice(0, 60))} was not offered in analytics round ${open.round}; vote for a surviving prefix followed by one symbol of the alphabet or the end mark`);
-      if (indices.includes(index!)) bad(`two votes for candidate ${JSON.stringify(vote)}; a client votes for a candidate at most once (counts are 0 or 1)`);
-      indices.push(index!);
-    }
-    return { indices };
-  }
-
-  private checkedCounts(body: AnalyticsReportRequest): { indices: number[]; values: number[] } {
-    const bad = (message: string): never => {
-      throw new FederationRequestError(400, 'BadRequest', `analytics report: ${message}`);
-    };
-    if (body.votes !== undefined) bad('this is a histogram round: send "counts" (one per label), not "votes"');
-    const counts = body.counts ?? bad(`a histogram report needs "counts": ${this.labels.length} numbers, one per label of the task`);
-    if (counts.length !== this.labels.length) bad(`counts has ${counts.length} values, the task has ${this.labels.length} labels`);
-    let squares = 0;
-    counts.forEach((c, i) => {
-      if (!Number.isFinite(c) || c < 0) bad(`counts[${i}] = ${c}; counts are finite and ≥ 0`);
-      squares += c * c;
-    });
-    // a hair of slack for the client's float rounding of its scaled vector
-    if (Math.sqrt(squares) > this.clipNorm * (1 + 1e-9)) bad(`the counts' L2 norm ${Math.sqrt(squares).toPrecision(6)} exceeds the clip norm ${this.clipNorm}; scale the vector down to it`);
-    return { indices: counts.map((_, i) => i), values: counts.slice() };
   }
 
   secureRequest(clientId: string, roundText: string): SecureRequestAnswer {
