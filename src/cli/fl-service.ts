@@ -19,6 +19,7 @@ import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
 import { federationClientTrainer } from './fl-client-model.js';
 import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
+import { addClientDataOptions, addServeAnalyticsOptions, analyticsOnlyClient, clientLabelSource, readClientData, serveAnalyticsSettings, type ClientDataFlags, type ServeAnalyticsFlags } from './fl-service-extras.js';
 import { formatNumber, parseChoice, parseDpClip, parseInteger, parseJsonObject, parseNumber, printResult, startEngine, withCommonOptions } from './common.js';
 
 function parseUrl(name: string): (value: string) => string {
@@ -33,7 +34,7 @@ function parseUrl(name: string): (value: string) => string {
   };
 }
 
-interface ServeFlags extends Omit<ModelFlags, 'model'> {
+interface ServeFlags extends Omit<ModelFlags, 'model'>, ServeAnalyticsFlags {
   dataset?: string;
   params?: number;
   partition: string;
@@ -93,7 +94,7 @@ interface ServeFlags extends Omit<ModelFlags, 'model'> {
   backend?: 'wasm' | 'cpu';
 }
 
-interface ClientFlags extends Omit<ModelFlags, 'model'> {
+interface ClientFlags extends Omit<ModelFlags, 'model'>, ClientDataFlags {
   model?: string;
   server: string;
   dataset?: string;
@@ -163,6 +164,37 @@ function parseRedisPrefix(value: string): string {
   }
 }
 
+/** Uses a saved or provisioned token, or enrols (with the invitation code when the federation needs one). */
+async function joinFederation(session: RemoteSession, federation: Record<string, unknown>, flags: ClientFlags, examples: number): Promise<void> {
+  const saved = flags.tokenFile && existsSync(flags.tokenFile) ? (JSON.parse(readFileSync(flags.tokenFile, 'utf8')) as { clientId: string; token: string; server?: string }) : undefined;
+  // a provisioned token file has no server; a saved one is used only for the server it came from
+  if (saved && saved.clientId === flags.clientId && (saved.server === undefined || saved.server === flags.server)) session.useToken(saved.clientId, saved.token);
+  else if (federation.enrolment === 'tokens') {
+    throw new ConfigError(`the server at ${flags.server} enrols clients by provisioned tokens: give --token-file FILE with the {"clientId", "token"} the operator gave you`);
+  } else {
+    if (federation.enrolment === 'invite' && flags.enrolmentCode === undefined) throw new ConfigError(`the server at ${flags.server} enrols by invitation: give --enrolment-code CODE (from the operator's trustnlu fl invite)`);
+    await session.register(flags.clientId, examples, flags.enrolmentCode);
+    if (flags.tokenFile) writeFileSync(flags.tokenFile, JSON.stringify({ ...session.credentials, server: flags.server }), { mode: 0o600 });
+  }
+}
+
+/** The client that trains on feedback instead of gold labels: simulated users on its partition share, or recorded feedback from --data. */
+async function feedbackTrainer(
+  source: Exclude<ReturnType<typeof clientLabelSource>, { kind: 'gold' }>,
+  flags: ClientFlags,
+  built: Awaited<ReturnType<typeof federationClientTrainer>>,
+  recorded: { text: string; predicted: string; feedback: string; where: string }[] | undefined,
+) {
+  const [{ SimulatedFeedbackClient, RecordedFeedbackClient }, { tokenizerFromJSON }] = await Promise.all([import('../federated/labels/index.js'), import('../text/index.js')]);
+  if (built.model.task !== 'classifier') throw new ConfigError('feedback labels need an intent classifier federation');
+  if (source.kind === 'simulated-feedback') {
+    const mine = built.data.clients.find((c) => c.id === flags.clientId)!;
+    return new SimulatedFeedbackClient(flags.clientId, built.model, built.data.train, mine.indices, { rate: flags.feedbackRate, noise: source.noise, seed: flags.feedbackSeed });
+  }
+  const tokenizer = tokenizerFromJSON(built.data.model.tokenizer!);
+  return new RecordedFeedbackClient(flags.clientId, built.model, recorded as never, tokenizer, built.data.model.config.maxLength as number);
+}
+
 export function registerFlService(fl: Command): void {
   const serve = fl
     .command('serve')
@@ -174,7 +206,7 @@ export function registerFlService(fl: Command): void {
     .option('--model <kind|path>', `model: ${MODEL_KINDS.join(', ')}, or your TensorFlow.js model.json (or its directory; a classifier of token ids, trained as it is; clients bring the same file)`, parseModelKindOrPath(MODEL_KINDS), 'embbag')
     .option('--model-config <json>', 'architecture overrides as JSON', parseJsonObject('--model-config'))
     .option('--strategy <spec>', STRATEGY_FORMS.join(' | '), 'fedavg')
-    .option('--rounds <n>', 'rounds to complete, then clients are told they are done', parseInteger('--rounds', 1), 10)
+    .option('--rounds <n>', 'rounds to complete, then clients are told they are done (0: no training, with --analytics)', parseInteger('--rounds', 0), 10)
     .option('--clients-per-round <k>', 'updates that complete a round', parseInteger('--clients-per-round', 1), 5)
     .option('--min-clients <n>', 'available clients needed to open a round', parseInteger('--min-clients', 1), 2)
     .option('--min-updates <n>', 'updates needed to aggregate at the deadline (default: --min-clients)', parseInteger('--min-updates', 1))
@@ -238,6 +270,7 @@ export function registerFlService(fl: Command): void {
       ].join('\n'),
     );
   addUserModelOptions(serve);
+  addServeAnalyticsOptions(serve);
   withCommonOptions(serve).action(async (flags: ServeFlags) => {
     // usage errors found after parsing: printed like commander's own, exit code 2
     const usage = (message: string): never => serve.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
@@ -267,6 +300,8 @@ export function registerFlService(fl: Command): void {
     if (flags.clientTokens !== undefined && !existsSync(flags.clientTokens)) usage(`--client-tokens file "${flags.clientTokens}" does not exist`);
     if (flags.evaluationClients !== undefined && flags.evaluateEvery === undefined) usage('--evaluation-clients needs --evaluate-every R');
     if (flags.evaluateEvery !== undefined && flags.store !== undefined) usage('--evaluate-every runs in a single server process with --state FILE; not with --store');
+    const analytics = serveAnalyticsSettings(flags, usage);
+    if (analytics && flags.store !== undefined) usage('--analytics runs in a single server process with --state FILE; not with --store');
     const progress = progressFor({ json: flags.json });
     if (flags.workers > 1 && !isClusterWorker()) {
       // the primary: check the store is reachable once (a clear error here, not N times), then supervise
@@ -311,6 +346,7 @@ export function registerFlService(fl: Command): void {
       sharedWithOtherProcesses: worker,
       fsync: flags.fsync,
       ...(flags.evaluateEvery !== undefined ? { federatedEvaluation: { every: flags.evaluateEvery, clients: flags.evaluationClients ?? 10 } } : {}),
+      ...(analytics ? { analytics } : {}),
       policy: {
         rounds: flags.rounds,
         targetUpdates: flags.clientsPerRound,
@@ -373,7 +409,7 @@ export function registerFlService(fl: Command): void {
         const timer = setInterval(() => {
           // tick: an evaluation past its deadline closes even when no client checks in
           if (service.coordinator.evaluating) void service.coordinator.tick();
-          if (service.coordinator.finished && !service.coordinator.evaluating) {
+          if (service.coordinator.finished && !service.coordinator.evaluating && !service.coordinator.analyticsRunning) {
             clearInterval(timer);
             // linger so that waiting clients learn at their next check-in that the federation is done
             setTimeout(resolve, Math.max(3000, 3 * flags.pollInterval)).unref();
@@ -383,7 +419,15 @@ export function registerFlService(fl: Command): void {
     });
     const status = service.coordinator.status();
     await service.close();
-    const summary = { url: service.url, state: where, roundsCompleted: status.roundsCompleted, modelVersion: status.modelVersion, registeredClients: status.registeredClients, curve: status.curve };
+    const summary = {
+      url: service.url,
+      state: where,
+      roundsCompleted: status.roundsCompleted,
+      modelVersion: status.modelVersion,
+      registeredClients: status.registeredClients,
+      curve: status.curve,
+      ...(analytics ? { analytics: service.coordinator.analyticsTask().result() } : {}),
+    };
     if (worker) {
       // the primary prints one result for all workers
       await notifyPrimary({ kind: 'result', result: summary });
@@ -411,16 +455,32 @@ export function registerFlService(fl: Command): void {
     .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
     .option('--model <path>', 'when the server trains a model.json: the same model.json (or its directory), which the client trains');
   addUserModelOptions(client);
+  addClientDataOptions(client);
   withCommonOptions(client).action(async (flags: ClientFlags) => {
+    const usage = (message: string): never => client.error(`error: ${message}`, { exitCode: 2, code: 'commander.invalidArgument' });
+    const labelSource = clientLabelSource(flags, usage);
+    const own = flags.data !== undefined ? readClientData(flags) : undefined;
     const progress = progressFor({ json: flags.json });
     const session = new RemoteSession({ server: flags.server });
     const federation = await session.federation();
     const source = federation.source as { kind: string; dataset?: string; partition?: string; numClients?: number; model?: string; modelConfig?: Record<string, unknown>; seed?: number };
-    if (source?.kind !== 'dataset') throw new ConfigError(`the server at ${flags.server} serves a synthetic model (${String(federation.name)}); a training client needs a dataset federation (use fl loadtest for synthetic ones)`);
+    if (source?.kind !== 'dataset' && (own === undefined || labelSource.kind !== 'gold')) {
+      throw new ConfigError(`the server at ${flags.server} serves a synthetic model (${String(federation.name)}); a training client needs a dataset federation (an analytics-only client gives --data FILE; use fl loadtest for synthetic ones)`);
+    }
+    if (source?.kind !== 'dataset') {
+      // an analytics-only federation: answer its rounds from --data, train nothing
+      await joinFederation(session, federation, flags, 1);
+      progress.event('joined', { server: flags.server, clientId: flags.clientId, analyticsTexts: own!.analytics.texts.length, federation: federation.name });
+      const summary = await runRemoteClient({ session, client: analyticsOnlyClient(flags.clientId, flags.server), maxUpdates: flags.maxUpdates, timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000, onEvent: (event, fields) => progress.event(event, fields), analyticsData: own!.analytics });
+      printResult(summary, flags.json, (s: RemoteRunSummary) => `client ${s.clientId}: ${s.analyticsAnswered} analytics rounds answered; ${s.finished ? 'federation done' : 'stopped'}`);
+      return;
+    }
     if (flags.dataset && flags.dataset !== source.dataset) {
       throw new ConfigError(`--dataset ${flags.dataset} does not match the federation's dataset "${source.dataset}"`);
     }
-    const { trainer, examples, data, model, layout } = await federationClientTrainer(federation, flags);
+    const built = await federationClientTrainer(federation, flags);
+    const { examples, data, model, layout } = built;
+    const trainer = labelSource.kind === 'gold' ? built.trainer : await feedbackTrainer(labelSource, flags, built, own?.feedback);
     const [{ evaluateExamples, viewParameters, writeModelParameters }, { heldOutPartition }, { loadDatasetSource }] = await Promise.all([
       import('../federated/client/index.js'),
       import('../federated/evaluation/index.js'),
@@ -441,24 +501,17 @@ export function registerFlService(fl: Command): void {
       writeModelParameters(model, viewParameters(parameters, layout));
       return evaluateExamples(model, data.evaluation, heldOut, { outOfScopeIndex: data.outOfScopeIndex });
     };
-    const saved = flags.tokenFile && existsSync(flags.tokenFile) ? (JSON.parse(readFileSync(flags.tokenFile, 'utf8')) as { clientId: string; token: string; server?: string }) : undefined;
-    // a provisioned token file has no server; a saved one is used only for the server it came from
-    if (saved && saved.clientId === flags.clientId && (saved.server === undefined || saved.server === flags.server)) session.useToken(saved.clientId, saved.token);
-    else if (federation.enrolment === 'tokens') {
-      throw new ConfigError(`the server at ${flags.server} enrols clients by provisioned tokens: give --token-file FILE with the {"clientId", "token"} the operator gave you`);
-    } else {
-      if (federation.enrolment === 'invite' && flags.enrolmentCode === undefined) throw new ConfigError(`the server at ${flags.server} enrols by invitation: give --enrolment-code CODE (from the operator's trustnlu fl invite)`);
-      await session.register(flags.clientId, examples, flags.enrolmentCode);
-      if (flags.tokenFile) writeFileSync(flags.tokenFile, JSON.stringify({ ...session.credentials, server: flags.server }), { mode: 0o600 });
-    }
-    progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: examples, federation: federation.name });
+    await joinFederation(session, federation, flags, examples);
+    progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: examples, federation: federation.name, labels: labelSource.kind });
     const summary = await runRemoteClient({
       session,
       client: trainer,
       maxUpdates: flags.maxUpdates,
       timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
       onEvent: (event, fields) => progress.event(event, fields),
-      evaluator,
+      // a feedback client holds no gold labels to evaluate accuracy with
+      ...(labelSource.kind === 'gold' ? { evaluator } : {}),
+      ...(own ? { analyticsData: own.analytics } : {}),
     });
     printResult(summary, flags.json, (s: RemoteRunSummary) => `client ${s.clientId}: ${s.updatesSubmitted} updates submitted (rounds ${s.rounds.join(', ') || 'none'}), ${s.lateUpdates} late${s.evaluationsReported ? `, ${s.evaluationsReported} evaluations reported` : ''}; ${s.finished ? 'federation done' : 'stopped'}`);
   });

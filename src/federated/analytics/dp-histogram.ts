@@ -83,6 +83,22 @@ export interface LabelHistogramResult extends DpHistogramResult {
   unclippedCounts: number[];
 }
 
+/**
+ * One device's label counts (by index into the public label set) and the factor that scales
+ * their vector to L2 norm ≤ C: what a device contributes to a label histogram, in the
+ * simulator and in the service alike.
+ */
+export function labelCountContribution(labels: readonly string[], index: ReadonlyMap<string, number>, clipNorm: number): { counts: Map<number, number>; scale: number } {
+  const counts = new Map<number, number>();
+  for (const label of labels) {
+    const i = index.get(label);
+    if (i === undefined) throw new ConfigError(`label "${label}" is not among the histogram's ${index.size} labels`);
+    counts.set(i, (counts.get(i) ?? 0) + 1);
+  }
+  const norm = Math.sqrt([...counts.values()].reduce((s, c) => s + c * c, 0));
+  return { counts, scale: norm > clipNorm ? clipNorm / norm : 1 };
+}
+
 export async function dpLabelHistogram(options: LabelHistogramOptions): Promise<LabelHistogramResult> {
   const clipNorm = options.clipNorm ?? 5;
   if (!(clipNorm > 0) || !Number.isFinite(clipNorm)) throw new ConfigError(`clipNorm must be a finite number > 0, got ${clipNorm}`);
@@ -92,15 +108,8 @@ export async function dpLabelHistogram(options: LabelHistogramOptions): Promise<
   const unclipped = new Array<number>(options.labels.length).fill(0);
   let clippedDevices = 0;
   const contributions = options.devices.map((labels) => {
-    const counts = new Map<number, number>();
-    for (const label of labels) {
-      const i = index.get(label);
-      if (i === undefined) throw new ConfigError(`label "${label}" is not among the histogram's ${options.labels.length} labels`);
-      counts.set(i, (counts.get(i) ?? 0) + 1);
-      unclipped[i]++;
-    }
-    const norm = Math.sqrt([...counts.values()].reduce((s, c) => s + c * c, 0));
-    const scale = norm > clipNorm ? clipNorm / norm : 1;
+    const { counts, scale } = labelCountContribution(labels, index, clipNorm);
+    for (const [i, c] of counts) unclipped[i] += c;
     if (scale < 1) clippedDevices++;
     return { indices: [...counts.keys()], values: [...counts.values()].map((c) => c * scale) };
   });

@@ -30,11 +30,7 @@ import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
 import { calibrateRounds, type RoundsPrivacy } from './gaussian-calibration.js';
 import type { UserItems } from './items.js';
 import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
-
-/** Marks the end of an item in the prefix tree; not a character any item contains. */
-export const END_OF_ITEM = '\u0003';
-/** Lower-case letters, digits, apostrophe and space: what the normalised items are made of. */
-export const DEFAULT_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789' ";
+import { terminatedItems, trieAlphabet, trieCandidates, trieRelease, trieVoteCandidates } from './trie-rounds.js';
 
 export interface TrieHeavyHittersOptions {
   users: readonly UserItems[];
@@ -118,8 +114,7 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
   if (!(z >= 0) || !Number.isFinite(z)) throw new ConfigError(`thresholdSigmas must be a finite number ≥ 0, got ${z}`);
   const minCount = options.minCount ?? 1;
   if (!(minCount > 0) || !Number.isFinite(minCount)) throw new ConfigError(`minCount must be a finite number > 0, got ${minCount}`);
-  const alphabet = [...new Set(options.alphabet ?? DEFAULT_ALPHABET)];
-  if (alphabet.length === 0 || alphabet.includes(END_OF_ITEM)) throw new ConfigError('the alphabet must be non-empty and must not contain the end-of-item mark');
+  const alphabet = trieAlphabet(options.alphabet);
   if (!Array.isArray(options.users) || options.users.length === 0) throw new ConfigError('heavy hitters need at least one user');
   const aggregation = options.aggregation ?? 'plain';
   const sampleRate = options.sampleRate ?? 1;
@@ -130,56 +125,34 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
   const random = AnalyticsRandom.from(options.noiseSeed);
 
   // Each device's items, terminated, restricted to what the public alphabet can spell.
-  const symbols = new Set(alphabet);
   let skippedItems = 0;
-  const devices = options.users.map((u) =>
-    u.items.filter((item: string) => {
-      const ok = item.length > 0 && item.length <= maxLength && [...item].every((ch) => symbols.has(ch));
-      if (!ok) skippedItems++;
-      return ok;
-    }).map((item: string) => item + END_OF_ITEM),
-  );
+  const devices = options.users.map((u) => {
+    const { items, skipped } = terminatedItems(u.items, alphabet, maxLength);
+    skippedItems += skipped;
+    return items;
+  });
 
   let prefixes: string[] = [''];
   const discovered: DiscoveredItem[] = [];
   const log: TrieRound[] = [];
-  const extensions = [...alphabet, END_OF_ITEM];
   for (let r = 1; r <= rounds && prefixes.length > 0; r++) {
-    const candidates = new Map<string, number>();
-    for (const p of prefixes) for (const a of extensions) candidates.set(p + a, candidates.size);
+    const names = trieCandidates(prefixes, alphabet);
+    const candidates = new Map(names.map((name, i) => [name, i]));
     const live = new Set(prefixes);
     const contributions: SparseContribution[] = [];
     let votes = 0;
     for (const items of devices) {
       if (sampleRate < 1 && !random.bernoulli(sampleRate)) continue;
-      const mine = new Set<number>();
-      for (const s of items) {
-        if (s.length < r || !live.has(s.slice(0, r - 1))) continue;
-        const index = candidates.get(s.slice(0, r));
-        if (index !== undefined) mine.add(index);
-      }
-      const chosen = random.subset([...mine], votesPerDevice);
+      const chosen = random.subset(trieVoteCandidates(items, r, live, candidates), votesPerDevice);
       votes += chosen.length;
       contributions.push({ indices: chosen });
     }
-    const sums = contributions.length > 0 ? await sumContributions(contributions, candidates.size, { aggregation }) : new Float64Array(candidates.size);
-    const noise = random.gaussian(candidates.size, countNoiseStd);
-    const names = [...candidates.keys()];
-    const survivors = names
-      .map((name, i) => ({ name, estimate: sums[i] + noise[i] }))
-      .filter((c) => c.estimate >= threshold)
-      .sort((a, b) => b.estimate - a.estimate || (a.name < b.name ? -1 : 1))
-      .slice(0, maxPrefixes);
-    const next: string[] = [];
-    let found = 0;
-    for (const s of survivors) {
-      if (s.name.endsWith(END_OF_ITEM)) {
-        discovered.push({ item: s.name.slice(0, -1), estimate: s.estimate / sampleRate });
-        found++;
-      } else next.push(s.name);
-    }
-    prefixes = next;
-    const round: TrieRound = { round: r, candidates: candidates.size, participants: contributions.length, votes, survivors: survivors.length, discovered: found, threshold };
+    const sums = contributions.length > 0 ? await sumContributions(contributions, names.length, { aggregation }) : new Float64Array(names.length);
+    const noise = random.gaussian(names.length, countNoiseStd);
+    const release = trieRelease(names, sums, noise, threshold, maxPrefixes);
+    for (const d of release.discovered) discovered.push({ item: d.item, estimate: d.estimate / sampleRate });
+    prefixes = release.prefixes;
+    const round: TrieRound = { round: r, candidates: names.length, participants: contributions.length, votes, survivors: release.survivors, discovered: release.discovered.length, threshold };
     log.push(round);
     options.onRound?.(round);
   }

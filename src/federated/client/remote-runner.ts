@@ -12,6 +12,7 @@ import type { TaskResponse } from '../server/protocol.js';
 import type { Client } from './client.js';
 import type { EvaluationSums } from './local-evaluation.js';
 import { RemoteServerError, type RemoteSession } from './remote-session.js';
+import { answerAnalyticsRound, type AnalyticsData } from './analytics-answers.js';
 
 export interface RemoteRunOptions {
   session: RemoteSession;
@@ -32,6 +33,8 @@ export interface RemoteRunOptions {
    * client's held-out data. Without it, a client asked to evaluate waits instead.
    */
   evaluator?: (parameters: Float32Array, modelVersion: number) => Promise<EvaluationSums>;
+  /** Private analytics: this client's texts (and labels) to answer analytics rounds from. Without it, a client asked waits instead. */
+  analyticsData?: AnalyticsData;
 }
 
 export interface RemoteRunSummary {
@@ -44,6 +47,8 @@ export interface RemoteRunSummary {
   lastModelVersion: number;
   /** Federated-evaluation reports accepted (rounds whose model this client evaluated). */
   evaluationsReported: number;
+  /** Analytics rounds this client answered. */
+  analyticsAnswered: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,6 +154,7 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
     finished: false,
     lastModelVersion: 0,
     evaluationsReported: 0,
+    analyticsAnswered: 0,
   };
   const emit = options.onEvent ?? (() => undefined);
   while (!options.stopped?.()) {
@@ -162,6 +168,24 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
     }
     if (answer.action === 'wait') {
       await sleep(answer.retryAfterMs);
+      continue;
+    }
+    if (answer.action === 'analytics') {
+      if (!options.analyticsData) {
+        await sleep(1000);
+        continue;
+      }
+      try {
+        const outcome = await answerAnalyticsRound(session, answer.round, options.analyticsData, { crypto: options.secaggCrypto, longPollMs: options.longPollMs ?? 20_000 });
+        if (!outcome.duplicate) summary.analyticsAnswered++;
+        emit('analytics', { ...outcome });
+      } catch (error) {
+        if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'NotSelected')) {
+          emit('late', { message: error.message });
+          continue;
+        }
+        throw error;
+      }
       continue;
     }
     if (answer.action === 'evaluate') {

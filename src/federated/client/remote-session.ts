@@ -8,6 +8,7 @@
  */
 import { TrustnluError } from '../../errors.js';
 import {
+  API_PREFIX,
   BINARY_CONTENT_TYPE,
   PATHS,
   UPDATE_HEADERS,
@@ -22,6 +23,7 @@ import {
   type UpdateResponse,
 } from '../server/protocol.js';
 import type { EvaluationReportRequest, EvaluationReportResponse } from '../server/evaluation-rounds.js';
+import type { AnalyticsReportRequest, AnalyticsTaskResponse } from '../server/analytics-rounds.js';
 
 /** The server refused a request (a 4xx other than 429), or kept failing after the retries. */
 export class RemoteServerError extends TrustnluError {
@@ -189,6 +191,25 @@ export class RemoteSession {
   /** This client's reply (secagg wire JSON) for `stage`. */
   async secureReply(round: number, stage: string, reply: unknown): Promise<SecureReplyResponse> {
     return (await (await this.request('POST', `${PATHS.secagg(round)}/${stage}`, { json: reply })).json()) as SecureReplyResponse;
+  }
+
+  /** Private analytics: the task of analytics round `round` (the check-in said "analytics"). */
+  async analyticsTask(round: number): Promise<AnalyticsTaskResponse> {
+    return (await (await this.request('GET', `${API_PREFIX}/analytics/${round}/task`)).json()) as AnalyticsTaskResponse;
+  }
+
+  /** A plain analytics report: {votes} (heavy hitters) or {counts} (histogram). */
+  async analyticsReport(round: number, report: AnalyticsReportRequest): Promise<{ accepted: true; round: number; duplicate: boolean }> {
+    return (await (await this.request('POST', `${API_PREFIX}/analytics/${round}/report`, { json: report })).json()) as { accepted: true; round: number; duplicate: boolean };
+  }
+
+  /** A secure analytics round: this party's request in the current stage (`waitMs` long-polls). */
+  async analyticsSecureRequest(round: number, waitMs = 0): Promise<SecureRequestResponse> {
+    return (await (await this.request('GET', `${API_PREFIX}/analytics/${round}/secagg?waitMs=${waitMs}`)).json()) as SecureRequestResponse;
+  }
+
+  async analyticsSecureReply(round: number, stage: string, reply: unknown): Promise<SecureReplyResponse> {
+    return (await (await this.request('POST', `${API_PREFIX}/analytics/${round}/secagg/${stage}`, { json: reply })).json()) as SecureReplyResponse;
   }
 
   async federation(): Promise<Record<string, unknown>> {

@@ -30,3 +30,4 @@ export {
   planDeviceLabels,
   startDeviceLabelRun,
 } from './label-run.js';
+export { SimulatedFeedbackClient, RecordedFeedbackClient, recordedFeedbackTargets, FEEDBACK_SIGNALS, type FeedbackSignal, type RecordedFeedback } from './feedback-client.js';

@@ -7,6 +7,7 @@ import type { StatusResponse } from './protocol.js';
 import type { RoundPolicy } from './round-policy.js';
 import type { SecureAggregationOptions } from './secure-aggregation-rounds.js';
 import type { FederatedEvaluationSettings } from './evaluation-rounds.js';
+import type { AnalyticsSettings } from './analytics-rounds.js';
 
 export interface CoordinatorOptions {
   store: FederationStore;
@@ -39,6 +40,8 @@ export interface CoordinatorOptions {
   privacy?: (roundsCompleted: number) => StatusResponse['privacy'];
   /** Federated evaluation rounds: after every `every`-th round, K sampled clients report sums on their held-out data (evaluation-rounds.ts). */
   federatedEvaluation?: FederatedEvaluationSettings;
+  /** One private analytics task (heavy hitters or a label histogram) run in analytics rounds (analytics-rounds.ts); single-process federations only. */
+  analytics?: AnalyticsSettings;
   /** Server-side evaluation of each new model (after its checkpoint is committed). */
   evaluate?: (round: number, parameters: ParameterSet) => Promise<ServerEvaluation | undefined>;
   clock?: () => number;

@@ -24,6 +24,7 @@ import { parseUpdateMetadata } from './update-validation.js';
 
 export { MAX_LONG_POLL_MS } from './route-schemas.js';
 import type { EvaluationReportRequest } from './evaluation-rounds.js';
+import { registerAnalyticsRoutes } from './analytics-routes.js';
 
 export interface ConnectionLimits {
   /** Request headers must arrive within this long (ms), else 408. */
@@ -363,6 +364,15 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
       async (request) => coordinator.secureReply(request.clientId!, request.params.round, stage, request.body),
     );
   }
+
+  registerAnalyticsRoutes(app, {
+    analytics: () => coordinator.analyticsTask(),
+    authenticate,
+    authenticateAdmin,
+    waitForChange: (ms) => coordinator.waitForChange(ms),
+    closing: () => closing,
+    replyBodyLimit: 4 * 1024 * 1024,
+  });
 
   app.get(PATHS.status, { schema: ROUTE_SCHEMAS.status, onRequest: limitAddress }, async () => {
     await coordinator.refresh();

@@ -20,3 +20,4 @@ export {
 export { ENROLMENT_MODES, DEFAULT_MAX_WEIGHT, readClientTokens, type EnrolmentMode, type EnrolmentOptions, type ProvisionedClient } from './enrolment.js';
 export { buildCoordinator, startFederationService, type ServiceOptions, type ServiceModelSource, type RunningService } from './service.js';
 export { runLoadTest, syntheticDelta, type LoadTestOptions, type LoadTestResult } from './load-test.js';
+export { AnalyticsRounds, ANALYTICS_KINDS, checkAnalyticsSettings, type AnalyticsKind, type AnalyticsSettings, type AnalyticsResult, type AnalyticsTaskResponse, type AnalyticsReportRequest } from './analytics-rounds.js';

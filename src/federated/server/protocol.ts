@@ -87,6 +87,8 @@ export type CheckInResponse =
   | { action: 'train'; round: number; modelVersion: number; deadline: number }
   /** Federated evaluation: evaluate model `modelVersion` on held-out data, report sums at POST evaluation(round) before `deadline`. */
   | { action: 'evaluate'; round: number; modelVersion: number; deadline: number }
+  /** Private analytics: fetch GET /v1/analytics/{round}/task and answer it before `deadline`. */
+  | { action: 'analytics'; round: number; deadline: number }
   | { action: 'wait'; retryAfterMs: number; round?: number }
   | { action: 'done'; modelVersion: number };
 

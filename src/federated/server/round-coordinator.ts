@@ -61,6 +61,7 @@ import { resolveRoundPolicy, type RoundPolicy } from './round-policy.js';
 import { learningCurve, roundSummary } from './round-summary.js';
 import { SecureAggregationRounds } from './secure-aggregation-rounds.js';
 import { EvaluationRounds, type EvaluationReportRequest, type EvaluationReportResponse } from './evaluation-rounds.js';
+import { AnalyticsRounds } from './analytics-rounds.js';
 import type { SecureAggregationRound, SecureRequestAnswer } from './secure-round.js';
 
 export { DEFAULT_ROUND_POLICY, type RoundPolicy } from './round-policy.js';
@@ -89,6 +90,8 @@ export class RoundCoordinator {
   protected readonly secure: SecureAggregationRounds | undefined;
   /** Present when the federation runs federated evaluation rounds. */
   protected readonly evaluation: EvaluationRounds | undefined;
+  /** Present when the federation runs a private analytics task. */
+  protected readonly analytics: AnalyticsRounds | undefined;
   protected modelVersion = 0;
   private modelBytes: Uint8Array = new Uint8Array(0);
   protected roundsCompleted = 0;
@@ -110,6 +113,17 @@ export class RoundCoordinator {
     this.clients = new ClientRegistry(this.store, options.enrolment, this.clock, (event, data) => this.emit(event, data));
     this.evaluation = options.federatedEvaluation
       ? new EvaluationRounds(options.federatedEvaluation, this.policy.seed, this.clock, this.policy.roundTimeoutMs, (round, metrics) => this.recordRoundMetrics(round, metrics), (event, data) => this.emit(event, data))
+      : undefined;
+    this.analytics = options.analytics
+      ? new AnalyticsRounds(
+          options.analytics,
+          options.secureAggregation ? { stageTimeoutMs: options.secureAggregation.stageTimeoutMs, neighbours: options.secureAggregation.neighbours, threshold: options.secureAggregation.threshold } : undefined,
+          this.clock,
+          this.policy.roundTimeoutMs,
+          () => this.availableClients(),
+          () => this.notifyWaiters(),
+          (event, data) => this.emit(event, data),
+        )
       : undefined;
   }
 
@@ -276,7 +290,10 @@ export class RoundCoordinator {
     client.lastSeen = this.clock();
     await this.recordCheckIn(clientId, client.lastSeen);
     const evaluation = this.evaluation?.pendingFor(clientId);
-    if (this.finished) return evaluation ? { action: 'evaluate', ...evaluation } : { action: 'done', modelVersion: this.modelVersion };
+    // analytics: a participant answers when it has nothing to train or evaluate; the others wait while the task runs
+    const analytics = this.analytics?.pendingFor(clientId);
+    const analyticsRunning = this.analytics?.running ?? false;
+    if (this.finished && !analyticsRunning) return evaluation ? { action: 'evaluate', ...evaluation } : { action: 'done', modelVersion: this.modelVersion };
     // an open round before its deadline needs nothing here (the server's timer also ticks)
     if (!this.current || this.clock() >= this.current.deadline) await this.tick();
     const round = this.current;
@@ -291,7 +308,8 @@ export class RoundCoordinator {
     }
     // training comes first; a sampled client evaluates when it has no round to train in
     if (evaluation) return { action: 'evaluate', ...evaluation };
-    if (this.finished) return { action: 'done', modelVersion: this.modelVersion };
+    if (analytics) return { action: 'analytics', ...analytics };
+    if (this.finished && !analyticsRunning) return { action: 'done', modelVersion: this.modelVersion };
     return { action: 'wait', retryAfterMs: this.policy.pollIntervalMs, ...(round ? { round: round.record.round } : {}) };
   }
 
@@ -335,6 +353,7 @@ export class RoundCoordinator {
   /** Opens a round when none is open and enough clients are available; closes an expired one. */
   async tick(): Promise<void> {
     await this.evaluation?.tick();
+    await this.analytics?.tick();
     if (this.current?.secure) await this.serial(() => this.advanceSecure());
     if (this.current && this.clock() >= this.current.deadline) {
       await this.serial(async () => {
@@ -680,6 +699,17 @@ export class RoundCoordinator {
     return this.evaluation.report(clientId, roundText, body);
   }
 
+  /** The private analytics task (409 when the server runs none). */
+  analyticsTask(): AnalyticsRounds {
+    if (!this.analytics) throw new FederationRequestError(409, 'Conflict', 'this federation runs no analytics task (start the server with --analytics heavy-hitters|histogram)');
+    return this.analytics;
+  }
+
+  /** The analytics task still needs clients (a server that exits when done waits for it). */
+  get analyticsRunning(): boolean {
+    return this.analytics?.running ?? false;
+  }
+
   // ---- reports ----
 
   /** Re-reads the round state from the store before answering status or rounds (a no-op in a single process). */
@@ -737,5 +767,6 @@ export class RoundCoordinator {
     await this.chain;
     await Promise.all(this.evaluations);
     await this.evaluation?.drain();
+    await this.analytics?.drain();
   }
 }

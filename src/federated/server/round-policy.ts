@@ -61,7 +61,7 @@ export function resolveRoundPolicy(policy: Partial<RoundPolicy> | undefined): Ro
     ...given,
     minUpdates: given.minUpdates ?? Math.min(given.minClients ?? DEFAULT_ROUND_POLICY.minClients, given.targetUpdates ?? DEFAULT_ROUND_POLICY.targetUpdates),
   };
-  requireSetting(Number.isInteger(p.rounds) && p.rounds >= 1, `rounds must be an integer ≥ 1, got ${p.rounds}`);
+  requireSetting(Number.isInteger(p.rounds) && p.rounds >= 0, `rounds must be an integer ≥ 0 (0: no training, e.g. an analytics-only federation), got ${p.rounds}`);
   requireSetting(Number.isInteger(p.minClients) && p.minClients >= 1, `minClients must be an integer ≥ 1, got ${p.minClients}`);
   requireSetting(Number.isInteger(p.minUpdates) && p.minUpdates >= 1, `minUpdates must be an integer ≥ 1, got ${p.minUpdates}`);
   requireSetting(Number.isInteger(p.targetUpdates) && p.targetUpdates >= p.minUpdates, `targetUpdates (${p.targetUpdates}) must be an integer ≥ minUpdates (${p.minUpdates})`);

@@ -154,7 +154,7 @@ export const ROUTE_SCHEMAS = {
           type: 'object',
           required: ['action'],
           properties: {
-            action: { type: 'string', enum: ['train', 'evaluate', 'wait', 'done'] },
+            action: { type: 'string', enum: ['train', 'evaluate', 'analytics', 'wait', 'done'] },
             round: { type: 'integer', description: 'train: the round to fetch the task of; evaluate: the round whose model to evaluate; wait: the open round, if any' },
             modelVersion: { type: 'integer' },
             deadline: { type: 'integer', description: 'train: ms since the epoch' },

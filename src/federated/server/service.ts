@@ -20,6 +20,7 @@ import type { Strategy } from '../strategy.js';
 import type { AccountantName } from '../../privacy/index.js';
 import { openFederationStore, isRedisLocation, type FederationStore } from '../store/index.js';
 import { createFederationServer, type HttpServerOptions } from './http-server.js';
+import { checkAnalyticsSettings, type AnalyticsSettings } from './analytics-rounds.js';
 import { checkEvaluationSettings, type FederatedEvaluationSettings } from './evaluation-rounds.js';
 import { RoundCoordinator, type RoundPolicy } from './round-coordinator.js';
 import { DEFAULT_MAX_WEIGHT, readClientTokens, type EnrolmentMode } from './enrolment.js';
@@ -87,6 +88,12 @@ export interface ServiceOptions {
   secureAggregation?: { range?: number; stageTimeoutMs?: number; neighbours?: number; threshold?: number };
   /** Federated evaluation rounds (evaluation-rounds.ts); single-process federations only. */
   federatedEvaluation?: FederatedEvaluationSettings;
+  /**
+   * One private analytics task (analytics-rounds.ts): TrieHH heavy hitters or a label histogram,
+   * under secure aggregation when `secureAggregation` is on; a histogram's labels default to the
+   * dataset's. Single-process federations only.
+   */
+  analytics?: AnalyticsSettings;
   onEvent?: (event: string, data: Record<string, unknown>) => void;
 }
 
@@ -113,7 +120,11 @@ export function securityPosture(options: ServiceOptions, coordinator: RoundCoord
       : `${p.normClipMultiple > 0 ? `clip to ${p.normClipMultiple}× the round's median norm, ` : 'no clipping, '}refuse > ${p.maxUpdateNorm}`;
   const dp = options.dp ? `on (clip ${String(options.dp.clip)}, δ ${options.dp.delta})` : 'off';
   const secure = options.secureAggregation ? 'on (SecAgg+)' : 'off';
-  return `security: enrolment ${enrolment}; weights ${weights}; update norm ${bound}; TLS ${options.http?.tls ? 'on' : 'off'}; admin routes ${options.http?.adminToken ? 'on' : 'off'}; DP ${dp}; secure aggregation ${secure}`;
+  const a = options.analytics;
+  const analytics = a
+    ? `; analytics ${a.kind} (central DP ε ${a.epsilon}, δ ${a.delta}: the server adds the noise after ${options.secureAggregation ? 'secure aggregation' : 'summing the plain reports'})`
+    : '';
+  return `security: enrolment ${enrolment}; weights ${weights}; update norm ${bound}; TLS ${options.http?.tls ? 'on' : 'off'}; admin routes ${options.http?.adminToken ? 'on' : 'off'}; DP ${dp}; secure aggregation ${secure}${analytics}`;
 }
 
 export async function buildCoordinator(options: ServiceOptions): Promise<{ coordinator: RoundCoordinator; store: FederationStore }> {
@@ -231,6 +242,10 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
   if (options.sharedWithOtherProcesses && options.store === undefined) throw new ConfigError('several server processes need a shared store: give --store redis://host:port[/db]');
   if (options.federatedEvaluation && options.store !== undefined) throw new ConfigError('federated evaluation rounds run in one server process over a SQLite --state file; not with a shared --store');
   if (options.federatedEvaluation) checkEvaluationSettings(options.federatedEvaluation);
+  if (options.analytics && options.store !== undefined) throw new ConfigError('analytics rounds run in one server process over a SQLite --state file; not with a shared --store');
+  const datasetLabels = (federation.model as { labels?: string[] } | undefined)?.labels;
+  const analytics = options.analytics && options.analytics.kind === 'histogram' && options.analytics.labels === undefined && datasetLabels ? { ...options.analytics, labels: datasetLabels.slice() } : options.analytics;
+  if (analytics) checkAnalyticsSettings(analytics);
   const store = await openFederationStore({ location: options.store ?? options.statePath, redisPrefix: options.redisPrefix, fsync: options.fsync });
   try {
     const coordinator = await RoundCoordinator.open({
@@ -270,6 +285,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       aggregatorName,
       evaluate,
       ...(options.federatedEvaluation ? { federatedEvaluation: options.federatedEvaluation } : {}),
+      ...(analytics ? { analytics } : {}),
       // secure rounds: shared only when other processes serve the federation too (their replicas follow the journal)
       shared: options.store !== undefined && (!options.secureAggregation || options.sharedWithOtherProcesses === true),
       onEvent: options.onEvent,

@@ -135,6 +135,9 @@ test('the OpenAPI document is generated from the route schemas: exactly the rout
     'POST /v1/clients', 'POST /v1/admin/invites', 'POST /v1/checkin', 'GET /v1/rounds/{round}/task', 'GET /v1/models/{version}', 'PUT /v1/rounds/{round}/update',
     'GET /v1/rounds/{round}/secagg', 'POST /v1/rounds/{round}/secagg/advertise', 'POST /v1/rounds/{round}/secagg/share', 'POST /v1/rounds/{round}/secagg/masked-input',
     'POST /v1/rounds/{round}/secagg/unmask', 'POST /v1/rounds/{round}/evaluation', 'GET /v1/status', 'GET /v1/rounds', 'GET /v1/federation', 'GET /v1/metrics', 'GET /openapi.json', 'GET /dashboard', 'GET /client',
+    // private analytics (analytics-routes.ts)
+    'GET /v1/analytics/{round}/task', 'POST /v1/analytics/{round}/report', 'GET /v1/analytics/{round}/secagg', 'POST /v1/analytics/{round}/secagg/advertise',
+    'POST /v1/analytics/{round}/secagg/share', 'POST /v1/analytics/{round}/secagg/masked-input', 'POST /v1/analytics/{round}/secagg/unmask', 'GET /v1/admin/analytics',
   ].sort();
   assert.deepEqual(documented, expected);
   const update = doc.paths['/v1/rounds/{round}/update'].put;
