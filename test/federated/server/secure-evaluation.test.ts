@@ -27,7 +27,7 @@ function zeroClient(id: string): Client {
   };
 }
 
-async function service(secure: boolean, clients: number, evaluationClients: number, stageTimeoutMs = 20_000): Promise<RunningService> {
+async function service(secure: boolean, clients: number, evaluationClients: number, stageTimeoutMs = 20_000, personalised = false): Promise<RunningService> {
   return startFederationService({
     source: { kind: 'synthetic', parameters: P },
     strategy: 'fedavg',
@@ -36,7 +36,7 @@ async function service(secure: boolean, clients: number, evaluationClients: numb
     policy: { rounds: 1, targetUpdates: clients, minClients: clients, roundTimeoutMs: 60_000, pollIntervalMs: 100, seed: 3 },
     ...(secure ? { secureAggregation: { range: 1, stageTimeoutMs } } : {}),
     // public scale 20 examples (the test's clients hold at most 15)
-    federatedEvaluation: { every: 1, clients: evaluationClients, limits: { maxExamples: 20 }, timeoutMs: 60_000 },
+    federatedEvaluation: { every: 1, clients: evaluationClients, limits: { maxExamples: 20 }, timeoutMs: 60_000, ...(personalised ? { personalisation: { localEpochs: 1, learningRate: 0.01, optimizer: 'adam' as const, batchSize: 8, maxSteps: 3 } } : {}) },
   });
 }
 
@@ -47,16 +47,25 @@ const SUMS: EvaluationSums[] = [
   { examples: 15, units: 15, correct: 9, lossSum: 9 },
 ];
 
+/** The fine-tuned models' correct counts on the same examples (personalised evaluation). */
+const AFTER = [9, 3, 12];
+
 /** Four clients train round 1 (securely when the service is secure), then the three sampled ones evaluate; the round's metrics. */
-async function evaluateThree(secure: boolean): Promise<Record<string, number>> {
-  const running = await service(secure, 4, 3);
+async function evaluateThree(secure: boolean, personalised = false): Promise<Record<string, number>> {
+  const running = await service(secure, 4, 3, 20_000, personalised);
   try {
     const sessions = Array.from({ length: 4 }, () => new RemoteSession({ server: running.url }));
-    await Promise.all(sessions.map((s, k) => s.register(`c${k}`)));
+    await Promise.all(sessions.map((s, k) => s.register(`c${k}`, 8)));
     // whichever three are sampled get the three hand-worked sums (in the order they ask)
     let next = 0;
-    const evaluator: LocalEvaluator = { evaluate: async () => SUMS[next++] };
-    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: zeroClient(`c${k}`), longPollMs: 1000, evaluator })));
+    const evaluatorFor = (): LocalEvaluator => {
+      let mine = -1;
+      return {
+        evaluate: async () => SUMS[(mine = next++)],
+        personalise: async () => ({ after: { ...SUMS[mine], correct: AFTER[mine], lossSum: SUMS[mine].lossSum / 2 }, trainExamples: 8 }),
+      };
+    };
+    const summaries = await Promise.all(sessions.map((s, k) => runRemoteClient({ session: s, client: zeroClient(`c${k}`), longPollMs: 1000, evaluator: evaluatorFor() })));
     assert.ok(summaries.every((s) => s.finished && s.updatesSubmitted === 1), JSON.stringify(summaries));
     assert.equal(summaries.reduce((s, x) => s + x.evaluationsReported, 0), 3);
     await running.coordinator.drain();
@@ -108,6 +117,20 @@ test('secure evaluation with a dropout: a party silent after advertising is drop
     assert.equal(request.stage, 'advertise');
     await silent.evaluationSecureReply(1, 'advertise', toWire(await new SecAggClient(webSecAggCrypto()).advertiseKeys(fromWire(request.request) as never)));
     assert.equal((await silent.checkIn()).action, 'done', 'a party that joined the session is not asked to evaluate again');
+    // what a secure evaluation refuses: plain sums, a reply for another stage, another party's index, a malformed body
+    const first = others[0];
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${running.url}${path}`, { method, headers: { authorization: `Bearer ${first.credentials!.token}`, 'content-type': 'application/json' }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const plainReport = await call('POST', '/v1/rounds/1/evaluation', { modelVersion: 1, examples: 4, correct: 2, lossSum: 1 });
+    assert.equal(plainReport.status, 409);
+    assert.match(((await plainReport.json()) as { error: { message: string } }).error.message, /aggregated securely: send the masked moments through \/v1\/rounds\/1\/evaluation\/secagg/);
+    const mine = await first.evaluationSecureRequest(1);
+    const advert = toWire(await new SecAggClient(webSecAggCrypto()).advertiseKeys(fromWire(mine.request) as never)) as { index: number };
+    assert.equal((await call('POST', '/v1/rounds/1/evaluation/secagg/share', { index: advert.index, shares: [] })).status, 409, 'another stage');
+    assert.equal((await call('POST', '/v1/rounds/1/evaluation/secagg/advertise', { ...advert, index: (advert.index + 1) % 5 })).status, 400, 'another party\'s index');
+    assert.equal((await call('POST', '/v1/rounds/1/evaluation/secagg/advertise', { ...advert, extra: 1 })).status, 400, 'an unknown field');
+    assert.equal((await call('GET', '/v1/rounds/1/evaluation/secagg?waitMs=40000')).status, 400);
+    assert.equal((await call('GET', '/v1/rounds/2/evaluation/secagg')).status, 409, 'no evaluation of round 2');
     const sums = new Map<string, EvaluationSums>(others.map((s, i) => [s.clientId!, { examples: 4 + 3 * i, units: 4 + 3 * i, correct: 2 + 2 * i + (i % 2), lossSum: 1 + i }]));
     const outcomes = await Promise.all(others.map((s) => answerEvaluation(s, 1, { evaluate: async () => sums.get(s.clientId!)! }, { crypto: webSecAggCrypto(), longPollMs: 1000 })));
     assert.ok(outcomes.every((o) => o.reported && o.secure), JSON.stringify(outcomes));
@@ -124,5 +147,22 @@ test('secure evaluation with a dropout: a party silent after advertising is drop
     assert.ok(expected.high - expected.low > 0.01, 'a real interval');
   } finally {
     await running.close();
+  }
+});
+
+test('secure personalised evaluation: before, after, delta and improved clients from the masked sums equal the plain ones (hand-worked delta)', { timeout: 120_000 }, async () => {
+  const plain = await evaluateThree(false, true);
+  const secure = await evaluateThree(true, true);
+  assert.equal(secure.federatedEvaluationSecure, 1);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6, `${what}: ${a} vs ${b}`);
+  // delta pairs (1, 10), (0, 5), (3, 15): 4/30 ± 0.1095402 (see personalised-evaluation-service.test.ts)
+  close(plain.federatedPersonalisedDelta, 4 / 30, 'plain delta');
+  close(plain.federatedPersonalisedDeltaHigh, 4 / 30 + 0.1095402, 'plain delta high');
+  for (const key of ['Before', 'After', 'Delta', 'ImprovedClients']) {
+    for (const suffix of ['', 'Low', 'High']) {
+      const name = `federatedPersonalised${key}${suffix}`;
+      assert.ok(Number.isFinite(secure[name]), `${name} in the secure metrics`);
+      close(secure[name], plain[name], name);
+    }
   }
 });
