@@ -184,6 +184,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       source: describedSource,
       synthetic: data.synthetic,
       clients: data.clients.map((c) => ({ id: c.id, examples: c.indices.length })),
+      // a browser client needs it to report in-scope accuracy (the Node client reads it from its dataset)
+      ...(data.outOfScopeIndex !== undefined ? { outOfScopeLabel: data.model.labels![data.outOfScopeIndex] } : {}),
       model: digest ? { ...data.model, layers: undefined, digest } : data.model,
     };
   }
