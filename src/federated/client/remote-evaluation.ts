@@ -83,6 +83,8 @@ export async function answerEvaluation(
   const parameters = await session.modelParameters(task.modelVersion);
   const sums = await evaluator.evaluate(parameters, task.modelVersion);
   outcome.examples = sums.units;
+  // the server would refuse the count (plain) or clip it (secure): say so instead of sending it
+  if (sums.units > task.limits.maxExamples) return { ...outcome, skipped: `this client holds ${sums.units} held-out examples, over the server's report limit ${task.limits.maxExamples}; evaluate a subsample of at most that many` };
   const personalised = task.personalisation ? await evaluator.personalise!(parameters, task.personalisation) : undefined;
   if (!task.secureAggregation) {
     const result = await session.evaluationReport(round, evaluationReportBody(task.modelVersion, sums, personalised));
