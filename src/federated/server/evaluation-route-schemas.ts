@@ -5,7 +5,7 @@
  */
 import { MAX_EXAMPLES } from './enrolment.js';
 import { PERSONALISATION_BOUNDS } from './evaluation-protocol.js';
-import { MAX_LONG_POLL_MS, SECURE_REPLY_BODIES, bearer, errors, json, roundParams, strict } from './route-schemas.js';
+import { ROUTE_SCHEMAS, SECURE_REPLY_BODIES, bearer, errors, json, roundParams, strict } from './route-schemas.js';
 
 const count = { type: 'integer', minimum: 0, maximum: MAX_EXAMPLES };
 
@@ -103,24 +103,11 @@ export const EVALUATION_ROUTE_SCHEMAS = {
     },
   },
   secureRequest: {
+    // the training rounds' secure request, with this route's summary and refusals
+    ...ROUTE_SCHEMAS.secureRequest,
     summary: "This client's request in the current stage of a secure evaluation's SecAgg+ session (long-polled with waitMs).",
-    security: bearer,
-    params: roundParams,
-    querystring: strict({ waitMs: { type: 'string', pattern: '^(0|[1-9][0-9]{0,4})$', description: `long polling, ms (≤ ${MAX_LONG_POLL_MS})` } }),
     response: {
-      200: json(
-        {
-          type: 'object',
-          required: ['stage'],
-          properties: {
-            stage: { type: 'string', enum: ['advertise', 'share', 'masked-input', 'unmask', 'done', 'failed'] },
-            request: { description: 'the request this client must answer in this stage (secagg wire JSON)' },
-            answered: { type: 'boolean' },
-            message: { type: 'string' },
-          },
-        },
-        'stage and request',
-      ),
+      200: ROUTE_SCHEMAS.secureRequest.response[200],
       ...errors({ 400: 'bad round or waitMs', 401: 'no or wrong token', 403: 'not sampled for this evaluation', 409: 'no such evaluation open, or it is not secure', 429: 'rate limited' }),
     },
   },
