@@ -26,7 +26,7 @@ interface FederationSource {
 export async function federationClientTrainer(
   federation: Record<string, unknown>,
   flags: Omit<ModelFlags, 'model'> & { server: string; clientId: string; model?: string; dataDir?: string; backend?: 'wasm' | 'cpu' },
-): Promise<{ trainer: Client; examples: number; data: FederatedDataset; model: AnyModel; layout: ParameterLayout }> {
+): Promise<{ trainer: Client; examples: number; trainIndices: readonly number[]; data: FederatedDataset; model: AnyModel; layout: ParameterLayout }> {
   const source = federation.source as FederationSource;
   const digest = source.modelDigest;
   if (digest === undefined && (flags.model !== undefined || flags.vocab !== undefined || flags.labels !== undefined)) {
@@ -74,5 +74,5 @@ export async function federationClientTrainer(
     throw new ConfigError('the local model\'s parameter layout differs from the server\'s; the local dataset must be the same version as the server\'s');
   }
   const trainer = new LocalTrainingClient(flags.clientId, model, data.train, mine.indices, { outOfScopeIndex: data.outOfScopeIndex });
-  return { trainer, examples: mine.indices.length, data, model, layout };
+  return { trainer, examples: mine.indices.length, trainIndices: mine.indices, data, model, layout };
 }

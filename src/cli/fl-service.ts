@@ -11,12 +11,14 @@ import { progressFor } from '../train/index.js';
 import { ConfigError } from '../errors.js';
 import { ENROLMENT_MODES, runLoadTest, startFederationService, type EnrolmentMode, type LoadTestResult } from '../federated/server/index.js';
 import { createInvites } from '../federated/server/enrolment.js';
+import { PERSONALISATION_BOUNDS, personalisationProblem } from '../federated/server/evaluation-protocol.js';
 import { STRATEGY_FORMS } from '../federated/strategies/index.js';
 import { openFederationStore } from '../federated/store/index.js';
 import { isClusterWorker, leaveCluster, notifyPrimary, primaryGone, superviseWorkers } from '../federated/server/worker-cluster.js';
 import { RedisFederationStore, isRedisLocation, normalizeRedisPrefix, parseRedisUrl } from '../federated/store/index.js';
 import { RemoteSession } from '../federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../federated/client/remote-runner.js';
+import type { LocalEvaluator } from '../federated/client/remote-evaluation.js';
 import { federationClientTrainer } from './fl-client-model.js';
 import { addUserModelOptions, loadUserTextModel, parseModelKindOrPath, type ModelFlags } from './model-options.js';
 import { addClientDataOptions, addServeAnalyticsOptions, analyticsOnlyClient, clientLabelSource, readClientData, serveAnalyticsSettings, type ClientDataFlags, type ServeAnalyticsFlags } from './fl-service-extras.js';
@@ -79,6 +81,11 @@ interface ServeFlags extends Omit<ModelFlags, 'model'>, ServeAnalyticsFlags {
   exitWhenDone?: boolean;
   evaluateEvery?: number;
   evaluationClients?: number;
+  personalised?: boolean;
+  personalEpochs?: number;
+  personalLr?: number;
+  personalBatch?: number;
+  personalMaxSteps?: number;
   dpClip?: number | 'auto';
   dpNoise?: number;
   dpEpsilon?: number;
@@ -253,6 +260,11 @@ export function registerFlService(fl: Command): void {
     .option('--exit-when-done', 'stop once all rounds are complete', false)
     .option('--evaluate-every <r>', 'federated evaluation: after every r-th round, sampled clients report sums on their held-out data (results in /v1/rounds)', parseInteger('--evaluate-every', 1))
     .option('--evaluation-clients <k>', 'clients sampled per federated evaluation (default 10; needs --evaluate-every)', parseInteger('--evaluation-clients', 2))
+    .option('--personalised', 'personalised federated evaluation: each sampled client fine-tunes on its train share and also reports the sums after (needs --evaluate-every)')
+    .option('--personal-epochs <e>', `fine-tuning epochs the server asks for (default 1, at most ${PERSONALISATION_BOUNDS.maxEpochs})`, parseInteger('--personal-epochs', 1))
+    .option('--personal-lr <rate>', `fine-tuning learning rate (default: the clients' --lr, at most ${PERSONALISATION_BOUNDS.maxLearningRate})`, positive('--personal-lr'))
+    .option('--personal-batch <n>', 'fine-tuning batch size (default 32)', parseInteger('--personal-batch', 1))
+    .option('--personal-max-steps <n>', `cap on fine-tuning steps per client (default 20, at most ${PERSONALISATION_BOUNDS.maxSteps})`, parseInteger('--personal-max-steps', 1))
     .option('--data-dir <dir>', 'data directory of the named datasets (default: $TRUSTNLU_DATA)')
     .addHelpText(
       'after',
@@ -302,6 +314,20 @@ export function registerFlService(fl: Command): void {
     if (flags.evaluateEvery !== undefined && flags.store !== undefined) usage('--evaluate-every runs in a single server process with --state FILE; not with --store');
     const analytics = serveAnalyticsSettings(flags, usage);
     if (analytics && flags.store !== undefined) usage('--analytics runs in a single server process with --state FILE; not with --store');
+    const personalFlags = (['personalEpochs', 'personalLr', 'personalBatch', 'personalMaxSteps'] as const).filter((k) => flags[k] !== undefined);
+    if (personalFlags.length > 0 && !flags.personalised) usage(`--${personalFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --personalised`);
+    if (flags.personalised && flags.evaluateEvery === undefined) usage('--personalised needs --evaluate-every R');
+    const personalisation = flags.personalised
+      ? {
+          localEpochs: flags.personalEpochs ?? 1,
+          learningRate: flags.personalLr ?? flags.lr ?? (flags.localOptimizer === 'adam' ? 1e-3 : 0.1),
+          optimizer: flags.localOptimizer,
+          batchSize: flags.personalBatch ?? 32,
+          maxSteps: flags.personalMaxSteps ?? 20,
+        }
+      : undefined;
+    const personalProblem = personalisation ? personalisationProblem({ ...personalisation, seed: 0 }) : undefined;
+    if (personalProblem) usage(`${personalProblem} (the --personal-* flags)`);
     const progress = progressFor({ json: flags.json });
     if (flags.workers > 1 && !isClusterWorker()) {
       // the primary: check the store is reachable once (a clear error here, not N times), then supervise
@@ -345,7 +371,7 @@ export function registerFlService(fl: Command): void {
       ...(flags.store !== undefined ? { store: flags.store, redisPrefix: flags.redisPrefix } : {}),
       sharedWithOtherProcesses: worker,
       fsync: flags.fsync,
-      ...(flags.evaluateEvery !== undefined ? { federatedEvaluation: { every: flags.evaluateEvery, clients: flags.evaluationClients ?? 10 } } : {}),
+      ...(flags.evaluateEvery !== undefined ? { federatedEvaluation: { every: flags.evaluateEvery, clients: flags.evaluationClients ?? 10, ...(personalisation ? { personalisation } : {}) } } : {}),
       ...(analytics ? { analytics } : {}),
       policy: {
         rounds: flags.rounds,
@@ -479,27 +505,28 @@ export function registerFlService(fl: Command): void {
       throw new ConfigError(`--dataset ${flags.dataset} does not match the federation's dataset "${source.dataset}"`);
     }
     const built = await federationClientTrainer(federation, flags);
-    const { examples, data, model, layout } = built;
+    const { examples, trainIndices, data, model, layout } = built;
     const trainer = labelSource.kind === 'gold' ? built.trainer : await feedbackTrainer(labelSource, flags, built, own?.feedback);
-    const [{ evaluateExamples, viewParameters, writeModelParameters }, { heldOutPartition }, { loadDatasetSource }] = await Promise.all([
+    const [{ evaluateExamples, fineTuneAndEvaluate, viewParameters, writeModelParameters }, { heldOutShares }] = await Promise.all([
       import('../federated/client/index.js'),
       import('../federated/evaluation/index.js'),
-      import('../data/registry.js'),
     ]);
     // federated evaluation: this client's share of the evaluation split (never trained on), cut like the training split
     // cut only when the server first asks (a federation without evaluation never needs it)
     let heldOut: Int32Array | undefined;
-    const heldOutIndices = () => {
-      const natural = ['domain', 'scenario', 'user'].includes(source.partition!.split(':')[0]);
-      const keys = natural
-        ? loadDatasetSource({ kind: 'registry', name: source.dataset! }, { dataDir: flags.dataDir, seed: source.seed!, task: 'intent' }).splits[data.evaluationSplit].map((e) => (source.partition === 'user' ? e.user : e.domain))
-        : undefined;
-      return Int32Array.from(heldOutPartition(data, source.partition!, source.seed!, keys).get(flags.clientId) ?? []);
-    };
-    const evaluator = async (parameters: Float32Array) => {
-      heldOut ??= heldOutIndices();
-      writeModelParameters(model, viewParameters(parameters, layout));
-      return evaluateExamples(model, data.evaluation, heldOut, { outOfScopeIndex: data.outOfScopeIndex });
+    const heldOutIndices = () => Int32Array.from(heldOutShares(data, { dataset: source.dataset!, partition: source.partition!, seed: source.seed!, dataDir: flags.dataDir }).get(flags.clientId) ?? []);
+    const outOfScope = { outOfScopeIndex: data.outOfScopeIndex };
+    const evaluator: LocalEvaluator = {
+      evaluate: async (parameters) => {
+        heldOut ??= heldOutIndices();
+        writeModelParameters(model, viewParameters(parameters, layout));
+        return evaluateExamples(model, data.evaluation, heldOut, outOfScope);
+      },
+      // personalised evaluation: fine-tune on the train share this client trains the federation on, evaluate on its held-out share
+      personalise: async (parameters, settings) => {
+        heldOut ??= heldOutIndices();
+        return fineTuneAndEvaluate(model, viewParameters(parameters, layout), { examples: data.train, indices: trainIndices }, { examples: data.evaluation, indices: heldOut }, settings, outOfScope);
+      },
     };
     await joinFederation(session, federation, flags, examples);
     progress.event('joined', { server: flags.server, clientId: flags.clientId, examples: examples, federation: federation.name, labels: labelSource.kind });

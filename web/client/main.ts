@@ -5,8 +5,11 @@
  * tokenizer, labels, config), builds it with tfjs in the page, encodes the examples the user
  * holds (they never leave the page: only the model update is sent), and joins.
  *
- * window.trustnlu.join({ clientId, examples: [{ text, label }], enrolmentCode?, token?, backend?, maxUpdates?, modelUrl? })
- * (modelUrl: when the federation trains its operator's model.json, where the page loads the same file);
+ * window.trustnlu.join({ clientId, examples: [{ text, label }], evaluationExamples?, enrolmentCode?, token?, backend?, maxUpdates?, modelUrl? })
+ * (modelUrl: when the federation trains its operator's model.json, where the page loads the same file;
+ * evaluationExamples: held-out examples the page evaluates the federation's model on when the
+ * server samples it for a federated evaluation: plain, secure or personalised, as the server's
+ * evaluation task says; they never leave the page either, only sums or masked sums do);
  * enrols with the operator's single-use code (invite enrolment), or uses a provisioned token
  * (tokens enrolment), or registers freely (open enrolment);
  * returns the run summary; window.trustnlu.state is the latest status (for the page and tests).
@@ -18,13 +21,20 @@ import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../../src
 import { encodeClassification } from '../../src/train/examples.js';
 import { fromEncodedClassification } from '../../src/federated/client/examples.js';
 import { LocalTrainingClient } from '../../src/federated/client/local-client.js';
-import { modelLayout } from '../../src/federated/client/model-parameters.js';
+import { modelLayout, viewParameters, writeModelParameters } from '../../src/federated/client/model-parameters.js';
+import { evaluateExamples } from '../../src/federated/client/local-evaluation.js';
+import { fineTuneAndEvaluate } from '../../src/federated/client/personalised-evaluation.js';
+import type { LocalEvaluator } from '../../src/federated/client/remote-evaluation.js';
+import type { FederatedExamples } from '../../src/federated/client/examples.js';
+import type { LocalModel } from '../../src/federated/client/local-training.js';
 import { RemoteSession } from '../../src/federated/client/remote-session.js';
 import { runRemoteClient, type RemoteRunSummary } from '../../src/federated/client/remote-runner.js';
 
 interface JoinOptions {
   clientId: string;
   examples: { text: string; label: string }[];
+  /** Held-out examples for federated evaluation (never trained on); without them the page does not evaluate. */
+  evaluationExamples?: { text: string; label: string }[];
   server?: string;
   /** The single-use code the operator issued (a federation that enrols by invitation). */
   enrolmentCode?: string;
@@ -41,16 +51,18 @@ interface JoinOptions {
 }
 
 interface BrowserState {
-  phase: 'idle' | 'loading' | 'joined' | 'training' | 'submitted' | 'done' | 'error';
+  phase: 'idle' | 'loading' | 'joined' | 'training' | 'submitted' | 'evaluated' | 'done' | 'error';
   clientId?: string;
   backend?: string;
   updates: number;
   rounds: number[];
+  /** Federated evaluations this page reported (plain sums or its masked input). */
+  evaluations: number;
   lastLoss?: number;
   message?: string;
 }
 
-const state: BrowserState = { phase: 'idle', updates: 0, rounds: [] };
+const state: BrowserState = { phase: 'idle', updates: 0, rounds: [], evaluations: 0 };
 
 interface ServedModel {
   kind: string;
@@ -73,6 +85,33 @@ async function operatorModel(spec: ServedModel, tokenizer: Tokenizer, url: strin
   return wrapLayersModel(layersModel, { tokenizer, task: 'classifier', labels: spec.labels, maxLength: spec.config.maxLength as number });
 }
 
+/**
+ * Federated evaluation in the page: the sums of the model the server names on the held-out
+ * examples, and for a personalised evaluation the same after fine-tuning on the training
+ * examples with the server's settings (remote-evaluation.ts sends them plain or masked).
+ */
+function heldOutEvaluator(
+  model: LocalModel,
+  outOfScopeLabel: string | undefined,
+  spec: ServedModel,
+  tokenizer: Tokenizer,
+  held: { text: string; label: string }[] | undefined,
+  train: { examples: FederatedExamples; indices: number[] },
+): LocalEvaluator | undefined {
+  if (!held || held.length === 0) return undefined;
+  const heldOut = fromEncodedClassification(encodeClassification(held, tokenizer, spec.labels!, spec.config.maxLength as number));
+  const indices = Array.from({ length: held.length }, (_, i) => i);
+  const outOfScope = outOfScopeLabel !== undefined && spec.labels!.includes(outOfScopeLabel) ? { outOfScopeIndex: spec.labels!.indexOf(outOfScopeLabel) } : {};
+  const layout = modelLayout(model);
+  return {
+    evaluate: async (parameters) => {
+      writeModelParameters(model, viewParameters(parameters, layout));
+      return evaluateExamples(model, heldOut, indices, outOfScope);
+    },
+    personalise: async (parameters, settings) => fineTuneAndEvaluate(model, viewParameters(parameters, layout), train, { examples: heldOut, indices }, settings, outOfScope),
+  };
+}
+
 function show(patch: Partial<BrowserState>): void {
   Object.assign(state, patch);
   const el = document.getElementById('status');
@@ -90,6 +129,7 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
       model?: ServedModel;
       layout: { names: string[]; lengths: number[] };
       name: string;
+      outOfScopeLabel?: string;
     };
     if (!federation.model?.labels) throw new Error(`the federation "${federation.name}" does not train an intent classifier this page can join`);
     const spec = federation.model;
@@ -99,7 +139,9 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
     if (options.examples.length === 0) throw new Error('no local examples: give at least one {text, label}');
     const encoded = encodeClassification(options.examples, tokenizer, spec.labels!, spec.config.maxLength as number);
     const examples = fromEncodedClassification(encoded);
-    const client = new LocalTrainingClient(options.clientId, model, examples, Array.from({ length: encoded.size }, (_, i) => i));
+    const trainIndices = Array.from({ length: encoded.size }, (_, i) => i);
+    const client = new LocalTrainingClient(options.clientId, model, examples, trainIndices);
+    const evaluator = heldOutEvaluator(model, federation.outOfScopeLabel, spec, tokenizer, options.evaluationExamples, { examples, indices: trainIndices });
     if (options.token) session.useToken(options.clientId, options.token);
     else await session.register(options.clientId, encoded.size, options.enrolmentCode || undefined);
     show({ phase: 'joined', backend });
@@ -107,8 +149,10 @@ async function join(options: JoinOptions): Promise<RemoteRunSummary> {
       session,
       client,
       maxUpdates: options.maxUpdates,
+      ...(evaluator ? { evaluator } : {}),
       onEvent: (event, data) => {
         if (event === 'task') show({ phase: 'training' });
+        if (event === 'evaluated') show({ phase: 'evaluated', evaluations: state.evaluations + 1 });
         if (event === 'submitted') show({ phase: 'submitted', updates: state.updates + 1, rounds: [...state.rounds, data.round as number], lastLoss: data.loss as number });
       },
     });

@@ -3,6 +3,14 @@
 // JSON answers (data-field names match their keys), so a test can compare them.
 const POLL_MS = 1000;
 
+/** The federated estimate with its interval and clients (", secure" when the sums were masked), and the personalisation change when there is one. */
+function federatedCell(m) {
+  if (typeof m.federatedAccuracy !== 'number') return '–';
+  const interval = (key) => `${fmt(m[key])} [${fmt(m[`${key}Low`])}, ${fmt(m[`${key}High`])}]`;
+  const base = `${interval('federatedAccuracy')} (${m.federatedEvaluationClients} clients${m.federatedEvaluationSecure === 1 ? ', secure' : ''})`;
+  return typeof m.federatedPersonalisedDelta === 'number' ? `${base}; personalised change ${interval('federatedPersonalisedDelta')}` : base;
+}
+
 const fmt = (x, digits = 4) => (typeof x === 'number' && Number.isFinite(x) ? (Number.isInteger(x) ? String(x) : x.toFixed(digits)) : '–');
 
 function setField(name, value) {
@@ -100,7 +108,7 @@ function render(status, rounds) {
       cell(fmt(r.metrics.accuracy), 'num'),
       cell(fmt(r.metrics.trainLoss), 'num'),
       cell(r.dropped.join(', '), 'ids'),
-      cell(typeof r.metrics.federatedAccuracy === 'number' ? `${fmt(r.metrics.federatedAccuracy)} [${fmt(r.metrics.federatedAccuracyLow)}, ${fmt(r.metrics.federatedAccuracyHigh)}] (${r.metrics.federatedEvaluationClients} clients)` : '–', 'num'),
+      cell(federatedCell(r.metrics), 'num'),
     );
     body.appendChild(tr);
   }

@@ -33,3 +33,4 @@ export {
   evaluationMetrics,
 } from './local-evaluation.js';
 export { LocalTrainingClient } from './local-client.js';
+export { fineTuneAndEvaluate } from './personalised-evaluation.js';

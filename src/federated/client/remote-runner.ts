@@ -7,10 +7,11 @@
  */
 import { ConfigError } from '../../errors.js';
 import { flattenParameters, viewParameters, type ParameterSet } from '../aggregate/index.js';
-import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
+import { webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
+import { runSecureStages } from './secure-stages.js';
 import type { TaskResponse } from '../server/protocol.js';
 import type { Client } from './client.js';
-import type { EvaluationSums } from './local-evaluation.js';
+import { answerEvaluation, type LocalEvaluator } from './remote-evaluation.js';
 import { RemoteServerError, type RemoteSession } from './remote-session.js';
 import { answerAnalyticsRound, type AnalyticsData } from './analytics-answers.js';
 
@@ -29,10 +30,11 @@ export interface RemoteRunOptions {
   /** Stops the loop when it turns true (checked between requests). */
   stopped?: () => boolean;
   /**
-   * Federated evaluation: the sums of `parameters` (the model version the server names) on this
-   * client's held-out data. Without it, a client asked to evaluate waits instead.
+   * Federated evaluation: the sums of the model the server names on this client's held-out data
+   * (and, for a personalised evaluation, its fine-tuning on the train share). Without it, a
+   * client asked to evaluate waits instead.
    */
-  evaluator?: (parameters: Float32Array, modelVersion: number) => Promise<EvaluationSums>;
+  evaluator?: LocalEvaluator;
   /** Private analytics: this client's texts (and labels) to answer analytics rounds from. Without it, a client asked waits instead. */
   analyticsData?: AnalyticsData;
 }
@@ -113,34 +115,8 @@ export function secureInput(task: TaskResponse, delta: Float32Array, unclipped: 
  * Only masked vectors leave the client. Returns the last stage seen.
  */
 export async function submitSecurely(session: RemoteSession, task: TaskResponse, delta: Float32Array, crypto: SecAggCrypto, longPollMs: number, unclipped = false): Promise<string> {
-  const input = secureInput(task, delta, unclipped);
-  const client = new SecAggClient(crypto);
-  let answeredStage = '';
-  for (;;) {
-    let answer;
-    try {
-      answer = await session.secureRequest(task.round, longPollMs);
-    } catch (error) {
-      // the round closed (done, or failed at its deadline) before this client saw the end
-      if (error instanceof RemoteServerError && error.type === 'StaleRound') return answeredStage === 'unmask' ? 'done' : 'closed';
-      throw error;
-    }
-    // done: this client's input is in the sum only if it sent it (a client that joined after the end was not)
-    if (answer.stage === 'done') return answeredStage === 'masked-input' || answeredStage === 'unmask' ? 'done' : 'closed';
-    if (answer.stage === 'failed') return answer.stage;
-    if (answer.request === undefined || answer.stage === answeredStage) {
-      if (answer.message && !answer.answered) return 'dropped';
-      continue;
-    }
-    const request = fromWire(answer.request) as never;
-    let reply: unknown;
-    if (answer.stage === 'advertise') reply = await client.advertiseKeys(request);
-    else if (answer.stage === 'share') reply = await client.shareKeys(request);
-    else if (answer.stage === 'masked-input') reply = await client.maskedInput(request, input);
-    else reply = await client.unmask(request);
-    await session.secureReply(task.round, answer.stage, toWire(reply));
-    answeredStage = answer.stage;
-  }
+  const channel = { request: (waitMs: number) => session.secureRequest(task.round, waitMs), reply: (stage: string, wire: unknown) => session.secureReply(task.round, stage, wire) };
+  return runSecureStages(channel, secureInput(task, delta, unclipped), crypto, longPollMs);
 }
 
 export async function runRemoteClient(options: RemoteRunOptions): Promise<RemoteRunSummary> {
@@ -194,18 +170,10 @@ export async function runRemoteClient(options: RemoteRunOptions): Promise<Remote
         continue;
       }
       try {
-        const parameters = await session.modelParameters(answer.modelVersion);
-        const sums = await options.evaluator(parameters, answer.modelVersion);
-        const report = {
-          modelVersion: answer.modelVersion,
-          examples: sums.units,
-          correct: sums.correct,
-          lossSum: sums.lossSum,
-          ...(sums.inScope !== undefined ? { inScope: sums.inScope, inScopeCorrect: sums.inScopeCorrect ?? 0 } : {}),
-        };
-        const result = await session.evaluationReport(answer.round, report);
-        if (!result.duplicate) summary.evaluationsReported++;
-        emit('evaluated', { round: answer.round, modelVersion: answer.modelVersion, examples: sums.units, duplicate: result.duplicate });
+        const outcome = await answerEvaluation(session, answer.round, options.evaluator, { crypto: options.secaggCrypto ?? webSecAggCrypto(), longPollMs: options.longPollMs ?? 20_000 });
+        if (outcome.reported && !outcome.duplicate) summary.evaluationsReported++;
+        if (outcome.skipped) emit('evaluation-skipped', { round: answer.round, message: outcome.skipped });
+        else emit('evaluated', { round: answer.round, modelVersion: answer.modelVersion, examples: outcome.examples, duplicate: outcome.duplicate, secure: outcome.secure, personalised: outcome.personalised });
       } catch (error) {
         if (error instanceof RemoteServerError && (error.type === 'StaleRound' || error.type === 'StaleModel' || error.type === 'NotSelected')) {
           emit('late', { message: error.message });

@@ -22,7 +22,7 @@ import {
   type TaskResponse,
   type UpdateResponse,
 } from '../server/protocol.js';
-import type { EvaluationReportRequest, EvaluationReportResponse } from '../server/evaluation-rounds.js';
+import { EVALUATION_PATHS, type EvaluationReportRequest, type EvaluationReportResponse, type EvaluationTaskResponse } from '../server/evaluation-protocol.js';
 import type { AnalyticsReportRequest, AnalyticsTaskResponse } from '../server/analytics-rounds.js';
 
 /** The server refused a request (a 4xx other than 429), or kept failing after the retries. */
@@ -162,6 +162,21 @@ export class RemoteSession {
   /** Federated evaluation: this client's sums on its held-out data for `round`'s model (idempotent: an identical retry is a duplicate). */
   async evaluationReport(round: number, report: EvaluationReportRequest): Promise<EvaluationReportResponse> {
     return (await (await this.request('POST', PATHS.evaluation(round), { json: report })).json()) as EvaluationReportResponse;
+  }
+
+  /** What this client computes for the evaluation of `round`'s model, and how it sends it (plain report or secure session). */
+  async evaluationTask(round: number): Promise<EvaluationTaskResponse> {
+    return (await (await this.request('GET', EVALUATION_PATHS.task(round))).json()) as EvaluationTaskResponse;
+  }
+
+  /** The request waiting for this client in a secure evaluation's session; `waitMs` long-polls for the next stage. */
+  async evaluationSecureRequest(round: number, waitMs = 0): Promise<SecureRequestResponse> {
+    return (await (await this.request('GET', `${EVALUATION_PATHS.secagg(round)}?waitMs=${waitMs}`)).json()) as SecureRequestResponse;
+  }
+
+  /** This client's reply (secagg wire JSON) for `stage` of a secure evaluation's session. */
+  async evaluationSecureReply(round: number, stage: string, reply: unknown): Promise<SecureReplyResponse> {
+    return (await (await this.request('POST', `${EVALUATION_PATHS.secagg(round)}/${stage}`, { json: reply })).json()) as SecureReplyResponse;
   }
 
   async submit(

@@ -135,3 +135,18 @@ export function heldOutPartition(data: FederatedDataset, partition: PartitionSpe
   const parts = partitionOf(spec, targets, natural, natural, count, new SeededRandom(seed).fork('held-out-partition'), data.name);
   return new Map(parts.clients.filter((c) => ids.has(c.id)).map((c) => [c.id, c.indices]));
 }
+
+/**
+ * Each client's held-out examples in a training federation built from a registry dataset: the
+ * evaluation split cut by `heldOutPartition`, with the keys a natural partition (domain,
+ * scenario, user) needs read from the dataset. The Node client evaluates on its share; the
+ * server uses the shares' sizes to refuse a report that counts more examples than a client holds.
+ */
+export function heldOutShares(data: FederatedDataset, source: { dataset: string; partition: string; seed: number; dataDir?: string }): Map<string, number[]> {
+  const spec = parsePartitionSpec(source.partition);
+  const natural = spec.kind === 'domain' || spec.kind === 'scenario' || spec.kind === 'user';
+  const keys = natural
+    ? loadDatasetSource({ kind: 'registry', name: source.dataset }, { dataDir: source.dataDir, seed: source.seed, task: 'intent' }).splits[data.evaluationSplit].map((e) => (spec.kind === 'user' ? e.user : e.domain))
+    : undefined;
+  return heldOutPartition(data, spec, source.seed, keys);
+}

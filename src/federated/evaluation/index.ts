@@ -30,7 +30,7 @@ export {
   momentsFromSum,
 } from './client-report.js';
 export { secureEvaluationSum, type SecureEvaluationSum } from './secure-evaluation.js';
-export { prepareEvaluationFederation, heldOutPartition, type EvaluationFederation, type EvaluationFederationOptions } from './evaluation-federation.js';
+export { prepareEvaluationFederation, heldOutPartition, heldOutShares, type EvaluationFederation, type EvaluationFederationOptions } from './evaluation-federation.js';
 export {
   runFederatedEvaluation,
   sampleEvaluationClients,

@@ -23,8 +23,8 @@ import { BINARY_DOCUMENTATION, MAX_LONG_POLL_MS, ROUTE_SCHEMAS, SECURE_REPLY_BOD
 import { parseUpdateMetadata } from './update-validation.js';
 
 export { MAX_LONG_POLL_MS } from './route-schemas.js';
-import type { EvaluationReportRequest } from './evaluation-rounds.js';
 import { registerAnalyticsRoutes } from './analytics-routes.js';
+import { registerEvaluationRoutes } from './evaluation-routes.js';
 
 export interface ConnectionLimits {
   /** Request headers must arrive within this long (ms), else 408. */
@@ -318,9 +318,7 @@ export async function createFederationServer(coordinator: RoundCoordinator, opti
     coordinator.task(request.clientId!, request.params.round),
   );
 
-  app.post<{ Params: { round: string }; Body: EvaluationReportRequest }>('/v1/rounds/:round/evaluation', { schema: ROUTE_SCHEMAS.evaluationReport, onRequest: authenticate }, async (request) =>
-    coordinator.evaluationReport(request.clientId!, request.params.round, request.body),
-  );
+  registerEvaluationRoutes(app, coordinator, { authenticate, closing: () => closing, secureBodyLimit: 1024 * 1024 });
 
   app.get<{ Params: { version: string } }>('/v1/models/:version', { schema: ROUTE_SCHEMAS.model, onRequest: authenticate }, async (request, reply) => {
     const bytes = await coordinator.model(request.params.version);

@@ -60,7 +60,8 @@ import { plainContribution } from './round-contribution.js';
 import { resolveRoundPolicy, type RoundPolicy } from './round-policy.js';
 import { learningCurve, roundSummary } from './round-summary.js';
 import { SecureAggregationRounds } from './secure-aggregation-rounds.js';
-import { EvaluationRounds, type EvaluationReportRequest, type EvaluationReportResponse } from './evaluation-rounds.js';
+import { EvaluationRounds, type EvaluationReportRequest, type EvaluationReportResponse, type EvaluationRoundsContext } from './evaluation-rounds.js';
+import type { EvaluationTaskResponse } from './evaluation-protocol.js';
 import { AnalyticsRounds } from './analytics-rounds.js';
 import type { SecureAggregationRound, SecureRequestAnswer } from './secure-round.js';
 
@@ -111,9 +112,7 @@ export class RoundCoordinator {
     this.valueCount = parameterCount(options.initialParameters);
     this.secure = options.secureAggregation ? new SecureAggregationRounds(options.secureAggregation, this.store, this.strategy, this.valueCount, this.clock) : undefined;
     this.clients = new ClientRegistry(this.store, options.enrolment, this.clock, (event, data) => this.emit(event, data));
-    this.evaluation = options.federatedEvaluation
-      ? new EvaluationRounds(options.federatedEvaluation, this.policy.seed, this.clock, this.policy.roundTimeoutMs, (round, metrics) => this.recordRoundMetrics(round, metrics), (event, data) => this.emit(event, data))
-      : undefined;
+    this.evaluation = options.federatedEvaluation ? new EvaluationRounds(options.federatedEvaluation, this.evaluationContext()) : undefined;
     this.analytics = options.analytics
       ? new AnalyticsRounds(
           options.analytics,
@@ -693,10 +692,45 @@ export class RoundCoordinator {
     if (entry) entry.metrics = { ...entry.metrics, ...metrics };
   }
 
+  /** What the evaluation rounds need of this coordinator (under secure aggregation, their sessions use its stage timeout). */
+  private evaluationContext(): EvaluationRoundsContext {
+    const secure = this.options.secureAggregation;
+    return {
+      seed: this.policy.seed,
+      clock: this.clock,
+      defaultTimeoutMs: this.policy.roundTimeoutMs,
+      record: (round, metrics) => this.recordRoundMetrics(round, metrics),
+      emit: (event, data) => this.emit(event, data),
+      notify: () => this.notifyWaiters(),
+      trainExamplesOf: (clientId) => this.clients.get(clientId)?.numExamples,
+      ...(secure ? { secure: { stageTimeoutMs: secure.stageTimeoutMs, neighbours: secure.neighbours, threshold: secure.threshold } } : {}),
+    };
+  }
+
+  /** The federation's evaluation rounds (409 when it runs none). */
+  private evaluationRounds(): EvaluationRounds {
+    if (!this.evaluation) throw new FederationRequestError(409, 'Conflict', 'this federation runs no federated evaluation (start the server with --evaluate-every R)');
+    return this.evaluation;
+  }
+
   /** A sampled client's evaluation report (federated evaluation; 409 when none is open). */
   async evaluationReport(clientId: string, roundText: string, body: EvaluationReportRequest): Promise<EvaluationReportResponse> {
-    if (!this.evaluation) throw new FederationRequestError(409, 'Conflict', 'this federation runs no federated evaluation (start the server with --evaluate-every R)');
-    return this.evaluation.report(clientId, roundText, body);
+    return this.evaluationRounds().report(clientId, roundText, body);
+  }
+
+  /** What a sampled client computes for an evaluation, and how it sends it. */
+  async evaluationTask(clientId: string, roundText: string): Promise<EvaluationTaskResponse> {
+    return this.evaluationRounds().task(clientId, roundText);
+  }
+
+  /** The request waiting for this client in a secure evaluation's session. */
+  async evaluationSecureRequest(clientId: string, roundText: string): Promise<SecureRequestAnswer> {
+    return this.evaluationRounds().secureRequest(clientId, roundText);
+  }
+
+  /** One reply to a secure evaluation's session. */
+  async evaluationSecureReply(clientId: string, roundText: string, stage: string, body: unknown): Promise<SecureReplyResponse> {
+    return this.evaluationRounds().secureReply(clientId, roundText, stage, body);
   }
 
   /** The private analytics task (409 when the server runs none). */

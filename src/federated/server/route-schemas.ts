@@ -50,16 +50,16 @@ export const errorSchema: Schema = {
 };
 
 const errorRef = { $ref: 'Error#' };
-function errors(described: Record<number, string>): Record<string, unknown> {
+export function errors(described: Record<number, string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(described).map(([code, description]) => [code, { description, ...errorRef }]));
 }
 
-const bearer = [{ bearer: [] }];
+export const bearer = [{ bearer: [] }];
 const adminBearer = [{ adminBearer: [] }];
-const json = (schema: Schema, description: string) => ({ description, ...schema });
-const strict = (properties: Record<string, unknown>, required: string[] = []): Schema => ({ type: 'object', additionalProperties: false, required, properties });
+export const json = (schema: Schema, description: string) => ({ description, ...schema });
+export const strict = (properties: Record<string, unknown>, required: string[] = []): Schema => ({ type: 'object', additionalProperties: false, required, properties });
 
-const roundParams = strict({ round: { type: 'string', pattern: ROUND_PATTERN, description: 'round number (1, 2, ...)' } }, ['round']);
+export const roundParams = strict({ round: { type: 'string', pattern: ROUND_PATTERN, description: 'round number (1, 2, ...)' } }, ['round']);
 const integerMap = { type: 'object', additionalProperties: { type: 'number' } };
 
 const roundSummary: Schema = {
@@ -286,32 +286,6 @@ export const ROUTE_SCHEMAS = {
       ...errors({ 400: 'malformed reply or unknown field', 401: 'no or wrong token', 403: 'not a party of this round\'s session', 404: 'round not opened', 409: 'round closed, another stage, or a different reply to the same stage', 413: 'body too large', 429: 'rate limited', 503: 'session busy; retry' }),
     },
   }),
-  evaluationReport: {
-    summary: 'A sampled client\'s federated-evaluation report: sums on its held-out data for the round\'s model, never examples.',
-    description:
-      'Only for a client the check-in told to "evaluate" this round. Counts are integers; correct ≤ examples; inScope and inScopeCorrect (datasets with an out-of-scope class) go together, inScopeCorrect ≤ inScope ≤ examples; ' +
-      'lossSum ≤ examples × the server\'s loss cap; examples ≤ the server\'s report limit. One report per client and evaluation: an identical retry answers duplicate, a different one 409.',
-    security: bearer,
-    params: roundParams,
-    body: strict(
-      {
-        modelVersion: { type: 'integer', minimum: 0, description: 'the model version the check-in named' },
-        examples: { type: 'integer', minimum: 0, maximum: MAX_EXAMPLES },
-        correct: { type: 'integer', minimum: 0, maximum: MAX_EXAMPLES },
-        lossSum: { type: 'number', minimum: 0, description: 'summed cross-entropy over the examples' },
-        inScope: { type: 'integer', minimum: 0, maximum: MAX_EXAMPLES },
-        inScopeCorrect: { type: 'integer', minimum: 0, maximum: MAX_EXAMPLES },
-      },
-      ['modelVersion', 'examples', 'correct', 'lossSum'],
-    ),
-    response: {
-      200: json(
-        { type: 'object', required: ['accepted', 'round', 'duplicate'], properties: { accepted: { type: 'boolean', enum: [true] }, round: { type: 'integer' }, duplicate: { type: 'boolean' } } },
-        'accepted (or an identical retry)',
-      ),
-      ...errors({ 400: 'malformed report, unknown field or inconsistent sums', 401: 'no or wrong token', 403: 'not sampled for this evaluation', 409: 'no such evaluation open, stale model version, or a different report already accepted', 429: 'rate limited' }),
-    },
-  },
   status: {
     summary: 'Federation status (the dashboard polls it).',
     response: {

@@ -141,6 +141,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
   let federation: Record<string, unknown>;
   let describedSource: Record<string, unknown> | undefined;
   let evaluate: ((round: number, parameters: ParameterSet) => Promise<{ loss: number; metrics: Record<string, number> } | undefined>) | undefined;
+  /** Held-out examples per client (federated evaluation of a dataset federation): what a report may count at most. */
+  let heldOutExamples: Map<string, number> | undefined;
   const source = options.source;
   if (source.kind === 'synthetic') {
     if (!Number.isInteger(source.parameters) || source.parameters < 1 || source.parameters > 50_000_000) {
@@ -180,6 +182,11 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       const m = evaluationMetrics(evaluateExamples(model, data.evaluation, indices, { outOfScopeIndex: data.outOfScopeIndex }));
       return { loss: m.loss, metrics: { accuracy: m.accuracy } };
     };
+    if (options.federatedEvaluation && data.evaluation.task === 'classifier') {
+      const { heldOutShares } = await import('../evaluation/evaluation-federation.js');
+      const shares = heldOutShares(data, { dataset: source.dataset, partition: source.partition, seed: source.seed, dataDir: source.dataDir });
+      heldOutExamples = new Map(data.clients.map((c) => [c.id, shares.get(c.id)?.length ?? 0]));
+    }
     // A user's model is described by its digest (clients bring the same model.json), not shipped in the description.
     const digest = data.model.layers ? await layersModelDigest(data.model.layers) : undefined;
     describedSource = { ...source, dataDir: undefined, backend: undefined, userModel: undefined, ...(digest ? { model: LAYERS_MODEL_KIND, modelDigest: digest } : {}) };
@@ -188,6 +195,8 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       source: describedSource,
       synthetic: data.synthetic,
       clients: data.clients.map((c) => ({ id: c.id, examples: c.indices.length })),
+      // a browser client needs it to report in-scope accuracy (the Node client reads it from its dataset)
+      ...(data.outOfScopeIndex !== undefined ? { outOfScopeLabel: data.model.labels![data.outOfScopeIndex] } : {}),
       model: digest ? { ...data.model, layers: undefined, digest } : data.model,
     };
   }
@@ -284,7 +293,7 @@ export async function buildCoordinator(options: ServiceOptions): Promise<{ coord
       },
       aggregatorName,
       evaluate,
-      ...(options.federatedEvaluation ? { federatedEvaluation: options.federatedEvaluation } : {}),
+      ...(options.federatedEvaluation ? { federatedEvaluation: { ...options.federatedEvaluation, ...(heldOutExamples ? { heldOutExamples } : {}) } } : {}),
       ...(analytics ? { analytics } : {}),
       // secure rounds: shared only when other processes serve the federation too (their replicas follow the journal)
       shared: options.store !== undefined && (!options.secureAggregation || options.sharedWithOtherProcesses === true),

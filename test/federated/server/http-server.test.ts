@@ -134,7 +134,9 @@ test('the OpenAPI document is generated from the route schemas: exactly the rout
   const expected = [
     'POST /v1/clients', 'POST /v1/admin/invites', 'POST /v1/checkin', 'GET /v1/rounds/{round}/task', 'GET /v1/models/{version}', 'PUT /v1/rounds/{round}/update',
     'GET /v1/rounds/{round}/secagg', 'POST /v1/rounds/{round}/secagg/advertise', 'POST /v1/rounds/{round}/secagg/share', 'POST /v1/rounds/{round}/secagg/masked-input',
-    'POST /v1/rounds/{round}/secagg/unmask', 'POST /v1/rounds/{round}/evaluation', 'GET /v1/status', 'GET /v1/rounds', 'GET /v1/federation', 'GET /v1/metrics', 'GET /openapi.json', 'GET /dashboard', 'GET /client',
+    'POST /v1/rounds/{round}/secagg/unmask', 'POST /v1/rounds/{round}/evaluation', 'GET /v1/rounds/{round}/evaluation/task', 'GET /v1/rounds/{round}/evaluation/secagg',
+    'POST /v1/rounds/{round}/evaluation/secagg/advertise', 'POST /v1/rounds/{round}/evaluation/secagg/share', 'POST /v1/rounds/{round}/evaluation/secagg/masked-input',
+    'POST /v1/rounds/{round}/evaluation/secagg/unmask', 'GET /v1/status', 'GET /v1/rounds', 'GET /v1/federation', 'GET /v1/metrics', 'GET /openapi.json', 'GET /dashboard', 'GET /client',
     // private analytics (analytics-routes.ts)
     'GET /v1/analytics/{round}/task', 'POST /v1/analytics/{round}/report', 'GET /v1/analytics/{round}/secagg', 'POST /v1/analytics/{round}/secagg/advertise',
     'POST /v1/analytics/{round}/secagg/share', 'POST /v1/analytics/{round}/secagg/masked-input', 'POST /v1/analytics/{round}/secagg/unmask', 'GET /v1/admin/analytics',
@@ -143,7 +145,7 @@ test('the OpenAPI document is generated from the route schemas: exactly the rout
   const update = doc.paths['/v1/rounds/{round}/update'].put;
   for (const code of ['200', '400', '401', '403', '404', '408', '409', '413', '415', '429']) assert.ok(update.responses[code], `update lacks ${code}`);
   assert.ok(update.requestBody?.content['application/octet-stream'], 'the binary update body is documented');
-  for (const path of ['/v1/clients', '/v1/checkin', '/v1/admin/invites', '/v1/rounds/{round}/secagg/advertise']) {
+  for (const path of ['/v1/clients', '/v1/checkin', '/v1/admin/invites', '/v1/rounds/{round}/secagg/advertise', '/v1/rounds/{round}/evaluation', '/v1/rounds/{round}/evaluation/secagg/unmask']) {
     assert.equal(doc.paths[path].post.requestBody?.content['application/json'].schema.additionalProperties, false, `${path} refuses unknown fields`);
   }
   await app.close();
