@@ -25,10 +25,10 @@ test('bad study flags: one line naming the problem, exit 2', () => {
     [['study', 'no-such-study'], /unknown study "no-such-study"; studies: .*fl-nlp/],
     [['study', 'fl-nlp', '--quick', '--parallel', '0'], /--parallel must be an integer ≥ 1, got "0"/],
     [['study', 'fl-nlp', '--quick', '--parallel', 'two'], /--parallel must be an integer ≥ 1/],
-    [['study', 'dp-utility', '--quick', '--parallel', '2'], /study "dp-utility" runs as one piece .*drop --parallel/],
-    [['study', 'dp-utility', '--quick', '--fresh'], /study "dp-utility" runs as one piece .*drop --fresh/],
+    [['study', 'fairness-metrics', '--quick', '--parallel', '2'], /study "fairness-metrics" runs as one piece .*drop --parallel/],
+    [['study', 'fairness-metrics', '--quick', '--fresh'], /study "fairness-metrics" runs as one piece .*drop --fresh/],
     [['study', 'fl-nlp', '--quick', '--parallel', '2', '--queue', 'redis://127.0.0.1:9'], /with --queue the cells run on trustnlu worker processes.*drop --parallel/],
-    [['study', 'dp-utility', '--quick', '--queue', 'redis://127.0.0.1:9'], /runs no jobs on the queue/],
+    [['study', 'fairness-metrics', '--quick', '--queue', 'redis://127.0.0.1:9'], /runs no jobs on the queue/],
   ];
   for (const [args, message] of cases) {
     const r = run(args);
