@@ -131,7 +131,7 @@ export async function runCells(study: StudyDefinition, ctx: StudyContext, option
     } finally {
       await executor.close();
     }
-  } else {
+  } else if (cells.length > 0) {
     ctx.progress.event('cells', { total: cells.length, resumed, toRun: 0, folder: store.dir, note: `every cell already finished in ${store.dir} (--fresh runs them again)` });
   }
   return { rows: cells.flatMap((c) => results.get(c.key)!), summary: { total: cells.length, resumed, ran: todo.length, where } };
