@@ -39,6 +39,17 @@ test('bad study flags: one line naming the problem, exit 2', () => {
   }
 });
 
+test('a cell that fails on a worker thread stops the study with its error class and message (exit 2), one line after the progress', () => {
+  const out = mkdtempSync(join(tmpdir(), 'study-failing-'));
+  const r = run(['study', 'dp-utility', '--quick', '--dataset', 'no-such-set', '--parallel', '2', '--out', out]);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.match(lines[lines.length - 1], /^trustnlu: unknown dataset "no-such-set"; valid names: .*synthetic/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const failed = lines.filter((l) => l.startsWith('cell-failed:'));
+  assert.ok(failed.length >= 1 && failed.length <= 2, `at most the two cells running at once fail, then none starts:\n${r.stderr}`);
+});
+
 test('study fl-nlp --quick killed after three cells resumes and writes the uninterrupted run\'s rows', { timeout: 300_000 }, async () => {
   const whole = mkdtempSync(join(tmpdir(), 'study-whole-'));
   const uninterrupted = run(['study', 'fl-nlp', '--quick', '--seed', '6', '--out', whole, '--json']);
