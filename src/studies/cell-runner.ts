@@ -96,7 +96,9 @@ export async function runCells(study: StudyDefinition, ctx: StudyContext, option
   const cells = keyCells(study.cells(ctx), { study: study.name, seed: ctx.seed, quick: ctx.quick, ...(ctx.dataset !== undefined ? { dataset: ctx.dataset } : {}) });
   const store = new CellStore(options.out, study.name);
   const results = new Map<string, StudyRow[]>();
-  if (!options.fresh) {
+  if (options.fresh) {
+    for (const cell of cells) store.forget(cell);
+  } else {
     for (const cell of cells) {
       const saved = store.read(cell);
       if ('rows' in saved) results.set(cell.key, saved.rows);

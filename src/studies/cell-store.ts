@@ -5,7 +5,7 @@
  * whose content does not match the cell it is named after (another study, other parameters,
  * a hand edit, garbage) is ignored and the cell runs again.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, CELL_KEY_PATTERN, type StudyCell } from './cells.js';
 import type { StudyRow } from './runner.js';
@@ -55,6 +55,11 @@ export class CellStore {
     const tmp = `${path}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(record, null, 1));
     renameSync(tmp, path);
+  }
+
+  /** Deletes the saved file of `cell`, if any (a fresh run: a later resume must not mix old and new cells). */
+  forget(cell: StudyCell): void {
+    rmSync(this.path(cell.key), { force: true });
   }
 
   /** Keys of saved cells that are not among `keys` (from an earlier plan: never read). */

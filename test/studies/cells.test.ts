@@ -111,6 +111,9 @@ test('a study stopped by a failing cell resumes from its finished cells and ends
   const fresh = await runStudy(toyStudy(new Set(), freshRan), context(recorder().progress), { out, command: 'toy', fresh: true });
   assert.equal(freshRan.length, 6);
   assert.deepEqual(fresh.rows, uninterrupted.rows);
+  // a fresh run forgets the old cells at once: stopped early, it leaves only the cells it finished
+  await assert.rejects(runStudy(toyStudy(new Set(['size 3 a']), []), context(recorder().progress), { out, command: 'toy', fresh: true }), /size 3 a failed/);
+  assert.deepEqual(readdirSync(join(out, 'cells')).map((f) => f.slice(0, 8)).sort(), ['size-2-a', 'size-2-b']);
 });
 
 test('rows do not depend on the order cells run in: a study listing its cells backwards gives the same cell rows', async () => {
