@@ -32,7 +32,7 @@ export function registerStudy(program: Command): Command {
     .option('--data-dir <dir>', 'data directory')
     .option('--dataset <name>', 'dataset, for studies that take one (e.g. dp-utility)')
     .option('--parallel <n>', 'studies with cells: cells at once, each on its own worker thread (default 1: one after another in this thread)', parseInteger('--parallel', 1))
-    .option('--fresh', 'studies with cells: run every cell again instead of resuming from OUT/cells/', false);
+    .option('--fresh', 'studies with cells: run every cell again instead of resuming from OUT/.cache/cells/', false);
   addQueueOptions(command, `cells of the studies ${STUDIES.filter((s) => s.cells).map((s) => s.name).join(', ')} (and the simulated clients and shadow models of ${JOB_QUEUE_STUDIES.join(', ')})`);
   withCommonOptions(command).action(async (name: string | undefined, flags: Omit<QueueFlags, 'workers'> & { quick: boolean; seed: number; out?: string; dataDir?: string; dataset?: string; parallel?: number; fresh: boolean; json?: boolean; backend?: 'wasm' | 'cpu' }) => {
     if (!name) {

@@ -22,8 +22,8 @@ import type { StudyContext, StudyDefinition, StudyRow } from './runner.js';
 export const STUDY_CELL_HANDLER = 'study-cell';
 
 export interface CellRunOptions {
-  /** Output folder; finished cells go to OUT/cells/. */
-  out: string;
+  /** The study's cache folder (runStudy: OUT/.cache); finished cells go to its cells/. */
+  cacheDir: string;
   /** Cells at once on local worker threads; 1 (default) runs them in this thread. */
   parallel?: number;
   /** Run every cell again, ignoring saved ones (they are overwritten as cells finish). */
@@ -34,7 +34,7 @@ export interface CellRunOptions {
 
 export interface CellRunSummary {
   total: number;
-  /** Read back from OUT/cells/ instead of run. */
+  /** Read back from the cache folder instead of run. */
   resumed: number;
   ran: number;
   /** Where the cells ran: "in process", "N worker threads", "queue redis://…". */
@@ -94,7 +94,7 @@ async function openExecutor(study: StudyDefinition, ctx: StudyContext, options: 
 export async function runCells(study: StudyDefinition, ctx: StudyContext, options: CellRunOptions): Promise<{ rows: StudyRow[]; summary: CellRunSummary }> {
   if (!study.cells || !study.runCell) throw new ConfigError(`study "${study.name}" defines no cells(ctx) and runCell(cell, ctx)`);
   const cells = keyCells(study.cells(ctx), { study: study.name, seed: ctx.seed, quick: ctx.quick, ...(ctx.dataset !== undefined ? { dataset: ctx.dataset } : {}) });
-  const store = new CellStore(options.out, study.name);
+  const store = new CellStore(options.cacheDir, study.name);
   const results = new Map<string, StudyRow[]>();
   if (options.fresh) {
     for (const cell of cells) store.forget(cell);

@@ -1,5 +1,5 @@
 /**
- * A study's finished cells on disk: `OUT/cells/<key>.json`, one file per cell, written the
+ * A study's finished cells on disk: `CACHE/cells/<key>.json` (runStudy: OUT/.cache/cells/), one file per cell, written the
  * moment the cell finishes (to a temporary file, then renamed, so a killed run leaves either
  * the whole file or none). A rerun reads them back instead of running those cells again. A file
  * whose content does not match the cell it is named after (another study, other parameters,
@@ -23,8 +23,8 @@ export interface SavedCell {
 export class CellStore {
   readonly dir: string;
 
-  constructor(out: string, private readonly study: string) {
-    this.dir = join(out, 'cells');
+  constructor(cacheDir: string, private readonly study: string) {
+    this.dir = join(cacheDir, 'cells');
   }
 
   path(key: string): string {

@@ -12,10 +12,11 @@ import { flLabelsStudy } from './fl-labels.js';
 import { flNlpStudy } from './fl-nlp.js';
 import { flSelectionStudy } from './fl-selection.js';
 import { leakageStudy } from './leakage.js';
+import { exposureStudy } from './exposure.js';
 import { textPrivacyStudy } from './text-privacy.js';
 import type { StudyDefinition } from './runner.js';
 
-export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
+export const STUDIES: StudyDefinition[] = [dpUtilityStudy, fairnessMetricsStudy, distillationStudy, flSelectionStudy, flNlpStudy, flLabelsStudy, leakageStudy, exposureStudy, textPrivacyStudy, federatedAnalyticsStudy, extractionStudy];
 
 export function findStudy(name: string): StudyDefinition | undefined {
   return STUDIES.find((s) => s.name === name);

@@ -7,7 +7,7 @@
  * A study either runs as one piece (`run(ctx)`), or declares cells (`cells(ctx)`,
  * `runCell(cell, ctx)`, optionally `summarize(rows, ctx)`): then the cells run as jobs
  * (in this thread, on `parallel` worker threads or on the Redis queue), each finished cell is
- * saved in OUT/cells/ and a rerun resumes from them (cell-runner.ts).
+ * saved in OUT/.cache/cells/ and a rerun resumes from them (cell-runner.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform } from 'node:os';
@@ -35,6 +35,8 @@ export interface StudyContext {
    * with cells, else its simulated clients and shadow models.
    */
   queue?: QueueRunOptions;
+  /** Where a study may keep finished work to resume a killed run (runStudy: `.cache` in the output folder, not committed; a study's saved cells go to its `cells/`). */
+  cacheDir?: string;
   /** Set when a cell runs on a worker thread of its own: its jobs (clients, shadow models) then run in that thread too. */
   cellOnWorker?: boolean;
 }
@@ -82,15 +84,15 @@ export interface StudyRunOptions {
   command: string;
   /** Cells at once on local worker threads (studies with cells; default 1: in this thread). */
   parallel?: number;
-  /** Run every cell again instead of resuming from OUT/cells/. */
+  /** Run every cell again instead of resuming from OUT/.cache/cells/. */
   fresh?: boolean;
 }
 
 /** The study's rows: `run(ctx)`, or its cells (resumable, as jobs) then `summarize`. */
-async function studyRows(study: StudyDefinition, ctx: StudyContext, out: string, options: StudyRunOptions): Promise<{ rows: StudyRow[]; cells?: CellRunSummary }> {
+async function studyRows(study: StudyDefinition, ctx: StudyContext & { cacheDir: string }, options: StudyRunOptions): Promise<{ rows: StudyRow[]; cells?: CellRunSummary }> {
   if (study.cells && study.runCell) {
     const { queue, ...cellCtx } = ctx;
-    const { rows, summary } = await runCells(study, cellCtx, { out, parallel: options.parallel, fresh: options.fresh, ...(queue ? { queue } : {}) });
+    const { rows, summary } = await runCells(study, cellCtx, { cacheDir: ctx.cacheDir, parallel: options.parallel, fresh: options.fresh, ...(queue ? { queue } : {}) });
     return { rows: study.summarize ? study.summarize(rows, cellCtx) : rows, cells: summary };
   }
   if (!study.run) throw new ConfigError(`study "${study.name}" defines neither run(ctx) nor cells(ctx) with runCell(cell, ctx)`);
@@ -111,7 +113,7 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
   const out = options.out ?? join('docs', 'studies', study.name);
   mkdirSync(out, { recursive: true });
   const started = Date.now();
-  const { rows, cells } = await studyRows(study, ctx, out, options);
+  const { rows, cells } = await studyRows(study, { ...ctx, cacheDir: ctx.cacheDir ?? join(out, '.cache') }, options);
   const seconds = (Date.now() - started) / 1000;
   const files: string[] = [];
   const record = {

@@ -75,6 +75,12 @@ export interface TrainerOptions {
    * be a form of early stopping).
    */
   keep?: 'best' | 'last';
+  /**
+   * Stop as soon as a validation score reaches this value (checked at every validation, so with
+   * `validateEverySteps` mid-epoch too): a model trained only until it is as accurate as another
+   * one (a study's control at matched utility). With keep 'last', the model stopped there.
+   */
+  stopAtScore?: number;
 }
 
 export interface EpochRecord {
@@ -96,7 +102,7 @@ export interface TrainingResult {
   bestValidation: Record<string, number>;
   steps: number;
   seconds: number;
-  stoppedBy: 'epochs' | 'early-stopping' | 'time-limit';
+  stoppedBy: 'epochs' | 'early-stopping' | 'time-limit' | 'score-reached';
 }
 
 interface TrainerState {
@@ -194,6 +200,7 @@ async function trainLoop(
     progress.start(`epoch ${epoch + 1}/${options.epochs}`, batches.length);
     let lossSum = 0;
     let lossCount = 0;
+    let stepsThisEpoch = 0;
     for (let b = 0; b < batches.length; b++) {
       const host = task.trainBatch(batches[b]);
       const lr = learningRateAt(options.schedule ?? 'constant', options.learningRate, state.steps, totalSteps, options.warmupSteps ?? 0);
@@ -211,19 +218,24 @@ async function trainLoop(
         throw new NonFiniteError(`training loss became ${loss} at epoch ${epoch + 1}, step ${b + 1}: lower the learning rate (now ${lr})`);
       }
       state.steps++;
+      stepsThisEpoch++;
       lossSum += loss * host.size;
       lossCount += host.size;
       progress.update(b + 1, { loss: lossSum / lossCount, lr });
       if (options.validateEverySteps && (b + 1) % options.validateEverySteps === 0 && b + 1 < batches.length) {
         const v = validateAndKeepBest(epoch);
         progress.event('validation', { epoch: epoch + 1, step: b + 1, ...v.metrics });
+        if (options.stopAtScore !== undefined && v.score >= options.stopAtScore) {
+          stoppedBy = 'score-reached';
+          break;
+        }
       }
     }
     progress.stop();
     const v = validateAndKeepBest(epoch);
     const record: EpochRecord = {
       epoch: epoch + 1,
-      steps: batches.length,
+      steps: stepsThisEpoch,
       trainLoss: lossSum / Math.max(1, lossCount),
       seconds: (Date.now() - epochStart) / 1000,
       validation: v.metrics,
@@ -239,6 +251,10 @@ async function trainLoop(
       saveModel(join(lastDir, 'model'), model, { epoch: epoch + 1 });
       saveCheckpoint(join(lastDir, 'optimizer'), { kind: 'optimizer', config: { name: optimizer.name }, tokenizer: null, meta: {}, weights: optimizer.getState().slots });
       writeJsonAtomic(join(lastDir, 'trainer.json'), state);
+    }
+    if (stoppedBy === 'score-reached' || (options.stopAtScore !== undefined && v.score >= options.stopAtScore)) {
+      stoppedBy = 'score-reached';
+      break;
     }
     if (options.patience !== undefined && epoch - state.bestEpoch >= options.patience) {
       stoppedBy = 'early-stopping';

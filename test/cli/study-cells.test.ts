@@ -69,7 +69,7 @@ test('study fl-nlp --quick killed after three cells resumes and writes the unint
     });
     child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the study ended (${code}) before it was killed`))));
   });
-  const saved = readdirSync(join(out, 'cells')).filter((f) => f.endsWith('.json')).length;
+  const saved = readdirSync(join(out, '.cache', 'cells')).filter((f) => f.endsWith('.json')).length;
   assert.ok(saved >= 3 && saved < 13, `${saved} cells saved before the kill`);
 
   const resumed = run(['study', 'fl-nlp', '--quick', '--seed', '6', '--out', out, '--json']);

@@ -25,7 +25,7 @@ test('fl-nlp --quick with --parallel 2 gives the serial run\'s rows; a resumed m
   assert.deepEqual(parallel.cells, { total: 13, resumed: 0, ran: 13, where: '2 worker threads' });
   assert.deepEqual(withoutSeconds(parallel.rows), withoutSeconds(serial.rows));
   // drop five of the threads' cells: the serial rerun runs those five and gives the same table
-  const cellsDir = join(parallelOut, 'cells');
+  const cellsDir = join(parallelOut, '.cache', 'cells');
   for (const file of readdirSync(cellsDir).sort().slice(0, 5)) rmSync(join(cellsDir, file));
   const mixed = await runStudy(flNlpStudy, ctx, { out: parallelOut, command: 'mixed' });
   assert.deepEqual({ resumed: mixed.cells!.resumed, ran: mixed.cells!.ran }, { resumed: 8, ran: 5 });

@@ -88,7 +88,7 @@ test('a study stopped by a failing cell resumes from its finished cells and ends
   const first = recorder();
   await assert.rejects(runStudy(toyStudy(new Set(['size 3 b']), firstRan), context(first.progress), { out, command: 'toy' }), /cell size 3 b failed on purpose/);
   assert.deepEqual(firstRan, ['size 2 a', 'size 2 b', 'size 3 a', 'size 3 b'], 'no cell starts after the failure');
-  assert.equal(readdirSync(join(out, 'cells')).length, 3, 'the three finished cells are on disk');
+  assert.equal(readdirSync(join(out, '.cache', 'cells')).length, 3, 'the three finished cells are on disk');
   assert.ok(first.events.some((e) => e.name === 'cell-failed' && /resume/.test(String(e.fields.note))));
 
   const secondRan: string[] = [];
@@ -113,7 +113,7 @@ test('a study stopped by a failing cell resumes from its finished cells and ends
   assert.deepEqual(fresh.rows, uninterrupted.rows);
   // a fresh run forgets the old cells at once: stopped early, it leaves only the cells it finished
   await assert.rejects(runStudy(toyStudy(new Set(['size 3 a']), []), context(recorder().progress), { out, command: 'toy', fresh: true }), /size 3 a failed/);
-  assert.deepEqual(readdirSync(join(out, 'cells')).map((f) => f.slice(0, 8)).sort(), ['size-2-a', 'size-2-b']);
+  assert.deepEqual(readdirSync(join(out, '.cache', 'cells')).map((f) => f.slice(0, 8)).sort(), ['size-2-a', 'size-2-b']);
 });
 
 test('rows do not depend on the order cells run in: a study listing its cells backwards gives the same cell rows', async () => {
@@ -134,11 +134,11 @@ test('a changed parameter or a tampered cell file is never reused: those cells r
   assert.equal(changed.events.find((e) => e.name === 'cells')!.fields.otherCells, 2, 'the size-4 cells are reported, not read');
   assert.equal(result.cells!.resumed, 4);
   // a cell file edited by hand (other parameters) and one that is not JSON are ignored, with a reason
-  const files = readdirSync(join(out, 'cells')).filter((f) => f.startsWith('size-2-'));
-  const edited = JSON.parse(readFileSync(join(out, 'cells', files[0]), 'utf8'));
+  const files = readdirSync(join(out, '.cache', 'cells')).filter((f) => f.startsWith('size-2-'));
+  const edited = JSON.parse(readFileSync(join(out, '.cache', 'cells', files[0]), 'utf8'));
   edited.params.size = 7;
-  writeFileSync(join(out, 'cells', files[0]), JSON.stringify(edited));
-  writeFileSync(join(out, 'cells', files[1]), '{ truncated');
+  writeFileSync(join(out, '.cache', 'cells', files[0]), JSON.stringify(edited));
+  writeFileSync(join(out, '.cache', 'cells', files[1]), '{ truncated');
   const again: string[] = [];
   const tampered = recorder();
   await runStudy(toyStudy(new Set(), again, [2, 3, 5]), context(tampered.progress), { out, command: 'toy' });

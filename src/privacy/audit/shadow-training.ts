@@ -38,6 +38,12 @@ export interface TrainingRecipe {
   warmupSteps: number;
   /** Early stopping on the validation examples; null/undefined: train every epoch. */
   patience?: number | null;
+  /** Stop once validation accuracy reaches this (a control trained to another model's accuracy). */
+  stopAtAccuracy?: number;
+  /** Validate every this many steps too (a finer stop for `stopAtAccuracy`). */
+  validateEverySteps?: number;
+  /** The best validation epoch's weights (default) or those at the stop. */
+  keep?: 'best' | 'last';
 }
 
 /** DP-SGD for every model (the target's mechanism). Give a noise multiplier or a target ε. */
@@ -46,6 +52,8 @@ export interface DpRecipe {
   epsilon?: number;
   delta: number;
   clip?: number;
+  /** Flat (default) or per-layer clipping (the private recipe's). */
+  clipping?: 'flat' | 'per-layer';
 }
 
 export interface ClassifierSpec {
@@ -89,6 +97,10 @@ export interface ShadowTrainingConfig {
   examples: TextExample[];
   /** Validation examples (early stopping and the best checkpoint), never trained on. */
   validation: TextExample[];
+  /** Statistics only for the first `audited` examples (the audited pool; the rest is trained on, never attacked). Default: all. */
+  audited?: number;
+  /** Test examples: each model's accuracy on them is reported (utility beside the attack). */
+  test?: TextExample[];
 }
 
 export interface ShadowJob {
@@ -102,19 +114,24 @@ export interface ShadowResult {
   stats: Float64Array;
   /** Cross-entropy of every example of the list. */
   losses: Float64Array;
-  /** Accuracy on the validation examples. */
+  /** Accuracy on the validation examples (of the weights kept). */
   validationAccuracy: number;
+  /** Accuracy on the config's test examples, null without them. */
+  testAccuracy: number | null;
+  /** 1-based epoch whose weights were attacked, and the steps trained. */
+  epochUsed: number;
+  steps: number;
   /** ε actually spent (DP runs), else null. */
   epsilon: number | null;
   seconds: number;
 }
 
-function asDataset(train: TextExample[], validation: TextExample[], labels: string[]): IntentDataset {
+function asDataset(train: TextExample[], validation: TextExample[], test: TextExample[], labels: string[]): IntentDataset {
   return {
     name: 'membership-experiment',
     task: 'intent',
     labels,
-    splits: { train, val: validation.length > 0 ? validation : train.slice(0, 1), test: [] },
+    splits: { train, val: validation.length > 0 ? validation : train.slice(0, 1), test },
     synthetic: false,
     notes: [],
     licence: '',
@@ -140,7 +157,8 @@ export class ShadowTrainer {
         if (!e) throw new ConfigError(`shadow job: training index ${i} is outside the ${this.config.examples.length} examples`);
         return e;
       });
-      const task = new ClassificationTask(asDataset(trainExamples, this.config.validation, spec.labels), tokenizer, spec.labels, model.maxLength);
+      const test = this.config.test ?? [];
+      const task = new ClassificationTask(asDataset(trainExamples, this.config.validation, test, spec.labels), tokenizer, spec.labels, model.maxLength);
       const options: TrainerOptions = {
         epochs: recipe.epochs,
         batchSize: recipe.batchSize,
@@ -149,6 +167,9 @@ export class ShadowTrainer {
         schedule: recipe.schedule,
         warmupSteps: recipe.warmupSteps,
         patience: recipe.patience ?? undefined,
+        stopAtScore: recipe.stopAtAccuracy,
+        validateEverySteps: recipe.validateEverySteps,
+        keep: recipe.keep,
         seed: job.seed,
       };
       if (this.config.dp) {
@@ -157,6 +178,7 @@ export class ShadowTrainer {
           ...(dp.noiseMultiplier !== undefined ? { noiseMultiplier: dp.noiseMultiplier } : { epsilon: dp.epsilon }),
           delta: dp.delta,
           clip: dp.clip ?? 1,
+          clipping: dp.clipping,
           // a pool worker is already one of the cores: no extra noise thread
           prefetchNoise: false,
         });
@@ -165,11 +187,16 @@ export class ShadowTrainer {
         options.batchPlan = plan.batchPlan;
       }
       const result = await train(model, task, options);
-      const { stats, losses } = membershipStatistics(model, this.config.examples);
+      const audited = this.config.audited ?? this.config.examples.length;
+      const { stats, losses } = membershipStatistics(model, audited === this.config.examples.length ? this.config.examples : this.config.examples.slice(0, audited));
+      const kept = recipe.keep === 'last' ? task.validate(model).score : result.bestValidation.accuracy;
       return {
         stats,
         losses,
-        validationAccuracy: result.bestValidation.accuracy ?? NaN,
+        validationAccuracy: kept ?? NaN,
+        testAccuracy: test.length > 0 ? task.evaluate(model, 'test').accuracy : null,
+        epochUsed: result.epochUsed,
+        steps: result.steps,
         epsilon: privacy ? privacy.report(result.steps).epsilon : null,
         seconds: (Date.now() - started) / 1000,
       };
