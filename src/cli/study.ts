@@ -14,7 +14,7 @@ import { parseInteger, printResult, startEngine, withCommonOptions } from './com
 import { addQueueOptions, queueRunOptions, type QueueFlags } from './queue-options.js';
 
 /** The studies without cells whose jobs (simulated clients, shadow models) can run on the Redis queue. */
-const JOB_QUEUE_STUDIES = ['fl-labels', 'leakage'];
+const JOB_QUEUE_STUDIES = ['leakage'];
 
 /** Every study the CLI can run, by name. */
 export { STUDIES };
