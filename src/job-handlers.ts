@@ -7,6 +7,8 @@ export const JOB_HANDLERS = {
   'fl-client': new URL('./federated/simulation/training-handler.js', import.meta.url),
   /** One shadow (or target) model of a membership experiment: src/privacy/audit. */
   'shadow-model': new URL('./privacy/audit/shadow-training.js', import.meta.url),
+  /** One whole cell of a study (a configuration and seed; the study is looked up by name): src/studies. */
+  'study-cell': new URL('./studies/cell-handler.js', import.meta.url),
 } as const;
 
 export type JobHandlerName = keyof typeof JOB_HANDLERS;

@@ -1,6 +1,6 @@
 /**
  * `trustnlu worker --queue redis://…`: a job worker for runs started elsewhere with --queue
- * (fl simulate's clients, audit mia's shadow models). Runs until interrupted (Ctrl-C or
+ * (fl simulate's clients, audit mia's shadow models, study cells). Runs until interrupted (Ctrl-C or
  * SIGTERM: it finishes the jobs in hand, then exits 0).
  */
 import { availableParallelism } from 'node:os';
@@ -24,7 +24,7 @@ interface WorkerFlags {
 export function registerWorker(program: Command): void {
   const command = program
     .command('worker')
-    .description('run jobs (simulated FL clients, LiRA shadow models) for runs started elsewhere with --queue')
+    .description('run jobs (simulated FL clients, LiRA shadow models, study cells) for runs started elsewhere with --queue')
     .option('--concurrency <n>', 'jobs at once, one worker thread each (default: one per core)', parseInteger('--concurrency', 1), availableParallelism())
     .option('--stall-seconds <s>', 'a job whose worker stops renewing its lock for this long goes to another worker', parseInteger('--stall-seconds', 1), 30)
     .option('--name <name>', 'how this worker appears in the coordinator\'s progress (default host:pid)')

@@ -11,10 +11,12 @@
  * momentum at a high learning rate, no dropout, fixed epochs: see PRIVATE_RECIPE); the non-private run uses the classifier's own defaults, as a user would.
  * Early stopping on the validation split is off for the private runs (their epochs are part of
  * the privacy plan). The validation split is treated as public (see private-training.ts).
+ * Each budget is a study cell: resumable, and parallel with --parallel N or --queue.
  */
 import { PrivateTraining, type ClippingMode } from '../privacy/index.js';
 import { runTraining, type ClassifierResult, type OptimizerName } from '../train/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
+import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 export const DP_UTILITY_DELTA = 1e-5;
@@ -45,14 +47,14 @@ export const PRIVATE_RECIPE: DpUtilityRecipe = { batchSize: 2048, optimizer: 'sg
 /** Non-private: the classifier defaults (batch 64, lr 2e-3, AdamW, patience 3) for 15 epochs. */
 export const NON_PRIVATE_EPOCHS = 15;
 
-interface Setting {
+type Setting = {
   dataset: string;
   glove: boolean;
   config: Record<string, unknown>;
   recipe: DpUtilityRecipe;
   nonPrivateEpochs: number;
   maxStepsPerEpoch?: number;
-}
+};
 
 function settingFor(quick: boolean, dataset: string | undefined): Setting {
   if (quick) {
@@ -71,31 +73,44 @@ function settingFor(quick: boolean, dataset: string | undefined): Setting {
 
 const label = (epsilon: number) => (Number.isFinite(epsilon) ? String(epsilon) : '∞');
 
-export async function runDpUtility(ctx: StudyContext, epsilons: readonly number[] = DP_UTILITY_EPSILONS): Promise<StudyRow[]> {
+/** One cell: one privacy budget (null: no privacy), with everything that decides the run. */
+export type DpUtilityCellParams = {
+  /** Target ε; null for the non-private run (ε = ∞, which JSON cannot hold). */
+  epsilon: number | null;
+  setting: Setting;
+};
+
+export function dpUtilityCells(ctx: Pick<StudyContext, 'quick' | 'dataset'>, epsilons: readonly number[] = DP_UTILITY_EPSILONS): CellSpec<DpUtilityCellParams>[] {
   const setting = settingFor(ctx.quick, ctx.dataset);
-  const rows: StudyRow[] = [];
-  for (const epsilon of epsilons) {
-    const finite = Number.isFinite(epsilon);
-    ctx.progress.event('dp-utility', { epsilon: label(epsilon), dataset: setting.dataset });
-    const privacy = finite ? new PrivateTraining({ epsilon, delta: DP_UTILITY_DELTA, clip: setting.recipe.clip, clipping: setting.recipe.clipping }) : undefined;
-    try {
-      const { result, training, model } = await runTraining({
-        dataset: setting.dataset,
-        dataDir: ctx.dataDir,
-        model: 'embbag',
-        seed: ctx.seed,
-        glove: setting.glove,
-        config: finite ? { ...setting.config, ...setting.recipe.config } : setting.config,
-        epochs: finite ? setting.recipe.epochs : setting.nonPrivateEpochs,
-        maxStepsPerEpoch: setting.maxStepsPerEpoch,
-        ...(finite ? { batchSize: setting.recipe.batchSize, optimizer: setting.recipe.optimizer, learningRate: setting.recipe.learningRate, patience: setting.recipe.epochs } : {}),
-        configureTraining: privacy ? (setup) => privacy.configure(setup) : undefined,
-      });
-      model.dispose();
-      const r = result as ClassifierResult;
-      const report = privacy?.report(training.steps);
-      const epochSeconds = training.history.map((h) => h.seconds);
-      rows.push({
+  return epsilons.map((epsilon) => ({ name: `epsilon ${label(epsilon)}`, params: { epsilon: Number.isFinite(epsilon) ? epsilon : null, setting } }));
+}
+
+/** One model trained at one budget: its row (the gap to ε = ∞ is filled in by summarizeDpUtility). */
+export async function runDpUtilityCell(cell: StudyCell<DpUtilityCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
+  const { setting } = cell.params;
+  const epsilon = cell.params.epsilon ?? Infinity;
+  const finite = Number.isFinite(epsilon);
+  ctx.progress.event('dp-utility', { epsilon: label(epsilon), dataset: setting.dataset });
+  const privacy = finite ? new PrivateTraining({ epsilon, delta: DP_UTILITY_DELTA, clip: setting.recipe.clip, clipping: setting.recipe.clipping }) : undefined;
+  try {
+    const { result, training, model } = await runTraining({
+      dataset: setting.dataset,
+      dataDir: ctx.dataDir,
+      model: 'embbag',
+      seed: ctx.seed,
+      glove: setting.glove,
+      config: finite ? { ...setting.config, ...setting.recipe.config } : setting.config,
+      epochs: finite ? setting.recipe.epochs : setting.nonPrivateEpochs,
+      maxStepsPerEpoch: setting.maxStepsPerEpoch,
+      ...(finite ? { batchSize: setting.recipe.batchSize, optimizer: setting.recipe.optimizer, learningRate: setting.recipe.learningRate, patience: setting.recipe.epochs } : {}),
+      configureTraining: privacy ? (setup) => privacy.configure(setup) : undefined,
+    });
+    model.dispose();
+    const r = result as ClassifierResult;
+    const report = privacy?.report(training.steps);
+    const epochSeconds = training.history.map((h) => h.seconds);
+    return [
+      {
         epsilon: label(epsilon),
         targetEpsilon: finite ? epsilon : null,
         spentEpsilon: report ? report.epsilon : null,
@@ -114,15 +129,17 @@ export async function runDpUtility(ctx: StudyContext, epsilons: readonly number[
         clip: report ? report.clip : null,
         clipping: finite ? setting.recipe.clipping : null,
         hidden: (model.config as { hidden: number }).hidden,
-      });
-    } finally {
-      privacy?.dispose();
-    }
+      },
+    ];
+  } finally {
+    privacy?.dispose();
   }
-  // Accuracy gap to the non-private run, in percentage points.
+}
+
+/** The accuracy gap of every row to the non-private run, in percentage points. */
+export function summarizeDpUtility(rows: StudyRow[]): StudyRow[] {
   const reference = rows.find((r) => r.epsilon === '∞');
-  if (reference) for (const r of rows) r.gapPoints = 100 * ((reference.accuracy as number) - (r.accuracy as number));
-  return rows;
+  return rows.map((r) => ({ ...r, gapPoints: reference ? 100 * ((reference.accuracy as number) - (r.accuracy as number)) : null }));
 }
 
 const COLUMNS: StudyColumn[] = [
@@ -180,7 +197,9 @@ export const dpUtilityStudy: StudyDefinition = {
   ].join(' '),
   columns: COLUMNS,
   takesDataset: true,
-  run: (ctx) => runDpUtility(ctx),
+  cells: (ctx) => dpUtilityCells(ctx),
+  runCell: (cell, ctx) => runDpUtilityCell(cell as StudyCell<DpUtilityCellParams>, ctx),
+  summarize: (rows) => summarizeDpUtility(rows),
   charts: (rows) => [
     { name: 'accuracy-vs-epsilon', spec: accuracyChart(rows) },
     { name: 'seconds-per-epoch', spec: secondsChart(rows) },

@@ -9,21 +9,25 @@
  * share the server's labelled set (a stratified 5% of the training split, removed from the
  * devices) and start from the seed model trained on it, whose accuracy is the lower bound.
  * Values are means over seeds with Student-t 95% intervals (n seeds, n − 1 degrees of freedom).
+ * Each run (dataset × condition × seed) is a study cell: resumable, and parallel with
+ * --parallel N or --queue.
  */
 import type { FederatedExperimentOptions, FederatedExperimentSummary } from '../federated/index.js';
 import { runFederatedExperiment } from '../federated/index.js';
 import { studentTQuantile } from '../metrics/index.js';
 import { lineChart, type VegaLiteSpec } from '../report/charts.js';
+import type { CellSpec, StudyCell } from './cells.js';
+import { groupInOrder } from './fl-runs.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
-export interface LabelCondition {
+export type LabelCondition = {
   /** Row label. */
   method: string;
   labels: string;
   feedbackRate?: number;
   /** Server fine-tuning epochs on the labelled set after each round (feedback: off unless set). */
   serverEpochs?: number;
-}
+};
 
 export interface LabelStudyPlan {
   datasets: string[];
@@ -94,40 +98,80 @@ function labelShares(run: FederatedExperimentSummary): { targetShare: number | n
   return { targetShare: targets / t.examples, wrongShare: targets === 0 ? null : (t.wrongPositives + t.wrongNegatives) / targets };
 }
 
-export async function runLabelStudy(ctx: StudyContext, plan = labelStudyPlan(ctx.quick, ctx.seed, ctx.dataset)): Promise<StudyRow[]> {
-  const rows: StudyRow[] = [];
-  for (const dataset of plan.datasets) {
-    const byCondition: { condition: LabelCondition; runs: FederatedExperimentSummary[] }[] = [];
-    for (const condition of plan.conditions) {
-      const runs: FederatedExperimentSummary[] = [];
-      for (const seed of plan.seeds) {
-        ctx.progress.event('run', { dataset, method: condition.method, seed });
+/** One cell: one dataset, one label condition, one seed. */
+export type LabelCellParams = {
+  dataset: string;
+  condition: LabelCondition;
+  seed: number;
+  options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>;
+};
+
+export function labelCells(plan: LabelStudyPlan): CellSpec<LabelCellParams>[] {
+  return plan.datasets.flatMap((dataset) =>
+    plan.conditions.flatMap((condition) =>
+      plan.seeds.map((seed) => {
         const feedback = condition.labels.startsWith('feedback');
-        runs.push(
-          await runFederatedExperiment({
-            ...plan.federated,
-            dataset,
-            seed,
-            labels: condition.labels,
-            deviceLabels: condition.labels.startsWith('semi') ? {} : { labelledFraction: plan.labelledFraction, ...(feedback ? { feedbackRate: condition.feedbackRate, serverEpochs: condition.serverEpochs } : {}) },
-            dataDir: ctx.dataDir,
-            progress: ctx.progress,
-            ...(ctx.queue ? { queue: ctx.queue } : {}),
-          }),
-        );
-      }
-      byCondition.push({ condition, runs });
-    }
-    const supervised = byCondition.find((c) => c.condition.labels === 'gold')!;
-    const supervisedMean = meanWithInterval(supervised.runs.map((r) => r.accuracy)).mean;
+        const deviceLabels = condition.labels.startsWith('semi') ? {} : { labelledFraction: plan.labelledFraction, ...(feedback ? { feedbackRate: condition.feedbackRate, serverEpochs: condition.serverEpochs } : {}) };
+        return {
+          name: `${dataset} ${condition.method} seed ${seed}`,
+          params: { dataset, condition, seed, options: { ...plan.federated, dataset, labels: condition.labels, deviceLabels } },
+        };
+      }),
+    ),
+  );
+}
+
+/** One run's row (kind "seed-run"); `summarize` turns them into the table. */
+export async function runLabelCell(cell: StudyCell<LabelCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
+  const { dataset, condition, seed, options } = cell.params;
+  ctx.progress.event('run', { dataset, method: condition.method, seed });
+  const run = await runFederatedExperiment({
+    ...options,
+    ...(ctx.cellOnWorker ? { workers: 0 } : {}),
+    seed,
+    dataDir: ctx.dataDir,
+    progress: ctx.progress,
+  });
+  const shares = labelShares(run);
+  return [
+    {
+      kind: 'seed-run',
+      datasetKind: dataset,
+      dataset: run.dataset,
+      synthetic: run.synthetic,
+      method: condition.method,
+      labels: condition.labels,
+      feedbackRate: condition.feedbackRate ?? null,
+      feedbackNoise: run.labels?.feedbackNoise ?? null,
+      seed,
+      accuracy: run.accuracy,
+      seedAccuracy: run.labels?.seedAccuracy ?? null,
+      targetShare: shares.targetShare,
+      wrongShare: shares.wrongShare,
+      seconds: run.seconds,
+      curve: JSON.stringify(run.curve),
+    },
+  ];
+}
+
+/**
+ * Per dataset: the labelled seed set alone (the seed models of the supervised runs), then one
+ * row per condition, means over seeds with t intervals and the share of supervised FL.
+ */
+export function summarizeLabels(runs: StudyRow[]): StudyRow[] {
+  const rows: StudyRow[] = [];
+  for (const mine of groupInOrder(runs, (r) => String(r.datasetKind))) {
+    const byCondition = groupInOrder(mine, (r) => String(r.method));
+    const supervised = byCondition.find((c) => c[0].labels === 'gold')!;
+    const supervisedMean = meanWithInterval(supervised.map((r) => r.accuracy as number)).mean;
     // the seed model is the same in every feedback/semi run of a seed (same labelled set, same training)
-    const lower = supervised.runs.map((r) => r.labels!.seedAccuracy);
-    const first = supervised.runs[0];
-    const base = { kind: 'run', dataset: first.dataset, synthetic: first.synthetic, seeds: plan.seeds.length };
-    const row = (method: string, labels: string, feedbackRate: number | null, noise: number | null, values: number[], runs: FederatedExperimentSummary[]): StudyRow => {
+    const lower = supervised.map((r) => r.seedAccuracy as number);
+    const first = supervised[0];
+    const base = { kind: 'run', dataset: first.dataset, synthetic: first.synthetic, seeds: supervised.length };
+    const row = (method: string, labels: string, feedbackRate: number | null, noise: number | null, values: number[], group: StudyRow[]): StudyRow => {
       const summary = meanWithInterval(values);
-      const meanShare = (pick: (r: FederatedExperimentSummary) => number | null) => {
-        const values = runs.map(pick).filter((v): v is number => v !== null);
+      const meanShare = (key: 'targetShare' | 'wrongShare') => {
+        const values = group.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
         return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
       };
       return {
@@ -141,16 +185,17 @@ export async function runLabelStudy(ctx: StudyContext, plan = labelStudyPlan(ctx
         accuracyCell: formatInterval(summary),
         ofSupervised: summary.mean / supervisedMean,
         bySeed: values.map((v) => v.toFixed(3)).join(' / '),
-        targetShare: meanShare((r) => labelShares(r).targetShare),
-        wrongShare: meanShare((r) => labelShares(r).wrongShare),
-        seconds: runs.reduce((s, r) => s + r.seconds, 0),
-        curve: JSON.stringify(runs.length ? runs[0].curve : []),
+        targetShare: meanShare('targetShare'),
+        wrongShare: meanShare('wrongShare'),
+        seconds: group.reduce((s, r) => s + (r.seconds as number), 0),
+        curve: group.length ? String(group[0].curve) : '[]',
       };
     };
     rows.push(row('labelled seed set alone (5%)', 'seed-only', null, null, lower, []));
-    for (const { condition, runs } of byCondition) {
-      const noise = condition.labels.startsWith('feedback') ? runs[0].labels!.feedbackNoise ?? null : null;
-      rows.push(row(condition.method, condition.labels, condition.feedbackRate ?? null, noise, runs.map((r) => r.accuracy), runs));
+    for (const group of byCondition) {
+      const c = group[0];
+      const noise = String(c.labels).startsWith('feedback') ? (c.feedbackNoise as number | null) : null;
+      rows.push(row(String(c.method), String(c.labels), c.feedbackRate as number | null, noise, group.map((r) => r.accuracy as number), group));
     }
   }
   return rows;
@@ -186,6 +231,8 @@ export const flLabelsStudy: StudyDefinition = {
   ].join(' '),
   columns: COLUMNS,
   takesDataset: true,
-  run: (ctx) => runLabelStudy(ctx),
+  cells: (ctx) => labelCells(labelStudyPlan(ctx.quick, ctx.seed, ctx.dataset)),
+  runCell: (cell, ctx) => runLabelCell(cell as StudyCell<LabelCellParams>, ctx),
+  summarize: (rows) => summarizeLabels(rows),
   charts,
 };

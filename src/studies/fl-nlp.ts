@@ -7,11 +7,14 @@
  * (FedAvg with one client is plain local training; the local Adam state restarts at each
  * round, i.e. each epoch), run for as many epochs as the federated runs process examples in
  * total (rounds × clients per round × client size ≈ rounds·K/M epochs), and evaluated by the
- * same code. All runs share the model, local optimiser, batch size and seed.
+ * same code. All runs share the model, local optimiser, batch size and seed. Each run
+ * (dataset × partition × method × seed) is a study cell: resumable, and parallel with
+ * --parallel N or --queue.
  */
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
-import { formatBySeed, runOverSeeds } from './fl-runs.js';
+import { combineSeeds, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
+import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyDefinition, StudyRow, StudyContext } from './runner.js';
 
 export interface NlpStudyPlan {
@@ -60,56 +63,95 @@ const COLUMNS: StudyColumn[] = [
   { key: 'seconds', header: 'seconds', digits: 0 },
 ];
 
-export async function runNlpStudy(ctx: StudyContext, plan = nlpStudyPlan(ctx.quick, ctx.seed)): Promise<StudyRow[]> {
-  const rows: StudyRow[] = [];
-  for (const dataset of plan.datasets) {
-    const central = await runOverSeeds(
-      { ...plan.federated, dataset, partition: 'iid', numClients: 1, clientsPerRound: 1, strategy: 'fedavg', rounds: plan.centralisedEpochs, maxLocalSteps: undefined, evaluateEvery: 1 },
-      plan.seeds,
-      ctx,
-      `${dataset} centralised`,
+/** One cell: one run (the centralised run, or a partition × strategy) on one dataset with one seed. */
+export type NlpCellParams = {
+  dataset: string;
+  /** "centralised", or the partition spec. */
+  partition: string;
+  /** "centralised", or the strategy spec. */
+  strategy: string;
+  seed: number;
+  options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>;
+};
+
+export function nlpCells(plan: NlpStudyPlan): CellSpec<NlpCellParams>[] {
+  return plan.datasets.flatMap((dataset) => {
+    const central = plan.seeds.map((seed) => ({
+      name: `${dataset} centralised seed ${seed}`,
+      params: {
+        dataset,
+        partition: 'centralised',
+        strategy: 'centralised',
+        seed,
+        // undefined keys are dropped from cell parameters (and from their JSON)
+        options: { ...plan.federated, dataset, partition: 'iid', numClients: 1, clientsPerRound: 1, strategy: 'fedavg', rounds: plan.centralisedEpochs, maxLocalSteps: undefined, evaluateEvery: 1 },
+      },
+    }));
+    const federated = plan.partitions.flatMap((partition) =>
+      plan.strategies.flatMap((strategy) =>
+        plan.seeds.map((seed) => ({
+          name: `${dataset} ${partition} ${strategy} seed ${seed}`,
+          params: { dataset, partition, strategy, seed, options: { ...plan.federated, dataset, partition, strategy } },
+        })),
+      ),
     );
-    const centralAccuracy = central.accuracy.mean;
-    rows.push({
+    return [...central, ...federated];
+  });
+}
+
+/** One run's row (kind "seed-run"); `summarize` turns them into the table. */
+export async function runNlpCell(cell: StudyCell<NlpCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
+  const p = cell.params;
+  const centralised = p.strategy === 'centralised';
+  const run = await runOneSeed(p.options, p.seed, ctx, centralised ? `${p.dataset} centralised` : `${p.dataset} ${p.partition} ${p.strategy}`);
+  const q = run.partitionSummary.sizeQuantiles;
+  return [
+    {
+      kind: 'seed-run',
+      dataset: run.dataset,
+      synthetic: run.synthetic,
+      partition: centralised ? 'all data (1 client)' : run.partition,
+      partitionKind: p.partition,
+      method: centralised ? 'centralised' : run.strategy,
+      strategyKind: centralised ? null : p.strategy,
+      seed: p.seed,
+      accuracy: run.accuracy,
+      labelEntropy: run.partitionSummary.meanLabelEntropy,
+      sizes: centralised ? String(q.max) : `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
+      rounds: run.rounds,
+      seconds: run.seconds,
+      curve: JSON.stringify(run.curve),
+    },
+  ];
+}
+
+/** One row per dataset × partition × method (means over seeds), each with its gap to the dataset's centralised row. */
+export function summarizeNlp(runs: StudyRow[]): StudyRow[] {
+  const rows = groupInOrder(runs, (r) => `${r.dataset}\u0000${r.partitionKind}\u0000${r.method}`).map((group): StudyRow => {
+    const first = group[0];
+    const result = combineSeeds(group.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as { round: number; accuracy: number }[], seconds: r.seconds as number })));
+    const centralised = first.method === 'centralised';
+    return {
       kind: 'run',
-      dataset: central.runs[0].dataset,
-      synthetic: central.runs[0].synthetic,
-      partition: 'all data (1 client)',
-      partitionKind: 'centralised',
-      method: 'centralised',
-      accuracy: centralAccuracy,
-      gap: 0,
-      bySeed: formatBySeed(central.accuracy.bySeed),
-      labelEntropy: central.runs[0].partitionSummary.meanLabelEntropy,
-      sizes: String(central.runs[0].partitionSummary.sizeQuantiles.max),
-      rounds: plan.centralisedEpochs,
-      seconds: central.seconds,
-      curve: JSON.stringify(central.curve),
-    });
-    for (const partition of plan.partitions) {
-      for (const strategy of plan.strategies) {
-        const result = await runOverSeeds({ ...plan.federated, dataset, partition, strategy }, plan.seeds, ctx, `${dataset} ${partition} ${strategy}`);
-        const first = result.runs[0];
-        const q = first.partitionSummary.sizeQuantiles;
-        rows.push({
-          kind: 'run',
-          dataset: first.dataset,
-          synthetic: first.synthetic,
-          partition: first.partition,
-          partitionKind: partition,
-          method: first.strategy,
-          strategyKind: strategy,
-          accuracy: result.accuracy.mean,
-          gap: result.accuracy.mean - centralAccuracy,
-          bySeed: formatBySeed(result.accuracy.bySeed),
-          labelEntropy: first.partitionSummary.meanLabelEntropy,
-          sizes: `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
-          rounds: first.rounds,
-          seconds: result.seconds,
-          curve: JSON.stringify(result.curve),
-        });
-      }
-    }
+      dataset: first.dataset,
+      synthetic: first.synthetic,
+      partition: first.partition,
+      partitionKind: first.partitionKind,
+      method: first.method,
+      ...(centralised ? {} : { strategyKind: first.strategyKind }),
+      accuracy: result.accuracy.mean,
+      gap: null,
+      bySeed: formatBySeed(result.accuracy.bySeed),
+      labelEntropy: first.labelEntropy,
+      sizes: first.sizes,
+      rounds: first.rounds,
+      seconds: result.seconds,
+      curve: JSON.stringify(result.curve),
+    };
+  });
+  for (const row of rows) {
+    const central = rows.find((r) => r.dataset === row.dataset && r.method === 'centralised');
+    row.gap = central ? (row.accuracy as number) - (central.accuracy as number) : null;
   }
   return rows;
 }
@@ -154,6 +196,8 @@ export const flNlpStudy: StudyDefinition = {
     'Accuracy is in-scope test accuracy for CLINC150, plain test accuracy for Banking77; "minus centralised" is the gap to the centralised row.',
   ].join(' '),
   columns: COLUMNS,
-  run: (ctx) => runNlpStudy(ctx),
+  cells: (ctx) => nlpCells(nlpStudyPlan(ctx.quick, ctx.seed)),
+  runCell: (cell, ctx) => runNlpCell(cell as StudyCell<NlpCellParams>, ctx),
+  summarize: (rows) => summarizeNlp(rows),
   charts,
 };

@@ -1,32 +1,47 @@
 /**
- * What the federated studies (fl-selection, fl-nlp) share: run one configuration of
- * `runFederatedExperiment` over several seeds and reduce the runs to one table row (mean,
- * min and max of the final accuracy, the per-seed values, and the mean accuracy curve).
+ * What the federated studies (fl-selection, fl-nlp, fl-labels) share: run one configuration
+ * of `runFederatedExperiment` for one seed (a study cell) or over several seeds, and reduce
+ * the runs of one configuration to one table row (mean, min and max of the final accuracy, the
+ * per-seed values, and the mean accuracy curve).
  */
 import { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from '../federated/index.js';
 import { mean } from '../metrics/index.js';
 import type { StudyContext } from './runner.js';
 
-export interface SeedRuns {
-  runs: FederatedExperimentSummary[];
+/** What combining seeds needs of each run. */
+export interface SeedRun {
+  accuracy: number;
+  curve: { round: number; accuracy: number }[];
+  seconds: number;
+}
+
+export interface SeedRuns<Run extends SeedRun = FederatedExperimentSummary> {
+  runs: Run[];
   accuracy: { mean: number; min: number; max: number; bySeed: number[] };
   /** Mean over seeds of the accuracy at each evaluated round (the rounds are the same for every seed). */
   curve: { round: number; accuracy: number }[];
   seconds: number;
 }
 
-/** Runs `options` once per seed (the seed fixes partition, initialisation, selection and local shuffles). */
-export async function runOverSeeds(
-  options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>,
-  seeds: readonly number[],
-  ctx: StudyContext,
-  label: string,
-): Promise<SeedRuns> {
-  const runs: FederatedExperimentSummary[] = [];
-  for (const seed of seeds) {
-    ctx.progress.event('run', { label, seed });
-    runs.push(await runFederatedExperiment({ ...options, seed, dataDir: ctx.dataDir, progress: ctx.progress, ...(ctx.queue ? { queue: ctx.queue } : {}) }));
-  }
+/**
+ * One run of `options` with `seed` (the seed fixes partition, initialisation, selection and
+ * local shuffles). In a cell on a worker thread of its own, the clients train in that thread
+ * (the executor gives the same numbers in process as on threads).
+ */
+export function runOneSeed(options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>, seed: number, ctx: StudyContext, label: string): Promise<FederatedExperimentSummary> {
+  ctx.progress.event('run', { label, seed });
+  return runFederatedExperiment({
+    ...options,
+    ...(ctx.cellOnWorker ? { workers: 0 } : {}),
+    seed,
+    dataDir: ctx.dataDir,
+    progress: ctx.progress,
+    ...(ctx.queue ? { queue: ctx.queue } : {}),
+  });
+}
+
+/** The runs of one configuration, one per seed, reduced to means. */
+export function combineSeeds<Run extends SeedRun>(runs: Run[]): SeedRuns<Run> {
   const finals = runs.map((r) => r.accuracy);
   const rounds = runs[0].curve.map((p) => p.round);
   const curve = rounds.map((round, i) => ({ round, accuracy: mean(runs.map((r) => r.curve[i]?.accuracy ?? Number.NaN)) }));
@@ -38,7 +53,31 @@ export async function runOverSeeds(
   };
 }
 
+/** Runs `options` once per seed, one after another. */
+export async function runOverSeeds(
+  options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>,
+  seeds: readonly number[],
+  ctx: StudyContext,
+  label: string,
+): Promise<SeedRuns> {
+  const runs: FederatedExperimentSummary[] = [];
+  for (const seed of seeds) runs.push(await runOneSeed(options, seed, ctx, label));
+  return combineSeeds(runs);
+}
+
 /** "0.512 / 0.498" style list of per-seed values (table cells avoid the pipe character). */
 export function formatBySeed(values: readonly number[]): string {
   return values.map((v) => v.toFixed(3)).join(' / ');
+}
+
+/** Groups rows by a key in order of first appearance. */
+export function groupInOrder<T>(items: readonly T[], keyOf: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return [...groups.values()];
 }

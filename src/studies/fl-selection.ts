@@ -9,11 +9,14 @@
  * each static and continual:3, uniform vs activity selection, one seed. The static rows
  * are also the continual setting's "all data at once" baseline (same total rounds).
  * Quick run (tests, smoke runs): the synthetic corpus and intent set with tiny models.
+ * Each run (case × setting × selection × seed) is a study cell: resumable, and parallel
+ * with --parallel N or --queue.
  */
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
 import { mean } from '../metrics/index.js';
-import { formatBySeed, runOverSeeds } from './fl-runs.js';
+import { combineSeeds, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
+import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 type Base = Omit<FederatedExperimentOptions, 'seed' | 'progress' | 'selection' | 'setting'>;
@@ -96,44 +99,90 @@ const COLUMNS: StudyColumn[] = [
   { key: 'seconds', header: 'seconds', digits: 0 },
 ];
 
-export async function runSelectionStudy(ctx: StudyContext, plan = selectionStudyPlan(ctx.quick, ctx.seed)): Promise<StudyRow[]> {
-  const rows: StudyRow[] = [];
-  for (const c of plan.cases) {
-    for (const setting of plan.settings) {
-      for (const selection of plan.selections) {
-        const label = `${c.name} ${setting} ${selection}`;
-        const result = await runOverSeeds({ ...c.base, setting, selection }, plan.seeds, ctx, label);
-        const first = result.runs[0];
-        const continual = result.runs.every((r) => r.continual) ? result.runs.map((r) => r.continual!) : undefined;
-        const q = first.partitionSummary.sizeQuantiles;
-        rows.push({
-          kind: 'run',
-          case: c.name,
-          dataset: first.dataset,
-          synthetic: first.synthetic,
-          partition: first.partition,
-          setting,
-          selection: first.selection,
-          selectionKind: selection,
-          accuracy: result.accuracy.mean,
-          accuracyMin: result.accuracy.min,
-          accuracyMax: result.accuracy.max,
-          gain: null,
-          bySeed: formatBySeed(result.accuracy.bySeed),
-          seeds: plan.seeds.join(','),
-          averageAccuracy: continual ? mean(continual.map((x) => x.averageAccuracy)) : null,
-          forgetting: continual ? mean(continual.map((x) => x.forgetting)) : null,
-          rounds: first.rounds,
-          clientsPerRound: first.clientsPerRound,
-          clients: first.clients,
-          sizes: `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
-          model: first.model,
-          seconds: result.seconds,
-          curve: JSON.stringify(result.curve),
-        });
-      }
-    }
-  }
+/** One cell: one case, setting, selection and seed (the seed pairs the arms: uniform and activity see the same partition and initialisation). */
+export type SelectionCellParams = {
+  case: string;
+  setting: string;
+  selection: string;
+  seed: number;
+  options: Base & { setting: string; selection: string };
+};
+
+export function selectionCells(plan: SelectionStudyPlan): CellSpec<SelectionCellParams>[] {
+  return plan.cases.flatMap((c) =>
+    plan.settings.flatMap((setting) =>
+      plan.selections.flatMap((selection) =>
+        plan.seeds.map((seed) => ({
+          name: `${c.name} ${setting} ${selection} seed ${seed}`,
+          params: { case: c.name, setting, selection, seed, options: { ...c.base, setting, selection } },
+        })),
+      ),
+    ),
+  );
+}
+
+/** One run's row (kind "seed-run"); `summarize` turns them into the table. */
+export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
+  const p = cell.params;
+  const run = await runOneSeed(p.options, p.seed, ctx, `${p.case} ${p.setting} ${p.selection}`);
+  const q = run.partitionSummary.sizeQuantiles;
+  return [
+    {
+      kind: 'seed-run',
+      case: p.case,
+      dataset: run.dataset,
+      synthetic: run.synthetic,
+      partition: run.partition,
+      setting: p.setting,
+      selection: run.selection,
+      selectionKind: p.selection,
+      seed: p.seed,
+      accuracy: run.accuracy,
+      averageAccuracy: run.continual ? run.continual.averageAccuracy : null,
+      forgetting: run.continual ? run.continual.forgetting : null,
+      rounds: run.rounds,
+      clientsPerRound: run.clientsPerRound,
+      clients: run.clients,
+      sizes: `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
+      model: run.model,
+      seconds: run.seconds,
+      curve: JSON.stringify(run.curve),
+    },
+  ];
+}
+
+/** One row per case × setting × selection (means over seeds), and each arm's gain over uniform. */
+export function summarizeSelection(runs: StudyRow[]): StudyRow[] {
+  const rows = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`).map((group): StudyRow => {
+    const first = group[0];
+    const result = combineSeeds(group.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as { round: number; accuracy: number }[], seconds: r.seconds as number })));
+    const continual = group.every((r) => typeof r.averageAccuracy === 'number');
+    return {
+      kind: 'run',
+      case: first.case,
+      dataset: first.dataset,
+      synthetic: first.synthetic,
+      partition: first.partition,
+      setting: first.setting,
+      selection: first.selection,
+      selectionKind: first.selectionKind,
+      accuracy: result.accuracy.mean,
+      accuracyMin: result.accuracy.min,
+      accuracyMax: result.accuracy.max,
+      gain: null,
+      bySeed: formatBySeed(result.accuracy.bySeed),
+      seeds: group.map((r) => r.seed).join(','),
+      averageAccuracy: continual ? mean(group.map((r) => r.averageAccuracy as number)) : null,
+      forgetting: continual ? mean(group.map((r) => r.forgetting as number)) : null,
+      rounds: first.rounds,
+      clientsPerRound: first.clientsPerRound,
+      clients: first.clients,
+      sizes: first.sizes,
+      model: first.model,
+      seconds: result.seconds,
+      curve: JSON.stringify(result.curve),
+    };
+  });
   for (const row of rows) {
     const uniform = rows.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform');
     if (uniform && row !== uniform) row.gain = (row.accuracy as number) - (uniform.accuracy as number);
@@ -181,6 +230,8 @@ export const flSelectionStudy: StudyDefinition = {
     'Accuracy is next-character accuracy for the language model and in-scope accuracy for CLINC150; "gain" is activity minus uniform in the same case and setting.',
   ].join(' '),
   columns: COLUMNS,
-  run: (ctx) => runSelectionStudy(ctx),
+  cells: (ctx) => selectionCells(selectionStudyPlan(ctx.quick, ctx.seed)),
+  runCell: (cell, ctx) => runSelectionCell(cell as StudyCell<SelectionCellParams>, ctx),
+  summarize: (rows) => summarizeSelection(rows),
   charts,
 };

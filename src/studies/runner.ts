@@ -3,6 +3,11 @@
  * writes `results.json` (rows, command, seed, machine, date), a markdown table and
  * Vega-Lite charts rendered to SVG into an output folder (default docs/studies/NAME), so
  * the numbers in docs/ always come from a command anyone can re-run.
+ *
+ * A study either runs as one piece (`run(ctx)`), or declares cells (`cells(ctx)`,
+ * `runCell(cell, ctx)`, optionally `summarize(rows, ctx)`): then the cells run as jobs
+ * (in this thread, on `parallel` worker threads or on the Redis queue), each finished cell is
+ * saved in OUT/.cache/cells/ and a rerun resumes from them (cell-runner.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform } from 'node:os';
@@ -11,6 +16,9 @@ import { currentBackend } from '../engine/index.js';
 import { renderSvg, type VegaLiteSpec } from '../report/charts.js';
 import type { ProgressReporter } from '../train/progress.js';
 import type { QueueRunOptions } from '../engine/jobs/index.js';
+import { ConfigError } from '../errors.js';
+import type { CellSpec, StudyCell } from './cells.js';
+import { runCells, type CellRunSummary } from './cell-runner.js';
 
 export type StudyRow = Record<string, string | number | boolean | null>;
 
@@ -22,12 +30,17 @@ export interface StudyContext {
   /** `--dataset`, for studies that take one (`takesDataset`). */
   dataset?: string;
   progress: ProgressReporter;
-  /** Run the studies' jobs (simulated clients, shadow models) on the Redis queue instead of local threads. */
+  /**
+   * Run the study's jobs on the Redis queue instead of local threads: its cells for a study
+   * with cells, else its simulated clients and shadow models.
+   */
   queue?: QueueRunOptions;
   /** `--parts`: run only these parts of a study that has parts (StudyDefinition.parts); all when absent. */
   parts?: string[];
-  /** Where a study may keep finished work to resume a killed run (runStudy: `.cache` in the output folder, not committed). */
+  /** Where a study may keep finished work to resume a killed run (runStudy: `.cache` in the output folder, not committed; a study's saved cells go to its `cells/`). */
   cacheDir?: string;
+  /** Set when a cell runs on a worker thread of its own: its jobs (clients, shadow models) then run in that thread too. */
+  cellOnWorker?: boolean;
 }
 
 export interface StudyColumn {
@@ -46,7 +59,18 @@ export interface StudyDefinition {
   takesDataset?: boolean;
   /** Parts that can run on their own (`--parts`), e.g. the arms of a study; the CLI refuses other names. */
   parts?: string[];
-  run(ctx: StudyContext): Promise<StudyRow[]>;
+  /** The whole study in one piece (a study without cells). */
+  run?(ctx: StudyContext): Promise<StudyRow[]>;
+  /**
+   * The study's independent pieces as plain data (each one configuration and seed); the
+   * runner derives each cell's key from its name, its parameters, the seed, --quick and
+   * --dataset. A cell's randomness must follow from those alone, never from the order cells run in.
+   */
+  cells?(ctx: StudyContext): CellSpec[];
+  /** One cell's rows; runs in this thread, on a worker thread or on another machine. */
+  runCell?(cell: StudyCell, ctx: StudyContext): Promise<StudyRow[]>;
+  /** The table from every cell's rows, in cell order (e.g. means over seeds, paired differences); default: the rows as they are. */
+  summarize?(rows: StudyRow[], ctx: StudyContext): StudyRow[];
   columns: StudyColumn[];
   charts?(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[];
 }
@@ -55,6 +79,29 @@ export interface StudyOutput {
   rows: StudyRow[];
   files: string[];
   seconds: number;
+  /** For a study with cells: how many there were, how many were read back from an earlier run, where they ran. */
+  cells?: CellRunSummary;
+}
+
+export interface StudyRunOptions {
+  out?: string;
+  command: string;
+  /** Cells at once on local worker threads (studies with cells; default 1: in this thread). */
+  parallel?: number;
+  /** Run every cell again instead of resuming from OUT/.cache/cells/. */
+  fresh?: boolean;
+}
+
+/** The study's rows: `run(ctx)`, or its cells (resumable, as jobs) then `summarize`. */
+async function studyRows(study: StudyDefinition, ctx: StudyContext & { cacheDir: string }, options: StudyRunOptions): Promise<{ rows: StudyRow[]; cells?: CellRunSummary }> {
+  if (study.cells && study.runCell) {
+    const { queue, ...cellCtx } = ctx;
+    const { rows, summary } = await runCells(study, cellCtx, { cacheDir: ctx.cacheDir, parallel: options.parallel, fresh: options.fresh, ...(queue ? { queue } : {}) });
+    return { rows: study.summarize ? study.summarize(rows, cellCtx) : rows, cells: summary };
+  }
+  if (!study.run) throw new ConfigError(`study "${study.name}" defines neither run(ctx) nor cells(ctx) with runCell(cell, ctx)`);
+  if ((options.parallel ?? 1) !== 1 || options.fresh) throw new ConfigError(`study "${study.name}" runs as one piece (it has no cells): --parallel and --fresh do not apply`);
+  return { rows: await study.run(ctx) };
 }
 
 export function markdownTable(rows: StudyRow[], columns: StudyColumn[]): string {
@@ -66,11 +113,11 @@ export function markdownTable(rows: StudyRow[], columns: StudyColumn[]): string 
   return [head, rule, ...body].join('\n');
 }
 
-export async function runStudy(study: StudyDefinition, ctx: StudyContext, options: { out?: string; command: string }): Promise<StudyOutput> {
+export async function runStudy(study: StudyDefinition, ctx: StudyContext, options: StudyRunOptions): Promise<StudyOutput> {
   const out = options.out ?? join('docs', 'studies', study.name);
   mkdirSync(out, { recursive: true });
   const started = Date.now();
-  const rows = await study.run({ ...ctx, cacheDir: ctx.cacheDir ?? join(out, '.cache') });
+  const { rows, cells } = await studyRows(study, { ...ctx, cacheDir: ctx.cacheDir ?? join(out, '.cache') }, options);
   const seconds = (Date.now() - started) / 1000;
   const files: string[] = [];
   const record = {
@@ -81,6 +128,7 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
     quick: ctx.quick,
     date: new Date().toISOString(),
     seconds,
+    ...(cells ? { cells: cells.total, resumedCells: cells.resumed } : {}),
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGB: Math.round(totalmem() / 2 ** 30), platform: platform(), node: process.version, backend: currentBackend() },
     rows,
   };
@@ -98,7 +146,7 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
     '',
     study.description,
     '',
-    `Command: \`${options.command}\` (seed ${ctx.seed}${ctx.quick ? ', quick settings' : ''}); ${record.machine.cores} × ${record.machine.cpu}, Node ${record.machine.node}, backend ${record.machine.backend}; ${seconds.toFixed(0)} s; ${record.date.slice(0, 10)}.`,
+    `Command: \`${options.command}\` (seed ${ctx.seed}${ctx.quick ? ', quick settings' : ''}); ${record.machine.cores} × ${record.machine.cpu}, Node ${record.machine.node}, backend ${record.machine.backend}; ${seconds.toFixed(0)} s${cells && cells.resumed > 0 ? ` (${cells.resumed} of ${cells.total} cells resumed from an earlier run)` : ''}; ${record.date.slice(0, 10)}.`,
     '',
     markdownTable(rows, study.columns),
     '',
@@ -108,5 +156,5 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
   const mdPath = join(out, 'README.md');
   writeFileSync(mdPath, md);
   files.push(mdPath);
-  return { rows, files, seconds };
+  return { rows, files, seconds, ...(cells ? { cells } : {}) };
 }

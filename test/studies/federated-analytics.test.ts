@@ -16,7 +16,7 @@ test('federated-analytics is registered and its real plan is CLINC150 oos, SLURP
 });
 
 test('federated-analytics --quick: one row per method and ε, recall within its interval, on the synthetic set', async () => {
-  const rows = await federatedAnalyticsStudy.run({ seed: 0, quick: true, progress: SILENT });
+  const rows = await federatedAnalyticsStudy.run!({ seed: 0, quick: true, progress: SILENT });
   assert.equal(rows.length, 4);
   for (const row of rows) {
     const { recall, recallLow, recallHigh, precision } = row as Record<string, number>;

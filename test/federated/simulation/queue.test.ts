@@ -114,7 +114,7 @@ test('--queue usage errors exit 2 with one line', { skip }, () => {
     [[...SIMULATE, '--queue', 'redis://127.0.0.1'], /no port/],
     [[...SIMULATE, '--queue', cluster.redis?.url ?? 'redis://127.0.0.1:1', '--workers', '2'], /drop --workers/],
     [[...SIMULATE, '--queue-timeout', '5'], /--queue-timeout needs --queue/],
-    [['study', 'dp-utility', '--quick', '--queue', 'redis://127.0.0.1:1'], /runs no jobs on the queue/],
+    [['study', 'fairness-metrics', '--quick', '--queue', 'redis://127.0.0.1:1'], /runs no jobs on the queue/],
   ] as const) {
     const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
