@@ -25,6 +25,25 @@ export interface RunRecord {
   handler: string;
   backend: 'wasm' | 'cpu' | null;
   config: unknown;
+  /** Data from a named dataset: merged into `config` by the worker, from its own data directory or from the blob. */
+  data?: RunDataReference;
+}
+
+/**
+ * The run's data when it comes from a named dataset: a worker whose data directory holds the
+ * dataset rebuilds it with `loader` (a name from the worker's table, never code) and `params`,
+ * and uses it if its contentHash matches; otherwise it reads the blob (the same value,
+ * serialized), which the coordinator writes once per run.
+ */
+export interface RunDataReference {
+  loader: string;
+  dataset: string;
+  params: unknown;
+  /** contentHash (wire.ts) of the data value. */
+  contentHash: string;
+  /** SHA-256 of the blob's bytes (its key). */
+  blob: string;
+  bytes: number;
 }
 
 /** A result as a worker stores it. */

@@ -3,7 +3,9 @@
  * `trustnlu worker` processes on any machine that reaches the same Redis.
  *
  * A run writes its record (handler name, tfjs backend, the handler's configuration: the model
- * spec and the data) once, then adds one BullMQ job per `run(job)`. A worker stores the result
+ * spec and the data) once, then adds one BullMQ job per `run(job)`. Data from a named dataset
+ * (`sharedData`) is written once as a blob and named in the record by its content hash, so a
+ * worker holding the dataset in its own data directory builds it there instead of reading it. A worker stores the result
  * under the job's id; the coordinator learns of it from BullMQ's event stream and, as a safety
  * net for events lost in a Redis restart, by checking its pending jobs every few seconds (a
  * job whose result is there is done; a job Redis has forgotten is added again).
@@ -32,9 +34,10 @@ import {
   QUEUE_NAME,
   type QueueEventListener,
   type ResultRecord,
+  type RunDataReference,
   type RunRecord,
 } from './queue-protocol.js';
-import { decodeValue, encodeValue } from './wire.js';
+import { contentHash, decodeValue, encodeValue, sha256Hex } from './wire.js';
 import { RunBlobs } from './run-blobs.js';
 import { QueueTally, type QueueProgress } from './queue-progress.js';
 import type { QueueAddress } from './queue-address.js';
@@ -49,6 +52,21 @@ export interface QueueRunnerOptions extends QueueRunOptions {
   idleWarningSeconds?: number;
   /** How often `onProgress` is called at most (default 2000 ms). */
   progressEveryMs?: number;
+  /**
+   * Part of the handler's configuration that comes from a named dataset: `value` (merged into
+   * `config` on the worker) is what a worker's `loader` rebuilds from `params` in its own data
+   * directory; a worker without it (or with another version) reads `value` from Redis.
+   */
+  sharedData?: SharedRunData;
+}
+
+export interface SharedRunData {
+  /** A data loader name the workers know (see src/job-handlers.ts). */
+  loader: string;
+  /** The dataset's registry name (shown in the workers' events). */
+  dataset: string;
+  params: unknown;
+  value: Record<string, unknown>;
 }
 
 interface Pending {
@@ -68,15 +86,24 @@ interface Pending {
 const RUN_TTL_SECONDS = 3600;
 
 /** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
-async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions): Promise<void> {
-  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
+async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions, data: RunDataReference | undefined): Promise<void> {
+  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config, ...(data ? { data } : {}) };
   await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+}
+
+/** The shared data's blob and the record's reference to it. */
+function encodeSharedData(shared: SharedRunData): { reference: RunDataReference; bytes: Buffer } {
+  const bytes = encodeValue(shared.value);
+  const blob = sha256Hex(bytes);
+  return {
+    bytes,
+    reference: { loader: shared.loader, dataset: shared.dataset, params: shared.params, contentHash: contentHash(shared.value), blob, bytes: bytes.byteLength },
+  };
 }
 
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
   readonly description: string;
   private readonly pending = new Map<string, Pending>();
-  private readonly blobs = new RunBlobs();
   private readonly tally = new QueueTally();
   private nextJob = 1;
   private broken: Error | undefined;
@@ -95,6 +122,8 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     private readonly queue: Queue,
     private readonly events: QueueEvents,
     private readonly eventsClient: Redis,
+    private readonly blobs: RunBlobs,
+    private readonly data: RunDataReference | undefined,
   ) {
     this.description = `queue ${address.display}`;
   }
@@ -120,13 +149,26 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       throw error;
     }
     const runId = randomBytes(8).toString('hex');
-    await writeRunRecord(redis, runId, options);
+    // always written (once per run), so a worker without the dataset never waits for it
+    const shared = options.sharedData ? encodeSharedData(options.sharedData) : undefined;
+    const blobs = new RunBlobs();
+    try {
+      if (shared) {
+        blobs.pin(shared.reference.blob, shared.bytes);
+        await blobs.write(redis, [shared.reference.blob]);
+      }
+      await writeRunRecord(redis, runId, options, shared?.reference);
+    } catch (error) {
+      redis.disconnect();
+      eventsClient.disconnect();
+      throw error;
+    }
     const queue = new bullmq.Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
     // connection errors are reported by queueClient's events; unheard, BullMQ would print each one
     queue.on('error', () => undefined);
     const events = new bullmq.QueueEvents(QUEUE_NAME, { connection: eventsClient, prefix: KEY_PREFIX });
     await events.waitUntilReady();
-    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient);
+    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient, blobs, shared?.reference);
     runner.listen();
     return runner;
   }
@@ -315,9 +357,13 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const replies = (await pipeline.exec()) ?? [];
     const runAlive = replies[entries.length * 2]?.[1] === 1;
     // Redis lost the run record (a restart without persistence): write it again
-    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options);
+    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options, this.data);
     const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
-    if (!blobsAlive) this.blobs.forgetWritten();
+    if (!blobsAlive) {
+      this.blobs.forgetWritten();
+      // the run's data is needed by every worker that opens the run: at once, not with a job
+      await this.blobs.write(this.redis, this.blobs.pinnedHashes());
+    }
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       if (!this.pending.has(entry.id)) continue;

@@ -2,8 +2,9 @@
  * Where simulated clients run: on the worker pool (one tfjs engine and one model per
  * worker, the dataset sent once at start-up), in this thread (workers = 0, for small
  * runs, tests and the overhead benchmark), or on the Redis queue (`queue`: `trustnlu worker`
- * processes on any machine; the dataset travels once per run with the run's record; each
- * round's global model travels in the checkpoint format, model-transport.ts). Both run the same handler code, and every job
+ * processes on any machine; the dataset travels once per run with the run's record, or is read
+ * by the worker from its own data directory when it is a named dataset; each round's global
+ * model travels in the checkpoint format, model-transport.ts). Both run the same handler code, and every job
  * is self-contained (parameters, indices, seed), so results do not depend on the executor
  * or on which worker ran which client.
  */
@@ -24,6 +25,7 @@ import {
 } from './training-handler.js';
 import type { DeviceLabelConfig } from '../labels/device-labels.js';
 import { globalModelCheckpoint } from './model-transport.js';
+import { FEDERATED_DATA_LOADER } from './job-data.js';
 
 /** Evaluation is cut into chunks of this many examples whatever the worker count, so sums add up identically. */
 export const EVALUATION_CHUNK = 256;
@@ -70,7 +72,12 @@ export class SimulationExecutor {
     let description: string;
     let onWire: ((job: SimulationJob) => SimulationJob) | undefined;
     if (options.queue) {
-      const runner = await QueueJobRunner.open<SimulationJob, unknown>({ ...options.queue, handler: FL_CLIENT_HANDLER, config, backend });
+      // a named dataset: a worker with it in its data directory reads its own copy (checked by hash)
+      const local = data.localSource;
+      const sharedData = local ? { loader: FEDERATED_DATA_LOADER, dataset: local.dataset, params: local, value: { train: config.train, evaluation: config.evaluation } } : undefined;
+      const { train: _train, evaluation: _evaluation, ...withoutData } = config;
+      const runConfig = sharedData ? withoutData : config;
+      const runner = await QueueJobRunner.open<SimulationJob, unknown>({ ...options.queue, handler: FL_CLIENT_HANDLER, config: runConfig, backend, ...(sharedData ? { sharedData } : {}) });
       runJob = (job) => runner.run(onWire ? onWire(job) : job);
       shutdown = () => runner.close();
       description = runner.description;
