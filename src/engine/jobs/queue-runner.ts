@@ -4,8 +4,9 @@
  *
  * A run writes its record (handler name, tfjs backend, the handler's configuration: the model
  * spec and the data) once, then adds one BullMQ job per `run(job)`. Data from a named dataset
- * (`sharedData`) is written once as a blob and named in the record by its content hash, so a
- * worker holding the dataset in its own data directory builds it there instead of reading it. A worker stores the result
+ * (`sharedData`) is written once beside the record and named in it by its content hash, so a
+ * worker holding the dataset in its own data directory builds it there instead of reading it.
+ * A worker stores the result
  * under the job's id; the coordinator learns of it from BullMQ's event stream and, as a safety
  * net for events lost in a Redis restart, by checking its pending jobs every few seconds (a
  * job whose result is there is done; a job Redis has forgotten is added again).
@@ -26,6 +27,7 @@ import { mapJobs, type JobRunner, type QueueRunOptions } from './job-runner.js';
 import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
   jobHashKey,
+  runDataKey,
   isDeterministicName,
   parseFailureReason,
   resultKey,
@@ -85,14 +87,21 @@ interface Pending {
 
 const RUN_TTL_SECONDS = 3600;
 
-/** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
-async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions, data: RunDataReference | undefined): Promise<void> {
-  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config, ...(data ? { data } : {}) };
+/** The run's record (handler, backend, configuration) and its data: written at the start, and again if Redis lost them. */
+async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions, shared: EncodedSharedData | undefined): Promise<void> {
+  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config, ...(shared ? { data: shared.reference } : {}) };
+  // the data first: a worker that sees the record finds its data
+  if (shared) await redis.set(runDataKey(runId), shared.bytes, 'EX', RUN_TTL_SECONDS);
   await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
 }
 
+interface EncodedSharedData {
+  reference: RunDataReference;
+  bytes: Buffer;
+}
+
 /** The shared data's blob and the record's reference to it. */
-function encodeSharedData(shared: SharedRunData): { reference: RunDataReference; bytes: Buffer } {
+function encodeSharedData(shared: SharedRunData): EncodedSharedData {
   const bytes = encodeValue(shared.value);
   const blob = sha256Hex(bytes);
   return {
@@ -104,6 +113,7 @@ function encodeSharedData(shared: SharedRunData): { reference: RunDataReference;
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
   readonly description: string;
   private readonly pending = new Map<string, Pending>();
+  private readonly blobs = new RunBlobs();
   private readonly tally = new QueueTally();
   private nextJob = 1;
   private broken: Error | undefined;
@@ -122,8 +132,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     private readonly queue: Queue,
     private readonly events: QueueEvents,
     private readonly eventsClient: Redis,
-    private readonly blobs: RunBlobs,
-    private readonly data: RunDataReference | undefined,
+    private readonly shared: EncodedSharedData | undefined,
   ) {
     this.description = `queue ${address.display}`;
   }
@@ -151,13 +160,8 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     const runId = randomBytes(8).toString('hex');
     // always written (once per run), so a worker without the dataset never waits for it
     const shared = options.sharedData ? encodeSharedData(options.sharedData) : undefined;
-    const blobs = new RunBlobs();
     try {
-      if (shared) {
-        blobs.pin(shared.reference.blob, shared.bytes);
-        await blobs.write(redis, [shared.reference.blob]);
-      }
-      await writeRunRecord(redis, runId, options, shared?.reference);
+      await writeRunRecord(redis, runId, options, shared);
     } catch (error) {
       redis.disconnect();
       eventsClient.disconnect();
@@ -168,7 +172,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     queue.on('error', () => undefined);
     const events = new bullmq.QueueEvents(QUEUE_NAME, { connection: eventsClient, prefix: KEY_PREFIX });
     await events.waitUntilReady();
-    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient, blobs, shared?.reference);
+    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient, shared);
     runner.listen();
     return runner;
   }
@@ -216,7 +220,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       if (!this.broken || !(this.broken instanceof QueueConnectionError)) {
         // best effort: a job already locked by a worker cannot be removed; its run record is gone, so the worker drops it
         await Promise.allSettled(leftover.map((entry) => this.queue.remove(entry.id)));
-        await this.redis.del(runKey(this.runId), ...this.blobs.writtenKeys());
+        await this.redis.del(runKey(this.runId), runDataKey(this.runId), ...this.blobs.writtenKeys());
       }
     } finally {
       // BullMQ's graceful close (QUIT) can wait forever on a connection that was lost: a broken
@@ -353,17 +357,14 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       pipeline.hmget(jobHashKey(entry.id), 'finishedOn', 'failedReason', 'name');
     }
     pipeline.expire(runKey(this.runId), RUN_TTL_SECONDS);
+    pipeline.expire(runDataKey(this.runId), RUN_TTL_SECONDS);
     this.blobs.refresh(pipeline);
     const replies = (await pipeline.exec()) ?? [];
-    const runAlive = replies[entries.length * 2]?.[1] === 1;
-    // Redis lost the run record (a restart without persistence): write it again
-    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options, this.data);
-    const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
-    if (!blobsAlive) {
-      this.blobs.forgetWritten();
-      // the run's data is needed by every worker that opens the run: at once, not with a job
-      await this.blobs.write(this.redis, this.blobs.pinnedHashes());
-    }
+    const runAlive = replies[entries.length * 2]?.[1] === 1 && (!this.shared || replies[entries.length * 2 + 1]?.[1] === 1);
+    // Redis lost the run record or its data (a restart without persistence): write them again
+    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options, this.shared);
+    const blobsAlive = replies.slice(entries.length * 2 + 2).every((r) => r?.[1] === 1);
+    if (!blobsAlive) this.blobs.forgetWritten();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];
       if (!this.pending.has(entry.id)) continue;

@@ -27,6 +27,7 @@ import {
   failureReason,
   isDeterministicFailure,
   resultKey,
+  runDataKey,
   runKey,
   JOB_ID_PATTERN,
   KEY_PREFIX,
@@ -303,8 +304,8 @@ export class QueueWorker {
     }
     const limit = this.options.maxRunBytes ?? 512 * 2 ** 20;
     if (!(Number.isInteger(ref.bytes) && ref.bytes <= limit)) throw new ConfigError(`queue worker: run ${runId}'s data is ${ref.bytes} bytes, over this worker's limit of ${limit}`);
-    const bytes = await this.redis.getBuffer(blobKey(ref.blob));
-    if (!bytes) throw new QueueJobError(`queue worker: run ${runId}'s data (blob ${ref.blob.slice(0, 12)}…) is missing from Redis (expired, or lost in a restart)`);
+    const bytes = await this.redis.getBuffer(runDataKey(runId));
+    if (!bytes) throw new QueueJobError(`queue worker: run ${runId}'s data is missing from Redis (expired, or lost in a restart)`);
     if (bytes.byteLength > limit) throw new ConfigError(`queue worker: run ${runId}'s data is ${bytes.byteLength} bytes, over this worker's limit of ${limit}`);
     if (sha256Hex(bytes) !== ref.blob) throw new QueueJobError(`queue worker: run ${runId}'s data does not match its hash (damaged or forged entry in Redis)`);
     const value = decodeValue(bytes, `run ${runId}'s data`);

@@ -2,7 +2,7 @@
  * The coordinator's bookkeeping of a run's blobs (the large typed arrays its jobs reference,
  * see wire.ts): each is written to Redis once however many jobs use it, its bytes are kept
  * while a pending job uses it (to write it again if Redis loses it), and every blob written is
- * deleted when the run closes. A run's data (a pinned blob) is held for the whole run.
+ * deleted when the run closes.
  */
 import type { ChainableCommander, Redis } from 'ioredis';
 import { blobKey } from './queue-protocol.js';
@@ -17,7 +17,6 @@ export class RunBlobs {
   private readonly written = new Set<string>();
   /** Each array object's hash, so an array shared by many jobs is hashed once. */
   private readonly hashes = new WeakMap<ArrayBufferView, string>();
-  private readonly pinned = new Set<string>();
 
   /** Serializes a job; the blobs it references (their hashes returned) are held until release(). */
   encode(job: unknown): { payload: Buffer; hashes: string[] } {
@@ -28,17 +27,6 @@ export class RunBlobs {
       else this.held.set(blob.hash, { uses: 1, bytes: blob.bytes });
     }
     return { payload, hashes: blobs.map((b) => b.hash) };
-  }
-
-  /** A blob the whole run uses (its data): held until the run closes. */
-  pin(hash: string, bytes: Buffer): void {
-    this.held.set(hash, { uses: Infinity, bytes });
-    this.pinned.add(hash);
-  }
-
-  /** The pinned blobs' hashes (to write them again after Redis lost them). */
-  pinnedHashes(): string[] {
-    return [...this.pinned];
   }
 
   /** Writes those of `hashes` that Redis does not hold yet. */
