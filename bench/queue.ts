@@ -7,8 +7,10 @@
  * - FL client jobs (one round of 100 simulated clients, synthetic set IID, embbag, 1 local epoch);
  * - shadow-model jobs (LiRA shadows, embbag on 120 synthetic examples, 1 epoch).
  * Every case runs `--runs` times (medians reported) with the load average at its start.
+ * `checkpoint-codec` times, without Redis, what the checkpoint format adds to an FL job: encoding
+ * a round's global model (once per round) and decoding it on the worker (once per job).
  *
- *   node dist/bench/queue.js [--runs 3] [--empty-jobs 300] [--shadows 4] [--only empty,empty-fl-sized,fl-client,shadow-model] [--out docs/results/queue-bench.json]
+ *   node dist/bench/queue.js [--runs 3] [--empty-jobs 300] [--shadows 4] [--only empty,empty-fl-sized,fl-client,shadow-model,checkpoint-codec] [--out docs/results/queue-bench.json]
  */
 import { loadavg } from 'node:os';
 import { QueueJobRunner } from '../src/engine/jobs/index.js';
@@ -21,7 +23,10 @@ import { redisInstalled, startLocalRedis, REDIS_MISSING, type LocalRedis } from 
 import { FIXTURE_HANDLER, startFixtureWorker, type WorkerProcess } from '../test/engine/jobs/queue-processes.js';
 import type { FixtureJob } from '../test/engine/workers/fixture-handler.js';
 import { shadowTrainingFixture } from '../test/engine/jobs/shadow-fixture.js';
-import { flagValue, machine, median, numberFlag, writeResult } from './common.js';
+import { globalModelCheckpoint, globalParameters } from '../src/federated/simulation/model-transport.js';
+import { TrainingWorker, type InitialParametersResult } from '../src/federated/simulation/training-handler.js';
+import { initEngine } from '../src/engine/index.js';
+import { flagValue, median, numberFlag, writeResult } from './common.js';
 
 const RUNS = numberFlag('--runs', 3);
 const EMPTY_JOBS = numberFlag('--empty-jobs', 300);
@@ -95,6 +100,37 @@ async function shadowModels(backend: 'local' | 'queue', n: number, redis: LocalR
   return (performance.now() - started) / 1000;
 }
 
+/** Medians (ms) of encoding the benchmark's global model as a checkpoint and of decoding it, over `reps` repetitions each. */
+async function checkpointCodec(data: FederatedDataset, reps = 200): Promise<Record<string, number>> {
+  await initEngine({ backend: 'wasm' });
+  const worker = await TrainingWorker.create({ model: data.model, train: data.train, evaluation: data.evaluation });
+  try {
+    const initial = worker.handle({ type: 'initial' }) as InitialParametersResult;
+    const encode: number[] = [];
+    const decode: number[] = [];
+    let files = globalModelCheckpoint(data.model, initial.layout, initial.shapes, initial.parameters);
+    for (let r = 0; r < reps; r++) {
+      let t = performance.now();
+      files = globalModelCheckpoint(data.model, initial.layout, initial.shapes, initial.parameters);
+      encode.push(performance.now() - t);
+      t = performance.now();
+      globalParameters(files, initial.layout, 'bench');
+      decode.push(performance.now() - t);
+    }
+    return {
+      parameters: initial.parameters.length,
+      weightsBytes: files.weights.byteLength,
+      modelJsonBytes: files.modelJson.byteLength,
+      encodeMsPerRound: Number(median(encode).toFixed(3)),
+      decodeMsPerJob: Number(median(decode).toFixed(3)),
+      reps,
+      loadAtStart: Number(loadavg()[0].toFixed(2)),
+    };
+  } finally {
+    worker.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   if (!redisInstalled()) throw new Error(REDIS_MISSING);
   const redis = await startLocalRedis({ appendfsync: 'everysec' });
@@ -107,6 +143,8 @@ async function main(): Promise<void> {
     { kind: 'fl-client' as const, jobs: 100, run: (b: 'local' | 'queue', n: number) => flRound(b, n, redis, data) },
     { kind: 'shadow-model' as const, jobs: SHADOWS, run: (b: 'local' | 'queue', n: number) => shadowModels(b, n, redis) },
   ];
+  const codec = !only || only.includes('checkpoint-codec') ? await checkpointCodec(data) : undefined;
+  if (codec) process.stderr.write(`checkpoint-codec: ${JSON.stringify(codec)}\n`);
   try {
     for (const { kind, jobs, run } of kinds.filter((k) => !only || only.includes(k.kind))) {
       for (const workers of [1, 2]) {
@@ -140,9 +178,10 @@ async function main(): Promise<void> {
       queue: 'redis-server (Debian) on loopback, appendonly yes, appendfsync everysec; queue workers are processes of concurrency 1 (one thread each)',
     },
     cases: summary,
+    ...(codec ? { checkpointCodec: codec } : {}),
   };
   const path = writeResult('queue', result, { command: `node dist/bench/queue.js ${process.argv.slice(2).join(' ')}`, path: OUT });
-  console.log(JSON.stringify({ file: path, cases: summary.map((c) => ({ kind: c.kind, backend: c.backend, workers: c.workers, jobsPerSecond: Number(c.jobsPerSecond.toFixed(2)), msPerJob: Number(c.msPerJob.toFixed(2)) })) }));
+  console.log(JSON.stringify({ file: path, ...(codec ? { checkpointCodec: codec } : {}), cases: summary.map((c) => ({ kind: c.kind, backend: c.backend, workers: c.workers, jobsPerSecond: Number(c.jobsPerSecond.toFixed(2)), msPerJob: Number(c.msPerJob.toFixed(2)) })) }));
 }
 
 await main();

@@ -12,3 +12,13 @@ export const JOB_HANDLERS = {
 } as const;
 
 export type JobHandlerName = keyof typeof JOB_HANDLERS;
+
+/**
+ * The data loaders a queue worker with a data directory may run, by the name a coordinator puts
+ * in a run's record: each rebuilds a run's data from a named dataset (checked against the
+ * coordinator's content hash before use). A record names one; it never carries code or a path.
+ */
+export const JOB_DATA_LOADERS = {
+  /** A federated simulation's encoded examples: src/federated/simulation/job-data.ts. */
+  'federated-dataset': new URL('./federated/simulation/job-data.js', import.meta.url),
+} as const;

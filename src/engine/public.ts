@@ -5,4 +5,4 @@
  */
 export { initEngine, currentBackend, BACKENDS, type BackendName, type EngineOptions } from './backend.js';
 export { SeededRandom, hashString } from './random.js';
-export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type NamedWeight, type WeightEntry } from './io.js';
+export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type CheckpointFiles, type NamedWeight, type WeightEntry } from './io.js';

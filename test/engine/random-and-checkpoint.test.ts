@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SeededRandom, saveCheckpoint, loadCheckpoint } from '../../src/engine/index.js';
+import { SeededRandom, saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint } from '../../src/engine/index.js';
 import { CheckpointError } from '../../src/errors.js';
 
 test('SeededRandom: same seed same stream, different seeds differ, forks independent', () => {
@@ -80,4 +80,37 @@ test('checkpoint: missing, corrupt or tampered files give a CheckpointError nami
     () => saveCheckpoint(dir, { kind: 'k', config: {}, tokenizer: null, meta: {}, weights: [{ name: 'w', shape: [3], values: new Float32Array(2) }] }),
     CheckpointError,
   );
+});
+
+test('checkpoint: encodeCheckpoint gives exactly the bytes saveCheckpoint writes; decodeCheckpoint reads them and refuses damaged ones', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+  const checkpoint = {
+    kind: 'embbag',
+    config: { dim: 4 },
+    tokenizer: { type: 'word', tokens: ['<pad>', '<unk>', 'hi'] },
+    labels: ['a', 'b'],
+    meta: {},
+    weights: [
+      { name: 'w', shape: [2, 2], values: new Float32Array([1, -0, NaN, 3.5]) },
+      { name: 'b', shape: [2], values: new Float32Array([0.25, -1e-38]) },
+    ],
+  };
+  saveCheckpoint(dir, checkpoint);
+  const files = encodeCheckpoint(checkpoint);
+  assert.deepEqual(Buffer.from(files.modelJson), readFileSync(join(dir, 'model.json')));
+  assert.deepEqual(Buffer.from(files.weights), readFileSync(join(dir, 'weights.bin')));
+  const back = decodeCheckpoint(files, 'job 1');
+  assert.deepEqual(back.weights.map((w) => [w.name, w.shape]), [['w', [2, 2]], ['b', [2]]]);
+  assert.deepEqual(Buffer.from(back.weights[0].values.buffer), Buffer.from(checkpoint.weights[0].values.buffer));
+  assert.deepEqual(Buffer.from(back.weights[1].values.buffer), Buffer.from(checkpoint.weights[1].values.buffer));
+  // bytes at an odd offset of a larger buffer (as a network client hands them over) decode the same
+  const shifted = new Uint8Array(files.weights.byteLength + 1).subarray(1);
+  shifted.set(files.weights);
+  assert.deepEqual(Array.from(decodeCheckpoint({ modelJson: files.modelJson, weights: shifted }, 'job 1').weights[1].values), Array.from(back.weights[1].values));
+  const damaged = files.weights.slice();
+  damaged[5] ^= 1;
+  assert.throws(() => decodeCheckpoint({ modelJson: files.modelJson, weights: damaged }, 'job 7'), (e: Error) => e instanceof CheckpointError && /job 7\/weights\.bin.*SHA-256/.test(e.message));
+  const forged = JSON.parse(Buffer.from(files.modelJson).toString());
+  forged.weights[1].length = 3;
+  assert.throws(() => decodeCheckpoint({ modelJson: Buffer.from(JSON.stringify(forged)), weights: files.weights }, 'job 7'), (e: Error) => e instanceof CheckpointError && /"b" has an inconsistent manifest entry/.test(e.message));
 });

@@ -5,9 +5,9 @@
  * used. See docs/scale-out.md.
  */
 export { type JobRunner, type QueueRunOptions } from './job-runner.js';
-export { QueueJobRunner, type QueueRunnerOptions } from './queue-runner.js';
+export { QueueJobRunner, type QueueRunnerOptions, type SharedRunData } from './queue-runner.js';
 export { type QueueProgress, type WorkerCounts } from './queue-progress.js';
 export { QueueWorker, type QueueWorkerOptions, type QueueWorkerStats } from './queue-worker.js';
 export { parseQueueAddress, queueAddressWarning, QUEUE_ADDRESS_FORM, type QueueAddress } from './queue-address.js';
 export { reconnectDelayMs, isDeterministicFailure, type QueueEventListener } from './queue-protocol.js';
-export { encodeWithBlobs, resolveBlobs, encodeValue, decodeValue, BLOB_THRESHOLD_BYTES } from './wire.js';
+export { encodeWithBlobs, resolveBlobs, encodeValue, decodeValue, contentHash, BLOB_THRESHOLD_BYTES } from './wire.js';

@@ -12,6 +12,8 @@ import type { SerializedError } from '../workers/messages.js';
 export const KEY_PREFIX = 'trustnlu';
 export const QUEUE_NAME = 'jobs';
 export const runKey = (runId: string): string => `${KEY_PREFIX}:run:${runId}`;
+/** A run's data from a named dataset (RunDataReference): per run, so one run's end never deletes another's. */
+export const runDataKey = (runId: string): string => `${KEY_PREFIX}:run:${runId}:data`;
 export const blobKey = (hash: string): string => `${KEY_PREFIX}:blob:${hash}`;
 export const resultKey = (jobId: string): string => `${KEY_PREFIX}:result:${jobId}`;
 export const jobHashKey = (jobId: string): string => `${KEY_PREFIX}:${QUEUE_NAME}:${jobId}`;
@@ -25,6 +27,25 @@ export interface RunRecord {
   handler: string;
   backend: 'wasm' | 'cpu' | null;
   config: unknown;
+  /** Data from a named dataset: merged into `config` by the worker, from its own data directory or from the blob. */
+  data?: RunDataReference;
+}
+
+/**
+ * The run's data when it comes from a named dataset: a worker whose data directory holds the
+ * dataset rebuilds it with `loader` (a name from the worker's table, never code) and `params`,
+ * and uses it if its contentHash matches; otherwise it reads the run's data key (the same
+ * value, serialized), which the coordinator writes once per run.
+ */
+export interface RunDataReference {
+  loader: string;
+  dataset: string;
+  params: unknown;
+  /** contentHash (wire.ts) of the data value. */
+  contentHash: string;
+  /** SHA-256 of the bytes under runDataKey (checked by the worker). */
+  blob: string;
+  bytes: number;
 }
 
 /** A result as a worker stores it. */

@@ -3,7 +3,10 @@
  * `trustnlu worker` processes on any machine that reaches the same Redis.
  *
  * A run writes its record (handler name, tfjs backend, the handler's configuration: the model
- * spec and the data) once, then adds one BullMQ job per `run(job)`. A worker stores the result
+ * spec and the data) once, then adds one BullMQ job per `run(job)`. Data from a named dataset
+ * (`sharedData`) is written once beside the record and named in it by its content hash, so a
+ * worker holding the dataset in its own data directory builds it there instead of reading it.
+ * A worker stores the result
  * under the job's id; the coordinator learns of it from BullMQ's event stream and, as a safety
  * net for events lost in a Redis restart, by checking its pending jobs every few seconds (a
  * job whose result is there is done; a job Redis has forgotten is added again).
@@ -24,6 +27,7 @@ import { mapJobs, type JobRunner, type QueueRunOptions } from './job-runner.js';
 import { asQueueAddress, closeWithin, loadQueueLibraries, queueClient, waitForRedis } from './queue-connection.js';
 import {
   jobHashKey,
+  runDataKey,
   isDeterministicName,
   parseFailureReason,
   resultKey,
@@ -32,9 +36,10 @@ import {
   QUEUE_NAME,
   type QueueEventListener,
   type ResultRecord,
+  type RunDataReference,
   type RunRecord,
 } from './queue-protocol.js';
-import { decodeValue, encodeValue } from './wire.js';
+import { contentHash, decodeValue, encodeValue, sha256Hex } from './wire.js';
 import { RunBlobs } from './run-blobs.js';
 import { QueueTally, type QueueProgress } from './queue-progress.js';
 import type { QueueAddress } from './queue-address.js';
@@ -49,6 +54,21 @@ export interface QueueRunnerOptions extends QueueRunOptions {
   idleWarningSeconds?: number;
   /** How often `onProgress` is called at most (default 2000 ms). */
   progressEveryMs?: number;
+  /**
+   * Part of the handler's configuration that comes from a named dataset: `value` (merged into
+   * `config` on the worker) is what a worker's `loader` rebuilds from `params` in its own data
+   * directory; a worker without it (or with another version) reads `value` from Redis.
+   */
+  sharedData?: SharedRunData;
+}
+
+export interface SharedRunData {
+  /** A data loader name the workers know (see src/job-handlers.ts). */
+  loader: string;
+  /** The dataset's registry name (shown in the workers' events). */
+  dataset: string;
+  params: unknown;
+  value: Record<string, unknown>;
 }
 
 interface Pending {
@@ -67,10 +87,27 @@ interface Pending {
 
 const RUN_TTL_SECONDS = 3600;
 
-/** The run's record (handler, backend, configuration): written at the start, and again if Redis lost it. */
-async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions): Promise<void> {
-  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config };
+/** The run's record (handler, backend, configuration) and its data: written at the start, and again if Redis lost them. */
+async function writeRunRecord(redis: Redis, runId: string, options: QueueRunnerOptions, shared: EncodedSharedData | undefined): Promise<void> {
+  const record: RunRecord = { handler: options.handler, backend: options.backend, config: options.config, ...(shared ? { data: shared.reference } : {}) };
+  // the data first: a worker that sees the record finds its data
+  if (shared) await redis.set(runDataKey(runId), shared.bytes, 'EX', RUN_TTL_SECONDS);
   await redis.set(runKey(runId), encodeValue(record), 'EX', RUN_TTL_SECONDS);
+}
+
+interface EncodedSharedData {
+  reference: RunDataReference;
+  bytes: Buffer;
+}
+
+/** The shared data's blob and the record's reference to it. */
+function encodeSharedData(shared: SharedRunData): EncodedSharedData {
+  const bytes = encodeValue(shared.value);
+  const blob = sha256Hex(bytes);
+  return {
+    bytes,
+    reference: { loader: shared.loader, dataset: shared.dataset, params: shared.params, contentHash: contentHash(shared.value), blob, bytes: bytes.byteLength },
+  };
 }
 
 export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunner<Job, Result> {
@@ -95,6 +132,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
     private readonly queue: Queue,
     private readonly events: QueueEvents,
     private readonly eventsClient: Redis,
+    private readonly shared: EncodedSharedData | undefined,
   ) {
     this.description = `queue ${address.display}`;
   }
@@ -120,13 +158,21 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       throw error;
     }
     const runId = randomBytes(8).toString('hex');
-    await writeRunRecord(redis, runId, options);
+    // always written (once per run), so a worker without the dataset never waits for it
+    const shared = options.sharedData ? encodeSharedData(options.sharedData) : undefined;
+    try {
+      await writeRunRecord(redis, runId, options, shared);
+    } catch (error) {
+      redis.disconnect();
+      eventsClient.disconnect();
+      throw error;
+    }
     const queue = new bullmq.Queue(QUEUE_NAME, { connection: redis, prefix: KEY_PREFIX });
     // connection errors are reported by queueClient's events; unheard, BullMQ would print each one
     queue.on('error', () => undefined);
     const events = new bullmq.QueueEvents(QUEUE_NAME, { connection: eventsClient, prefix: KEY_PREFIX });
     await events.waitUntilReady();
-    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient);
+    runner = new QueueJobRunner<Job, Result>(options, address, runId, redis, queue, events, eventsClient, shared);
     runner.listen();
     return runner;
   }
@@ -174,7 +220,7 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       if (!this.broken || !(this.broken instanceof QueueConnectionError)) {
         // best effort: a job already locked by a worker cannot be removed; its run record is gone, so the worker drops it
         await Promise.allSettled(leftover.map((entry) => this.queue.remove(entry.id)));
-        await this.redis.del(runKey(this.runId), ...this.blobs.writtenKeys());
+        await this.redis.del(runKey(this.runId), runDataKey(this.runId), ...this.blobs.writtenKeys());
       }
     } finally {
       // BullMQ's graceful close (QUIT) can wait forever on a connection that was lost: a broken
@@ -311,12 +357,13 @@ export class QueueJobRunner<Job = unknown, Result = unknown> implements JobRunne
       pipeline.hmget(jobHashKey(entry.id), 'finishedOn', 'failedReason', 'name');
     }
     pipeline.expire(runKey(this.runId), RUN_TTL_SECONDS);
+    pipeline.expire(runDataKey(this.runId), RUN_TTL_SECONDS);
     this.blobs.refresh(pipeline);
     const replies = (await pipeline.exec()) ?? [];
-    const runAlive = replies[entries.length * 2]?.[1] === 1;
-    // Redis lost the run record (a restart without persistence): write it again
-    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options);
-    const blobsAlive = replies.slice(entries.length * 2 + 1).every((r) => r?.[1] === 1);
+    const runAlive = replies[entries.length * 2]?.[1] === 1 && (!this.shared || replies[entries.length * 2 + 1]?.[1] === 1);
+    // Redis lost the run record or its data (a restart without persistence): write them again
+    if (!runAlive) await writeRunRecord(this.redis, this.runId, this.options, this.shared);
+    const blobsAlive = replies.slice(entries.length * 2 + 2).every((r) => r?.[1] === 1);
     if (!blobsAlive) this.blobs.forgetWritten();
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i];

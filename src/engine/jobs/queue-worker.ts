@@ -10,6 +10,11 @@
  * What a worker trusts: only handler modules from the table it was started with (a job names a
  * handler, it never carries code or a module path), run and job ids of the coordinator's form,
  * blobs whose bytes hash to their name, and records of bounded size.
+ *
+ * A run whose data comes from a named dataset names it with a content hash: a worker started
+ * with a data directory rebuilds the data there (with a loader from its own table) and uses it
+ * if the hash matches; otherwise, or without a data directory, it reads the data from Redis
+ * (a copy that differs is reported, once per run, as `run-data-differs`).
  */
 import { availableParallelism, hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -22,6 +27,7 @@ import {
   failureReason,
   isDeterministicFailure,
   resultKey,
+  runDataKey,
   runKey,
   JOB_ID_PATTERN,
   KEY_PREFIX,
@@ -29,9 +35,10 @@ import {
   RUN_ID_PATTERN,
   type QueueEventListener,
   type ResultRecord,
+  type RunDataReference,
   type RunRecord,
 } from './queue-protocol.js';
-import { decodeValue, encodeValue, resolveBlobs } from './wire.js';
+import { contentHash, decodeValue, encodeValue, resolveBlobs, sha256Hex } from './wire.js';
 import type { QueueAddress } from './queue-address.js';
 
 export interface QueueWorkerOptions {
@@ -46,8 +53,12 @@ export interface QueueWorkerOptions {
   stallSeconds?: number;
   /** Job started/done/failed, reconnects. */
   onEvent?: QueueEventListener;
-  /** Largest run record accepted (default 512 MB, Redis's string limit). */
+  /** Largest run record (and run data) accepted (default 512 MB, Redis's string limit). */
   maxRunBytes?: number;
+  /** This machine's data directory: runs on a named dataset read it from here when it matches. */
+  dataDir?: string;
+  /** Data loader name → module (file URL) exporting loadJobData(params, dataDir). */
+  dataLoaders?: Record<string, URL>;
 }
 
 export interface QueueWorkerStats {
@@ -220,7 +231,12 @@ export class QueueWorker {
     const record = decodeValue(bytes, `run ${runId}'s record`) as RunRecord;
     if (record?.handler !== handler) throw new ConfigError(`queue worker: job for handler "${handler}" belongs to run ${runId} of handler "${String(record?.handler)}"`);
     if (record.backend !== null && record.backend !== 'wasm' && record.backend !== 'cpu') throw new ConfigError(`queue worker: run ${runId} asks for an unknown backend`);
-    const pool = new WorkerPool({ handler: this.options.handlers[handler], config: record.config, size: this.concurrency, backend: record.backend });
+    let config = record.config;
+    if (record.data !== undefined) {
+      if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError(`queue worker: run ${runId}'s configuration is not an object, so its data cannot be merged in`);
+      config = { ...(config as Record<string, unknown>), ...(await this.runData(runId, record.data)) };
+    }
+    const pool = new WorkerPool({ handler: this.options.handlers[handler], config, size: this.concurrency, backend: record.backend });
     try {
       await pool.ready();
     } catch (error) {
@@ -252,6 +268,49 @@ export class QueueWorker {
         this.options.onEvent?.('run-closed', { worker: this.name, run: id, note: 'idle' });
       }
     }
+  }
+
+  /** The run's data: built from this machine's data directory when it matches the coordinator's, else read from Redis. */
+  private async runData(runId: string, ref: RunDataReference): Promise<Record<string, unknown>> {
+    const hex = /^[0-9a-f]{64}$/;
+    if (typeof ref?.loader !== 'string' || typeof ref.dataset !== 'string' || ref.dataset.length > 100 || !hex.test(String(ref.contentHash)) || !hex.test(String(ref.blob))) {
+      throw new ConfigError(`queue worker: run ${runId}'s data reference is malformed`);
+    }
+    const onEvent = this.options.onEvent ?? (() => undefined);
+    const fields = { worker: this.name, run: runId, dataset: ref.dataset };
+    const loader = this.options.dataLoaders?.[ref.loader];
+    const dir = this.options.dataDir;
+    if (dir && loader) {
+      let local: unknown;
+      try {
+        const module = (await import(loader.href)) as { loadJobData(params: unknown, dataDir: string): unknown };
+        local = await module.loadJobData(ref.params, dir);
+      } catch (error) {
+        onEvent('run-data-shipped', { ...fields, note: `"${ref.dataset}" could not be read from ${dir} (${(error as Error).message.split('\n')[0]}): using the data sent with the run` });
+      }
+      if (local !== undefined) {
+        const hash = contentHash(local);
+        if (hash === ref.contentHash && local !== null && typeof local === 'object') {
+          onEvent('run-data-local', { ...fields, dataDir: dir, contentHash: hash.slice(0, 12) });
+          return local as Record<string, unknown>;
+        }
+        onEvent('run-data-differs', {
+          ...fields,
+          warning: `the copy of "${ref.dataset}" in ${dir} differs from the coordinator's (content ${hash.slice(0, 12)}… ≠ ${ref.contentHash.slice(0, 12)}…): using the data sent with the run`,
+        });
+      }
+    } else {
+      onEvent('run-data-shipped', { ...fields, note: dir ? `no loader "${ref.loader.slice(0, 40)}" on this worker` : 'no data directory on this worker (--data-dir or TRUSTNLU_DATA)' });
+    }
+    const limit = this.options.maxRunBytes ?? 512 * 2 ** 20;
+    if (!(Number.isInteger(ref.bytes) && ref.bytes <= limit)) throw new ConfigError(`queue worker: run ${runId}'s data is ${ref.bytes} bytes, over this worker's limit of ${limit}`);
+    const bytes = await this.redis.getBuffer(runDataKey(runId));
+    if (!bytes) throw new QueueJobError(`queue worker: run ${runId}'s data is missing from Redis (expired, or lost in a restart)`);
+    if (bytes.byteLength > limit) throw new ConfigError(`queue worker: run ${runId}'s data is ${bytes.byteLength} bytes, over this worker's limit of ${limit}`);
+    if (sha256Hex(bytes) !== ref.blob) throw new QueueJobError(`queue worker: run ${runId}'s data does not match its hash (damaged or forged entry in Redis)`);
+    const value = decodeValue(bytes, `run ${runId}'s data`);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`queue worker: run ${runId}'s data is not an object`);
+    return value as Record<string, unknown>;
   }
 
   private async blob(hash: string): Promise<Buffer> {

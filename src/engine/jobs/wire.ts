@@ -139,6 +139,49 @@ export async function resolveBlobs(value: unknown, fetch: (hash: string) => Prom
   return visit(value, 0);
 }
 
+/**
+ * SHA-256 (hex) of a plain value's content, independent of how it is serialized: numbers as
+ * float64, strings as UTF-8, typed arrays as their type and bytes, objects by sorted key (an
+ * undefined property counts as absent). How a worker tells whether the data it built from its
+ * own data directory is the data the coordinator would have sent.
+ */
+export function contentHash(value: unknown): string {
+  const hash = createHash('sha256');
+  const number = Buffer.alloc(8);
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 64) throw new QueueJobError('queue: a value nested deeper than 64 levels cannot be hashed');
+    if (v === undefined) hash.update('u');
+    else if (v === null) hash.update('n');
+    else if (typeof v === 'boolean') hash.update(v ? 't' : 'f');
+    else if (typeof v === 'number') {
+      number.writeDoubleLE(v);
+      hash.update('d').update(number);
+    } else if (typeof v === 'string') {
+      const bytes = Buffer.from(v, 'utf8');
+      hash.update(`s${bytes.byteLength}:`).update(bytes);
+    } else if (ArrayBuffer.isView(v)) {
+      hash.update(`a${v.constructor.name}${v.byteLength}:`).update(bytesOf(v));
+    } else if (Array.isArray(v)) {
+      hash.update(`l${v.length}:`);
+      for (const item of v) visit(item, depth + 1);
+    } else if (typeof v === 'object') {
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+      hash.update(`o${keys.length}:`);
+      for (const key of keys) {
+        visit(key, depth + 1);
+        visit(record[key], depth + 1);
+      }
+    } else throw new QueueJobError(`queue: a ${typeof v} cannot be hashed; data must be plain`);
+  };
+  visit(value, 0);
+  return hash.digest('hex');
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return sha256(bytes);
+}
+
 export function encodeValue(value: unknown): Buffer {
   try {
     return serialize(value);

@@ -2,7 +2,9 @@
  * Where simulated clients run: on the worker pool (one tfjs engine and one model per
  * worker, the dataset sent once at start-up), in this thread (workers = 0, for small
  * runs, tests and the overhead benchmark), or on the Redis queue (`queue`: `trustnlu worker`
- * processes on any machine; the dataset travels once per run in the run's record). Both run the same handler code, and every job
+ * processes on any machine; the dataset travels once per run with the run's record, or is read
+ * by the worker from its own data directory when it is a named dataset; each round's global
+ * model travels in the checkpoint format, model-transport.ts). Both run the same handler code, and every job
  * is self-contained (parameters, indices, seed), so results do not depend on the executor
  * or on which worker ran which client.
  */
@@ -22,6 +24,8 @@ import {
   type TrainingHandlerConfig,
 } from './training-handler.js';
 import type { DeviceLabelConfig } from '../labels/device-labels.js';
+import { globalModelCheckpoint } from './model-transport.js';
+import { FEDERATED_DATA_LOADER } from './job-data.js';
 
 /** Evaluation is cut into chunks of this many examples whatever the worker count, so sums add up identically. */
 export const EVALUATION_CHUNK = 256;
@@ -66,9 +70,15 @@ export class SimulationExecutor {
     let runJob: (job: SimulationJob) => Promise<unknown>;
     let shutdown: () => Promise<void>;
     let description: string;
+    let onWire: ((job: SimulationJob) => SimulationJob) | undefined;
     if (options.queue) {
-      const runner = await QueueJobRunner.open<SimulationJob, unknown>({ ...options.queue, handler: FL_CLIENT_HANDLER, config, backend });
-      runJob = (job) => runner.run(job);
+      // a named dataset: a worker with it in its data directory reads its own copy (checked by hash)
+      const local = data.localSource;
+      const sharedData = local ? { loader: FEDERATED_DATA_LOADER, dataset: local.dataset, params: local, value: { train: config.train, evaluation: config.evaluation } } : undefined;
+      const { train: _train, evaluation: _evaluation, ...withoutData } = config;
+      const runConfig = sharedData ? withoutData : config;
+      const runner = await QueueJobRunner.open<SimulationJob, unknown>({ ...options.queue, handler: FL_CLIENT_HANDLER, config: runConfig, backend, ...(sharedData ? { sharedData } : {}) });
+      runJob = (job) => runner.run(onWire ? onWire(job) : job);
       shutdown = () => runner.close();
       description = runner.description;
     } else if (workers === 0) {
@@ -102,6 +112,16 @@ export class SimulationExecutor {
       throw error;
     }
     const queued = options.queue !== undefined;
+    if (queued) {
+      // every job of a round shares one broadcast vector: its checkpoint is encoded once
+      const encoded = new WeakMap<Float32Array, ReturnType<typeof globalModelCheckpoint>>();
+      const checkpointOf = (flat: Float32Array) => {
+        let files = encoded.get(flat);
+        if (!files) encoded.set(flat, (files = globalModelCheckpoint(data.model, initial.layout, initial.shapes, flat)));
+        return files;
+      };
+      onWire = (job) => (job.type === 'initial' || !(job.parameters instanceof Float32Array) ? job : { ...job, parameters: checkpointOf(job.parameters) });
+    }
     return new SimulationExecutor(queued ? 0 : workers, description, !queued && workers > 0, runJob, shutdown, initial.layout, initial.parameters);
   }
 

@@ -70,6 +70,33 @@ export interface FederatedDataset {
    */
   summary: PartitionSummary;
   notes: string[];
+  /**
+   * How to make `train` and `evaluation` again from a named dataset (no user model): a queue
+   * worker with the dataset in its own data directory rebuilds them instead of receiving them
+   * (job-data.ts), and uses its copy only if it hashes to the same content.
+   */
+  localSource?: FederatedDataRecipe;
+}
+
+/** The options of prepareFederatedDataset that decide the encoded examples, as plain data. */
+export interface FederatedDataRecipe {
+  dataset: string;
+  /** The partition in its text form (parsePartitionSpec). */
+  partition: string;
+  numClients: number;
+  model: string;
+  modelConfig?: Record<string, unknown>;
+  seed: number;
+  evaluationSplit: 'val' | 'test';
+  minClientExamples: number;
+}
+
+/** The text form of a partition spec (numbers in JavaScript's shortest round-tripping form). */
+export function partitionText(spec: PartitionSpec): string {
+  if (spec.kind === 'dirichlet') return `dirichlet:${spec.alpha}`;
+  if (spec.kind === 'quantity') return `quantity:${spec.beta}`;
+  if (spec.kind === 'cluster') return `cluster:${spec.clusters}:${spec.alpha}`;
+  return spec.kind;
 }
 
 export interface PrepareOptions {
@@ -127,6 +154,19 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
   if (options.userModel && options.modelConfig) throw new ConfigError('modelConfig changes a built-in architecture; your model.json is its own: drop it');
   const config = options.userModel ? {} : ({ ...defaultConfig(kind), ...(options.modelConfig ?? {}) } as Record<string, unknown>);
   const notes: string[] = [];
+  const localSource: FederatedDataRecipe | undefined =
+    source.kind === 'registry' && !options.userModel
+      ? {
+          dataset: source.name,
+          partition: partitionText(spec),
+          numClients,
+          model: kind,
+          ...(options.modelConfig ? { modelConfig: options.modelConfig } : {}),
+          seed: options.seed,
+          evaluationSplit,
+          minClientExamples: minExamples,
+        }
+      : undefined;
 
   if (info.task === 'intent') {
     if (spec.kind === 'speaker') {
@@ -172,6 +212,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       partition: describePartition(spec, numClients),
       summary,
       notes,
+      ...(localSource ? { localSource } : {}),
     };
   }
 
@@ -238,5 +279,6 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
     partition: describePartition(spec, numClients),
     summary: summarizePartition({ clients }),
     notes,
+    ...(localSource ? { localSource } : {}),
   };
 }

@@ -3,8 +3,9 @@
  * `init` receives the federated dataset once, builds the model once; each job then loads
  * the global parameters it carries and trains (or evaluates) on the indices it names.
  * Jobs and results are plain data: parameters travel as one flat Float32Array in the
- * model's parameter order (shared memory when broadcast from the simulator), deltas come
- * back as a flat array the worker owns (transferred, not copied).
+ * model's parameter order (shared memory when broadcast from the simulator), or, on the
+ * queue, as the checkpoint format (model-transport.ts); deltas come back as a flat array the
+ * worker owns (transferred, not copied).
  */
 import { LAYERS_MODEL_KIND, TappedLayersModel, createModel, restoreLayersModel, wrapLayersModel } from '../../models/index.js';
 import { tokenizerFromJSON } from '../../text/index.js';
@@ -25,6 +26,7 @@ import {
 } from '../client/index.js';
 import type { ModelSpec } from './federated-dataset.js';
 import { trainOnDeviceLabels, type DeviceLabelConfig } from '../labels/device-labels.js';
+import { globalParameters, type GlobalModel } from './model-transport.js';
 
 export interface TrainingHandlerConfig {
   model: ModelSpec;
@@ -41,17 +43,19 @@ export type SimulationJob =
       type: 'fit';
       clientId: string;
       indices: Int32Array;
-      parameters: Float32Array;
+      parameters: GlobalModel;
       config: LocalTrainingConfig;
       optimizerState?: LocalOptimizerState;
       keepOptimizerState?: boolean;
       /** Train on the true labels even when devices hold none (the server's labelled set). */
       goldLabels?: boolean;
     }
-  | { type: 'evaluate'; split: 'train' | 'evaluation'; indices: Int32Array; parameters: Float32Array };
+  | { type: 'evaluate'; split: 'train' | 'evaluation'; indices: Int32Array; parameters: GlobalModel };
 
 export interface InitialParametersResult {
   layout: ParameterLayout;
+  /** Each parameter's shape (layout order): what a checkpoint of the model records. */
+  shapes: number[][];
   parameters: Float32Array;
 }
 
@@ -100,10 +104,11 @@ export class TrainingWorker {
 
   handle(job: SimulationJob): InitialParametersResult | FitJobResult | EvaluationSums {
     if (job.type === 'initial') {
-      return { layout: this.layout, parameters: flattenParameters(readModelParameters(this.model)) };
+      const shapes = this.model.parameters().map((p) => [...p.variable.shape]);
+      return { layout: this.layout, shapes, parameters: flattenParameters(readModelParameters(this.model)) };
     }
     if (job.type === 'fit') {
-      const global = viewParameters(job.parameters, this.layout);
+      const global = viewParameters(globalParameters(job.parameters, this.layout, `the model of client ${job.clientId}'s job`), this.layout);
       const options = { optimizerState: job.optimizerState, keepOptimizerState: job.keepOptimizerState };
       if (this.config.deviceLabels && !job.goldLabels) {
         if (this.model instanceof TappedLayersModel) throw new ConfigError('device labels (feedback, semi) need a text classifier; a clientFn run trains on the labels its data carries');
@@ -112,7 +117,7 @@ export class TrainingWorker {
       return trainLocally(this.model, this.config.train, job.indices, global, job.config, options);
     }
     if (job.type === 'evaluate') {
-      writeModelParameters(this.model, viewParameters(job.parameters, this.layout));
+      writeModelParameters(this.model, viewParameters(globalParameters(job.parameters, this.layout, 'the model of an evaluation job'), this.layout));
       const examples = job.split === 'train' ? this.config.train : this.config.evaluation;
       return evaluateExamples(this.model, examples, job.indices, { outOfScopeIndex: this.config.outOfScopeIndex });
     }

@@ -27,6 +27,12 @@ import type { IntentDataset, TextExample } from '../../data/types.js';
 import { ClassificationTask, train, type OptimizerName, type ScheduleName, type TrainerOptions } from '../../train/index.js';
 import { PrivateTraining } from '../dpsgd/index.js';
 import { membershipStatistics } from './membership-statistics.js';
+import { classifierSpecCheckpoint, classifierSpecFromCheckpoint } from './shadow-transport.js';
+import type { CheckpointFiles } from '../../engine/index.js';
+
+function isCheckpointFiles(model: ClassifierSpec | CheckpointFiles): model is CheckpointFiles {
+  return 'modelJson' in model && 'weights' in model;
+}
 
 /** How every model of the run is trained (the target checkpoint's `recipe`). */
 export interface TrainingRecipe {
@@ -90,7 +96,8 @@ export async function buildShadowClassifier(spec: ClassifierSpec, tokenizer: Tok
 }
 
 export interface ShadowTrainingConfig {
-  model: ClassifierSpec;
+  /** The models' architecture; on the queue, in the checkpoint format (shadow-transport.ts). */
+  model: ClassifierSpec | CheckpointFiles;
   recipe: TrainingRecipe;
   dp?: DpRecipe;
   /** Every example any model may train on; statistics are returned for all of them. */
@@ -144,13 +151,17 @@ function asDataset(train: TextExample[], validation: TextExample[], test: TextEx
 
 /** One worker's data; the in-process runner makes one directly. */
 export class ShadowTrainer {
+  private readonly spec: ClassifierSpec;
+
   constructor(private readonly config: ShadowTrainingConfig) {
     if (config.examples.length === 0) throw new ConfigError('shadow training: the example list is empty');
+    this.spec = isCheckpointFiles(config.model) ? classifierSpecFromCheckpoint(config.model, 'the run\'s model specification') : config.model;
   }
 
   async handle(job: ShadowJob): Promise<ShadowResult> {
     const started = Date.now();
-    const { model: spec, recipe } = this.config;
+    const { spec } = this;
+    const { recipe } = this.config;
     const tokenizer = tokenizerFromJSON(spec.tokenizer);
     const model = await buildShadowClassifier(spec, tokenizer, job.seed);
     let privacy: PrivateTraining | undefined;
@@ -255,7 +266,12 @@ export async function trainModels(config: ShadowTrainingConfig, jobs: ShadowJob[
   }
   // the same jobs on either backend: local threads, or worker processes through Redis
   const runner: JobRunner<ShadowJob, ShadowResult> = options.queue
-    ? await QueueJobRunner.open<ShadowJob, ShadowResult>({ ...options.queue, handler: SHADOW_MODEL_HANDLER, config, backend: options.backend ?? 'wasm' })
+    ? await QueueJobRunner.open<ShadowJob, ShadowResult>({
+        ...options.queue,
+        handler: SHADOW_MODEL_HANDLER,
+        config: { ...config, model: isCheckpointFiles(config.model) ? config.model : classifierSpecCheckpoint(config.model) },
+        backend: options.backend ?? 'wasm',
+      })
     : new WorkerPool<ShadowJob, ShadowResult, ShadowTrainingConfig>({
         handler: new URL('./shadow-training.js', import.meta.url),
         config,

@@ -15,6 +15,7 @@ import {
   reconnectDelayMs,
   resolveBlobs,
   BLOB_THRESHOLD_BYTES,
+  contentHash,
 } from '../../../src/engine/jobs/index.js';
 import { ConfigError, NonFiniteError, QueueJobError } from '../../../src/errors.js';
 import { WorkerCrashError, WorkerJobError } from '../../../src/engine/workers/index.js';
@@ -99,4 +100,26 @@ test('which failures are retried: crashes and foreign errors yes, a job\'s own t
 
 test('reconnect delays double from 100 ms to a 5 s ceiling', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 20].map(reconnectDelayMs), [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
+});
+
+test('contentHash: the same content hashes the same however it was built or serialized; any change of a value, type or key changes it', () => {
+  const data = { train: { task: 'classifier', ids: Int32Array.from([1, 2, 3]), targets: Int32Array.from([0, 1, 0]) }, evaluation: { list: ['a', 'b'], n: 0.1 } };
+  const sameOtherOrder = { evaluation: { n: 0.1, list: ['a', 'b'] }, train: { targets: Int32Array.from([0, 1, 0]), ids: Int32Array.from([1, 2, 3]), task: 'classifier' } };
+  const h = contentHash(data);
+  assert.match(h, /^[0-9a-f]{64}$/);
+  assert.equal(contentHash(sameOtherOrder), h);
+  assert.equal(contentHash(decodeValue(encodeValue(data), 'test')), h);
+  assert.equal(contentHash({ ...data, extra: undefined }), h);
+  const variants = [
+    { ...data, train: { ...data.train, ids: Int32Array.from([1, 2, 4]) } },
+    { ...data, train: { ...data.train, ids: Uint32Array.from([1, 2, 3]) } },
+    { ...data, evaluation: { list: ['a', 'b'], n: 0.1000001 } },
+    { ...data, evaluation: { list: ['ab'], n: 0.1 } },
+    { ...data, evaluation: { list: ['a', 'b'], m: 0.1 } },
+    { ...data, evaluation: { list: ['a', 'b'], n: '0.1' } },
+  ];
+  const hashes = new Set(variants.map((v) => contentHash(v)));
+  assert.equal(hashes.size, variants.length);
+  assert.ok(!hashes.has(h));
+  assert.notEqual(contentHash({ x: 0 }), contentHash({ x: -0 }));
 });
