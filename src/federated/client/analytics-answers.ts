@@ -12,9 +12,10 @@
  */
 import { ConfigError } from '../../errors.js';
 import { AnalyticsRandom, itemsOfText, labelCountContribution, terminatedItems, trieAlphabet, trieCandidates, trieVoteCandidates, type ItemUnit } from '../analytics/index.js';
-import { SecAggClient, fromWire, toWire, webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
+import { webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
 import type { AnalyticsTaskResponse } from '../server/analytics-rounds.js';
-import { RemoteServerError, type RemoteSession } from './remote-session.js';
+import type { RemoteSession } from './remote-session.js';
+import { runSecureStages } from './secure-stages.js';
 
 /** What a client holds for analytics: its texts, and (for label histograms) one label per text. */
 export interface AnalyticsData {
@@ -64,45 +65,6 @@ export function analyticsAnswer(task: AnalyticsTaskResponse, data: AnalyticsData
   return { indices: [...counts.keys()], values: [...counts.values()].map((c) => c * scale), length: histogram.labels.length, skipped: data.labels.length - known.length };
 }
 
-/**
- * Runs the SecAgg+ stages of one session with `input` through `request`/`reply`: answers each
- * stage's request until the session is done, failed, or its round closed. Returns the last
- * stage this client answered ('' if none), or 'failed'.
- */
-export async function takePartInSecureSum(
-  request: (waitMs: number) => Promise<{ stage: string; request?: unknown; answered?: boolean; message?: string }>,
-  reply: (stage: string, wire: unknown) => Promise<unknown>,
-  input: Float64Array,
-  crypto: SecAggCrypto,
-  longPollMs: number,
-): Promise<string> {
-  const client = new SecAggClient(crypto);
-  let answered = '';
-  for (;;) {
-    let answer;
-    try {
-      answer = await request(longPollMs);
-    } catch (error) {
-      if (error instanceof RemoteServerError && error.type === 'StaleRound') return answered;
-      throw error;
-    }
-    if (answer.stage === 'done') return answered;
-    if (answer.stage === 'failed') return 'failed';
-    if (answer.request === undefined || answer.stage === answered) {
-      if (answer.message && !answer.answered) return answered;
-      continue;
-    }
-    const wire = fromWire(answer.request) as never;
-    let out: unknown;
-    if (answer.stage === 'advertise') out = await client.advertiseKeys(wire);
-    else if (answer.stage === 'share') out = await client.shareKeys(wire);
-    else if (answer.stage === 'masked-input') out = await client.maskedInput(wire, input);
-    else out = await client.unmask(wire);
-    await reply(answer.stage, toWire(out));
-    answered = answer.stage;
-  }
-}
-
 export interface AnalyticsRoundOutcome {
   round: number;
   kind: AnalyticsTaskResponse['kind'];
@@ -110,8 +72,9 @@ export interface AnalyticsRoundOutcome {
   /** How many candidates this client voted for (heavy hitters) or labels it counted (histogram). */
   contributed: number;
   skipped: number;
-  /** Plain: the report was a retry already counted. Secure: the last stage answered. */
+  /** Plain: the report was a retry already counted. */
   duplicate?: boolean;
+  /** Secure: how this client's session ended ('done': its input is in the sum; 'closed', 'dropped', 'failed'). */
   stage?: string;
 }
 
@@ -128,9 +91,9 @@ export async function answerAnalyticsRound(
   if (task.secureAggregation) {
     const input = new Float64Array(answer.length);
     answer.indices.forEach((i, j) => (input[i] = answer.values?.[j] ?? 1));
-    const stage = await takePartInSecureSum(
-      (waitMs) => session.analyticsSecureRequest(round, waitMs),
-      (stage, wire) => session.analyticsSecureReply(round, stage, wire),
+    // the same client side as a training round's or an evaluation's session, on the analytics routes
+    const stage = await runSecureStages(
+      { request: (waitMs) => session.analyticsSecureRequest(round, waitMs), reply: (stage, wire) => session.analyticsSecureReply(round, stage, wire) },
       input,
       options.crypto ?? webSecAggCrypto(),
       options.longPollMs ?? 20_000,
