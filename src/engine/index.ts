@@ -10,7 +10,7 @@ export type { Tensor, Variable, Rank } from '@tensorflow/tfjs';
 export { initEngine, currentBackend, BACKENDS } from './backend.js';
 export type { BackendName, EngineOptions } from './backend.js';
 export { SeededRandom, hashString } from './random.js';
-export { saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './io.js';
+export { writeAtomic, saveCheckpoint, loadCheckpoint, encodeCheckpoint, decodeCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION } from './io.js';
 export type { Checkpoint, CheckpointFiles, NamedWeight, WeightEntry } from './io.js';
 export { gradientsOfRegistered } from './gradients.js';
 export type { LazyGradients } from './gradients.js';

@@ -49,7 +49,8 @@ export interface Checkpoint {
   weights: NamedWeight[];
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
+/** Writes a file whole or not at all (a temporary file renamed over it): a killed process never leaves half a file. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);

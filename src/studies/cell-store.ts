@@ -5,7 +5,8 @@
  * whose content does not match the cell it is named after (another study, other parameters,
  * a hand edit, garbage) is ignored and the cell runs again.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeAtomic } from '../engine/index.js';
 import { join } from 'node:path';
 import { canonicalJson, CELL_KEY_PATTERN, type StudyCell } from './cells.js';
 import type { StudyRow } from './runner.js';
@@ -52,9 +53,7 @@ export class CellStore {
     mkdirSync(this.dir, { recursive: true });
     const path = this.path(cell.key);
     const record: SavedCell = { study: this.study, key: cell.key, name: cell.name, params: cell.params, rows, seconds };
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(record, null, 1));
-    renameSync(tmp, path);
+    writeAtomic(path, JSON.stringify(record, null, 1));
   }
 
   /** Deletes the saved file of `cell`, if any (a fresh run: a later resume must not mix old and new cells). */

@@ -13,7 +13,7 @@
  */
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
-import { combineSeeds, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
+import { combineSeedRows, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyDefinition, StudyRow, StudyContext } from './runner.js';
 
@@ -129,7 +129,7 @@ export async function runNlpCell(cell: StudyCell<NlpCellParams>, ctx: StudyConte
 export function summarizeNlp(runs: StudyRow[]): StudyRow[] {
   const rows = groupInOrder(runs, (r) => `${r.dataset}\u0000${r.partitionKind}\u0000${r.method}`).map((group): StudyRow => {
     const first = group[0];
-    const result = combineSeeds(group.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as { round: number; accuracy: number }[], seconds: r.seconds as number })));
+    const result = combineSeedRows(group);
     const centralised = first.method === 'centralised';
     return {
       kind: 'run',

@@ -6,7 +6,7 @@
  */
 import { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from '../federated/index.js';
 import { mean } from '../metrics/index.js';
-import type { StudyContext } from './runner.js';
+import type { StudyContext, StudyRow } from './runner.js';
 
 /** What combining seeds needs of each run. */
 export interface SeedRun {
@@ -51,6 +51,11 @@ export function combineSeeds<Run extends SeedRun>(runs: Run[]): SeedRuns<Run> {
     curve,
     seconds: runs.reduce((s, r) => s + r.seconds, 0),
   };
+}
+
+/** combineSeeds over a study's per-seed rows (their accuracy, JSON curve and seconds). */
+export function combineSeedRows(rows: StudyRow[]): SeedRuns<SeedRun> {
+  return combineSeeds(rows.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as SeedRun['curve'], seconds: r.seconds as number })));
 }
 
 /** Runs `options` once per seed, one after another. */

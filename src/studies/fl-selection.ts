@@ -15,7 +15,7 @@
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
 import { mean } from '../metrics/index.js';
-import { combineSeeds, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
+import { combineSeedRows, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -155,7 +155,7 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
 export function summarizeSelection(runs: StudyRow[]): StudyRow[] {
   const rows = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`).map((group): StudyRow => {
     const first = group[0];
-    const result = combineSeeds(group.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as { round: number; accuracy: number }[], seconds: r.seconds as number })));
+    const result = combineSeedRows(group);
     const continual = group.every((r) => typeof r.averageAccuracy === 'number');
     return {
       kind: 'run',

@@ -22,12 +22,12 @@
  * `.cache`, so a killed run resumes where it stopped.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gloveVectorsPath, resolveDataDir } from '../data/locate.js';
 import { loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset, TextExample } from '../data/types.js';
-import { SeededRandom } from '../engine/index.js';
+import { SeededRandom, writeAtomic } from '../engine/index.js';
 import { ConfigError } from '../errors.js';
 import { rocCurve } from '../metrics/index.js';
 import { attackScores, balancedMemberships, rocLogLogChart, thinRoc, trainModels, type ClassifierSpec, type DpRecipe, type MembershipAttackName, type ShadowResult, type TrainingRecipe } from '../privacy/audit/index.js';
@@ -127,7 +127,7 @@ function armOf(name: ArmName, setup: Setup, matchAccuracy?: number): Arm {
     epsilon,
     spec: setup.privateSpec,
     recipe: setup.privateRecipe,
-    dp: { epsilon, delta: DELTA, clip: 1, clipping: PRIVATE_TRAINING_DEFAULTS.embbag.clipping === 'per-layer' ? 'per-layer' : 'flat' },
+    dp: { epsilon, delta: DELTA, clip: 1, clipping: PRIVATE_TRAINING_DEFAULTS.embbag.clipping },
   });
   switch (name) {
     case 'dp-1':
@@ -152,16 +152,8 @@ function armOf(name: ArmName, setup: Setup, matchAccuracy?: number): Arm {
 
 // ---- the cache of trained models' statistics (resume) ----
 
-interface CachedModel {
-  stats: number[];
-  losses: number[];
-  validationAccuracy: number;
-  testAccuracy: number | null;
-  epochUsed: number;
-  steps: number;
-  epsilon: number | null;
-  seconds: number;
-}
+/** A trained model's ShadowResult as JSON (its typed arrays as plain arrays). */
+type CachedModel = Omit<ShadowResult, 'stats' | 'losses'> & { stats: number[]; losses: number[] };
 
 function armKey(arm: Arm, setup: Setup, ctx: StudyContext, s: Scale): string {
   const identity = {
@@ -189,18 +181,8 @@ function readCached(path: string): ShadowResult | undefined {
 }
 
 function writeCached(path: string, r: ShadowResult): void {
-  const c: CachedModel = {
-    stats: Array.from(r.stats),
-    losses: Array.from(r.losses),
-    validationAccuracy: r.validationAccuracy,
-    testAccuracy: r.testAccuracy,
-    epochUsed: r.epochUsed,
-    steps: r.steps,
-    epsilon: r.epsilon,
-    seconds: r.seconds,
-  };
-  writeFileSync(`${path}.tmp`, JSON.stringify(c));
-  renameSync(`${path}.tmp`, path);
+  const c: CachedModel = { ...r, stats: Array.from(r.stats), losses: Array.from(r.losses) };
+  writeAtomic(path, JSON.stringify(c));
 }
 
 async function trainArm(arm: Arm, setup: Setup, ctx: StudyContext, s: Scale, cacheDir: string): Promise<ShadowResult[]> {

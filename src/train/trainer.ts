@@ -3,9 +3,9 @@
  * best checkpoint, resume. The gradient source and the batch plan are pluggable, so
  * DP-SGD (Poisson batches, clipped noisy gradients) reuses this loop unchanged.
  */
-import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf, SeededRandom, loadCheckpoint, saveCheckpoint } from '../engine/index.js';
+import { tf, SeededRandom, loadCheckpoint, saveCheckpoint, writeAtomic } from '../engine/index.js';
 import { ConfigError, NonFiniteError, CheckpointError } from '../errors.js';
 import { readModelWeights, saveModel, toTensorBatch, type AnyModel, type HostBatch, type ForwardContext, type TensorBatch } from '../models/index.js';
 import { batchIndices } from '../text/index.js';
@@ -117,8 +117,7 @@ interface TrainerState {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(value, null, 1));
-  renameSync(`${path}.tmp`, path);
+  writeAtomic(path, JSON.stringify(value));
 }
 
 export async function train(model: AnyModel, task: TrainingTask, options: TrainerOptions): Promise<TrainingResult> {
@@ -201,6 +200,8 @@ async function trainLoop(
     let lossSum = 0;
     let lossCount = 0;
     let stepsThisEpoch = 0;
+    // the validation that reached `stopAtScore` mid-epoch (it also ends the epoch: not repeated)
+    let stoppedAt: ValidationResult | undefined;
     for (let b = 0; b < batches.length; b++) {
       const host = task.trainBatch(batches[b]);
       const lr = learningRateAt(options.schedule ?? 'constant', options.learningRate, state.steps, totalSteps, options.warmupSteps ?? 0);
@@ -226,13 +227,13 @@ async function trainLoop(
         const v = validateAndKeepBest(epoch);
         progress.event('validation', { epoch: epoch + 1, step: b + 1, ...v.metrics });
         if (options.stopAtScore !== undefined && v.score >= options.stopAtScore) {
-          stoppedBy = 'score-reached';
+          stoppedAt = v;
           break;
         }
       }
     }
     progress.stop();
-    const v = validateAndKeepBest(epoch);
+    const v = stoppedAt ?? validateAndKeepBest(epoch);
     const record: EpochRecord = {
       epoch: epoch + 1,
       steps: stepsThisEpoch,
@@ -252,7 +253,7 @@ async function trainLoop(
       saveCheckpoint(join(lastDir, 'optimizer'), { kind: 'optimizer', config: { name: optimizer.name }, tokenizer: null, meta: {}, weights: optimizer.getState().slots });
       writeJsonAtomic(join(lastDir, 'trainer.json'), state);
     }
-    if (stoppedBy === 'score-reached' || (options.stopAtScore !== undefined && v.score >= options.stopAtScore)) {
+    if (options.stopAtScore !== undefined && v.score >= options.stopAtScore) {
       stoppedBy = 'score-reached';
       break;
     }

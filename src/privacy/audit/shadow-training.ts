@@ -201,8 +201,7 @@ export class ShadowTrainer {
         options.batchPlan = plan.batchPlan;
       }
       const result = await train(model, task, options);
-      const audited = this.config.audited ?? this.config.examples.length;
-      const { stats, losses } = membershipStatistics(model, audited === this.config.examples.length ? this.config.examples : this.config.examples.slice(0, audited));
+      const { stats, losses } = membershipStatistics(model, this.config.examples.slice(0, this.config.audited));
       const kept = recipe.keep === 'last' ? task.validate(model).score : result.bestValidation.accuracy;
       return {
         stats,
