@@ -11,7 +11,7 @@
  */
 import { clipToMedianNorm, l2NormOf } from '../src/federated/server/norm-bound.js';
 import { initEngine } from '../src/engine/index.js';
-import { coordinateMedian, geometricMedian, multiKrum, trimmedMean, type ParameterSet } from '../src/federated/aggregate/index.js';
+import { coordinateMedian, geometricMedian, multiKrum, nearestNeighbourMixing, trimmedMean, type ParameterSet } from '../src/federated/aggregate/index.js';
 import { meanAroundMedian } from '../src/federated/aggregate/coordinate-wise.js';
 
 const arg = (name: string, fallback: string) => {
@@ -44,6 +44,8 @@ const AGGREGATORS: Record<string, (vs: Float32Array[]) => Float32Array> = {
   'mean-around-median:0.2': (vs) => meanAroundMedian(vs.map(set), 0.2).arrays[0],
   'multi-krum(f=2,m=8)': (vs) => multiKrum(vs.map(set), 2, 8).arrays[0],
   'geometric median': (vs) => geometricMedian(vs.map(set)).arrays[0],
+  'nnm(f=2)+trimmed:0.2': (vs) => trimmedMean(nearestNeighbourMixing(vs.map(set), 2), 0.2).arrays[0],
+  'nnm(f=2)+median': (vs) => coordinateMedian(nearestNeighbourMixing(vs.map(set), 2)).arrays[0],
 };
 
 const { prepareFederatedDataset } = await import('../src/federated/simulation/federated-dataset.js');

@@ -30,6 +30,7 @@ export {
 export { WeightedSumAccumulator, weightedMean, weightedSum, plainMean } from './weighted-mean.js';
 export { type CoordinateWiseOptions, coordinateMedian, trimmedMean, trimmedCount, meanAroundMedian, selectInPlace } from './coordinate-wise.js';
 export { pairwiseSquaredDistances, krumScores, multiKrumSelection, krum, multiKrum } from './krum.js';
+export { nearestNeighbours, nearestNeighbourMixing } from './nearest-neighbour-mixing.js';
 export { type GeometricMedianOptions, type GeometricMedianResult, weiszfeld, geometricMedian } from './geometric-median.js';
 export {
   type ServerOptimizerKind,

@@ -1,14 +1,16 @@
 /**
  * Strategies by name, as the CLI and studies spell them: "fedavg", "fedprox:0.01",
  * "fedavgm", "fedadagrad", "fedadam", "fedyogi", "median", "trimmed:0.1", "krum:1",
- * "multikrum:1:5", "multikrum" (f = 20% of clientsPerRound, m = all but f), "meamed", "meamed:0.2". Parsing is separate from construction so a bad string fails before any
+ * "multikrum:1:5", "multikrum" (f = 20% of clientsPerRound, m = all but f), "meamed", "meamed:0.2",
+ * and nearest-neighbour mixing before a coordinate-wise rule: "nnm:median", "nnm:trimmed:0.2",
+ * "nnm:meamed[:0.2]". Parsing is separate from construction so a bad string fails before any
  * data is loaded, with the list of valid forms.
  */
 import { ConfigError } from '../../errors.js';
 import { fedAvg } from './fedavg.js';
 import { fedProx } from './fedprox.js';
 import { fedAdagrad, fedAdam, fedAvgM, fedYogi } from './fedopt.js';
-import { fedKrum, fedMeanAroundMedian, fedMedian, fedTrimmedMean } from './robust.js';
+import { fedKrum, fedMeanAroundMedian, fedMedian, fedMixed, fedTrimmedMean } from './robust.js';
 import type { ServerStrategy, StrategyOptions } from './server-strategy.js';
 
 export type StrategySpec =
@@ -18,7 +20,12 @@ export type StrategySpec =
   | { kind: 'meamed'; beta: number }
   | { kind: 'krum'; f: number; m: number }
   /** Multi-Krum with f = ⌊byzantineFraction × clientsPerRound⌋, averaging all but f of each round's updates. */
-  | { kind: 'multikrum'; byzantineFraction: number };
+  | { kind: 'multikrum'; byzantineFraction: number }
+  /**
+   * Nearest-neighbour mixing (f = ⌊byzantineFraction × n⌋ of each round's n updates) before a
+   * coordinate-wise rule; the fraction is the inner rule's β (trimmed, meamed) or 0.2 (median).
+   */
+  | { kind: 'nnm'; byzantineFraction: number; inner: { kind: 'median' } | { kind: 'trimmed' | 'meamed'; beta: number } };
 
 export const STRATEGY_FORMS = [
   'fedavg',
@@ -32,6 +39,9 @@ export const STRATEGY_FORMS = [
   'meamed[:BETA]',
   'krum:F',
   'multikrum[:F:M]',
+  'nnm:median',
+  'nnm:trimmed:BETA',
+  'nnm:meamed[:BETA]',
 ] as const;
 
 /**
@@ -86,6 +96,13 @@ export function parseStrategySpec(text: string): StrategySpec {
         f: numberArg(text, args[0], 'F', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
         m: numberArg(text, args[1], 'M', (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1'),
       };
+    case 'nnm': {
+      if (args.length === 0) invalid(text, '"nnm" needs the rule it mixes for: nnm:median, nnm:trimmed:BETA or nnm:meamed[:BETA]');
+      const inner = parseStrategySpec(args.join(':'));
+      if (inner.kind === 'median') return { kind: 'nnm', byzantineFraction: DEFAULT_BYZANTINE_FRACTION, inner: { kind: 'median' } };
+      if (inner.kind === 'trimmed' || inner.kind === 'meamed') return { kind: 'nnm', byzantineFraction: inner.beta, inner };
+      return invalid(text, `nearest-neighbour mixing goes before a coordinate-wise rule (median, trimmed:BETA, meamed[:BETA]), not "${args[0]}"`);
+    }
     default:
       return invalid(text, `unknown strategy "${name}"`);
   }
@@ -121,5 +138,7 @@ export function createStrategy(spec: StrategySpec | string, options: CreateStrat
       return fedKrum({ ...options, f: s.f, m: s.m });
     case 'multikrum':
       return fedKrum({ ...options, f: Math.floor(s.byzantineFraction * options.clientsPerRound), m: 'all-but-f' });
+    case 'nnm':
+      return fedMixed({ ...options, byzantineFraction: s.byzantineFraction, inner: s.inner });
   }
 }

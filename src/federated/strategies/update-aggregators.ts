@@ -9,6 +9,7 @@ import {
   coordinateMedian,
   meanAroundMedian,
   multiKrum,
+  nearestNeighbourMixing,
   trimmedMean,
   weightedMean,
   weightedSum,
@@ -94,5 +95,23 @@ export function krumAggregator(f: number, m: number | 'all-but-f' = 1): UpdateAg
     minUpdates: () => Math.max(2 * f + 3, m === 'all-but-f' ? 1 : m),
     // all but f: however many updates the round got, the f worst-scored are left out
     combine: (deltas) => multiKrum(deltas, f, m === 'all-but-f' ? deltas.length - f : Math.min(m, deltas.length)),
+  };
+}
+
+/**
+ * Nearest-neighbour mixing before `inner` (Allouah et al. 2023): each round's n deltas are
+ * replaced by the means of their n − f nearest deltas, f = ⌊fraction · n⌋, then combined
+ * by `inner` (a coordinate-wise rule: median, trimmed mean, mean around the median).
+ */
+export function mixedAggregator(inner: UpdateAggregator, fraction: number): UpdateAggregator {
+  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction < 0.5)) {
+    throw new ConfigError(`nearest-neighbour mixing: the Byzantine fraction must be in [0, 0.5), got ${fraction}`);
+  }
+  return {
+    name: `nnm(f=${fraction}·n)+${inner.name}`,
+    ignoresWeights: true,
+    minUpdates: () => inner.minUpdates(),
+    combine: (deltas, weights, sumsToOne) =>
+      inner.combine(nearestNeighbourMixing(deltas, Math.floor(fraction * deltas.length)), weights, sumsToOne),
   };
 }

@@ -10,6 +10,7 @@ import {
   meanAroundMedian,
   multiKrum,
   multiKrumSelection,
+  nearestNeighbourMixing,
   selectInPlace,
   trimmedMean,
   weightedMean,
@@ -180,4 +181,26 @@ test('Byzantine: one huge update drags the mean away; median, trimmed mean, Krum
   assert.ok(maxError(multiKrum(all, 1, 5)) < 0.2);
   assert.ok(maxError(geometricMedian(all)) < 0.2);
   assert.ok(!multiKrumSelection(all, 1, 6).includes(6), 'the attacker is never among the 6 best-scored');
+});
+
+test('nearestNeighbourMixing: hand-worked 5 updates, f = 1, and against a naive loop on random updates', () => {
+  // squared distances from A=(1,10): B 101, C 404, D 1237.25; B: A 101, C 101, D 631.25; C: B 101, D 227.25, A 404;
+  // D: C 227.25, B 631.25, A 1237.25; E=(1000,−1000): A 2,018,101 < B 2,036,404 < C 2,054,909 < D 2,083,045.25
+  const mixed = nearestNeighbourMixing([vec([1, 10]), vec([2, 20]), vec([3, 30]), vec([4.5, 45]), vec([1000, -1000])], 1).map(values);
+  for (let i = 0; i < 4; i++) assert.deepEqual(mixed[i], [2.625, 26.25], `honest update ${i} becomes the mean of A-D`);
+  assert.deepEqual(mixed[4], [251.5, -235]); // E mixes with A, B, C
+  // f = 0: every update becomes the mean of all
+  assert.deepEqual(nearestNeighbourMixing([vec([0, 2]), vec([4, 6])], 0).map(values), [[2, 4], [2, 4]]);
+  const rng = new SeededRandom(11);
+  const updates = Array.from({ length: 9 }, () => vec(Array.from({ length: 7 }, () => rng.normal() * 3)));
+  const f = 3;
+  const got = nearestNeighbourMixing(updates, f).map(values);
+  updates.forEach((u, i) => {
+    const d = updates.map((w, j) => ({ j, d: values(u).reduce((s, x, c) => s + (x - values(w)[c]) ** 2, 0) }));
+    d.sort((a, b) => a.d - b.d || a.j - b.j);
+    const keep = d.slice(0, updates.length - f).map((e) => values(updates[e.j]));
+    const want = keep[0].map((_, c) => keep.reduce((s, v) => s + v[c], 0) / keep.length);
+    want.forEach((w, c) => assert.ok(Math.abs(got[i][c] - w) < 1e-5, `update ${i} coordinate ${c}: ${got[i][c]} vs ${w}`));
+  });
+  assert.throws(() => nearestNeighbourMixing(updates, 9), /f \(Byzantine updates tolerated\) must be an integer in \[0, 8\]/);
 });

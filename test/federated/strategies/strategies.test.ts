@@ -135,6 +135,10 @@ test('robust strategies: median, trimmed mean and Krum on hand-made updates, wei
   // "multikrum" with 5 per round: f = ⌊0.2 × 5⌋ = 1, averages all but the worst-scored (E): mean of A-D
   assertNear(run(createStrategy('multikrum', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'multikrum default');
   assert.throws(() => fedKrum({ clientsPerRound: 4, f: 1 }), /at least 5 updates per round/);
+  // nearest-neighbour mixing first (f = ⌊0.2 × 5⌋ = 1): A-D each become the mean of A-D and E the mean of E, A, B, C
+  // (robust.test.ts works the distances); the median and the trimmed mean of the mixed updates are then A-D's mean
+  assertNear(run(createStrategy('nnm:median', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'nnm:median');
+  assertNear(run(createStrategy('nnm:trimmed:0.2', { clientsPerRound: 5 })), [10.5 / 4, 105 / 4], 'nnm:trimmed');
 });
 
 test('failures and NaN updates: rejected, counted, and the survivors aggregated as the weights require', () => {
@@ -205,7 +209,7 @@ test('client seeds depend on the round stream and the client, not on the order c
 });
 
 test('strategy specs: every valid form parses and builds; bad ones list the valid forms', () => {
-  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3', 'meamed', 'meamed:0.1', 'multikrum']) {
+  for (const text of ['fedavg', 'fedprox:0.01', 'fedavgm', 'fedadagrad', 'fedadam', 'fedyogi', 'median', 'trimmed:0.1', 'krum:1', 'multikrum:1:3', 'meamed', 'meamed:0.1', 'multikrum', 'nnm:median', 'nnm:trimmed:0.2', 'nnm:meamed']) {
     const s = createStrategy(text, { clientsPerRound: 6 });
     s.initialize(vec([0]));
     assert.ok(s.name.length > 0, text);
@@ -215,7 +219,9 @@ test('strategy specs: every valid form parses and builds; bad ones list the vali
   assert.deepEqual(parseStrategySpec('meamed'), { kind: 'meamed', beta: 0.2 });
   assert.deepEqual(parseStrategySpec('multikrum'), { kind: 'multikrum', byzantineFraction: 0.2 });
   assert.deepEqual(parseStrategySpec('meamed:0.3'), { kind: 'meamed', beta: 0.3 });
-  for (const bad of ['fedsgd', 'fedprox', 'fedprox:-1', 'fedprox:x', 'trimmed:0.5', 'krum:1.5', 'fedavg:1', 'multikrum:1', 'meamed:0.5', 'meamed:0.1:2', 'meamed:']) {
+  assert.deepEqual(parseStrategySpec('nnm:trimmed:0.1'), { kind: 'nnm', byzantineFraction: 0.1, inner: { kind: 'trimmed', beta: 0.1 } });
+  assert.deepEqual(parseStrategySpec('nnm:median'), { kind: 'nnm', byzantineFraction: 0.2, inner: { kind: 'median' } });
+  for (const bad of ['fedsgd', 'fedprox', 'fedprox:-1', 'fedprox:x', 'trimmed:0.5', 'krum:1.5', 'fedavg:1', 'multikrum:1', 'meamed:0.5', 'meamed:0.1:2', 'meamed:', 'nnm', 'nnm:fedavg', 'nnm:krum:1', 'nnm:nnm:median', 'nnm:trimmed']) {
     assert.throws(() => parseStrategySpec(bad), (e: Error) => e instanceof ConfigError && e.message.includes(STRATEGY_FORMS.join(' | ')), bad);
   }
 });
