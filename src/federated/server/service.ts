@@ -46,7 +46,7 @@ export type ServiceModelSource =
 
 export interface ServiceOptions {
   source: ServiceModelSource;
-  /** Strategy spec (fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum[:F:M], meamed[:BETA]; see STRATEGY_FORMS). */
+  /** Strategy spec (fedavg, fedprox:MU, median, trimmed:BETA, krum:F, multikrum[:F:M], meamed[:BETA], nnm:median|nnm:trimmed:BETA|nnm:meamed[:BETA]; see STRATEGY_FORMS). */
   strategy: string;
   /** SQLite file (":memory:" for a throw-away federation); ignored when `store` is given. */
   statePath: string;
