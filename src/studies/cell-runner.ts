@@ -13,7 +13,7 @@ import { ConfigError } from '../errors.js';
 import { currentBackend } from '../engine/index.js';
 import { WorkerPool } from '../engine/workers/index.js';
 import { QueueJobRunner, type QueueRunOptions } from '../engine/jobs/index.js';
-import { keyCells, type StudyCell } from './cells.js';
+import { keyCells, type CellSpec, type StudyCell } from './cells.js';
 import { CellStore } from './cell-store.js';
 import type { CellHandlerConfig, CellJob, CellResult } from './cell-handler.js';
 import type { StudyContext, StudyDefinition, StudyRow } from './runner.js';
@@ -30,6 +30,12 @@ export interface CellRunOptions {
   fresh?: boolean;
   /** Run the cells on the Redis queue instead. */
   queue?: QueueRunOptions;
+  /** The cells to run (default `study.cells(ctx)`): a study's follow-up cells. */
+  specs?: CellSpec[];
+  /** More cells will follow (from these cells' rows): saved cells not in this list are not reported as strangers yet. */
+  moreCellsFollow?: boolean;
+  /** Keys of the cells run before (the first round): saved files of theirs are not strangers. */
+  earlierKeys?: ReadonlySet<string>;
 }
 
 export interface CellRunSummary {
@@ -91,9 +97,9 @@ async function openExecutor(study: StudyDefinition, ctx: StudyContext, options: 
 }
 
 /** Every cell's rows in the order of `study.cells(ctx)`, running only those not saved yet. */
-export async function runCells(study: StudyDefinition, ctx: StudyContext, options: CellRunOptions): Promise<{ rows: StudyRow[]; summary: CellRunSummary }> {
+export async function runCells(study: StudyDefinition, ctx: StudyContext, options: CellRunOptions): Promise<{ rows: StudyRow[]; summary: CellRunSummary; keys: Set<string> }> {
   if (!study.cells || !study.runCell) throw new ConfigError(`study "${study.name}" defines no cells(ctx) and runCell(cell, ctx)`);
-  const cells = keyCells(study.cells(ctx), { study: study.name, seed: ctx.seed, quick: ctx.quick, ...(ctx.dataset !== undefined ? { dataset: ctx.dataset } : {}) });
+  const cells = keyCells(options.specs ?? study.cells(ctx), { study: study.name, seed: ctx.seed, quick: ctx.quick, ...(ctx.dataset !== undefined ? { dataset: ctx.dataset } : {}) });
   const store = new CellStore(options.cacheDir, study.name);
   const results = new Map<string, StudyRow[]>();
   if (options.fresh) {
@@ -105,7 +111,8 @@ export async function runCells(study: StudyDefinition, ctx: StudyContext, option
       else if (saved.problem !== 'missing') ctx.progress.event('cell-ignored', { key: cell.key, problem: saved.problem, note: 'the cell runs again' });
     }
   }
-  const stale = store.strangers(new Set(cells.map((c) => c.key)));
+  const keys = new Set(cells.map((c) => c.key));
+  const stale = options.moreCellsFollow ? [] : store.strangers(new Set([...keys, ...(options.earlierKeys ?? [])]));
   const todo = cells.filter((c) => !results.has(c.key));
   const resumed = cells.length - todo.length;
   let where = 'in process';
@@ -136,7 +143,7 @@ export async function runCells(study: StudyDefinition, ctx: StudyContext, option
   } else if (cells.length > 0) {
     ctx.progress.event('cells', { total: cells.length, resumed, toRun: 0, folder: store.dir, note: `every cell already finished in ${store.dir} (--fresh runs them again)` });
   }
-  return { rows: cells.flatMap((c) => results.get(c.key)!), summary: { total: cells.length, resumed, ran: todo.length, where } };
+  return { rows: cells.flatMap((c) => results.get(c.key)!), summary: { total: cells.length, resumed, ran: todo.length, where }, keys };
 }
 
 /**

@@ -86,3 +86,19 @@ export function groupInOrder<T>(items: readonly T[], keyOf: (item: T) => string)
   }
   return [...groups.values()];
 }
+
+/** Mean of the curves of several seeds (same evaluated rounds): accuracy and examples. */
+export function meanCurve(rows: readonly StudyRow[]): { round: number; accuracy: number; examples: number }[] {
+  const curves = rows.map((r) => JSON.parse(String(r.curve)) as { round: number; accuracy: number; examples: number }[]);
+  return curves[0].map((point, i) => ({ round: point.round, accuracy: mean(curves.map((c) => c[i]?.accuracy ?? Number.NaN)), examples: mean(curves.map((c) => c[i]?.examples ?? Number.NaN)) }));
+}
+
+/** "3 of 5" seeds reached the target, with the mean rounds of those that did. */
+export function targetSummary(rows: readonly StudyRow[]): { reached: string; rounds: number | null; examples: number | null } {
+  const hits = rows.filter((r) => typeof r.roundsToTarget === 'number');
+  return {
+    reached: `${hits.length} of ${rows.length}`,
+    rounds: hits.length > 0 ? mean(hits.map((r) => r.roundsToTarget as number)) : null,
+    examples: hits.length > 0 ? mean(hits.map((r) => r.examplesToTarget as number)) : null,
+  };
+}

@@ -15,7 +15,9 @@
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
 import { mean } from '../metrics/index.js';
-import { combineSeedRows, formatBySeed, groupInOrder, runOneSeed } from './fl-runs.js';
+import { formatBySeed, groupInOrder, meanCurve, runOneSeed, targetSummary } from './fl-runs.js';
+import { formatInterval, pairRow, seedMeanInterval } from './fl-pairs.js';
+import { SeededRandom } from '../engine/random.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -25,6 +27,8 @@ interface SelectionCase {
   /** Short name used in rows and charts. */
   name: string;
   base: Base;
+  /** Test accuracy the runs are timed to (rounds and client examples to target). */
+  target: number;
 }
 
 export interface SelectionStudyPlan {
@@ -32,32 +36,38 @@ export interface SelectionStudyPlan {
   settings: string[];
   selections: string[];
   seeds: number[];
+  /** Mean accuracy within this of the majority-class accuracy counts as chance. */
+  chanceMargin: number;
 }
 
 /** What the study runs; the real sizes were chosen to finish in well under an hour on a busy shared machine. */
 export function selectionStudyPlan(quick: boolean, seed: number): SelectionStudyPlan {
   if (quick) {
-    const common = { strategy: 'fedavg', rounds: 4, clientsPerRound: 3, localEpochs: 1, workers: 0, maxLocalSteps: 2, evaluateEvery: 2 };
+    const common = { strategy: 'fedavg', rounds: 4, clientsPerRound: 3, localEpochs: 1, workers: 0, maxLocalSteps: 2, evaluateEvery: 1 };
     return {
       cases: [
         {
           name: 'synthetic-lm quantity:0.5',
           base: { ...common, dataset: 'synthetic-lm', partition: 'quantity:0.5', numClients: 12, model: 'char-lstm', modelConfig: { hidden: 16, embeddingDim: 8, contextLength: 16 } },
+          target: 0.2,
         },
         {
           name: 'synthetic dirichlet:0.5',
           base: { ...common, dataset: 'synthetic', partition: 'dirichlet:0.5', numClients: 20, model: 'embbag', modelConfig: { embeddingDim: 8, hidden: 8 } },
+          target: 0.1,
         },
       ],
       settings: ['static', 'continual:2'],
       selections: ['uniform', 'activity'],
-      seeds: [seed],
+      seeds: [seed, seed + 1],
+      chanceMargin: 0.02,
     };
   }
-  // Sizes fit a shared 2-core machine (load ~20 while these ran): one seed, 30 rounds for
-  // CLINC150, and for Tiny Shakespeare 20 rounds of 5 clients with a small char-LSTM and at most
-  // 5 local steps per client.
-  const intent = { strategy: 'fedavg', rounds: 30, clientsPerRound: 10, localEpochs: 1, workers: 1, evaluateEvery: 5, dataset: 'clinc150', numClients: 100, model: 'embbag' };
+  // Sizes fit a shared 2-core machine: 30 rounds for CLINC150, and for Tiny Shakespeare 20
+  // rounds of 5 clients with a small char-LSTM and at most 5 local steps per client; 5 seeds,
+  // evaluated every round (rounds to target). Targets are provisional: between the one-seed
+  // uniform and activity accuracies of the earlier 20/30-round runs.
+  const intent = { strategy: 'fedavg', rounds: 30, clientsPerRound: 10, localEpochs: 1, workers: 1, evaluateEvery: 1, dataset: 'clinc150', numClients: 100, model: 'embbag' };
   return {
     cases: [
       {
@@ -73,15 +83,17 @@ export function selectionStudyPlan(quick: boolean, seed: number): SelectionStudy
           localEpochs: 1,
           maxLocalSteps: 5,
           workers: 1,
-          evaluateEvery: 10,
+          evaluateEvery: 1,
         },
+        target: 0.25,
       },
-      { name: 'clinc150 dirichlet:0.1', base: { ...intent, partition: 'dirichlet:0.1' } },
-      { name: 'clinc150 quantity:1', base: { ...intent, partition: 'quantity:1' } },
+      { name: 'clinc150 dirichlet:0.1', base: { ...intent, partition: 'dirichlet:0.1' }, target: 0.3 },
+      { name: 'clinc150 quantity:1', base: { ...intent, partition: 'quantity:1' }, target: 0.4 },
     ],
     settings: ['static', 'continual:3'],
     selections: ['uniform', 'activity'],
-    seeds: [seed],
+    seeds: [0, 1, 2, 3, 4].map((k) => seed + k),
+    chanceMargin: 0.02,
   };
 }
 
@@ -90,8 +102,13 @@ const COLUMNS: StudyColumn[] = [
   { key: 'setting', header: 'setting' },
   { key: 'selection', header: 'selection' },
   { key: 'accuracy', header: 'test acc. (mean)' },
+  { key: 'interval', header: '95% interval (seeds)' },
   { key: 'gain', header: 'gain vs uniform' },
   { key: 'bySeed', header: 'acc. by seed' },
+  { key: 'examplesProcessed', header: 'client examples', digits: 0 },
+  { key: 'reachedTarget', header: 'seeds at target' },
+  { key: 'roundsToTarget', header: 'rounds to target', digits: 1 },
+  { key: 'examplesToTarget', header: 'examples to target', digits: 0 },
   { key: 'averageAccuracy', header: 'continual: mean acc. on periods' },
   { key: 'forgetting', header: 'continual: forgetting' },
   { key: 'clients', header: 'clients' },
@@ -114,30 +131,36 @@ export function selectionCells(plan: SelectionStudyPlan): CellSpec<SelectionCell
       plan.selections.flatMap((selection) =>
         plan.seeds.map((seed) => ({
           name: `${c.name} ${setting} ${selection} seed ${seed}`,
-          params: { case: c.name, setting, selection, seed, options: { ...c.base, setting, selection } },
+          params: { case: c.name, setting, selection, seed, options: { ...c.base, setting, selection, targetAccuracy: c.target } },
         })),
       ),
     ),
   );
 }
 
-/** One run's row (kind "seed-run"); `summarize` turns them into the table. */
+/** One run's row (kind "run"); `summarize` adds the means and the pairs. */
 export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
   const p = cell.params;
   const run = await runOneSeed(p.options, p.seed, ctx, `${p.case} ${p.setting} ${p.selection}`);
   const q = run.partitionSummary.sizeQuantiles;
   return [
     {
-      kind: 'seed-run',
+      kind: 'run',
       case: p.case,
       dataset: run.dataset,
       synthetic: run.synthetic,
       partition: run.partition,
       setting: p.setting,
+      method: p.selection,
       selection: run.selection,
       selectionKind: p.selection,
       seed: p.seed,
       accuracy: run.accuracy,
+      examplesProcessed: run.examplesProcessed,
+      target: run.target?.accuracy ?? null,
+      roundsToTarget: run.target?.rounds ?? null,
+      examplesToTarget: run.target?.examples ?? null,
+      majorityAccuracy: run.majorityAccuracy,
       averageAccuracy: run.continual ? run.continual.averageAccuracy : null,
       forgetting: run.continual ? run.continual.forgetting : null,
       rounds: run.rounds,
@@ -146,32 +169,50 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
       sizes: `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
       model: run.model,
       seconds: run.seconds,
-      curve: JSON.stringify(run.curve),
+      curve: JSON.stringify(run.curve.map((c) => ({ round: c.round, accuracy: c.accuracy, examples: c.examples }))),
     },
   ];
 }
 
-/** One row per case × setting × selection (means over seeds), and each arm's gain over uniform. */
-export function summarizeSelection(runs: StudyRow[]): StudyRow[] {
-  const rows = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`).map((group): StudyRow => {
+/**
+ * The rows of results.json: every run (kind "run"), one "mean" row per case × setting ×
+ * selection (mean accuracy over seeds with its bootstrap interval, each arm's gain over uniform)
+ * and one "pair" row per selection other than uniform: its seed-paired difference to uniform.
+ */
+export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick: boolean }): StudyRow[] {
+  const plan = selectionStudyPlan(ctx.quick, ctx.seed);
+  const rng = new SeededRandom(ctx.seed).fork('fl-selection:means');
+  const groups = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`);
+  const means = groups.map((group): StudyRow => {
     const first = group[0];
-    const result = combineSeedRows(group);
+    const accuracies = group.map((r) => r.accuracy as number);
+    const accuracy = seedMeanInterval(accuracies, rng.fork(`${first.case}:${first.setting}:${first.selectionKind}`));
+    const target = targetSummary(group);
     const continual = group.every((r) => typeof r.averageAccuracy === 'number');
     return {
-      kind: 'run',
+      kind: 'mean',
       case: first.case,
       dataset: first.dataset,
       synthetic: first.synthetic,
       partition: first.partition,
       setting: first.setting,
+      method: first.method,
       selection: first.selection,
       selectionKind: first.selectionKind,
-      accuracy: result.accuracy.mean,
-      accuracyMin: result.accuracy.min,
-      accuracyMax: result.accuracy.max,
+      accuracy: accuracy.mean,
+      interval: formatInterval(accuracy.low, accuracy.high),
+      intervalLow: accuracy.low,
+      intervalHigh: accuracy.high,
+      accuracyMin: Math.min(...accuracies),
+      accuracyMax: Math.max(...accuracies),
       gain: null,
-      bySeed: formatBySeed(result.accuracy.bySeed),
+      bySeed: formatBySeed(accuracies),
       seeds: group.map((r) => r.seed).join(','),
+      examplesProcessed: mean(group.map((r) => r.examplesProcessed as number)),
+      target: first.target,
+      reachedTarget: target.reached,
+      roundsToTarget: target.rounds,
+      examplesToTarget: target.examples,
       averageAccuracy: continual ? mean(group.map((r) => r.averageAccuracy as number)) : null,
       forgetting: continual ? mean(group.map((r) => r.forgetting as number)) : null,
       rounds: first.rounds,
@@ -179,25 +220,35 @@ export function summarizeSelection(runs: StudyRow[]): StudyRow[] {
       clients: first.clients,
       sizes: first.sizes,
       model: first.model,
-      seconds: result.seconds,
-      curve: JSON.stringify(result.curve),
+      seconds: group.reduce((s, r) => s + (r.seconds as number), 0),
+      curve: JSON.stringify(meanCurve(group)),
     };
   });
-  for (const row of rows) {
-    const uniform = rows.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform');
+  for (const row of means) {
+    const uniform = means.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform');
     if (uniform && row !== uniform) row.gain = (row.accuracy as number) - (uniform.accuracy as number);
   }
-  return rows;
+  const pairs: StudyRow[] = [];
+  for (const group of groups) {
+    const first = group[0];
+    if (first.selectionKind === 'uniform') continue;
+    const uniform = runs.filter((r) => r.case === first.case && r.setting === first.setting && r.selectionKind === 'uniform');
+    if (uniform.length === 0) continue;
+    const context = { case: first.case, dataset: first.dataset, partition: first.partition, setting: first.setting };
+    pairs.push(pairRow({ name: String(first.selectionKind), rows: group }, { name: 'uniform', rows: uniform }, { seed: ctx.seed, chanceMargin: plan.chanceMargin }, context));
+  }
+  return [...runs, ...means, ...pairs];
 }
 
-function charts(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
+function charts(all: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
+  const rows = all.filter((r) => r.kind === 'mean');
   const cases = [...new Set(rows.map((r) => String(r.case)))];
   const out: { name: string; spec: VegaLiteSpec }[] = [];
   out.push({
     name: 'accuracy-by-selection',
     spec: barChart({
-      title: 'Final test accuracy (mean over seeds; bars: min–max)',
-      values: rows.map((r) => ({ config: `${r.case} · ${r.setting}`, selection: r.selectionKind, accuracy: r.accuracy, low: r.accuracyMin, high: r.accuracyMax, key: `${r.case} · ${r.setting} · ${r.selectionKind}` })),
+      title: 'Final test accuracy (mean over seeds; bars: 95% interval over seeds)',
+      values: rows.map((r) => ({ config: `${r.case} · ${r.setting}`, selection: r.selectionKind, accuracy: r.accuracy, low: r.intervalLow ?? r.accuracyMin, high: r.intervalHigh ?? r.accuracyMax, key: `${r.case} · ${r.setting} · ${r.selectionKind}` })),
       category: 'key',
       value: 'accuracy',
       low: 'low',
@@ -209,13 +260,35 @@ function charts(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
   cases.forEach((name, i) => {
     const values = rows
       .filter((r) => r.case === name)
-      .flatMap((r) => (JSON.parse(String(r.curve)) as { round: number; accuracy: number }[]).map((p) => ({ ...p, run: `${r.setting} · ${r.selectionKind}` })));
+      .flatMap((r) => (JSON.parse(String(r.curve)) as { round: number; accuracy: number; examples: number }[]).map((p) => ({ ...p, run: `${r.setting} · ${r.selectionKind}` })));
     out.push({
       name: `curves-${i + 1}`,
       spec: lineChart({ title: `${name}: test accuracy by round (mean over seeds)`, values, x: 'round', y: 'accuracy', series: 'run', yTitle: 'test accuracy' }),
     });
+    out.push({
+      name: `curves-by-examples-${i + 1}`,
+      spec: lineChart({ title: `${name}: test accuracy by client examples processed (mean over seeds)`, values, x: 'examples', y: 'accuracy', series: 'run', yTitle: 'test accuracy' }),
+    });
   });
   return out;
+}
+
+const PAIR_COLUMNS: StudyColumn[] = [
+  { key: 'case', header: 'data / partition' },
+  { key: 'setting', header: 'setting' },
+  { key: 'pair', header: 'pair' },
+  { key: 'meanDifference', header: 'mean difference', digits: 4 },
+  { key: 'interval', header: '95% interval (paired bootstrap over seeds)' },
+  { key: 'seeds', header: 'seeds' },
+  { key: 'established', header: 'interval excludes 0' },
+  { key: 'verdict', header: 'verdict' },
+];
+
+function tables(rows: StudyRow[]): { title: string; rows: StudyRow[]; columns: StudyColumn[] }[] {
+  return [
+    { title: 'Means over seeds', rows: rows.filter((r) => r.kind === 'mean'), columns: COLUMNS },
+    { title: 'Paired comparisons (same seeds)', rows: rows.filter((r) => r.kind === 'pair'), columns: PAIR_COLUMNS },
+  ];
 }
 
 export const flSelectionStudy: StudyDefinition = {
@@ -228,10 +301,13 @@ export const flSelectionStudy: StudyDefinition = {
     'The static rows are the "all data at once" baseline with the same total rounds.',
     '"Continual: mean acc. on periods" is the final model\'s accuracy on the training data of every period, averaged; forgetting is the mean drop from the best earlier accuracy on each past period (Chaudhry et al. 2018).',
     'Accuracy is next-character accuracy for the language model and in-scope accuracy for CLINC150; "gain" is activity minus uniform in the same case and setting.',
+    'Every run is evaluated every round; "client examples" are the training examples the selected clients processed (activity selection picks large clients, so compare curves by examples too); rounds and examples to target are from the first evaluated round at or above the case\'s target accuracy, averaged over the seeds that reached it.',
+    'Pairs: per-seed differences (the seed fixes partition and initialisation for both arms), mean and 95% percentile bootstrap over 5 seeds; "established" when the interval excludes 0; pairs whose two arms are within 0.02 of the majority-class accuracy are "both at chance" and never a win.',
   ].join(' '),
   columns: COLUMNS,
   cells: (ctx) => selectionCells(selectionStudyPlan(ctx.quick, ctx.seed)),
   runCell: (cell, ctx) => runSelectionCell(cell as StudyCell<SelectionCellParams>, ctx),
-  summarize: (rows) => summarizeSelection(rows),
+  summarize: (rows, ctx) => summarizeSelection(rows, ctx),
+  tables,
   charts,
 };

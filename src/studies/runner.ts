@@ -67,12 +67,21 @@ export interface StudyDefinition {
    * --dataset. A cell's randomness must follow from those alone, never from the order cells run in.
    */
   cells?(ctx: StudyContext): CellSpec[];
+  /**
+   * A second round of cells made from the rows of every cell of `cells(ctx)` (in order): e.g.
+   * the final runs at the setting the tuning cells chose. They run after all the first cells
+   * finished, resume like them, and their rows follow the first cells' rows. A changed choice
+   * changes their parameters, hence their keys: a resumed run never reuses a stale one.
+   */
+  followUpCells?(ctx: StudyContext, rows: StudyRow[]): CellSpec[];
   /** One cell's rows; runs in this thread, on a worker thread or on another machine. */
   runCell?(cell: StudyCell, ctx: StudyContext): Promise<StudyRow[]>;
   /** The table from every cell's rows, in cell order (e.g. means over seeds, paired differences); default: the rows as they are. */
   summarize?(rows: StudyRow[], ctx: StudyContext): StudyRow[];
   columns: StudyColumn[];
   charts?(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[];
+  /** The README's tables, each from its own rows and columns (default: one table of every row with `columns`); results.json always holds every row. */
+  tables?(rows: StudyRow[]): { title: string; rows: StudyRow[]; columns: StudyColumn[] }[];
 }
 
 export interface StudyOutput {
@@ -96,7 +105,20 @@ export interface StudyRunOptions {
 async function studyRows(study: StudyDefinition, ctx: StudyContext & { cacheDir: string }, options: StudyRunOptions): Promise<{ rows: StudyRow[]; cells?: CellRunSummary }> {
   if (study.cells && study.runCell) {
     const { queue, ...cellCtx } = ctx;
-    const { rows, summary } = await runCells(study, cellCtx, { cacheDir: ctx.cacheDir, parallel: options.parallel, fresh: options.fresh, ...(queue ? { queue } : {}) });
+    const cellOptions = { cacheDir: ctx.cacheDir, parallel: options.parallel, fresh: options.fresh, ...(queue ? { queue } : {}) };
+    const first = await runCells(study, cellCtx, { ...cellOptions, moreCellsFollow: study.followUpCells !== undefined });
+    let rows = first.rows;
+    let summary = first.summary;
+    if (study.followUpCells) {
+      const second = await runCells(study, cellCtx, { ...cellOptions, specs: study.followUpCells(cellCtx, first.rows), earlierKeys: first.keys });
+      rows = [...first.rows, ...second.rows];
+      summary = {
+        total: first.summary.total + second.summary.total,
+        resumed: first.summary.resumed + second.summary.resumed,
+        ran: first.summary.ran + second.summary.ran,
+        where: second.summary.ran > 0 || first.summary.ran === 0 ? second.summary.where : first.summary.where,
+      };
+    }
     return { rows: study.summarize ? study.summarize(rows, cellCtx) : rows, cells: summary };
   }
   if (!study.run) throw new ConfigError(`study "${study.name}" defines neither run(ctx) nor cells(ctx) with runCell(cell, ctx)`);
@@ -148,8 +170,7 @@ export async function runStudy(study: StudyDefinition, ctx: StudyContext, option
     '',
     `Command: \`${options.command}\` (seed ${ctx.seed}${ctx.quick ? ', quick settings' : ''}); ${record.machine.cores} × ${record.machine.cpu}, Node ${record.machine.node}, backend ${record.machine.backend}; ${seconds.toFixed(0)} s${cells && cells.resumed > 0 ? ` (${cells.resumed} of ${cells.total} cells resumed from an earlier run)` : ''}; ${record.date.slice(0, 10)}.`,
     '',
-    markdownTable(rows, study.columns),
-    '',
+    ...(study.tables ? study.tables(rows) : [{ title: '', rows, columns: study.columns }]).flatMap((t) => [...(t.title ? [`## ${t.title}`, ''] : []), markdownTable(t.rows, t.columns), '']),
     ...charts.map((c) => `![${c.name}](${c.name}.svg)`),
     '',
   ].join('\n');

@@ -70,14 +70,16 @@ test('study fl-nlp --quick killed after three cells resumes and writes the unint
     child.once('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the study ended (${code}) before it was killed`))));
   });
   const saved = readdirSync(join(out, '.cache', 'cells')).filter((f) => f.endsWith('.json')).length;
-  assert.ok(saved >= 3 && saved < 13, `${saved} cells saved before the kill`);
+  // killed among the 26 tuning cells (the 26 final cells follow from their rows)
+  assert.ok(saved >= 3 && saved < 26, `${saved} cells saved before the kill`);
 
   const resumed = run(['study', 'fl-nlp', '--quick', '--seed', '6', '--out', out, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
-  const start = resumed.stderr.split('\n').filter((l) => l.startsWith('{"event":"cells"')).map((l) => JSON.parse(l))[0];
+  const [start, finals] = resumed.stderr.split('\n').filter((l) => l.startsWith('{"event":"cells"')).map((l) => JSON.parse(l));
   assert.equal(start.resumed, saved, 'the progress says how many cells were skipped');
-  assert.equal(start.toRun, 13 - saved);
+  assert.equal(start.toRun, 26 - saved);
+  assert.deepEqual([finals.total, finals.resumed], [26, 0], 'then the final cells, chosen from the tuning rows');
   const result = JSON.parse(resumed.stdout);
-  assert.deepEqual(result.cells, { total: 13, resumed: saved, ran: 13 - saved, where: 'in process' });
+  assert.deepEqual(result.cells, { total: 52, resumed: saved, ran: 52 - saved, where: 'in process' });
   assert.deepEqual(rowsOf(out), rowsOf(whole));
 });

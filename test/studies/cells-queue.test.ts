@@ -22,7 +22,7 @@ test('fl-nlp --quick with its cells on two queue workers gives the local run\'s 
   const ctx = { seed: 2, quick: true, progress: SILENT };
   const local = await runStudy(flNlpStudy, ctx, { out: mkdtempSync(join(tmpdir(), 'cells-local-')), command: 'local' });
   const queued = await runStudy(flNlpStudy, { ...ctx, queue: { queue: cluster.redis.url, reconcileEveryMs: 500 } }, { out: mkdtempSync(join(tmpdir(), 'cells-queued-')), command: 'queued' });
-  assert.equal(queued.cells!.ran, 13);
+  assert.equal(queued.cells!.ran, 52, '26 tuning cells, then 26 final cells');
   assert.match(queued.cells!.where, /^queue redis:\/\/127\.0\.0\.1:\d+/);
   assert.deepEqual(withoutSeconds(queued.rows), withoutSeconds(local.rows));
   for (const worker of cluster.workers) {
@@ -30,5 +30,5 @@ test('fl-nlp --quick with its cells on two queue workers gives the local run\'s 
     assert.ok(done > 0, `worker ${worker.name} ran no cell`);
   }
   const total = cluster.workers.reduce((n, w) => n + w.events.filter((e) => e.event === 'job-done' && e.handler === 'study-cell').length, 0);
-  assert.equal(total, 13);
+  assert.equal(total, 52);
 });

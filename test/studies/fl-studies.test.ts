@@ -1,7 +1,8 @@
 /**
  * The federated studies in their quick form (synthetic data, tiny models, in process): the
- * runner writes results, the rows cover the whole grid, and the derived columns (gain vs
- * uniform, gap to centralised) are the differences of the rows they name.
+ * runner writes results, the rows cover the whole grid (tuning, final runs, means, pairs), the
+ * derived columns (gain vs uniform, gap to centralised, pair differences, rounds to target)
+ * follow from the rows they name, and tuning never reads the test split.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { initEngine } from '../../src/engine/index.js';
 import { runStudy, type StudyRow } from '../../src/studies/index.js';
 import { flSelectionStudy, selectionStudyPlan } from '../../src/studies/fl-selection.js';
-import { flNlpStudy, nlpStudyPlan } from '../../src/studies/fl-nlp.js';
+import { flNlpStudy, nlpFinalCells, nlpStudyPlan, nlpTuningCells, runNlpCell } from '../../src/studies/fl-nlp.js';
+import { SimulationExecutor } from '../../src/federated/simulation/index.js';
 import { STUDIES } from '../../src/cli/study.js';
 import { SILENT } from '../../src/train/index.js';
 
@@ -31,54 +33,134 @@ test('the real plans are the grids the issue asks for', () => {
   ]);
   assert.deepEqual(selection.selections, ['uniform', 'activity']);
   assert.ok(selection.settings.includes('static') && selection.settings.some((s) => s.startsWith('continual:')));
+  assert.equal(selection.seeds.length, 5);
+  for (const c of selection.cases) assert.equal(c.base.evaluateEvery, 1, `${c.name}: evaluated every round (rounds to target)`);
   const nlp = nlpStudyPlan(false, 0);
   assert.deepEqual(nlp.datasets, ['clinc150', 'banking77']);
   assert.deepEqual(nlp.partitions, ['iid', 'dirichlet:1', 'dirichlet:0.1', 'quantity:1']);
-  assert.deepEqual(nlp.strategies, ['fedavg', 'fedprox:0.01', 'fedadam']);
+  assert.deepEqual(nlp.methods.map((m) => m.name), ['centralised', 'fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedavgm']);
+  // 3 client learning rates for all; × 3 of a second knob where the method has one
+  assert.deepEqual(nlp.methods.map((m) => m.grid.length), [3, 3, 9, 9, 9, 9, 9]);
+  assert.ok(nlp.seeds.length >= 5 && !nlp.seeds.includes(nlp.tuningSeed), 'final seeds ≥ 5, none of them the tuning seed');
+  assert.ok(nlp.tuningRounds < nlp.rounds);
+  assert.equal(nlp.federated.evaluateEvery, 1);
 });
 
-test('fl-selection --quick: every case × setting × selection, gains against the uniform row, continual metrics', async () => {
+test('fl-selection --quick: run rows with budget and target fields, means, and one activity − uniform pair per case × setting', async () => {
   await initEngine({ backend: 'wasm' });
   const out = mkdtempSync(join(tmpdir(), 'fl-selection-'));
   const result = await runStudy(flSelectionStudy, ctx, { out, command: 'trustnlu study fl-selection --quick' });
   const plan = selectionStudyPlan(true, ctx.seed);
-  const rows = result.rows;
-  assert.equal(rows.length, plan.cases.length * plan.settings.length * plan.selections.length);
-  for (const row of rows) {
+  const runs = result.rows.filter((r) => r.kind === 'run');
+  const means = result.rows.filter((r) => r.kind === 'mean');
+  const pairs = result.rows.filter((r) => r.kind === 'pair');
+  const configurations = plan.cases.length * plan.settings.length * plan.selections.length;
+  assert.equal(runs.length, configurations * plan.seeds.length);
+  assert.equal(means.length, configurations);
+  assert.equal(pairs.length, plan.cases.length * plan.settings.length);
+  for (const row of runs) {
+    for (const key of ['dataset', 'partition', 'setting', 'method', 'seed', 'rounds', 'examplesProcessed', 'accuracy', 'roundsToTarget']) assert.ok(key in row, `run row has ${key}`);
     assert.ok((row.accuracy as number) >= 0 && (row.accuracy as number) <= 1, `accuracy ${row.accuracy}`);
     assert.equal(row.synthetic, true);
+    const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number; examples: number }[];
+    assert.deepEqual(curve.map((p) => p.round), Array.from({ length: (row.rounds as number) + 1 }, (_, i) => i), 'evaluated every round');
+    assert.equal(curve[curve.length - 1].examples, row.examplesProcessed);
+    const reached = curve.find((p) => p.accuracy >= (row.target as number));
+    assert.equal(row.roundsToTarget, reached ? reached.round : null);
     const continual = String(row.setting).startsWith('continual');
     assert.equal(typeof row.averageAccuracy === 'number', continual, `${row.case} ${row.setting}: averageAccuracy only in the continual setting`);
-    const uniform = rows.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform')!;
+  }
+  for (const row of means) {
+    const uniform = means.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform')!;
     if (row.selectionKind === 'uniform') assert.equal(row.gain, null);
     else assert.equal(row.gain, (row.accuracy as number) - (uniform.accuracy as number));
-    const curve = JSON.parse(String(row.curve)) as { round: number }[];
-    assert.equal(curve[0].round, 0);
-    assert.equal(curve[curve.length - 1].round, row.rounds);
   }
-  assert.ok(rows.some((r) => r.selection === 'activity(τ=1)'));
-  for (const file of ['results.json', 'README.md', 'accuracy-by-selection.svg', 'curves-1.svg']) assert.ok(existsSync(join(out, file)), file);
-  assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\| synthetic-lm quantity:0\.5 \| static \| uniform \|/);
+  for (const pair of pairs) {
+    const arm = (selection: string) => runs.filter((r) => r.case === pair.case && r.setting === pair.setting && r.selectionKind === selection);
+    const differences = arm('activity').map((r, i) => (r.accuracy as number) - (arm('uniform')[i].accuracy as number));
+    assert.equal(pair.pair, 'activity − uniform');
+    assert.ok(Math.abs((pair.meanDifference as number) - differences.reduce((s, d) => s + d, 0) / differences.length) < 1e-12);
+    assert.equal(pair.seeds, plan.seeds.join(','));
+    assert.equal(pair.established, (pair.intervalLow as number) > 0 || (pair.intervalHigh as number) < 0);
+  }
+  assert.ok(runs.some((r) => r.selection === 'activity(τ=1)'));
+  for (const file of ['results.json', 'README.md', 'accuracy-by-selection.svg', 'curves-1.svg', 'curves-by-examples-1.svg']) assert.ok(existsSync(join(out, file)), file);
+  const readme = readFileSync(join(out, 'README.md'), 'utf8');
+  assert.match(readme, /\| synthetic-lm quantity:0\.5 \| static \| uniform \|/);
+  assert.match(readme, /## Paired comparisons \(same seeds\)\n\n\| data \/ partition \| setting \| pair \|/);
 });
 
-test('fl-nlp --quick: a centralised row per dataset, every partition × strategy, gaps to centralised', async () => {
+test('fl-nlp --quick: tuning rows on client validation, final runs at the chosen points on every seed, means, and the pairs', async () => {
   await initEngine({ backend: 'wasm' });
   const out = mkdtempSync(join(tmpdir(), 'fl-nlp-'));
   const result = await runStudy(flNlpStudy, ctx, { out, command: 'trustnlu study fl-nlp --quick' });
   const plan = nlpStudyPlan(true, ctx.seed);
   const rows: StudyRow[] = result.rows;
-  assert.equal(rows.length, plan.datasets.length * (1 + plan.partitions.length * plan.strategies.length));
-  const central = rows.filter((r) => r.method === 'centralised');
-  assert.equal(central.length, plan.datasets.length);
-  for (const row of rows) {
-    const c = central.find((r) => r.dataset === row.dataset)!;
+  const tuning = rows.filter((r) => r.kind === 'tuning');
+  const runs = rows.filter((r) => r.kind === 'run');
+  const means = rows.filter((r) => r.kind === 'mean');
+  const pairs = rows.filter((r) => r.kind === 'pair');
+  const federated = plan.methods.filter((m) => m.name !== 'centralised');
+  const gridPoints = plan.methods.find((m) => m.name === 'centralised')!.grid.length + plan.partitions.length * federated.reduce((s, m) => s + m.grid.length, 0);
+  assert.equal(tuning.length, plan.datasets.length * gridPoints);
+  assert.equal(means.length, plan.datasets.length * (1 + plan.partitions.length * federated.length));
+  assert.equal(runs.length, means.length * plan.seeds.length);
+  // 6 against centralised and 5 against FedAvg per partition
+  assert.equal(pairs.length, plan.datasets.length * plan.partitions.length * (federated.length + federated.length - 1));
+  for (const row of tuning) {
+    assert.equal(row.evaluationSplit, 'client-validation');
+    assert.equal(row.seed, plan.tuningSeed);
+    assert.equal(row.rounds, plan.tuningRounds);
+  }
+  for (const row of runs) {
+    assert.equal(row.evaluationSplit, 'test');
+    assert.ok(plan.seeds.includes(row.seed as number));
+    assert.equal(row.rounds, plan.rounds);
+    // each final run is at the tuning winner: the highest client-validation accuracy of its grid (earliest on ties)
+    const candidates = tuning.filter((t) => t.dataset === row.dataset && t.partitionKind === row.partitionKind && t.methodKind === row.methodKind);
+    const best = Math.max(...candidates.map((t) => t.validationAccuracy as number));
+    const winner = candidates.find((t) => t.validationAccuracy === best)!;
+    assert.equal(row.point, winner.point);
+    assert.equal(winner.chosen, true);
+    for (const key of ['dataset', 'partition', 'setting', 'method', 'seed', 'rounds', 'examplesProcessed', 'accuracy', 'roundsToTarget']) assert.ok(key in row, `run row has ${key}`);
+  }
+  // the same example budget: the centralised run processes what an IID federated round processes, every round
+  const central = runs.find((r) => r.methodKind === 'centralised')!;
+  const iid = runs.find((r) => r.partitionKind === 'iid' && r.methodKind === 'fedavg')!;
+  assert.equal(central.examplesProcessed, iid.examplesProcessed);
+  for (const row of means) {
+    const c = means.find((r) => r.dataset === row.dataset && r.methodKind === 'centralised')!;
     assert.equal(row.gap, (row.accuracy as number) - (c.accuracy as number));
   }
-  // the centralised run is one client holding all the training data
-  assert.equal(central[0].sizes, '1800');
-  // label skew shows in the partition summary: α = 0.1 has lower mean label entropy than IID
-  const entropy = (kind: string) => rows.find((r) => r.partitionKind === kind)!.labelEntropy as number;
-  assert.ok(entropy('dirichlet:0.1') < entropy('dirichlet:1') && entropy('dirichlet:1') < entropy('iid'));
-  assert.deepEqual(new Set(rows.filter((r) => r.method !== 'centralised').map((r) => r.method)), new Set(['fedavg', 'fedprox(μ=0.01)', 'fedadam(η=0.1)']));
-  assert.ok(existsSync(join(out, 'accuracy-1.svg')));
+  assert.equal(central.sizes, '1800');
+  const entropy = (kind: string) => means.find((r) => r.partitionKind === kind)!.labelEntropy as number;
+  assert.ok(entropy('dirichlet:0.1') < entropy('iid'));
+  for (const file of ['accuracy-1.svg', 'curves-alpha0.1-1.svg', 'curves-by-examples-alpha0.1-1.svg']) assert.ok(existsSync(join(out, file)), file);
+  assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /## Paired comparisons \(same seeds\)/);
+});
+
+test('fl-nlp tuning cells never evaluate the evaluation (test) split; final cells do', async () => {
+  await initEngine({ backend: 'wasm' });
+  const plan = nlpStudyPlan(true, 1);
+  const tuningCells = nlpTuningCells(plan);
+  const splits: string[] = [];
+  const original = SimulationExecutor.prototype.evaluate;
+  SimulationExecutor.prototype.evaluate = function (this: SimulationExecutor, split, indices, parameters) {
+    splits.push(split);
+    return original.call(this, split, indices, parameters);
+  };
+  try {
+    const tuningRows: StudyRow[] = [];
+    for (const spec of tuningCells.filter((c) => c.params.method === 'centralised' || c.params.method === 'fedadam')) {
+      tuningRows.push(...(await runNlpCell({ ...spec, key: 'k' }, { seed: 1, quick: true, progress: SILENT })));
+    }
+    assert.ok(splits.length > 0 && splits.every((s) => s === 'train'), `tuning evaluated ${[...new Set(splits)].join(', ')}`);
+    splits.length = 0;
+    const final = nlpFinalCells(plan, tuningRows);
+    assert.ok(final.length > 0 && final.every((c) => c.params.stage === 'final'));
+    await runNlpCell({ ...final[0], key: 'k' }, { seed: 1, quick: true, progress: SILENT });
+    assert.ok((splits as string[]).includes('evaluation'));
+  } finally {
+    SimulationExecutor.prototype.evaluate = original;
+  }
 });

@@ -105,6 +105,12 @@ export interface LocalTrainingResult {
   /** local − global, all tensors concatenated in the model's parameter order (owned: safe to transfer). */
   delta: Float32Array;
   numExamples: number;
+  /**
+   * Examples that went through a gradient step (every batch of every local epoch, counted
+   * once per pass; a `maxSteps` cap stops the count with the steps). The budget the studies
+   * report; kept out of `metrics`, which a networked client sends to the server.
+   */
+  examplesProcessed: number;
   metrics: { loss: number; steps: number; seconds: number };
   /** The optimiser state after training, when `keepOptimizerState` was asked for. */
   optimizerState?: LocalOptimizerState;
@@ -199,6 +205,7 @@ export function trainLocally(
   return {
     delta,
     numExamples: indices.length,
+    examplesProcessed: seen,
     metrics: { loss: lossSum / Math.max(1, seen), steps, seconds: (performance.now() - started) / 1000 },
     ...(optimizerState ? { optimizerState } : {}),
   };

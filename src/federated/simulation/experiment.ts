@@ -14,6 +14,9 @@ import type { ProgressReporter } from '../../train/progress.js';
 import { createStrategy, parseStrategySpec, type ServerStrategy, type StrategySpec } from '../strategies/index.js';
 import { privateAggregation, type DpFedAvgOptions, type FederatedPrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
 import { SimulationExecutor } from './executor.js';
+import { SeededRandom } from '../../engine/random.js';
+import { examplesToTarget, holdOutClientValidation, majorityAccuracy, roundsToTarget } from './budget.js';
+import { MemoryClientStateStore } from './client-registry.js';
 import { prepareFederatedDataset } from './federated-dataset.js';
 import type { UserTextModel } from './user-text-model.js';
 import { LAYERS_MODEL_KIND } from '../../models/index.js';
@@ -63,6 +66,17 @@ export interface FederatedExperimentOptions {
   dropout?: number;
   evaluateEvery?: number;
   evaluationSplit?: 'val' | 'test';
+  /**
+   * Each client holds back this fraction of its examples (holdOutClientValidation) and the
+   * global model is evaluated on the union of those parts (the federated validation estimate)
+   * instead of an evaluation split: for tuning, so the test split is never read. The clients
+   * train on the rest. Not with `evaluationSplit`.
+   */
+  clientValidation?: number;
+  /** Report the round and client examples at which the evaluated curve first reaches this accuracy. */
+  targetAccuracy?: number;
+  /** Clients keep their local optimiser state from round to round (e.g. a one-client "centralised" run that is plain Adam over the whole budget). */
+  keepClientOptimizerState?: boolean;
   /** Continual setting only: also run the static setting with the same total rounds. */
   baseline?: boolean;
   dataDir?: string;
@@ -100,7 +114,16 @@ export interface FederatedExperimentSummary {
   /** Where the clients ran: "N worker threads", "in process" or "queue redis://host:port/db". */
   executor: string;
   seed: number;
-  evaluationSplit: 'val' | 'test';
+  /** What `accuracy` and the curve were measured on: a split, or the clients' held-out validation parts. */
+  evaluationSplit: 'val' | 'test' | 'client-validation';
+  /** With clientValidation: the examples held back over all clients. */
+  validationExamples?: number;
+  /** Accuracy of always predicting the most frequent target of the evaluated examples (the chance line). */
+  majorityAccuracy: number;
+  /** Client training examples processed over the run (local trainers' counts summed over clients and rounds); the curve's `examples` is the running total. */
+  examplesProcessed: number;
+  /** With targetAccuracy: the first evaluated round reaching it and the examples processed by then (null when never reached). */
+  target?: { accuracy: number; rounds: number | null; examples: number | null };
   totals: SimulationResult['totals'];
   periods?: PeriodRecord[];
   continual?: { averageAccuracy: number; forgetting: number };
@@ -119,6 +142,12 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
   const strategySpec = typeof options.strategy === 'string' ? parseStrategySpec(options.strategy) : options.strategy;
   const selection = typeof options.selection === 'string' ? parseSelectionSpec(options.selection) : options.selection ?? { kind: 'uniform' as const };
   const setting = typeof options.setting === 'string' ? parseSettingSpec(options.setting) : options.setting ?? { kind: 'static' as const };
+  if (options.clientValidation !== undefined && options.evaluationSplit !== undefined) {
+    throw new ConfigError(`clientValidation evaluates on the clients' held-out parts; drop evaluationSplit "${options.evaluationSplit}"`);
+  }
+  if (options.targetAccuracy !== undefined && !(options.targetAccuracy >= 0 && options.targetAccuracy <= 1)) {
+    throw new ConfigError(`targetAccuracy must be in [0, 1], got ${options.targetAccuracy}`);
+  }
   if (options.baseline && setting.kind !== 'continual') throw new ConfigError('baseline: the all-data-at-once baseline is for the continual setting (use --setting continual:T)');
   const labels = typeof options.labels === 'string' ? parseLabelSpec(options.labels) : options.labels ?? { kind: 'gold' as const };
   if (labels.kind !== 'gold') {
@@ -146,12 +175,16 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     userModel: options.userModel,
     seed: options.seed,
     dataDir: options.dataDir,
-    evaluationSplit: options.evaluationSplit,
+    // with client validation the server holds no evaluation data of its own: the test split is not even encoded
+    evaluationSplit: options.clientValidation !== undefined ? 'val' : options.evaluationSplit,
   });
+  const held = options.clientValidation !== undefined ? holdOutClientValidation(prepared.clients, options.clientValidation, new SeededRandom(options.seed).fork('client-validation')) : undefined;
   // gold runs start from a seed model only when given a labelled fraction (the upper bound of feedback runs)
   const seedStart = labels.kind !== 'gold' || options.deviceLabels?.labelledFraction !== undefined;
   const labelPlan = seedStart ? planDeviceLabels(prepared, { ...options.deviceLabels, labels }, options.seed) : undefined;
-  const data = labelPlan?.data ?? prepared;
+  if (held && labelPlan) throw new ConfigError('clientValidation holds back part of each client\'s gold-labelled data; it does not combine with --labels feedback/semi or a labelled fraction');
+  const unsplit = labelPlan?.data ?? prepared;
+  const data = held ? { ...unsplit, clients: held.fit } : unsplit;
   const makeStrategy = () =>
     createStrategy(strategySpec, {
       clientsPerRound: options.clientsPerRound,
@@ -190,8 +223,11 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       dropout: options.dropout,
       evaluateEvery: options.evaluateEvery,
       progress: options.progress,
+      ...(held ? { validationIndices: held.validation } : {}),
     };
-    const result = await runSimulation({ ...common, strategy: labelRun?.strategy ?? privateStrategy ?? strategy, setting });
+    const stateStore = options.keepClientOptimizerState ? new MemoryClientStateStore() : undefined;
+    const result = await runSimulation({ ...common, strategy: labelRun?.strategy ?? privateStrategy ?? strategy, setting, ...(stateStore ? { stateStore } : {}) });
+    const evaluated = held ? { examples: data.train, indices: held.validation } : { examples: data.evaluation, indices: executor.evaluationIndices(data) };
     const summary: FederatedExperimentSummary = {
       rounds: result.rounds,
       accuracy: result.accuracy,
@@ -215,7 +251,13 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       workers: executor.workers,
       executor: executor.description,
       seed: options.seed,
-      evaluationSplit: data.evaluationSplit,
+      evaluationSplit: held ? 'client-validation' : data.evaluationSplit,
+      ...(held ? { validationExamples: held.validation.length } : {}),
+      majorityAccuracy: evaluated.examples.task === 'tensors' ? Number.NaN : majorityAccuracy(evaluated.examples, evaluated.indices, data.outOfScopeIndex),
+      examplesProcessed: result.examplesProcessed,
+      ...(options.targetAccuracy !== undefined
+        ? { target: { accuracy: options.targetAccuracy, rounds: roundsToTarget(result.curve, options.targetAccuracy), examples: examplesToTarget(result.curve, options.targetAccuracy) } }
+        : {}),
       totals: result.totals,
       notes: data.notes,
     };

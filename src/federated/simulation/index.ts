@@ -39,4 +39,5 @@ export {
   type PeriodRecord,
   type CurvePoint,
 } from './simulator.js';
+export { reachTarget, roundsToTarget, examplesToTarget, holdOutClientValidation, majorityAccuracy, type BudgetPoint, type ClientValidationSplit } from './budget.js';
 export { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from './experiment.js';

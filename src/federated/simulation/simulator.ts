@@ -64,6 +64,12 @@ export interface SimulationOptions extends Partial<UserModelSimulation> {
   dropout?: number;
   /** Evaluate every this many rounds (the last round of each period is always evaluated); default 1. */
   evaluateEvery?: number;
+  /**
+   * Evaluate the global model on these examples of the training split (the clients' held-out
+   * validation parts: holdOutClientValidation) instead of the evaluation split, which is then
+   * never read. The clients in `data` must not hold them for training.
+   */
+  validationIndices?: Int32Array;
   /** Keep each client's local optimiser state between rounds (otherwise clients are stateless). */
   stateStore?: ClientStateStore;
   progress?: ProgressReporter;
@@ -74,6 +80,8 @@ export interface CurvePoint {
   round: number;
   accuracy: number;
   loss: number;
+  /** Client training examples processed up to and including this round (examplesProcessed summed). */
+  examples: number;
 }
 
 export interface RoundRecord {
@@ -86,6 +94,12 @@ export interface RoundRecord {
   selected: number;
   /** Updates that went into the aggregate. */
   aggregated: number;
+  /**
+   * Training examples the reporting clients put through a gradient step this round (their
+   * local trainers' count). Clients that dropped out or failed report nothing and count 0;
+   * an update the strategy rejected still counts (its client did the work).
+   */
+  examplesProcessed: number;
   /** Selected clients that did not report (dropout or an error during local training). */
   failures: number;
   /** Failures by reason: dropout, non-finite (local loss became NaN/∞), error (anything else). */
@@ -130,6 +144,8 @@ export interface SimulationResult {
   loss: number;
   /** Round 0 is the initial model. */
   curve: CurvePoint[];
+  /** Client training examples processed over all rounds (RoundRecord.examplesProcessed summed). */
+  examplesProcessed: number;
   seconds: number;
   clients: number;
   history: RoundRecord[];
@@ -166,6 +182,16 @@ function isSystemic(error: unknown): boolean {
   );
 }
 
+/** Validation examples must be nonempty and held by no client for training (else the estimate is a training score). */
+function checkHeldOut(validation: Int32Array, clients: FederatedDataset['clients']): void {
+  if (validation.length === 0) throw new ConfigError('validationIndices is empty: hold out a larger fraction of each client\'s data (or evaluate on the evaluation split)');
+  const held = new Set(validation);
+  for (const client of clients) {
+    const shared = client.indices.find((i) => held.has(i));
+    if (shared !== undefined) throw new ConfigError(`validation example ${shared} is also in client ${client.id}'s training data; pass the clients returned by holdOutClientValidation`);
+  }
+}
+
 /** The dataset the options name: `data`, or the one made from `model` and `clientFn`. */
 async function simulationData(options: SimulationOptions): Promise<{ data: FederatedDataset; user?: { model: tf.LayersModel; loss: UserModelLoss } }> {
   const userFields = (['model', 'clientFn', 'clients', 'evaluationData'] as const).filter((k) => options[k] !== undefined);
@@ -200,8 +226,11 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
   try {
     const layout = executor.layout;
     strategy.initialize(executor.initialParameters());
-    const evaluationIndices = executor.evaluationIndices(data);
-    const evaluate = async (parameters: Float32Array, split: 'train' | 'evaluation' = 'evaluation', indices = evaluationIndices) =>
+    const validation = options.validationIndices;
+    if (validation) checkHeldOut(validation, data.clients);
+    const evaluationSplit = validation ? 'train' : 'evaluation';
+    const evaluationIndices = validation ?? executor.evaluationIndices(data);
+    const evaluate = async (parameters: Float32Array, split: 'train' | 'evaluation' = evaluationSplit, indices = evaluationIndices) =>
       evaluationMetrics(await executor.evaluate(split, indices, parameters));
     /** Packs each distinct parameter set once (the instructions of a round share the global model). */
     const broadcaster = () => {
@@ -214,7 +243,8 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     };
 
     const initial = await evaluate(executor.broadcast(strategy.parameters));
-    const curve: CurvePoint[] = [{ round: 0, accuracy: initial.accuracy, loss: initial.loss }];
+    const curve: CurvePoint[] = [{ round: 0, accuracy: initial.accuracy, loss: initial.loss, examples: 0 }];
+    let examplesProcessed = 0;
     const history: RoundRecord[] = [];
     const periods: PeriodRecord[] = [];
     const totals = { failures: 0, dropped: 0, nonFiniteClients: 0, rejectedNonFinite: 0, rejectedInvalid: 0, skippedRounds: 0 };
@@ -250,10 +280,12 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       const settled = await executor.fit(jobs, () => progress.update(++done));
       progress.stop();
       const results: FitResult[] = [];
+      let roundExamples = 0;
       settled.forEach((outcome, i) => {
         const clientId = jobs[i].clientId;
         if (outcome.status === 'fulfilled') {
           const value = outcome.value;
+          roundExamples += value.examplesProcessed;
           results.push({ clientId, numExamples: value.numExamples, delta: viewParameters(value.delta, layout), metrics: { ...value.metrics } });
           registry.recordLoss(clientId, value.metrics.loss);
           if (options.stateStore && value.optimizerState) options.stateStore.set(clientId, value.optimizerState);
@@ -272,6 +304,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         available: available.length,
         selected: instructions.length,
         aggregated: m.clients ?? results.length,
+        examplesProcessed: roundExamples,
         failures: failures.length,
         failuresByReason: countReasons(failures),
         dropped,
@@ -285,6 +318,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       if (m.updateNorm !== undefined) record.updateNorm = m.updateNorm;
       const privacy = Object.entries(m).filter(([key]) => /^(dp|secagg)[A-Z]/.test(key));
       if (privacy.length > 0) record.privacy = Object.fromEntries(privacy);
+      examplesProcessed += roundExamples;
       const evaluationStarted = performance.now();
       // after aggregation: federated and server-side evaluation share the new global model
       const broadcastForEvaluation = broadcaster();
@@ -306,7 +340,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
         record.accuracy = metrics.accuracy;
         record.loss = metrics.loss;
         last = { accuracy: metrics.accuracy, loss: metrics.loss };
-        curve.push({ round, accuracy: metrics.accuracy, loss: metrics.loss });
+        curve.push({ round, accuracy: metrics.accuracy, loss: metrics.loss, examples: examplesProcessed });
       }
       record.evaluationSeconds = (performance.now() - evaluationStarted) / 1000;
       record.seconds = (performance.now() - roundStarted) / 1000;
@@ -361,6 +395,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       accuracy: last.accuracy,
       loss: last.loss,
       curve,
+      examplesProcessed,
       seconds: (performance.now() - started) / 1000,
       clients,
       history,

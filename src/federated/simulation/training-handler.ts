@@ -62,6 +62,8 @@ export interface InitialParametersResult {
 export interface FitJobResult {
   delta: Float32Array;
   numExamples: number;
+  /** Examples the local trainer put through a gradient step (LocalTrainingResult.examplesProcessed). */
+  examplesProcessed: number;
   metrics: { loss: number; steps: number; seconds: number };
   optimizerState?: LocalOptimizerState;
 }

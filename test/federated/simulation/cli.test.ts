@@ -25,8 +25,9 @@ test('fl simulate prints one JSON object with the curve, and per-round JSON line
   assert.deepEqual(Object.keys(out).slice(0, 5), ['rounds', 'accuracy', 'loss', 'curve', 'seconds']);
   assert.equal(out.rounds, 2);
   assert.deepEqual(out.curve.map((c: { round: number }) => c.round), [0, 1, 2]);
-  assert.ok(out.curve.every((c: Record<string, number>) => Object.keys(c).join() === 'round,accuracy,loss' && c.accuracy >= 0 && c.accuracy <= 1 && c.loss > 0));
+  assert.ok(out.curve.every((c: Record<string, number>) => Object.keys(c).join() === 'round,accuracy,loss,examples' && c.examples >= 0 && c.accuracy >= 0 && c.accuracy <= 1 && c.loss > 0));
   assert.equal(out.accuracy, out.curve[2].accuracy);
+  assert.equal(out.examplesProcessed, out.curve[out.curve.length - 1].examples, 'the summary total is the curve\'s running total');
   assert.equal(out.strategy, 'fedprox(μ=0.01)');
   assert.equal(out.selection, 'activity(τ=0.5)');
   assert.equal(out.partition, 'dirichlet(α=0.5, 8 clients)');
