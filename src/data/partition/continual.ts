@@ -78,6 +78,50 @@ export function continualSplitByTime(partition: Partition, periods: number, time
   };
 }
 
+/**
+ * Continual periods given per example (real drift by topic): example i arrives in period
+ * periodOf[i] (an integer in [0, T)), on whichever client holds it; within a period a client's
+ * examples keep ascending index order. The simulator's `drift:T` setting deals the dataset's
+ * domains (CLINC150 domains, HWU64/SLURP scenarios) into T groups and passes each example's
+ * group here, so new intents appear period by period.
+ */
+export function continualSplitByPeriod(partition: Partition, periods: number, periodOf: readonly number[]): ContinualPartition {
+  if (!partition || !Array.isArray(partition.clients)) throw new ConfigError('continualSplitByPeriod: expected a partition { clients: [...] }');
+  if (!Number.isInteger(periods) || periods < 1) throw new ConfigError(`continualSplitByPeriod: periods must be an integer ≥ 1, got ${periods}`);
+  return {
+    periods,
+    clients: partition.clients.map((client) => {
+      const runs: number[][] = Array.from({ length: periods }, () => []);
+      for (const index of client.indices.slice().sort((a, b) => a - b)) {
+        const t = periodOf[index];
+        if (!Number.isInteger(t) || t < 0 || t >= periods) {
+          throw new ConfigError(`continualSplitByPeriod: example ${index} has period ${t}; periods must be integers in [0, ${periods})`);
+        }
+        runs[t].push(index);
+      }
+      return { id: client.id, periods: runs };
+    }),
+  };
+}
+
+/**
+ * Deals `domains` (one per example) into `periods` groups: the distinct domains in a seeded
+ * order (`order`: a shuffle of the sorted names), domain k of D going to group ⌊k·T/D⌋; returns
+ * each example's group. Requires D ≥ T, so that every period brings at least one new domain.
+ */
+export function domainPeriods(domains: readonly string[], periods: number, order: SeededRandom): { periodOf: number[]; groups: string[][] } {
+  const distinct = [...new Set(domains)].sort();
+  if (!Number.isInteger(periods) || periods < 1) throw new ConfigError(`domainPeriods: periods must be an integer ≥ 1, got ${periods}`);
+  if (distinct.length < periods) {
+    throw new ConfigError(`drift over ${periods} periods needs at least ${periods} domains; the data has ${distinct.length} (use fewer periods)`);
+  }
+  const shuffled = order.shuffle(distinct.slice());
+  const groupOf = new Map(shuffled.map((d, k) => [d, Math.floor((k * periods) / shuffled.length)]));
+  const groups: string[][] = Array.from({ length: periods }, () => []);
+  for (const [d, g] of groupOf) groups[g].push(d);
+  return { periodOf: domains.map((d) => groupOf.get(d)!), groups };
+}
+
 export interface StorageOptions {
   /** Periods kept, including the current one; default 1 (the current period only). */
   window?: number;

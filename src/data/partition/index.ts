@@ -35,6 +35,8 @@ export {
   type StorageOptions,
   continualSplit,
   continualSplitByTime,
+  continualSplitByPeriod,
+  domainPeriods,
   storedAt,
   partitionAt,
 } from './continual.js';

@@ -127,6 +127,8 @@ export interface FederatedExperimentSummary {
   totals: SimulationResult['totals'];
   periods?: PeriodRecord[];
   continual?: { averageAccuracy: number; forgetting: number };
+  /** The drift setting: the domains that arrive in each period. */
+  driftDomains?: string[][];
   baseline?: { setting: string; accuracy: number; loss: number; curve: CurvePoint[]; seconds: number };
   notes: string[];
   /** ε spent, clip norm, secure-aggregation totals (with the privacy option). */
@@ -265,6 +267,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
     if (labelRun) summary.labels = labelRun.report();
     if (result.periods) summary.periods = result.periods;
     if (result.continual) summary.continual = result.continual;
+    if (result.driftDomains) summary.driftDomains = result.driftDomains;
     if (options.baseline) {
       options.progress?.event('baseline', { setting: 'static', rounds: options.rounds });
       const base = await runSimulation({ ...common, strategy: (() => { const s = makeStrategy(); return privatise(s) ?? s; })(), setting: { kind: 'static' } });

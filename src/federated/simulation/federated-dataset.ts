@@ -63,6 +63,8 @@ export interface FederatedDataset {
   outOfScopeIndex?: number;
   /** When each training example was written (a user's --time-column): continual periods cut by time. */
   times?: number[];
+  /** Each training example's domain (CLINC150 domain, HWU64/SLURP scenario), when every one has one: the drift setting's periods. */
+  domains?: string[];
   partition: string;
   /**
    * The clients as registered (clients, size quantiles, label entropy over the class labels;
@@ -209,6 +211,7 @@ export function prepareFederatedDataset(options: PrepareOptions): FederatedDatas
       clients: partition.clients,
       ...(outOfScope >= 0 ? { outOfScopeIndex: outOfScope } : {}),
       ...(train.every((e) => typeof e.time === 'number') ? { times: train.map((e) => e.time!) } : {}),
+      ...(train.every((e) => typeof e.domain === 'string') ? { domains: train.map((e) => e.domain!) } : {}),
       partition: describePartition(spec, numClients),
       summary,
       notes,

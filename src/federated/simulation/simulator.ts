@@ -24,7 +24,7 @@ import type { BackendName, tf } from '../../engine/index.js';
 import { WorkerInitError } from '../../engine/workers/index.js';
 import { ConfigError, NonFiniteError, QueueConnectionError, QueueJobError, ShapeMismatchError } from '../../errors.js';
 import type { QueueRunOptions } from '../../engine/jobs/index.js';
-import { continualSplit, continualSplitByTime, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
+import { continualSplit, continualSplitByPeriod, continualSplitByTime, domainPeriods, partitionAt, type ContinualPartition } from '../../data/partition/index.js';
 import { SILENT, type ProgressReporter } from '../../train/progress.js';
 import type { ParameterSet } from '../aggregate/index.js';
 import { availability as availabilityModel, clientDropout as dropoutModel } from '../selection/index.js';
@@ -153,6 +153,8 @@ export interface SimulationResult {
   periods?: PeriodRecord[];
   /** Continual setting: mean final accuracy over the periods' data, and mean forgetting. */
   continual?: { averageAccuracy: number; forgetting: number };
+  /** The drift setting: the domains that arrive in each period. */
+  driftDomains?: string[][];
   parameters: ParameterSet;
   /** With `model` and `clientFn`: the model `model()` built, holding the final global weights. */
   layersModel?: tf.LayersModel;
@@ -354,7 +356,16 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
     };
 
     let split: ContinualPartition | undefined;
-    if (setting.kind === 'continual') {
+    let driftGroups: string[][] | undefined;
+    if (setting.kind === 'continual' && setting.drift === 'domain') {
+      if (!data.domains) {
+        throw new ConfigError(`setting drift:${setting.periods}: dataset "${data.name}" has no domain or scenario on every training example; use a dataset with domains (clinc150, hwu64, slurp, synthetic) or --setting continual:T`);
+      }
+      const dealt = domainPeriods(data.domains, setting.periods, root.fork('drift'));
+      driftGroups = dealt.groups;
+      split = continualSplitByPeriod({ clients: data.clients }, setting.periods, dealt.periodOf);
+      progress.event('drift', { periods: setting.periods, domains: dealt.groups });
+    } else if (setting.kind === 'continual') {
       split = data.times
         ? continualSplitByTime({ clients: data.clients }, setting.periods, data.times)
         : continualSplit({ clients: data.clients }, setting.periods, root.fork('continual'));
@@ -390,7 +401,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
 
     const result: SimulationResult = {
       strategy: strategy.name,
-      setting: setting.kind === 'static' ? 'static' : `continual(T=${setting.periods}, window=${setting.window})`,
+      setting: setting.kind === 'static' ? 'static' : `continual(T=${setting.periods}, window=${setting.window}${setting.drift ? ', drift by domain' : ''})`,
       rounds: options.rounds,
       accuracy: last.accuracy,
       loss: last.loss,
@@ -414,6 +425,7 @@ export async function runSimulation(options: SimulationOptions): Promise<Simulat
       }
       result.periods = periods;
       result.continual = { averageAccuracy, forgetting: T > 1 ? forgetting / (T - 1) : 0 };
+      if (driftGroups) result.driftDomains = driftGroups;
     }
     if (user) {
       writeGlobalModel(user.model, strategy.parameters, user.loss);

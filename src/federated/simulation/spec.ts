@@ -3,7 +3,7 @@
  * loaded so a typo fails at once with the valid forms:
  *   partition: speaker | domain | scenario | user | iid | dirichlet:ALPHA | quantity:BETA | cluster:K:ALPHA
  *   selection: uniform | activity[:TAU] | power-of-choice:D
- *   setting:   static | continual:T[:WINDOW]
+ *   setting:   static | continual:T[:WINDOW] | drift:T[:WINDOW]
  */
 import { ConfigError } from '../../errors.js';
 import { activitySampler, powerOfChoiceSampler, uniformSampler, type ClientSampler } from '../selection/index.js';
@@ -17,11 +17,18 @@ export type PartitionSpec =
 
 export type SelectionSpec = { kind: 'uniform' } | { kind: 'activity'; tau: number } | { kind: 'power-of-choice'; candidates: number };
 
-export type SettingSpec = { kind: 'static' } | { kind: 'continual'; periods: number; window: number };
+export type SettingSpec =
+  | { kind: 'static' }
+  /**
+   * Data arriving over T periods, each client keeping WINDOW of them. `drift` (the `drift:T`
+   * form): the periods follow the dataset's domains (new intents appear over time) instead of
+   * random cuts of each client's data.
+   */
+  | { kind: 'continual'; periods: number; window: number; drift?: 'domain' };
 
 export const PARTITION_FORMS = ['speaker', 'domain', 'scenario', 'user', 'iid', 'dirichlet:ALPHA', 'quantity:BETA', 'cluster:K:ALPHA'] as const;
 export const SELECTION_FORMS = ['uniform', 'activity[:TAU]', 'power-of-choice:D'] as const;
-export const SETTING_FORMS = ['static', 'continual:T', 'continual:T:WINDOW'] as const;
+export const SETTING_FORMS = ['static', 'continual:T', 'continual:T:WINDOW', 'drift:T', 'drift:T:WINDOW'] as const;
 
 function splitSpec(text: string): [string, string[]] {
   const [name, ...args] = String(text).trim().toLowerCase().split(':');
@@ -99,13 +106,13 @@ export function parseSettingSpec(text: string): SettingSpec {
     if (args.length) fail('"static" takes no parameter');
     return { kind: 'static' };
   }
-  if (name === 'continual') {
-    if (args.length < 1 || args.length > 2) fail('"continual" needs T (periods) and optionally WINDOW (periods kept)');
+  if (name === 'continual' || name === 'drift') {
+    if (args.length < 1 || args.length > 2) fail(`"${name}" needs T (periods) and optionally WINDOW (periods kept)`);
     const periods = numberOf(args[0], (n) => Number.isInteger(n) && n >= 1);
     if (periods === undefined) fail(`T must be an integer ≥ 1, got "${args[0]}"`);
     const window = args.length === 2 ? numberOf(args[1], (n) => Number.isInteger(n) && n >= 1) : 1;
     if (window === undefined) fail(`WINDOW must be an integer ≥ 1, got "${args[1]}"`);
-    return { kind: 'continual', periods: periods!, window: window! };
+    return name === 'drift' ? { kind: 'continual', periods: periods!, window: window!, drift: 'domain' } : { kind: 'continual', periods: periods!, window: window! };
   }
   return fail(`unknown setting "${name}"`);
 }

@@ -4,6 +4,8 @@ import { ConfigError } from '../../../src/errors.js';
 import { SeededRandom } from '../../../src/engine/random.js';
 import {
   continualSplit,
+  continualSplitByPeriod,
+  domainPeriods,
   formatPartitionSummary,
   iidPartition,
   partitionAt,
@@ -87,4 +89,26 @@ test('quantile matches numpy linear interpolation on a hand example', () => {
   assert.ok(Math.abs(quantile(xs, 0.1) - 1.4) < 1e-12);
   assert.equal(quantile(xs, 0.5), 4);
   assert.ok(Math.abs(quantile(xs, 0.9) - 12.8) < 1e-12);
+});
+
+test('continualSplitByPeriod and domainPeriods: examples arrive in their domain group\'s period', () => {
+  // 9 examples, 4 domains; the order is a shuffle of the sorted names, domain k of 4 → group ⌊k·2/4⌋
+  const domains = ['b', 'a', 'c', 'd', 'a', 'b', 'c', 'd', 'a'];
+  const { periodOf, groups } = domainPeriods(domains, 2, new SeededRandom(3));
+  assert.equal(groups.length, 2);
+  assert.deepEqual(groups.flat().sort(), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(groups.map((g) => g.length), [2, 2]);
+  domains.forEach((d, i) => assert.equal(periodOf[i], groups[0].includes(d) ? 0 : 1, `example ${i} (${d})`));
+  const split = continualSplitByPeriod({ clients: [{ id: 'x', indices: [8, 0, 3, 5] }, { id: 'y', indices: [1, 2, 4, 6, 7] }] }, 2, periodOf);
+  for (const client of split.clients) {
+    client.periods.forEach((run, t) => {
+      assert.deepEqual(run, run.slice().sort((a, b) => a - b), 'ascending within a period');
+      for (const i of run) assert.equal(periodOf[i], t);
+    });
+  }
+  assert.deepEqual(split.clients[0].periods.flat().sort((a, b) => a - b), [0, 3, 5, 8]);
+  // the same seed deals the same way; a different seed may not
+  assert.deepEqual(domainPeriods(domains, 2, new SeededRandom(3)).groups, groups);
+  assert.throws(() => domainPeriods(domains, 5, new SeededRandom(3)), /drift over 5 periods needs at least 5 domains; the data has 4/);
+  assert.throws(() => continualSplitByPeriod({ clients: [{ id: 'x', indices: [0] }] }, 2, [2]), /example 0 has period 2/);
 });

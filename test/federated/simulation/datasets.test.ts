@@ -20,11 +20,13 @@ test('spec strings: valid forms parse, bad ones name the valid forms', () => {
   assert.deepEqual(parseSelectionSpec('activity:0.5'), { kind: 'activity', tau: 0.5 });
   assert.deepEqual(parseSettingSpec('continual:4'), { kind: 'continual', periods: 4, window: 1 });
   assert.deepEqual(parseSettingSpec('continual:4:2'), { kind: 'continual', periods: 4, window: 2 });
+  assert.deepEqual(parseSettingSpec('drift:5'), { kind: 'continual', periods: 5, window: 1, drift: 'domain' });
+  assert.deepEqual(parseSettingSpec('drift:5:2'), { kind: 'continual', periods: 5, window: 2, drift: 'domain' });
   for (const bad of ['dirichlet', 'dirichlet:0', 'quantity:-1', 'iid:3', 'natural']) {
     assert.throws(() => parsePartitionSpec(bad), (e: Error) => e instanceof ConfigError && e.message.includes(PARTITION_FORMS.join(' | ')), bad);
   }
   for (const bad of ['activity:1.5', 'random', 'uniform:1']) assert.throws(() => parseSelectionSpec(bad), ConfigError, bad);
-  for (const bad of ['continual', 'continual:0', 'continual:2:0', 'dynamic']) assert.throws(() => parseSettingSpec(bad), ConfigError, bad);
+  for (const bad of ['continual', 'continual:0', 'continual:2:0', 'dynamic', 'drift', 'drift:0', 'drift:2:1:1']) assert.throws(() => parseSettingSpec(bad), ConfigError, bad);
 });
 
 test('synthetic set: every partition covers the training examples once; mismatched model or partition is a clear error', () => {

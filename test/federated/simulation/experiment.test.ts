@@ -61,3 +61,14 @@ test('10,000 registered clients: a registry of index arrays only, and a round ov
   assert.equal(result.clients, 10_000);
   assert.deepEqual(result.history.map((h) => h.aggregated), [5, 5]);
 });
+
+test('drift:3: the synthetic set\'s 9 domains arrive three per period; the run reports them and the per-period records', async () => {
+  const run = await runFederatedExperiment({ ...base, rounds: 3, setting: 'drift:3' });
+  assert.equal(run.setting, 'continual(T=3, window=1, drift by domain)');
+  assert.equal(run.driftDomains!.length, 3);
+  assert.deepEqual(run.driftDomains!.map((g) => g.length), [3, 3, 3]);
+  assert.equal(new Set(run.driftDomains!.flat()).size, 9);
+  assert.equal(run.periods!.length, 3);
+  assert.deepEqual(run.periods!.map((p) => p.seen.length), [1, 2, 3]);
+  await assert.rejects(runFederatedExperiment({ ...base, rounds: 10, setting: 'drift:10' }), /needs at least 10 domains; the data has 9/);
+});
