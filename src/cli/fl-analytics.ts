@@ -98,7 +98,7 @@ function noiseSummary(details: object): { noiseMechanism: string; distributedNoi
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     noiseMechanism: d.noiseMechanism,
-    distributedNoise: { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rho: finite(p.rho), l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant },
+    distributedNoise: { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant },
   };
 }
 

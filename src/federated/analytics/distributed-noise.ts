@@ -9,9 +9,10 @@
  * Calibration. A sum is revealed only when at least t devices reported (t: the round's
  * minimum number of reports, which the caller enforces). Its noise is the sum of n ≥ t shares;
  * more shares than t is independent extra noise, i.e. post-processing, so the guarantee of t
- * shares holds for every revealed sum. Each round is ½ε_r²-zCDP by Kairouz, Liu & Steinke
- * (2021, Prop. 14, privacy/accounting) with n = t and the one-device sensitivities ‖Δ‖₁, ‖Δ‖₂;
- * R rounds add up to Rρ, converted to (ε, δ) by the accountant; σ_i is the smallest share
+ * shares holds for every revealed sum. Each round's Rényi divergence is bounded by Kairouz, Liu &
+ * Steinke (2021, Prop. 14, privacy/accounting) with n = t, the one-device sensitivities ‖Δ‖₁,
+ * ‖Δ‖₂ and the vector length d (the largest of the task's rounds); R rounds add their RDP
+ * curves, converted to (ε, δ) by the accountant; σ_i is the smallest share
  * meeting the budget (bisection). Neighbouring data sets are "zero-out": the device's data
  * replaced by nothing, the device still taking part (its share still in the sum). In the
  * service the server sees who takes part anyway (it talks to them); what DP hides is what
@@ -38,15 +39,17 @@ export interface DistributedNoisePlan {
   minReports: number;
   l1Sensitivity: number;
   l2Sensitivity: number;
+  /** d: the longest vector a round of the task sums (the accounting grows with it). */
+  dimension: number;
   rounds: number;
   /** Budget asked for (ε may be Infinity). */
   epsilon: number;
   delta: number;
   /** ε the accountant gives at σ_i (≤ epsilon); Infinity at ε = ∞. */
   accountedEpsilon: number;
-  /** zCDP ρ of all rounds; Infinity at ε = ∞. */
-  rho: number;
-  accountant: 'distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, Prop. 14), zCDP' | 'none (epsilon = Infinity)';
+  /** The Rényi order at which the accountant's ε is attained; null at ε = ∞. */
+  rdpOrder: number | null;
+  accountant: 'distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, Prop. 14), RDP' | 'none (epsilon = Infinity)';
 }
 
 export interface DistributedNoiseRequest {
@@ -56,21 +59,24 @@ export interface DistributedNoiseRequest {
   minReports: number;
   l1Sensitivity: number;
   l2Sensitivity: number;
+  /** d: the longest vector a round sums. */
+  dimension: number;
 }
 
 export function planDistributedNoise(request: DistributedNoiseRequest): DistributedNoisePlan {
-  const { epsilon, delta, rounds, minReports, l1Sensitivity, l2Sensitivity } = request;
+  const { epsilon, delta, rounds, minReports, l1Sensitivity, l2Sensitivity, dimension } = request;
   if (!(epsilon > 0) || Number.isNaN(epsilon)) throw new ConfigError(`epsilon must be a number > 0 (or Infinity for no noise), got ${epsilon}`);
   if (!(delta > 0 && delta < 1)) throw new ConfigError(`delta must be in (0, 1), got ${delta}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new ConfigError(`rounds must be an integer ≥ 1, got ${rounds}`);
   if (!Number.isInteger(minReports) || minReports < 2) {
     throw new ConfigError(`distributed noise needs a minimum number of reports t ≥ 2 below which no sum is revealed (each device adds σ²/t), got ${minReports}`);
   }
-  const base = { mechanism: 'distributed-discrete-gaussian' as const, minReports, l1Sensitivity, l2Sensitivity, rounds, epsilon, delta };
-  if (!Number.isFinite(epsilon)) return { ...base, shareSigma: 0, accountedEpsilon: Infinity, rho: Infinity, accountant: 'none (epsilon = Infinity)' };
-  const shareSigma = distributedDiscreteGaussianShareSigma({ epsilon, delta, rounds, shares: minReports, l1Sensitivity, l2Sensitivity });
-  const accounted = distributedDiscreteGaussianComposedEpsilon({ shareSigma, shares: minReports, l1Sensitivity, l2Sensitivity }, rounds, delta);
-  return { ...base, shareSigma, accountedEpsilon: accounted.epsilon, rho: accounted.rho, accountant: 'distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, Prop. 14), zCDP' };
+  if (!Number.isInteger(dimension) || dimension < 1) throw new ConfigError(`distributed noise: the vector length d must be an integer ≥ 1, got ${dimension}`);
+  const base = { mechanism: 'distributed-discrete-gaussian' as const, minReports, l1Sensitivity, l2Sensitivity, dimension, rounds, epsilon, delta };
+  if (!Number.isFinite(epsilon)) return { ...base, shareSigma: 0, accountedEpsilon: Infinity, rdpOrder: null, accountant: 'none (epsilon = Infinity)' };
+  const shareSigma = distributedDiscreteGaussianShareSigma({ epsilon, delta, rounds, shares: minReports, l1Sensitivity, l2Sensitivity, dimension });
+  const accounted = distributedDiscreteGaussianComposedEpsilon({ shareSigma, shares: minReports, l1Sensitivity, l2Sensitivity, dimension }, rounds, delta);
+  return { ...base, shareSigma, accountedEpsilon: accounted.epsilon, rdpOrder: accounted.order, accountant: 'distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, Prop. 14), RDP' };
 }
 
 /** Std of the noise in a sum of `reports` shares (the discrete Gaussian's exact variance, slightly below σ_i² for small σ_i). */

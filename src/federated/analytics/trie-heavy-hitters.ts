@@ -145,7 +145,9 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
     if (!Number.isInteger(minReports) || minReports < 2 || minReports > options.users.length) {
       throw new ConfigError(`minReports (t) must be an integer in [2, ${options.users.length}] (the number of devices), got ${minReports}`);
     }
-    distributed = planDistributedNoise({ epsilon: options.epsilon, delta: options.delta, rounds, minReports, l1Sensitivity: votesPerDevice, l2Sensitivity: Math.sqrt(votesPerDevice) });
+    // a round sums one count per candidate: at most maxPrefixes survivors × (alphabet + END) extensions
+    const dimension = Math.max(alphabet.length + 1, maxPrefixes * (alphabet.length + 1));
+    distributed = planDistributedNoise({ epsilon: options.epsilon, delta: options.delta, rounds, minReports, l1Sensitivity: votesPerDevice, l2Sensitivity: Math.sqrt(votesPerDevice), dimension });
     privacy = { noiseMultiplier: 0, epsilon: options.epsilon, delta: options.delta, rounds, sampleRate, accountant: 'none (distributed noise)' };
     countNoiseStd = distributedNoiseStd(distributed, options.users.length);
   } else {

@@ -136,7 +136,7 @@ export interface AnalyticsResult {
   noise: 'CSPRNG';
   noiseMechanism: NoiseMechanism;
   /** Distributed noise: each client's share σ_i, t = minClients, and the accounted (ε, δ) (null: ε = ∞). */
-  distributedNoise?: { shareSigma: number; minReports: number; epsilon: number | null; delta: number; rho: number | null; l1Sensitivity: number; l2Sensitivity: number; rounds: number; accountant: string };
+  distributedNoise?: { shareSigma: number; minReports: number; epsilon: number | null; delta: number; rdpOrder: number | null; dimension: number; l1Sensitivity: number; l2Sensitivity: number; rounds: number; accountant: string };
   noiseMultiplier: number;
   rounds: AnalyticsRoundLog[];
   /** heavy-hitters */
@@ -256,6 +256,8 @@ export class AnalyticsRounds {
         minReports: this.minClients,
         l1Sensitivity: heavy ? this.votesPerDevice : integerCountsL1Bound(this.clipNorm, this.labels.length),
         l2Sensitivity: heavy ? Math.sqrt(this.votesPerDevice) : Math.sqrt(Math.floor(this.clipNorm * this.clipNorm + 1e-9)),
+        // a round sums one count per candidate (at most maxPrefixes survivors × (alphabet + END)) or per label
+        dimension: heavy ? Math.max(this.alphabet.length + 1, this.maxPrefixes * (this.alphabet.length + 1)) : Math.max(1, this.labels.length),
       });
       this.privacy = { noiseMultiplier: 0, epsilon: settings.epsilon, delta: settings.delta, rounds: this.distributed.rounds, sampleRate: 1, accountant: 'none (distributed noise)' };
       // at the fewest reports a round releases; a round with more reports carries more noise (its threshold is its own)
@@ -491,7 +493,7 @@ export class AnalyticsRounds {
 
   private distributedSummary(p: DistributedNoisePlan): NonNullable<AnalyticsResult['distributedNoise']> {
     const finite = (x: number) => (Number.isFinite(x) ? x : null);
-    return { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rho: finite(p.rho), l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant };
+    return { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant };
   }
 
   async drain(): Promise<void> {

@@ -54,8 +54,7 @@ export {
 export {
   discreteGaussianSumTau,
   distributedDiscreteGaussianComposedEpsilon,
-  distributedDiscreteGaussianEpsilon,
-  distributedDiscreteGaussianRho,
+  distributedDiscreteGaussianRdp,
   distributedDiscreteGaussianShareSigma,
   type DistributedDiscreteGaussianRelease,
 } from './distributed-discrete-gaussian.js';

@@ -62,7 +62,8 @@ test('distributed noise at finite ε: the revealed sums carry n·Var(N_Z(0, σ_i
     assert.deepEqual(last!.trueCounts, [10, 10, 10, 10]);
     // the share σ_i meets the budget with t shares and sensitivity 1
     assert.ok(plan.accountedEpsilon <= 2 && plan.accountedEpsilon > 1.99, JSON.stringify(plan));
-    const again = distributedDiscreteGaussianComposedEpsilon({ shareSigma: plan.shareSigma, shares: minReports, l1Sensitivity: 1, l2Sensitivity: 1 }, 1, 1e-5);
+    assert.equal(plan.dimension, 4, 'd: one count per bin');
+    const again = distributedDiscreteGaussianComposedEpsilon({ shareSigma: plan.shareSigma, shares: minReports, l1Sensitivity: 1, l2Sensitivity: 1, dimension: 4 }, 1, 1e-5);
     assert.equal(again.epsilon, plan.accountedEpsilon);
     // 40 devices report: the sum's noise variance is 40·Var(N_Z(0, σ_i²)) = (40/t)·(the variance t shares would have)
     const expected = 40 * discreteGaussianVariance(plan.shareSigma);
@@ -73,8 +74,8 @@ test('distributed noise at finite ε: the revealed sums carry n·Var(N_Z(0, σ_i
   }
   // fewer guaranteed reports, more noise per device; but with many small shares τ keeps σ_i near
   // 0.66, so t = 40 reveals MORE total noise (40·0.66²) than t = 10 (10·0.74²)
-  const t10 = planDistributedNoise({ epsilon: 2, delta: 1e-5, rounds: 1, minReports: 10, l1Sensitivity: 1, l2Sensitivity: 1 });
-  const t40 = planDistributedNoise({ epsilon: 2, delta: 1e-5, rounds: 1, minReports: 40, l1Sensitivity: 1, l2Sensitivity: 1 });
+  const t10 = planDistributedNoise({ epsilon: 2, delta: 1e-5, rounds: 1, minReports: 10, l1Sensitivity: 1, l2Sensitivity: 1, dimension: 4 });
+  const t40 = planDistributedNoise({ epsilon: 2, delta: 1e-5, rounds: 1, minReports: 40, l1Sensitivity: 1, l2Sensitivity: 1, dimension: 4 });
   assert.ok(t10.shareSigma > t40.shareSigma && 10 * t10.shareSigma ** 2 < 40 * t40.shareSigma ** 2, `${t10.shareSigma} vs ${t40.shareSigma}`);
 });
 
@@ -122,5 +123,6 @@ test('distributed noise: bad settings are one-line ConfigErrors', async () => {
   await assert.rejects(trieHeavyHitters({ users, k: 1, epsilon: 4, delta: 1e-5, minReports: 3 }), /distributed noise only/);
   await assert.rejects(simulateHeavyHitters({ users, method: 'cms', k: 1, epsilon: 4, delta: 1e-5, noise: 'distributed' }), ConfigError);
   await assert.rejects(dpStatisticHistogram({ values: [0.1, 0.2], epsilon: 1, delta: 1e-5, noise: 'distributed', minReports: 1 }), /minReports/);
-  assert.throws(() => planDistributedNoise({ epsilon: 1, delta: 1e-5, rounds: 1, minReports: 1, l1Sensitivity: 1, l2Sensitivity: 1 }), /t ≥ 2/);
+  assert.throws(() => planDistributedNoise({ epsilon: 1, delta: 1e-5, rounds: 1, minReports: 1, l1Sensitivity: 1, l2Sensitivity: 1, dimension: 1 }), /t ≥ 2/);
+  assert.throws(() => planDistributedNoise({ epsilon: 1, delta: 1e-5, rounds: 1, minReports: 2, l1Sensitivity: 1, l2Sensitivity: 1, dimension: 0 }), /vector length d/);
 });

@@ -72,7 +72,7 @@ test('service histogram with distributed noise at ε = ∞: the masked sums of t
 
 test('service histogram with distributed noise at ε = 4: the server\'s σ_i for t = 6 clients, integer counts near the truth, no server noise', { timeout: 120_000 }, async () => {
   const result = await runHistogram(4);
-  const plan = planDistributedNoise({ epsilon: 4, delta: 1e-6, rounds: 1, minReports: 6, l1Sensitivity: integerCountsL1Bound(2, 5), l2Sensitivity: 2 });
+  const plan = planDistributedNoise({ epsilon: 4, delta: 1e-6, rounds: 1, minReports: 6, l1Sensitivity: integerCountsL1Bound(2, 5), l2Sensitivity: 2, dimension: 5 });
   assert.equal(result.distributedNoise!.shareSigma, plan.shareSigma);
   assert.equal(result.distributedNoise!.minReports, 6);
   assert.ok(result.distributedNoise!.epsilon! <= 4);
