@@ -11,6 +11,7 @@ import { DatasetFormatError, UsageError } from '../errors.js';
 import {
   HEAVY_HITTER_METHODS,
   ITEM_UNITS,
+  NOISE_MODES,
   assignUsers,
   dpLabelHistogram,
   dpStatisticHistogram,
@@ -19,6 +20,8 @@ import {
   type HeavyHitterMethod,
   type HeldText,
   type ItemUnit,
+  type DistributedNoisePlan,
+  type NoiseMode,
 } from '../federated/analytics/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult } from './common.js';
 
@@ -40,6 +43,8 @@ interface PrivacyFlags {
   delta?: number;
   noiseSeed?: number;
   secagg?: boolean;
+  noise: NoiseMode;
+  minReports?: number;
   json?: boolean;
 }
 
@@ -71,7 +76,30 @@ function addPrivacyOptions(command: Command, deltaHelp: string): Command {
     .option('--delta <d>', deltaHelp, parseNumber('--delta', (n) => n > 0 && n < 1, 'a number in (0, 1)'))
     .option('--noise-seed <n>', 'seed the noise: reproducible and NOT private (experiments only)', parseInteger('--noise-seed', 0))
     .option('--secagg', 'run the secure-aggregation protocol each round (slow: key agreement per device); default: the same sum in the clear', false)
+    .option('--noise <mode>', `${NOISE_MODES.join(' | ')}: the server adds Gaussian noise to the sum, or every device adds a discrete Gaussian share before the sum`, parseChoice('--noise', NOISE_MODES), 'central')
+    .option('--min-reports <t>', 'distributed noise: the fewest reports for which a sum is revealed; each device adds σ²/t (default: every device)', parseInteger('--min-reports', 2))
     .option('--json', 'print exactly one JSON object on stdout', false);
+}
+
+/** --min-reports belongs to distributed noise. */
+function checkNoiseFlags(flags: PrivacyFlags): void {
+  if (flags.minReports !== undefined && flags.noise !== 'distributed') throw new UsageError('--min-reports applies to --noise distributed (the devices\' shares); drop it, or add --noise distributed');
+}
+
+/**
+ * Top-level noise fields of a JSON result: the mechanism and, for distributed noise, each
+ * device's share σ_i, t and the accounted (ε, δ) (null for ε = ∞; JSON has no infinity).
+ */
+function noiseSummary(details: object): { noiseMechanism: string; distributedNoise?: object } {
+  const d = details as { noiseMechanism?: string; distributedNoise?: DistributedNoisePlan };
+  if (!d.noiseMechanism) return { noiseMechanism: 'local (randomised on each device)' };
+  if (!d.distributedNoise) return { noiseMechanism: d.noiseMechanism };
+  const p = d.distributedNoise;
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    noiseMechanism: d.noiseMechanism,
+    distributedNoise: { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant },
+  };
 }
 
 interface LoadedTexts {
@@ -165,7 +193,10 @@ function registerHeavyHitters(analytics: Command): void {
     if (flags.method === 'cms') {
       if (!Number.isFinite(flags.epsilon)) throw new UsageError('--method cms is local DP: every report is randomised, so --epsilon must be finite');
       if (flags.secagg) throw new UsageError('--secagg applies to triehh; cms reports are privatised on the device and need no secure aggregation');
+      if (flags.noise !== 'central') throw new UsageError('--noise distributed applies to triehh; cms is local DP (every report randomised on the device)');
     }
+    checkNoiseFlags(flags);
+    if (flags.noise === 'distributed' && flags.sampleRate !== 1) throw new UsageError('--noise distributed needs --sample-rate 1 (sampling amplification is not accounted for distributed noise)');
     const loaded = loadHeldTexts(flags);
     const users = userItemsFromTexts(loaded.texts, flags.unit);
     const result = await simulateHeavyHitters({
@@ -179,10 +210,11 @@ function registerHeavyHitters(analytics: Command): void {
       maxLength: flags.maxLength ?? (flags.unit === 'word' ? 16 : 48),
       votesPerDevice: flags.votesPerDevice ?? (flags.unit === 'word' ? 8 : 2),
       aggregation: flags.secagg ? 'secure' : 'plain',
+      ...(flags.method === 'triehh' ? { noise: flags.noise, minReports: flags.minReports } : {}),
       sketchWidth: flags.sketchWidth,
       hashCount: flags.hashCount,
     });
-    const out = { ...result, unit: flags.unit, data: loaded.source, examples: loaded.texts.length };
+    const out = { ...result, ...noiseSummary(result.details), unit: flags.unit, data: loaded.source, examples: loaded.texts.length };
     printResult(out, flags.json, (r: typeof out) =>
       [
         `${r.method} heavy hitters (${r.unit}s) of ${r.data}, ${r.users} users, ε = ${r.epsilon}${r.delta !== null ? `, δ = ${r.delta}` : ''}`,
@@ -214,6 +246,7 @@ function registerHistogram(analytics: Command): void {
   command.action(async (flags: HistogramFlags) => {
     if (flags.delta === undefined) throw new UsageError('histogram needs --delta D (for example 1e-6)');
     if (!Number.isFinite(flags.epsilon)) throw new UsageError('histogram: --epsilon must be finite (a number > 0)');
+    checkNoiseFlags(flags);
     if (flags.data !== undefined && flags.labelColumn === undefined) flags.labelColumn = 'label';
     const loaded = loadHeldTexts(flags);
     const byUser = new Map<string, string[]>();
@@ -222,8 +255,15 @@ function registerHistogram(analytics: Command): void {
       list.push(t.label as string);
       byUser.set(t.user, list);
     }
-    const common = { epsilon: flags.epsilon, delta: flags.delta, noiseSeed: flags.noiseSeed, aggregation: flags.secagg ? ('secure' as const) : ('plain' as const) };
-    let result: object;
+    const common = {
+      epsilon: flags.epsilon,
+      delta: flags.delta,
+      noiseSeed: flags.noiseSeed,
+      aggregation: flags.secagg ? ('secure' as const) : ('plain' as const),
+      noise: flags.noise,
+      ...(flags.minReports !== undefined ? { minReports: flags.minReports } : {}),
+    };
+    let result: { noiseMechanism?: string; distributedNoise?: DistributedNoisePlan };
     if (flags.statistic === 'labels') {
       result = await dpLabelHistogram({ ...common, devices: [...byUser.values()], labels: loaded.labels ?? [], clipNorm: flags.clip });
     } else {
@@ -233,7 +273,7 @@ function registerHistogram(analytics: Command): void {
       const values = [...byUser.values()].map((labels) => labels.filter((l) => l === oos).length / labels.length);
       result = await dpStatisticHistogram({ ...common, values, bins: flags.bins, range: [0, 1] });
     }
-    const out = { statistic: flags.statistic, data: loaded.source, ...result };
+    const out = { statistic: flags.statistic, data: loaded.source, ...result, ...noiseSummary(result) };
     printResult(out, flags.json, (r: { bins: string[]; noisyCounts: number[]; trueCounts: number[]; epsilon: number; delta: number; devices: number }) =>
       [
         `DP histogram (${flags.statistic}) over ${r.devices} devices, ε = ${r.epsilon}, δ = ${r.delta}`,

@@ -9,6 +9,7 @@ import { ConfigError, DatasetFormatError } from '../errors.js';
 import { readTable } from '../data/table.js';
 import type { AnalyticsData } from '../federated/client/analytics-answers.js';
 import type { Client } from '../federated/client/client.js';
+import { NOISE_MODES, type NoiseMode } from '../federated/analytics/index.js';
 import { ANALYTICS_KINDS, type AnalyticsKind, type AnalyticsSettings } from '../federated/server/analytics-rounds.js';
 import { parseChoice, parseInteger, parseNumber } from './common.js';
 
@@ -24,6 +25,7 @@ export interface ServeAnalyticsFlags {
   analyticsClip: number;
   analyticsMinClients?: number;
   analyticsTimeout?: number;
+  analyticsNoise: NoiseMode;
 }
 
 function parseEpsilon(value: string): number {
@@ -51,13 +53,14 @@ export function addServeAnalyticsOptions(serve: Command): void {
     .option('--analytics-labels <a,b,...>', 'histogram: the public label set (default: the dataset\'s labels)', parseLabelList)
     .option('--analytics-clip <C>', 'histogram: a client\'s label-count vector is scaled to L2 norm ≤ C', parseNumber('--analytics-clip', (n) => n > 0 && Number.isFinite(n), 'a number > 0'), 5)
     .option('--analytics-min-clients <n>', 'clients available to open an analytics round, and reports needed to release it (default: max(2, --min-clients))', parseInteger('--analytics-min-clients', 2))
+    .option('--analytics-noise <mode>', `${NOISE_MODES.join(' | ')}: the server adds Gaussian noise after unmasking, or every client adds a discrete Gaussian share before masking (needs --secagg; σ_i is calibrated for --analytics-min-clients shares)`, parseChoice('--analytics-noise', NOISE_MODES), 'central')
     .option('--analytics-timeout <s>', 'how long an analytics round waits for its reports (default: --round-timeout)', parseNumber('--analytics-timeout', (n) => n > 0, 'a number > 0'));
 }
 
 /** The analytics settings the flags ask for (undefined without --analytics); usage errors name the flag. */
 export function serveAnalyticsSettings(flags: ServeAnalyticsFlags & { minClients: number; rounds: number }, usage: (message: string) => never): AnalyticsSettings | undefined {
   if (flags.analytics === undefined) {
-    const stray = Object.keys(flags).find((k) => k.startsWith('analytics') && k !== 'analytics' && (flags as unknown as Record<string, unknown>)[k] !== undefined && !['analyticsDelta', 'analyticsK', 'analyticsUnit', 'analyticsClip'].includes(k));
+    const stray = Object.keys(flags).find((k) => k.startsWith('analytics') && k !== 'analytics' && (flags as unknown as Record<string, unknown>)[k] !== undefined && !['analyticsDelta', 'analyticsK', 'analyticsUnit', 'analyticsClip', 'analyticsNoise'].includes(k));
     if (stray) usage(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --analytics heavy-hitters|histogram`);
     if (flags.rounds === 0) usage('--rounds 0 trains nothing: it is for an analytics-only federation (add --analytics heavy-hitters|histogram)');
     return undefined;
@@ -76,6 +79,7 @@ export function serveAnalyticsSettings(flags: ServeAnalyticsFlags & { minClients
     clipNorm: flags.analyticsClip,
     minClients: flags.analyticsMinClients ?? Math.max(2, flags.minClients),
     ...(flags.analyticsTimeout !== undefined ? { timeoutMs: flags.analyticsTimeout * 1000 } : {}),
+    noise: flags.analyticsNoise,
   };
 }
 

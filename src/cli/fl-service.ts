@@ -314,6 +314,7 @@ export function registerFlService(fl: Command): void {
     if (flags.evaluateEvery !== undefined && flags.store !== undefined) usage('--evaluate-every runs in a single server process with --state FILE; not with --store');
     const analytics = serveAnalyticsSettings(flags, usage);
     if (analytics && flags.store !== undefined) usage('--analytics runs in a single server process with --state FILE; not with --store');
+    if (analytics?.noise === 'distributed' && !flags.secagg) usage('--analytics-noise distributed needs --secagg: without masking the server sees each client\'s vector with only its own small share of noise (or use --analytics-noise central)');
     const personalFlags = (['personalEpochs', 'personalLr', 'personalBatch', 'personalMaxSteps'] as const).filter((k) => flags[k] !== undefined);
     if (personalFlags.length > 0 && !flags.personalised) usage(`--${personalFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --personalised`);
     if (flags.personalised && flags.evaluateEvery === undefined) usage('--personalised needs --evaluate-every R');

@@ -51,6 +51,26 @@ test('heavy-hitters --epsilon inf on a file with real users (a vote cap above th
   assert.equal(out.details.privacy.accountant, 'none (epsilon = Infinity)');
 });
 
+test('heavy-hitters --noise distributed: exact at --epsilon inf, and at ε = 8 the JSON names the mechanism, each device\'s share σ_i and t', () => {
+  const path = requestsFile();
+  const args = ['heavy-hitters', '--data', path, '--text-column', 'utterance', '--user-column', 'device', '--unit', 'utterance', '--votes-per-device', '4', '--delta', '1e-6', '--k', '3', '--noise', 'distributed', '--json'];
+  const exact = onlyJson(run([...args, '--epsilon', 'inf']).stdout);
+  assert.deepEqual(exact.items.map((i: { item: string; estimate: number }) => [i.item, i.estimate]), [["what's the weather", 20], ['set an alarm', 12], ['play music', 6]]);
+  assert.equal(exact.noiseMechanism, 'distributed-discrete-gaussian');
+  assert.equal(exact.distributedNoise.shareSigma, 0);
+  const r = run([...args, '--epsilon', '8', '--min-reports', '20', '--noise-seed', '2']);
+  assert.equal(r.code, 0, r.stderr);
+  const noisy = onlyJson(r.stdout);
+  assert.equal(noisy.distributedNoise.minReports, 20);
+  assert.ok(noisy.distributedNoise.shareSigma >= 0.5);
+  assert.ok(noisy.distributedNoise.epsilon <= 8 && noisy.distributedNoise.epsilon > 7.99);
+  assert.equal(noisy.distributedNoise.delta, 1e-6);
+  assert.equal(noisy.details.privacy.noiseMultiplier, 0);
+  const central = onlyJson(run(['heavy-hitters', '--data', path, '--text-column', 'utterance', '--user-column', 'device', '--epsilon', '8', '--delta', '1e-6', '--json']).stdout);
+  assert.equal(central.noiseMechanism, 'central-gaussian');
+  assert.equal(central.distributedNoise, undefined);
+});
+
 test('heavy-hitters --method cms and --label filter; histogram of labels over the file\'s devices', () => {
   const path = requestsFile();
   const cms = run(['heavy-hitters', '--data', path, '--text-column', 'utterance', '--user-column', 'device', '--method', 'cms', '--epsilon', '8', '--k', '2', '--noise-seed', '1', '--json']);
@@ -91,6 +111,11 @@ test('fl analytics: usage errors exit 2 with one line naming the problem', () =>
     [['heavy-hitters', '--dataset', 'synthetic', '--user-column', 'x', '--epsilon', '1', '--delta', '1e-6'], /describe your own file/],
     [['heavy-hitters', ...file, '--user-column', 'device', '--label-column', 'intent', '--label', 'nope', '--epsilon', '1', '--delta', '1e-6'], /no row .* has that label/],
     [['histogram', ...file, '--user-column', 'device', '--label-column', 'intent', '--statistic', 'oos-rate', '--epsilon', '1', '--delta', '1e-6'], /needs --oos-label/],
+    [['heavy-hitters', ...file, '--user-column', 'device', '--epsilon', '1', '--delta', '1e-6', '--noise', 'loud'], /--noise must be one of central, distributed/],
+    [['heavy-hitters', ...file, '--user-column', 'device', '--epsilon', '1', '--delta', '1e-6', '--min-reports', '5'], /--min-reports applies to --noise distributed/],
+    [['heavy-hitters', ...file, '--user-column', 'device', '--epsilon', '1', '--delta', '1e-6', '--noise', 'distributed', '--min-reports', '1'], /--min-reports must be/],
+    [['heavy-hitters', ...file, '--user-column', 'device', '--epsilon', '1', '--method', 'cms', '--noise', 'distributed'], /cms is local DP/],
+    [['heavy-hitters', ...file, '--user-column', 'device', '--epsilon', '1', '--delta', '1e-6', '--noise', 'distributed', '--sample-rate', '0.5'], /needs --sample-rate 1/],
   ];
   for (const [args, message] of cases) {
     const r = run(args);

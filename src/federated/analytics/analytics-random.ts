@@ -1,13 +1,13 @@
 /**
  * Randomness of the private analytics: who is sampled, which items a device votes for, the
- * local-DP bit flips and the central Gaussian noise. Everything comes from the platform CSPRNG
+ * local-DP bit flips, the central Gaussian noise and the devices' discrete Gaussian shares. Everything comes from the platform CSPRNG
  * unless a seed is given; a seeded run is reproducible and carries no privacy guarantee
  * (whoever knows the seed knows the noise), and every result says which it was.
  * Released noisy counts use the hardened Gaussian sampler (floating-point attacks, see
  * privacy/dpsgd/gaussian-sampler.ts), because those values are published as they are.
  */
 import { ConfigError } from '../../errors.js';
-import { CSPRNG, SecureGaussianSampler, UniformStream, seededBytes, type GaussianSampler } from '../../privacy/index.js';
+import { CSPRNG, DiscreteGaussianSampler, SecureGaussianSampler, UniformStream, seededBytes, type GaussianSampler } from '../../privacy/index.js';
 
 export type NoiseSource = 'CSPRNG' | 'seeded (not private)';
 
@@ -15,12 +15,14 @@ export class AnalyticsRandom {
   readonly source: NoiseSource;
   private readonly uniforms: UniformStream;
   private readonly normals: GaussianSampler;
+  private readonly integers: DiscreteGaussianSampler;
 
   private constructor(seed: number | undefined) {
     const bytes = seed === undefined ? CSPRNG : seededBytes(seed);
     this.source = seed === undefined ? 'CSPRNG' : 'seeded (not private)';
     this.uniforms = new UniformStream(bytes, 4096);
     this.normals = new SecureGaussianSampler(seed === undefined ? CSPRNG : seededBytes(seed ^ 0x5bd1e995));
+    this.integers = new DiscreteGaussianSampler(new UniformStream(seed === undefined ? CSPRNG : seededBytes(seed ^ 0x27d4eb2f), 4096));
   }
 
   /** The CSPRNG, or a reproducible stream when `seed` is given (experiments and tests only). */
@@ -52,6 +54,12 @@ export class AnalyticsRandom {
     this.normals.fill(buffer);
     for (let i = 0; i < count; i++) out[i] = buffer[i] * std;
     return out;
+  }
+
+  /** `count` independent discrete Gaussian N_Z(0, σ²) integers (zeros when σ is 0): a device's share of distributed noise. */
+  discreteGaussian(count: number, sigma: number): Int32Array {
+    if (sigma === 0 || count === 0) return new Int32Array(count);
+    return this.integers.fill(count, sigma);
   }
 
   /** A uniformly random subset of `size` of the given values (all of them when there are fewer). */

@@ -11,9 +11,14 @@
  *   equal bins over [low, high] and sends the one-hot vector; sensitivity 1, noise N(0, σ²).
  *   The noisy histogram also gives a mean (bin midpoints weighted by the noisy counts clipped
  *   at 0), which is post-processing.
+ * - Distributed noise (`noise: 'distributed'`): no server noise; every device adds a discrete
+ *   Gaussian share to its integer vector before the sum (distributed-noise.ts). Label counts
+ *   are then clipped as integers (the largest count lowered until the L2 norm is ≤ C), so
+ *   ‖Δ‖₂ ≤ √⌊C²⌋ and ‖Δ‖₁ ≤ min(⌊C²⌋, ⌊√B·C⌋); a statistic's one-hot vector has ‖Δ‖₁ = ‖Δ‖₂ = 1.
  */
 import { ConfigError } from '../../errors.js';
 import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
+import { distributedNoiseStd, integerClippedCounts, integerCountsL1Bound, planDistributedNoise, sumWithDistributedNoise, type DistributedNoisePlan, type NoiseMechanism, type NoiseMode } from './distributed-noise.js';
 import { composedGaussianNoiseMultiplier } from './gaussian-calibration.js';
 import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
 
@@ -23,6 +28,10 @@ export interface HistogramPrivacy {
   aggregation?: Aggregation;
   /** Seed of the noise: reproducible, NOT private. Default: the CSPRNG. */
   noiseSeed?: number;
+  /** 'central' (default): the server adds Gaussian noise; 'distributed': every device adds a discrete Gaussian share. */
+  noise?: NoiseMode;
+  /** distributed: t, the fewest reports for which the sum is revealed (default: every device). */
+  minReports?: number;
 }
 
 export interface DpHistogramResult {
@@ -41,6 +50,44 @@ export interface DpHistogramResult {
   devices: number;
   aggregation: Aggregation;
   noise: NoiseSource;
+  noiseMechanism: NoiseMechanism;
+  /** distributed: each device's share σ_i, t and the accounting (noiseMultiplier is then 0). */
+  distributedNoise?: DistributedNoisePlan;
+}
+
+function distributedPlan(privacy: HistogramPrivacy, devices: number, l1Sensitivity: number, l2Sensitivity: number, dimension: number): DistributedNoisePlan | undefined {
+  const mode = privacy.noise ?? 'central';
+  if (mode !== 'central' && mode !== 'distributed') throw new ConfigError(`noise must be central or distributed, got "${String(mode)}"`);
+  if (mode === 'central') {
+    if (privacy.minReports !== undefined) throw new ConfigError('minReports applies to distributed noise only');
+    return undefined;
+  }
+  const minReports = privacy.minReports ?? devices;
+  if (!Number.isInteger(minReports) || minReports < 2 || minReports > devices) throw new ConfigError(`minReports (t) must be an integer in [2, ${devices}] (the number of devices), got ${minReports}`);
+  return planDistributedNoise({ epsilon: privacy.epsilon, delta: privacy.delta, rounds: 1, minReports, l1Sensitivity, l2Sensitivity, dimension });
+}
+
+/** The distributed release: integer contributions, each device's share added before the (secure) sum. */
+async function releaseDistributed(contributions: SparseContribution[], bins: string[], plan: DistributedNoisePlan, valueRange: number, privacy: HistogramPrivacy, random: AnalyticsRandom): Promise<DpHistogramResult> {
+  const aggregation = privacy.aggregation ?? 'plain';
+  const trueCounts = new Array<number>(bins.length).fill(0);
+  for (const c of contributions) c.indices.forEach((index, j) => (trueCounts[index] += c.values?.[j] ?? 1));
+  const noisy = await sumWithDistributedNoise(contributions, bins.length, plan, random, { aggregation, valueRange });
+  return {
+    bins,
+    trueCounts,
+    noisyCounts: [...noisy],
+    noiseStd: distributedNoiseStd(plan, contributions.length),
+    noiseMultiplier: 0,
+    sensitivity: plan.l2Sensitivity,
+    epsilon: privacy.epsilon,
+    delta: privacy.delta,
+    devices: contributions.length,
+    aggregation,
+    noise: random.source,
+    noiseMechanism: 'distributed-discrete-gaussian',
+    distributedNoise: plan,
+  };
 }
 
 async function release(contributions: SparseContribution[], bins: string[], sensitivity: number, range: number, privacy: HistogramPrivacy): Promise<DpHistogramResult> {
@@ -64,6 +111,7 @@ async function release(contributions: SparseContribution[], bins: string[], sens
     devices: contributions.length,
     aggregation,
     noise: random.source,
+    noiseMechanism: 'central-gaussian',
   };
 }
 
@@ -107,6 +155,20 @@ export async function dpLabelHistogram(options: LabelHistogramOptions): Promise<
   const index = new Map(options.labels.map((l, i) => [l, i]));
   const unclipped = new Array<number>(options.labels.length).fill(0);
   let clippedDevices = 0;
+  const plan = distributedPlan(options, options.devices.length, integerCountsL1Bound(clipNorm, options.labels.length), Math.sqrt(Math.floor(clipNorm * clipNorm + 1e-9)), options.labels.length);
+  if (plan) {
+    // integers only: counts lowered one at a time until the L2 norm is ≤ C (distributed-noise.ts)
+    const random = AnalyticsRandom.from(options.noiseSeed);
+    const contributions = options.devices.map((labels) => {
+      const { counts } = labelCountContribution(labels, index, Infinity);
+      for (const [i, c] of counts) unclipped[i] += c;
+      const clipped = integerClippedCounts(counts, clipNorm, random);
+      if ([...clipped.values()].reduce((s, c) => s + c, 0) < labels.length) clippedDevices++;
+      return { indices: [...clipped.keys()], values: [...clipped.values()] };
+    });
+    const result = await releaseDistributed(contributions, [...options.labels], plan, Math.floor(clipNorm + 1e-9), options, random);
+    return { ...result, clipNorm, clippedDevices, unclippedCounts: unclipped };
+  }
   const contributions = options.devices.map((labels) => {
     const { counts, scale } = labelCountContribution(labels, index, clipNorm);
     for (const [i, c] of counts) unclipped[i] += c;
@@ -147,7 +209,8 @@ export async function dpStatisticHistogram(options: StatisticHistogramOptions): 
     return { indices: [Math.min(bins - 1, Math.max(0, Math.floor((v - low) / width)))] };
   });
   const names = edges.slice(0, -1).map((e, i) => `[${+e.toFixed(6)}, ${+edges[i + 1].toFixed(6)}${i === bins - 1 ? ']' : ')'}`);
-  const result = await release(contributions, names, 1, 1, options);
+  const plan = distributedPlan(options, contributions.length, 1, 1, bins);
+  const result = plan ? await releaseDistributed(contributions, names, plan, 1, options, AnalyticsRandom.from(options.noiseSeed)) : await release(contributions, names, 1, 1, options);
   const mid = edges.slice(0, -1).map((e) => e + width / 2);
   const positive = result.noisyCounts.map((c) => Math.max(0, c));
   const total = positive.reduce((s, c) => s + c, 0);

@@ -72,7 +72,7 @@ export function composedGaussianEpsilon(noiseMultiplier: number, delta: number, 
   return gaussianMechanismEpsilon(delta, Math.sqrt(rounds) / noiseMultiplier);
 }
 
-export type AnalyticsAccountant = 'none (epsilon = Infinity)' | 'exact Gaussian composition' | 'RDP of the sampled Gaussian';
+export type AnalyticsAccountant = 'none (epsilon = Infinity)' | 'exact Gaussian composition' | 'RDP of the sampled Gaussian' | 'none (distributed noise)';
 
 export interface RoundsPrivacy {
   /** σ: noise std per coordinate in units of the L2 sensitivity Δ. */

@@ -7,6 +7,7 @@
 import { ConfigError } from '../../errors.js';
 import { cmsHeavyHitters, type CmsHeavyHittersResult } from './count-mean-sketch.js';
 import { heavyHitterQuality, userCounts, type RankedItem, type UserItems } from './items.js';
+import type { NoiseMode } from './distributed-noise.js';
 import type { Aggregation } from './secure-sum.js';
 import { trieHeavyHitters, type TrieHeavyHittersResult, type TrieRound } from './trie-heavy-hitters.js';
 
@@ -27,6 +28,10 @@ export interface HeavyHittersSimulationOptions {
   votesPerDevice?: number;
   maxPrefixesPerRound?: number;
   aggregation?: Aggregation;
+  /** triehh: 'central' (the server adds Gaussian noise) or 'distributed' (each device adds a discrete Gaussian share). */
+  noise?: NoiseMode;
+  /** triehh, distributed: t, the fewest reports for which a sum is revealed (default: every device). */
+  minReports?: number;
   onRound?: (round: TrieRound) => void;
   /** cms */
   sketchWidth?: number;
@@ -69,11 +74,14 @@ export async function simulateHeavyHitters(options: HeavyHittersSimulationOption
       maxPrefixesPerRound: options.maxPrefixesPerRound,
       aggregation: options.aggregation,
       noiseSeed: options.noiseSeed,
+      noise: options.noise,
+      minReports: options.minReports,
       onRound: options.onRound,
     });
     items = found;
     details = rest;
   } else {
+    if ((options.noise ?? 'central') !== 'central' || options.minReports !== undefined) throw new ConfigError('cms is local DP: every device randomises its own report, there is no central or distributed noise to choose');
     const { items: found, method: _m, ...rest } = cmsHeavyHitters({
       users,
       k,

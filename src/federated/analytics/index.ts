@@ -7,6 +7,7 @@
 export { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
 export * from './items.js';
 export * from './gaussian-calibration.js';
+export * from './distributed-noise.js';
 export { sumContributions, type Aggregation, type SecureSumOptions, type SparseContribution } from './secure-sum.js';
 export * from './trie-rounds.js';
 export * from './trie-heavy-hitters.js';

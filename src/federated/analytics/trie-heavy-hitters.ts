@@ -21,12 +21,19 @@
  * rounds the whole run is therefore the composition of L + 1 (sampled) Gaussian mechanisms,
  * calibrated by gaussian-calibration.ts; stopping early only releases less.
  *
+ * Distributed noise (`noise: 'distributed'`): instead of the server's N(0, σ²c), every device
+ * adds its own discrete Gaussian share to every coordinate of its vote vector before masking
+ * (distributed-noise.ts); the sum of the t = `minReports` shares meets the budget (Kairouz,
+ * Liu & Steinke 2021), with the one-device sensitivities ‖Δ‖₁ = c and ‖Δ‖₂ = √c. Every device
+ * takes part every round (sampling is not accounted for in this mode).
+ *
  * Utility. The noise on a user count has std σ√c, so c trades noise against devices that hold
  * more than c live prefixes (they under-vote). τ = max(minCount, z·σ√c) with z = 4 by default:
  * a candidate nobody holds passes with probability 3·10⁻⁵.
  */
 import { ConfigError } from '../../errors.js';
 import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
+import { distributedNoiseStd, planDistributedNoise, sumWithDistributedNoise, type DistributedNoisePlan, type NoiseMechanism, type NoiseMode } from './distributed-noise.js';
 import { calibrateRounds, type RoundsPrivacy } from './gaussian-calibration.js';
 import type { UserItems } from './items.js';
 import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
@@ -57,6 +64,10 @@ export interface TrieHeavyHittersOptions {
   aggregation?: Aggregation;
   /** Seed of sampling, vote choices and noise: reproducible, NOT private. Default: the CSPRNG. */
   noiseSeed?: number;
+  /** 'central' (default): the server adds Gaussian noise to the sum; 'distributed': every device adds a discrete Gaussian share. */
+  noise?: NoiseMode;
+  /** distributed: t, the fewest reports for which a round's sum is revealed (default: every device). */
+  minReports?: number;
   /** Called after each round (progress). */
   onRound?: (round: TrieRound) => void;
 }
@@ -86,8 +97,12 @@ export interface TrieHeavyHittersResult {
   items: DiscoveredItem[];
   /** Every discovered item, largest estimate first (items is its first k). */
   discovered: DiscoveredItem[];
+  /** Central noise: the Gaussian's calibration (distributed: σ = 0 here, see `distributedNoise`). */
   privacy: RoundsPrivacy;
-  /** Noise std on a user count: σ√c. */
+  noiseMechanism: NoiseMechanism;
+  /** distributed: each device's share σ_i, t, and the accounting. */
+  distributedNoise?: DistributedNoisePlan;
+  /** Noise std on a user count: σ√c (distributed: of the sum of every device's share). */
   countNoiseStd: number;
   threshold: number;
   votesPerDevice: number;
@@ -119,8 +134,27 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
   const aggregation = options.aggregation ?? 'plain';
   const sampleRate = options.sampleRate ?? 1;
   const rounds = maxLength + 1;
-  const privacy = calibrateRounds({ epsilon: options.epsilon, delta: options.delta, rounds, sampleRate });
-  const countNoiseStd = privacy.noiseMultiplier * Math.sqrt(votesPerDevice);
+  const mode = options.noise ?? 'central';
+  if (mode !== 'central' && mode !== 'distributed') throw new ConfigError(`noise must be central or distributed, got "${String(mode)}"`);
+  let distributed: DistributedNoisePlan | undefined;
+  let privacy: RoundsPrivacy;
+  let countNoiseStd: number;
+  if (mode === 'distributed') {
+    if (sampleRate !== 1) throw new ConfigError('distributed noise runs every device every round (sample rate 1): amplification by sampling is not accounted for the distributed discrete Gaussian here');
+    const minReports = options.minReports ?? options.users.length;
+    if (!Number.isInteger(minReports) || minReports < 2 || minReports > options.users.length) {
+      throw new ConfigError(`minReports (t) must be an integer in [2, ${options.users.length}] (the number of devices), got ${minReports}`);
+    }
+    // a round sums one count per candidate: at most maxPrefixes survivors × (alphabet + END) extensions
+    const dimension = Math.max(alphabet.length + 1, maxPrefixes * (alphabet.length + 1));
+    distributed = planDistributedNoise({ epsilon: options.epsilon, delta: options.delta, rounds, minReports, l1Sensitivity: votesPerDevice, l2Sensitivity: Math.sqrt(votesPerDevice), dimension });
+    privacy = { noiseMultiplier: 0, epsilon: options.epsilon, delta: options.delta, rounds, sampleRate, accountant: 'none (distributed noise)' };
+    countNoiseStd = distributedNoiseStd(distributed, options.users.length);
+  } else {
+    if (options.minReports !== undefined) throw new ConfigError('minReports applies to distributed noise only');
+    privacy = calibrateRounds({ epsilon: options.epsilon, delta: options.delta, rounds, sampleRate });
+    countNoiseStd = privacy.noiseMultiplier * Math.sqrt(votesPerDevice);
+  }
   const threshold = Math.max(minCount, z * countNoiseStd);
   const random = AnalyticsRandom.from(options.noiseSeed);
 
@@ -147,8 +181,15 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
       votes += chosen.length;
       contributions.push({ indices: chosen });
     }
-    const sums = contributions.length > 0 ? await sumContributions(contributions, names.length, { aggregation }) : new Float64Array(names.length);
-    const noise = random.gaussian(names.length, countNoiseStd);
+    let sums: Float64Array;
+    let noise: Float64Array;
+    if (distributed) {
+      sums = await sumWithDistributedNoise(contributions, names.length, distributed, random, { aggregation, valueRange: 1 });
+      noise = new Float64Array(names.length);
+    } else {
+      sums = contributions.length > 0 ? await sumContributions(contributions, names.length, { aggregation }) : new Float64Array(names.length);
+      noise = random.gaussian(names.length, countNoiseStd);
+    }
     const release = trieRelease(names, sums, noise, threshold, maxPrefixes);
     for (const d of release.discovered) discovered.push({ item: d.item, estimate: d.estimate / sampleRate });
     prefixes = release.prefixes;
@@ -162,6 +203,8 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
     items: discovered.slice(0, k),
     discovered,
     privacy,
+    noiseMechanism: distributed ? 'distributed-discrete-gaussian' : 'central-gaussian',
+    ...(distributed ? { distributedNoise: distributed } : {}),
     countNoiseStd,
     threshold,
     votesPerDevice,

@@ -8,10 +8,23 @@
  *     the task's set are not counted).
  * A plain round gets the named candidates (or the counts); a secure round gets the dense 0/1
  * vector over the candidates (or the counts) through the SecAgg+ stages, so only a masked
- * vector leaves the client.
+ * vector leaves the client. With distributed noise (the task names σ_i), the client adds its own
+ * discrete Gaussian share to every coordinate before masking, and clips label counts as
+ * integers; it refuses a task that asks for distributed noise without secure aggregation (the
+ * server would see the lightly noised vector) or names a σ_i out of range.
  */
 import { ConfigError } from '../../errors.js';
-import { AnalyticsRandom, itemsOfText, labelCountContribution, terminatedItems, trieAlphabet, trieCandidates, trieVoteCandidates, type ItemUnit } from '../analytics/index.js';
+import {
+  AnalyticsRandom,
+  integerClippedCounts,
+  itemsOfText,
+  labelCountContribution,
+  terminatedItems,
+  trieAlphabet,
+  trieCandidates,
+  trieVoteCandidates,
+  type ItemUnit,
+} from '../analytics/index.js';
 import { webSecAggCrypto, type SecAggCrypto } from '../secagg/index.js';
 import type { AnalyticsTaskResponse } from '../server/analytics-rounds.js';
 import type { RemoteSession } from './remote-session.js';
@@ -61,8 +74,28 @@ export function analyticsAnswer(task: AnalyticsTaskResponse, data: AnalyticsData
   if (!data.labels) throw new ConfigError('a label histogram needs this client\'s labels (--label-column)');
   const index = new Map(histogram.labels.map((l, i) => [l, i]));
   const known = data.labels.filter((l) => index.has(l));
+  if (task.distributedNoise) {
+    const { counts } = labelCountContribution(known, index, Infinity);
+    const clipped = integerClippedCounts(counts, histogram.clipNorm, random);
+    return { indices: [...clipped.keys()], values: [...clipped.values()], length: histogram.labels.length, skipped: data.labels.length - known.length };
+  }
   const { counts, scale } = labelCountContribution(known, index, histogram.clipNorm);
   return { indices: [...counts.keys()], values: [...counts.values()].map((c) => c * scale), length: histogram.labels.length, skipped: data.labels.length - known.length };
+}
+
+/** The largest share σ a client accepts: beyond it the noisy values would not fit the 32-bit secure-aggregation ring anyway. */
+const MAX_SHARE_SIGMA = 1e6;
+
+/** The task's distributed-noise request, checked: σ_i ≥ 1/2 (the accounting's condition) and secure aggregation. */
+function checkedDistributedNoise(task: AnalyticsTaskResponse): number | undefined {
+  const d = task.distributedNoise;
+  if (d === undefined) return undefined;
+  const sigma = d.shareSigma;
+  if (typeof sigma !== 'number' || !Number.isFinite(sigma) || (sigma !== 0 && (sigma < 0.5 || sigma > MAX_SHARE_SIGMA))) {
+    throw new ConfigError(`the analytics task asks for a distributed noise share σ = ${String(sigma)}; expected 0 (no noise) or a number in [0.5, ${MAX_SHARE_SIGMA}]`);
+  }
+  if (!task.secureAggregation) throw new ConfigError('the analytics task asks for distributed noise without secure aggregation: the server would see this client\'s vector with only its own share of noise; refusing');
+  return sigma;
 }
 
 export interface AnalyticsRoundOutcome {
@@ -86,11 +119,17 @@ export async function answerAnalyticsRound(
   options: { crypto?: SecAggCrypto; longPollMs?: number; random?: AnalyticsRandom } = {},
 ): Promise<AnalyticsRoundOutcome> {
   const task = await session.analyticsTask(round);
-  const answer = analyticsAnswer(task, data, options.random);
+  const shareSigma = checkedDistributedNoise(task);
+  const random = options.random ?? AnalyticsRandom.from();
+  const answer = analyticsAnswer(task, data, random);
   const base = { round, kind: task.kind, secure: task.secureAggregation !== undefined, contributed: answer.indices.length, skipped: answer.skipped };
   if (task.secureAggregation) {
     const input = new Float64Array(answer.length);
     answer.indices.forEach((i, j) => (input[i] = answer.values?.[j] ?? 1));
+    if (shareSigma !== undefined) {
+      const share = random.discreteGaussian(answer.length, shareSigma);
+      for (let i = 0; i < input.length; i++) input[i] += share[i];
+    }
     // the same client side as a training round's or an evaluation's session, on the analytics routes
     const stage = await runSecureStages(
       { request: (waitMs) => session.analyticsSecureRequest(round, waitMs), reply: (stage, wire) => session.analyticsSecureReply(round, stage, wire) },

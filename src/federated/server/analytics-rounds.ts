@@ -21,8 +21,13 @@
  * aggregation the server cannot check a masked vector: the 0/1 votes and the clip are the
  * client's promise (the semi-honest model SecAgg+ assumes), as for DP-FedAvg's clip.
  *
- * The noise is added by the server after unmasking (central DP that trusts the server to add
- * it). A round whose votes did not arrive (fewer than the minimum, or a failed secure session)
+ * Central noise (the default) is added by the server after unmasking (central DP that trusts
+ * the server to add it). Distributed noise (`noise: 'distributed'`, secure aggregation only):
+ * the task tells every participant σ_i, and each adds its own discrete Gaussian share to every
+ * coordinate before masking (analytics/distributed-noise.ts); σ_i is calibrated for t =
+ * minClients shares, the fewest a round ever releases, and the server adds nothing. The server
+ * decides σ_i; it cannot verify that a client added its share (masked), so clients are trusted
+ * for that, as for their clip. A round whose votes did not arrive (fewer than the minimum, or a failed secure session)
  * releases nothing and is run again with new participants, at most three times. The task lives
  * in this process's memory: a restarted server starts it again (the released counts of a lost
  * run are lost with it; a new run spends a new budget).
@@ -32,12 +37,20 @@ import {
   AnalyticsRandom,
   calibrateRounds,
   composedGaussianNoiseMultiplier,
+  distributedNoiseRange,
+  distributedNoiseStd,
+  integerCountsL1Bound,
+  planDistributedNoise,
   ITEM_UNITS,
+  NOISE_MODES,
   trieAlphabet,
   trieCandidates,
   trieRelease,
   DEFAULT_ALPHABET,
+  type DistributedNoisePlan,
   type ItemUnit,
+  type NoiseMechanism,
+  type NoiseMode,
   type RoundsPrivacy,
 } from '../analytics/index.js';
 import type { ClientInfo } from '../selection/index.js';
@@ -73,6 +86,8 @@ export interface AnalyticsSettings {
   minClients?: number;
   /** How long a round waits for its reports (default: the training round timeout). */
   timeoutMs?: number;
+  /** 'central' (default): the server adds Gaussian noise; 'distributed': each client adds a discrete Gaussian share (needs secure aggregation). */
+  noise?: NoiseMode;
 }
 
 /** GET /v1/analytics/{r}/task */
@@ -83,6 +98,8 @@ export interface AnalyticsTaskResponse {
   heavyHitters?: { level: number; unit: ItemUnit; maxLength: number; votesPerDevice: number; alphabet: string; prefixes: string[]; candidates: number };
   histogram?: { labels: string[]; clipNorm: number };
   secureAggregation?: { range: number; encoding: { range: number; fractionalBits: number; maxSummands: number } };
+  /** Distributed noise: add an independent N_Z(0, shareSigma²) integer to every coordinate before masking (histograms: counts clipped as integers). */
+  distributedNoise?: { shareSigma: number; minReports: number };
 }
 
 /** POST /v1/analytics/{r}/report (plain rounds). */
@@ -103,6 +120,8 @@ export interface AnalyticsRoundLog {
   status: 'released' | 'retried';
   survivors?: number;
   discovered?: number;
+  /** heavy-hitters with distributed noise: this round's threshold (4 noise std of the sum of its reports' shares). */
+  threshold?: number;
 }
 
 /** What the admin route and `fl serve --json` show. Everything in it is released (noisy) or known to the server anyway. */
@@ -115,6 +134,9 @@ export interface AnalyticsResult {
   delta: number;
   aggregation: 'secure' | 'plain';
   noise: 'CSPRNG';
+  noiseMechanism: NoiseMechanism;
+  /** Distributed noise: each client's share σ_i, t = minClients, and the accounted (ε, δ) (null: ε = ∞). */
+  distributedNoise?: { shareSigma: number; minReports: number; epsilon: number | null; delta: number; rdpOrder: number | null; dimension: number; l1Sensitivity: number; l2Sensitivity: number; rounds: number; accountant: string };
   noiseMultiplier: number;
   rounds: AnalyticsRoundLog[];
   /** heavy-hitters */
@@ -170,6 +192,7 @@ export function checkAnalyticsSettings(settings: AnalyticsSettings): void {
     if (settings.clipNorm !== undefined && !(settings.clipNorm > 0 && Number.isFinite(settings.clipNorm))) throw new ConfigError(`analytics clip norm must be a finite number > 0, got ${settings.clipNorm}`);
   }
   if (settings.alphabet !== undefined) trieAlphabet(settings.alphabet);
+  if (settings.noise !== undefined && !NOISE_MODES.includes(settings.noise)) throw new ConfigError(`analytics noise must be one of ${NOISE_MODES.join(', ')}, got "${String(settings.noise)}"`);
 }
 
 export class AnalyticsRounds {
@@ -186,6 +209,7 @@ export class AnalyticsRounds {
   private readonly privacy: RoundsPrivacy;
   private readonly countNoiseStd: number;
   private readonly threshold: number;
+  private readonly distributed: DistributedNoisePlan | undefined;
   private readonly random = AnalyticsRandom.from();
   private status: AnalyticsResult['status'] = 'waiting';
   private message: string | undefined;
@@ -220,7 +244,26 @@ export class AnalyticsRounds {
     this.labels = settings.labels ?? [];
     this.clipNorm = settings.clipNorm ?? 5;
     this.minClients = settings.minClients ?? 2;
-    if (this.kind === 'heavy-hitters') {
+    if (settings.noise === 'distributed') {
+      if (!secure) {
+        throw new ConfigError('distributed analytics noise needs secure aggregation (--secagg): without masking the server would see each client\'s vector with only its own small share of noise; add --secagg or use central noise');
+      }
+      const heavy = this.kind === 'heavy-hitters';
+      this.distributed = planDistributedNoise({
+        epsilon: settings.epsilon,
+        delta: settings.delta,
+        rounds: heavy ? this.maxLength + 1 : 1,
+        minReports: this.minClients,
+        l1Sensitivity: heavy ? this.votesPerDevice : integerCountsL1Bound(this.clipNorm, this.labels.length),
+        l2Sensitivity: heavy ? Math.sqrt(this.votesPerDevice) : Math.sqrt(Math.floor(this.clipNorm * this.clipNorm + 1e-9)),
+        // a round sums one count per candidate (at most maxPrefixes survivors × (alphabet + END)) or per label
+        dimension: heavy ? Math.max(this.alphabet.length + 1, this.maxPrefixes * (this.alphabet.length + 1)) : Math.max(1, this.labels.length),
+      });
+      this.privacy = { noiseMultiplier: 0, epsilon: settings.epsilon, delta: settings.delta, rounds: this.distributed.rounds, sampleRate: 1, accountant: 'none (distributed noise)' };
+      // at the fewest reports a round releases; a round with more reports carries more noise (its threshold is its own)
+      this.countNoiseStd = distributedNoiseStd(this.distributed, this.minClients);
+      this.threshold = heavy ? Math.max(1, 4 * this.countNoiseStd) : 0;
+    } else if (this.kind === 'heavy-hitters') {
       this.privacy = calibrateRounds({ epsilon: settings.epsilon, delta: settings.delta, rounds: this.maxLength + 1 });
       // one client moves a round's vote vector by at most √c (at most c ones)
       this.countNoiseStd = this.privacy.noiseMultiplier * Math.sqrt(this.votesPerDevice);
@@ -284,7 +327,10 @@ export class AnalyticsRounds {
     };
     if (this.secure) {
       // no journal: an analytics task lives in this process (see the header)
-      open.secure = await SecureAggregationRound.start(available, candidates.length, { ...this.secure, range: this.kind === 'heavy-hitters' ? 1 : this.clipNorm }, this.clock, async () => undefined);
+      const valueRange = this.kind === 'heavy-hitters' ? 1 : this.clipNorm;
+      // distributed noise: integer vectors plus shares, in a range wide enough for 40 share std (0 fractional bits)
+      const range = this.distributed ? distributedNoiseRange(this.distributed, Math.floor(valueRange + 1e-9), available.length) : valueRange;
+      open.secure = await SecureAggregationRound.start(available, candidates.length, { ...this.secure, range }, this.clock, async () => undefined);
     }
     this.open = open;
     this.status = 'running';
@@ -323,6 +369,7 @@ export class AnalyticsRounds {
           }
         : { histogram: { labels: this.labels.slice(), clipNorm: this.clipNorm } }),
       ...(open.secure ? { secureAggregation: { range: open.secure.encoding.range, encoding: { ...open.secure.encoding } } } : {}),
+      ...(this.distributed ? { distributedNoise: { shareSigma: this.distributed.shareSigma, minReports: this.distributed.minReports } } : {}),
     };
   }
 
@@ -392,12 +439,15 @@ export class AnalyticsRounds {
       return;
     }
     this.attempts = 0;
-    const noise = this.random.gaussian(open.candidates.length, this.countNoiseStd);
+    // distributed: the clients' shares are already in the sum
+    const noise = this.distributed ? new Float64Array(open.candidates.length) : this.random.gaussian(open.candidates.length, this.countNoiseStd);
     if (this.kind === 'histogram') {
       this.noisyCounts = [...sums].map((s, i) => s + noise[i]);
       this.status = 'done';
     } else {
-      const release = trieRelease(open.candidates, sums, noise, this.threshold, this.maxPrefixes);
+      const threshold = this.distributed ? Math.max(1, 4 * distributedNoiseStd(this.distributed, reports)) : this.threshold;
+      if (this.distributed) entry.threshold = threshold;
+      const release = trieRelease(open.candidates, sums, noise, threshold, this.maxPrefixes);
       this.discovered.push(...release.discovered);
       this.prefixes = release.prefixes;
       entry.survivors = release.survivors;
@@ -418,6 +468,8 @@ export class AnalyticsRounds {
       delta: this.settings.delta,
       aggregation: this.secure ? ('secure' as const) : ('plain' as const),
       noise: 'CSPRNG' as const,
+      noiseMechanism: this.distributed ? ('distributed-discrete-gaussian' as const) : ('central-gaussian' as const),
+      ...(this.distributed ? { distributedNoise: this.distributedSummary(this.distributed) } : {}),
       noiseMultiplier: this.privacy.noiseMultiplier,
       rounds: this.log.map((r) => ({ ...r })),
     };
@@ -437,6 +489,11 @@ export class AnalyticsRounds {
       threshold: this.threshold,
       accountant: this.privacy.accountant,
     };
+  }
+
+  private distributedSummary(p: DistributedNoisePlan): NonNullable<AnalyticsResult['distributedNoise']> {
+    const finite = (x: number) => (Number.isFinite(x) ? x : null);
+    return { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant };
   }
 
   async drain(): Promise<void> {

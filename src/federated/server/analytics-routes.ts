@@ -29,7 +29,8 @@ export const ANALYTICS_ROUTE_SCHEMAS = {
     summary: 'The analytics task of a participant: TrieHH prefixes to extend, or the label set of a histogram.',
     description:
       'heavy-hitters: the candidates are every prefix followed by every symbol of the alphabet and then the end mark U+0003, in that order; vote for at most votesPerDevice distinct candidates that your own items (normalised, terminated with U+0003) start with. ' +
-      'histogram: your label counts over the labels, scaled to L2 norm ≤ clipNorm. With secureAggregation, send the dense vector over the candidates (or labels) through the secagg stages instead.',
+      'histogram: your label counts over the labels, scaled to L2 norm ≤ clipNorm. With secureAggregation, send the dense vector over the candidates (or labels) through the secagg stages instead. ' +
+      'With distributedNoise: add an independent discrete Gaussian N_Z(0, shareSigma²) integer to every coordinate of that vector before masking; histogram counts are then clipped as integers (the largest lowered until the L2 norm is ≤ clipNorm).',
     security: bearer,
     params: roundParams,
     response: {
@@ -58,6 +59,7 @@ export const ANALYTICS_ROUTE_SCHEMAS = {
             type: 'object',
             properties: { range: { type: 'number' }, encoding: { type: 'object', properties: { range: { type: 'number' }, fractionalBits: { type: 'integer' }, maxSummands: { type: 'integer' } } } },
           },
+          distributedNoise: { type: 'object', properties: { shareSigma: { type: 'number' }, minReports: { type: 'integer' } } },
         },
       },
       ...errors({ 400: 'round not written as a positive integer', 401: 'no or wrong token', 403: 'not a participant of this round', 409: 'no such analytics round open, or no analytics task on this server', 429: 'rate limited' }),

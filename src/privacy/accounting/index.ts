@@ -14,6 +14,7 @@ export {
   deltaFromRdp,
   epsilonAtOptimalOrder,
   epsilonFromRdp,
+  epsilonFromRdpCurve,
   rdpOfPhases,
   rdpSampledGaussian,
   type EpsilonFromRdp,
@@ -50,3 +51,10 @@ export {
   type EpsilonResult,
   type NoiseRequest,
 } from './calibrate.js';
+export {
+  discreteGaussianSumTau,
+  distributedDiscreteGaussianComposedEpsilon,
+  distributedDiscreteGaussianRdp,
+  distributedDiscreteGaussianShareSigma,
+  type DistributedDiscreteGaussianRelease,
+} from './distributed-discrete-gaussian.js';

@@ -359,6 +359,23 @@ export function epsilonAtOptimalOrder(
   return { epsilon: Math.max(0, value), order };
 }
 
+/**
+ * ε of any mechanism given by its RDP curve α ↦ RDP(α) (for example ρ-zCDP: α ↦ αρ), with the
+ * same conversion and the same continuous order search as `epsilonAtOptimalOrder`. The search
+ * finds the global minimum when the curve is (α − 1)·RDP(α) convex, as for zCDP and for
+ * compositions of Gaussian-like mechanisms (order-search.ts).
+ */
+export function epsilonFromRdpCurve(rdpAt: (order: number) => number, delta: number, conversion: RdpConversion = 'balle2020'): EpsilonFromRdp {
+  checkDelta(delta);
+  checkConversion(conversion);
+  const logDelta = Math.log(delta);
+  const { order, value } = minimiseOverOrder((alpha) => epsilonAtOrder(alpha, rdpAt(alpha), logDelta, conversion), {
+    maxOrder: MAX_RDP_ORDER,
+    referenceOrders: PUBLISHED_ORDERS,
+  });
+  return { epsilon: Math.max(0, value), order };
+}
+
 /** The smallest δ for a given ε over the orders (the inverse of `epsilonFromRdp`). */
 export function deltaFromRdp(
   orders: readonly number[],
