@@ -32,8 +32,9 @@ test('fl serve --analytics heavy-hitters with three fl client --data processes: 
     const url = await new Promise<string>((resolve, reject) => {
       server.stderr.setEncoding('utf8').on('data', (d: string) => {
         stderr += d;
+        // the security line is a separate write after "listening": wait for both (they may arrive in two chunks)
         const m = /"event":"listening","url":"([^"]+)"/.exec(stderr);
-        if (m) resolve(m[1]);
+        if (m && stderr.includes('"event":"security"')) resolve(m[1]);
       });
       server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
     });
