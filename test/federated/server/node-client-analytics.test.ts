@@ -21,10 +21,12 @@ const FILES = [
 
 test('fl serve --analytics heavy-hitters with three fl client --data processes: the simulator\'s exact answer at ε = ∞', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trustnlu-flhh-'));
+  let child: { exitCode: number | null; kill: () => boolean } | undefined;
   try {
     FILES.forEach((texts, i) => writeFileSync(join(dir, `c${i}.csv`), `utterance,intent\n${texts.map((t) => `"${t}",x`).join('\n')}\n`));
     const server = spawn(process.execPath, [BIN, 'fl', 'serve', ...OPEN_TEST_FEDERATION, '--params', '2', '--rounds', '0', '--analytics', 'heavy-hitters', '--analytics-epsilon', 'inf',
       '--analytics-k', '3', '--analytics-max-length', '8', '--analytics-min-clients', '3', '--poll-interval', '100', '--state', join(dir, 's.db'), '--exit-when-done', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = server;
     let stdout = '';
     let stderr = '';
     server.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -57,6 +59,8 @@ test('fl serve --analytics heavy-hitters with three fl client --data processes: 
     assert.deepEqual(result.items, [{ item: 'weather', estimate: 3 }, { item: 'alarm', estimate: 2 }, { item: 'the', estimate: 2 }]);
     assert.ok(result.rounds.every((r) => r.reports === 3));
   } finally {
+    // a failed assertion must not leave the server waiting for clients
+    if (child && child.exitCode === null) child.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 });
