@@ -8,7 +8,8 @@
  *   node dist/bench/fl-labels-seeds.js RESULTS.json [RESULTS.json ...]
  */
 import { readFileSync } from 'node:fs';
-import { studentTQuantile } from '../src/metrics/special-functions.js';
+// the module itself, not an index that loads tfjs, for a JSON-only script
+import { meanTInterval } from '../src/metrics/mean-interval.js';
 
 interface Row {
   kind: string;
@@ -61,13 +62,9 @@ if (datasets.size !== 1) {
 }
 
 function summary(values: number[]): { perSeed: number[]; mean: number; interval95?: [number, number] } {
-  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const { mean, half } = meanTInterval(values);
   const out: { perSeed: number[]; mean: number; interval95?: [number, number] } = { perSeed: values.map((v) => Number(v.toFixed(4))), mean: Number(mean.toFixed(4)) };
-  if (values.length >= 2) {
-    const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
-    const half = (studentTQuantile(0.95, values.length - 1) * sd) / Math.sqrt(values.length);
-    out.interval95 = [Number((mean - half).toFixed(4)), Number((mean + half).toFixed(4))];
-  }
+  if (half !== null) out.interval95 = [Number((mean - half).toFixed(4)), Number((mean + half).toFixed(4))];
   return out;
 }
 

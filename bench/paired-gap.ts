@@ -4,7 +4,7 @@
  * bench/fl-byzantine.ts and bench/fl-byzantine-combine.ts (which pairs runs from several files).
  */
 // the module itself, not an index that loads tfjs, for a JSON-only script
-import { studentTQuantile } from '../src/metrics/special-functions.js';
+import { meanTInterval } from '../src/metrics/mean-interval.js';
 
 /** What a gap needs of a run: its final accuracy and its per-round curve. */
 export interface AccuracyRun {
@@ -31,12 +31,8 @@ export function pairedGap(attacked: (seed: number) => AccuracyRun | undefined, r
     if (a && b) perSeed.push(Number(((at(b) - at(a)) * 100).toFixed(2)));
   }
   if (perSeed.length === 0) return undefined;
-  const mean = perSeed.reduce((s, v) => s + v, 0) / perSeed.length;
+  const { mean, half } = meanTInterval(perSeed);
   const out: PairedSummary = { perSeed, mean: Number(mean.toFixed(2)) };
-  if (perSeed.length >= 2) {
-    const sd = Math.sqrt(perSeed.reduce((s, v) => s + (v - mean) ** 2, 0) / (perSeed.length - 1));
-    const half = (studentTQuantile(0.95, perSeed.length - 1) * sd) / Math.sqrt(perSeed.length);
-    out.interval95 = [Number((mean - half).toFixed(2)), Number((mean + half).toFixed(2))];
-  }
+  if (half !== null) out.interval95 = [Number((mean - half).toFixed(2)), Number((mean + half).toFixed(2))];
   return out;
 }

@@ -13,6 +13,7 @@ import {
   ITEM_UNITS,
   NOISE_MODES,
   assignUsers,
+  distributedNoiseReport,
   dpLabelHistogram,
   dpStatisticHistogram,
   simulateHeavyHitters,
@@ -21,6 +22,7 @@ import {
   type HeldText,
   type ItemUnit,
   type DistributedNoisePlan,
+  type DistributedNoiseReport,
   type NoiseMode,
 } from '../federated/analytics/index.js';
 import { formatNumber, parseChoice, parseInteger, parseNumber, printResult } from './common.js';
@@ -90,16 +92,10 @@ function checkNoiseFlags(flags: PrivacyFlags): void {
  * Top-level noise fields of a JSON result: the mechanism and, for distributed noise, each
  * device's share σ_i, t and the accounted (ε, δ) (null for ε = ∞; JSON has no infinity).
  */
-function noiseSummary(details: object): { noiseMechanism: string; distributedNoise?: object } {
+function noiseSummary(details: object): { noiseMechanism: string; distributedNoise?: DistributedNoiseReport } {
   const d = details as { noiseMechanism?: string; distributedNoise?: DistributedNoisePlan };
   if (!d.noiseMechanism) return { noiseMechanism: 'local (randomised on each device)' };
-  if (!d.distributedNoise) return { noiseMechanism: d.noiseMechanism };
-  const p = d.distributedNoise;
-  const finite = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    noiseMechanism: d.noiseMechanism,
-    distributedNoise: { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant },
-  };
+  return { noiseMechanism: d.noiseMechanism, ...(d.distributedNoise ? { distributedNoise: distributedNoiseReport(d.distributedNoise) } : {}) };
 }
 
 interface LoadedTexts {

@@ -66,6 +66,7 @@ export {
   studentTQuantile,
   studentTTwoSidedPValue,
 } from './special-functions.js';
+export { meanTInterval } from './mean-interval.js';
 export {
   metricFrame,
   type MetricFrame,

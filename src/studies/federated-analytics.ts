@@ -17,7 +17,7 @@
 import { loadCorpus, loadIntentDataset } from '../data/registry.js';
 import type { TextExample } from '../data/types.js';
 import { assignUsers, rankItems, simulateHeavyHitters, userCounts, userItemsFromTexts, type HeavyHitterMethod, type ItemUnit, type UserItems } from '../federated/analytics/index.js';
-import { studentTQuantile } from '../metrics/index.js';
+import { meanTInterval } from '../metrics/index.js';
 import { lineChart } from '../report/charts.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
@@ -32,11 +32,8 @@ interface AnalyticsCase {
 }
 
 function meanInterval(values: number[]): { mean: number; low: number; high: number } {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  if (n < 2) return { mean, low: mean, high: mean };
-  const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  const half = (studentTQuantile(0.95, n - 1) * sd) / Math.sqrt(n);
+  const { mean, half } = meanTInterval(values);
+  if (half === null) return { mean, low: mean, high: mean };
   return { mean, low: Math.max(0, mean - half), high: Math.min(1, mean + half) };
 }
 

@@ -14,7 +14,7 @@
  */
 import type { FederatedExperimentOptions, FederatedExperimentSummary } from '../federated/index.js';
 import { runFederatedExperiment } from '../federated/index.js';
-import { studentTQuantile } from '../metrics/index.js';
+import { meanTInterval } from '../metrics/index.js';
 import { lineChart, type VegaLiteSpec } from '../report/charts.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import { groupInOrder } from './fl-runs.js';
@@ -71,11 +71,7 @@ export function labelStudyPlan(quick: boolean, seed: number, dataset?: string): 
 
 /** Mean over seeds with a Student-t 95% interval (half-width null with one seed). */
 export function meanWithInterval(values: readonly number[]): { mean: number; half: number | null } {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, half: null };
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  return { mean, half: studentTQuantile(0.95, n - 1) * (sd / Math.sqrt(n)) };
+  return meanTInterval(values, 0.95);
 }
 
 const formatInterval = ({ mean, half }: { mean: number; half: number | null }) => (half === null ? mean.toFixed(3) : `${mean.toFixed(3)} ± ${half.toFixed(3)}`);

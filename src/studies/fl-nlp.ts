@@ -17,10 +17,9 @@
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { loadDatasetSource } from '../data/registry.js';
 import { SeededRandom } from '../engine/random.js';
-import { mean } from '../metrics/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
-import { formatBySeed, groupInOrder, meanCurve, runOneSeed, targetSummary } from './fl-runs.js';
-import { formatInterval, pairRow, seedMeanInterval } from './fl-pairs.js';
+import { curveField, groupInOrder, runOneSeed, seedMeanFields } from './fl-runs.js';
+import { PAIR_RESULT_COLUMNS, pairRow } from './fl-pairs.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyDefinition, StudyRow, StudyContext } from './runner.js';
 
@@ -282,7 +281,7 @@ export async function runNlpCell(cell: StudyCell<NlpCellParams>, ctx: StudyConte
       examplesToTarget: run.target?.examples ?? null,
       labelEntropy: run.partitionSummary.meanLabelEntropy,
       sizes: p.method === 'centralised' ? String(q.max) : `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
-      curve: JSON.stringify(run.curve.map((c) => ({ round: c.round, accuracy: c.accuracy, examples: c.examples }))),
+      curve: curveField(run),
     },
   ];
 }
@@ -305,8 +304,6 @@ export function summarizeNlp(rows: StudyRow[], ctx: { seed: number; quick: boole
   const rng = new SeededRandom(ctx.seed).fork('fl-nlp:means');
   const means = groupInOrder(runs, (r) => `${r.dataset}\u0000${r.partitionKind}\u0000${r.methodKind}`).map((group): StudyRow => {
     const first = group[0];
-    const accuracy = seedMeanInterval(group.map((r) => r.accuracy as number), rng.fork(`${first.dataset}:${first.partitionKind}:${first.methodKind}`));
-    const target = targetSummary(group);
     return {
       kind: 'mean',
       dataset: first.dataset,
@@ -318,24 +315,12 @@ export function summarizeNlp(rows: StudyRow[], ctx: { seed: number; quick: boole
       methodKind: first.methodKind,
       strategy: first.strategy,
       tunedSetting: first.gridPoint,
-      accuracy: accuracy.mean,
-      interval: formatInterval(accuracy.low, accuracy.high),
-      intervalLow: accuracy.low,
-      intervalHigh: accuracy.high,
       gap: null,
-      bySeed: formatBySeed(group.map((r) => r.accuracy as number)),
-      seeds: group.map((r) => r.seed).join(','),
       rounds: first.rounds,
-      examplesProcessed: mean(group.map((r) => r.examplesProcessed as number)),
-      target: first.target,
-      reachedTarget: target.reached,
-      roundsToTarget: target.rounds,
-      examplesToTarget: target.examples,
       majorityAccuracy: first.majorityAccuracy,
       labelEntropy: first.labelEntropy,
       sizes: first.sizes,
-      seconds: group.reduce((s, r) => s + (r.seconds as number), 0),
-      curve: JSON.stringify(meanCurve(group)),
+      ...seedMeanFields(group, rng.fork(`${first.dataset}:${first.partitionKind}:${first.methodKind}`)),
     };
   });
   for (const row of means) {
@@ -374,16 +359,7 @@ const MEAN_COLUMNS: StudyColumn[] = [
   { key: 'sizes', header: 'client sizes p10/p50/p90/max' },
 ];
 
-const PAIR_COLUMNS: StudyColumn[] = [
-  { key: 'dataset', header: 'dataset' },
-  { key: 'partitionKind', header: 'partition' },
-  { key: 'pair', header: 'pair' },
-  { key: 'meanDifference', header: 'mean difference', digits: 4 },
-  { key: 'interval', header: '95% interval (paired bootstrap over seeds)' },
-  { key: 'seeds', header: 'seeds' },
-  { key: 'established', header: 'interval excludes 0' },
-  { key: 'verdict', header: 'verdict' },
-];
+const PAIR_COLUMNS: StudyColumn[] = [{ key: 'dataset', header: 'dataset' }, { key: 'partitionKind', header: 'partition' }, ...PAIR_RESULT_COLUMNS];
 
 const TUNING_COLUMNS: StudyColumn[] = [
   { key: 'dataset', header: 'dataset' },

@@ -9,7 +9,7 @@
  */
 import { SeededRandom } from '../engine/random.js';
 import { bootstrapCI, mean } from '../metrics/index.js';
-import type { StudyRow } from './runner.js';
+import type { StudyColumn, StudyRow } from './runner.js';
 
 /** Resamples of the seed bootstrap (each a mean of n resampled per-seed values). */
 export const SEED_BOOTSTRAP_RESAMPLES = 2000;
@@ -75,3 +75,13 @@ export function pairRow(first: { name: string; rows: readonly StudyRow[] }, seco
     bySeed: differences.map((d) => d.toFixed(4)).join(' / '),
   };
 }
+
+/** The columns of a pair row after its context columns (dataset, partition, setting, …). */
+export const PAIR_RESULT_COLUMNS: StudyColumn[] = [
+  { key: 'pair', header: 'pair' },
+  { key: 'meanDifference', header: 'mean difference', digits: 4 },
+  { key: 'interval', header: '95% interval (paired bootstrap over seeds)' },
+  { key: 'seeds', header: 'seeds' },
+  { key: 'established', header: 'interval excludes 0' },
+  { key: 'verdict', header: 'verdict' },
+];

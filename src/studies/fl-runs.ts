@@ -1,27 +1,14 @@
 /**
  * What the federated studies (fl-selection, fl-nlp, fl-labels) share: run one configuration
- * of `runFederatedExperiment` for one seed (a study cell) or over several seeds, and reduce
- * the runs of one configuration to one table row (mean, min and max of the final accuracy, the
- * per-seed values, and the mean accuracy curve).
+ * of `runFederatedExperiment` for one seed (a study cell), its curve as a row field, and the
+ * fields of a "mean" row over the seeds of one configuration (mean accuracy with its seed
+ * interval, the per-seed values, the budget and target, and the mean curve).
  */
 import { runFederatedExperiment, type FederatedExperimentOptions, type FederatedExperimentSummary } from '../federated/index.js';
 import { mean } from '../metrics/index.js';
+import type { SeededRandom } from '../engine/random.js';
+import { formatInterval, seedMeanInterval } from './fl-pairs.js';
 import type { StudyContext, StudyRow } from './runner.js';
-
-/** What combining seeds needs of each run. */
-export interface SeedRun {
-  accuracy: number;
-  curve: { round: number; accuracy: number }[];
-  seconds: number;
-}
-
-export interface SeedRuns<Run extends SeedRun = FederatedExperimentSummary> {
-  runs: Run[];
-  accuracy: { mean: number; min: number; max: number; bySeed: number[] };
-  /** Mean over seeds of the accuracy at each evaluated round (the rounds are the same for every seed). */
-  curve: { round: number; accuracy: number }[];
-  seconds: number;
-}
 
 /**
  * One run of `options` with `seed` (the seed fixes partition, initialisation, selection and
@@ -38,36 +25,6 @@ export function runOneSeed(options: Omit<FederatedExperimentOptions, 'seed' | 'p
     progress: ctx.progress,
     ...(ctx.queue ? { queue: ctx.queue } : {}),
   });
-}
-
-/** The runs of one configuration, one per seed, reduced to means. */
-export function combineSeeds<Run extends SeedRun>(runs: Run[]): SeedRuns<Run> {
-  const finals = runs.map((r) => r.accuracy);
-  const rounds = runs[0].curve.map((p) => p.round);
-  const curve = rounds.map((round, i) => ({ round, accuracy: mean(runs.map((r) => r.curve[i]?.accuracy ?? Number.NaN)) }));
-  return {
-    runs,
-    accuracy: { mean: mean(finals), min: Math.min(...finals), max: Math.max(...finals), bySeed: finals },
-    curve,
-    seconds: runs.reduce((s, r) => s + r.seconds, 0),
-  };
-}
-
-/** combineSeeds over a study's per-seed rows (their accuracy, JSON curve and seconds). */
-export function combineSeedRows(rows: StudyRow[]): SeedRuns<SeedRun> {
-  return combineSeeds(rows.map((r) => ({ accuracy: r.accuracy as number, curve: JSON.parse(String(r.curve)) as SeedRun['curve'], seconds: r.seconds as number })));
-}
-
-/** Runs `options` once per seed, one after another. */
-export async function runOverSeeds(
-  options: Omit<FederatedExperimentOptions, 'seed' | 'progress'>,
-  seeds: readonly number[],
-  ctx: StudyContext,
-  label: string,
-): Promise<SeedRuns> {
-  const runs: FederatedExperimentSummary[] = [];
-  for (const seed of seeds) runs.push(await runOneSeed(options, seed, ctx, label));
-  return combineSeeds(runs);
 }
 
 /** "0.512 / 0.498" style list of per-seed values (table cells avoid the pipe character). */
@@ -100,5 +57,37 @@ export function targetSummary(rows: readonly StudyRow[]): { reached: string; rou
     reached: `${hits.length} of ${rows.length}`,
     rounds: hits.length > 0 ? mean(hits.map((r) => r.roundsToTarget as number)) : null,
     examples: hits.length > 0 ? mean(hits.map((r) => r.examplesToTarget as number)) : null,
+  };
+}
+
+/** A run's evaluated curve as a row field: round, accuracy and client examples processed by then. */
+export function curveField(run: FederatedExperimentSummary): string {
+  return JSON.stringify(run.curve.map((c) => ({ round: c.round, accuracy: c.accuracy, examples: c.examples })));
+}
+
+/**
+ * The fields of a "mean" row over the run rows of one configuration (one per seed, with
+ * `accuracy`, `seed`, `examplesProcessed`, `target`, `roundsToTarget`, `examplesToTarget`,
+ * `seconds` and `curve`): the mean accuracy with its bootstrap interval over seeds (`rng`),
+ * the per-seed values, the mean budget, the target summary, the total seconds and the mean curve.
+ */
+export function seedMeanFields(group: readonly StudyRow[], rng: SeededRandom): StudyRow {
+  const accuracies = group.map((r) => r.accuracy as number);
+  const accuracy = seedMeanInterval(accuracies, rng);
+  const target = targetSummary(group);
+  return {
+    accuracy: accuracy.mean,
+    interval: formatInterval(accuracy.low, accuracy.high),
+    intervalLow: accuracy.low,
+    intervalHigh: accuracy.high,
+    bySeed: formatBySeed(accuracies),
+    seeds: group.map((r) => r.seed).join(','),
+    examplesProcessed: mean(group.map((r) => r.examplesProcessed as number)),
+    target: group[0].target,
+    reachedTarget: target.reached,
+    roundsToTarget: target.rounds,
+    examplesToTarget: target.examples,
+    seconds: group.reduce((s, r) => s + (r.seconds as number), 0),
+    curve: JSON.stringify(meanCurve(group)),
   };
 }

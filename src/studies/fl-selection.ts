@@ -15,8 +15,8 @@
 import type { FederatedExperimentOptions } from '../federated/index.js';
 import { barChart, lineChart, type VegaLiteSpec } from '../report/charts.js';
 import { mean } from '../metrics/index.js';
-import { formatBySeed, groupInOrder, meanCurve, runOneSeed, targetSummary } from './fl-runs.js';
-import { formatInterval, pairRow, seedMeanInterval } from './fl-pairs.js';
+import { curveField, groupInOrder, runOneSeed, seedMeanFields } from './fl-runs.js';
+import { PAIR_RESULT_COLUMNS, pairRow } from './fl-pairs.js';
 import { SeededRandom } from '../engine/random.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
@@ -169,7 +169,7 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
       sizes: `${q.p10.toFixed(0)}/${q.p50.toFixed(0)}/${q.p90.toFixed(0)}/${q.max}`,
       model: run.model,
       seconds: run.seconds,
-      curve: JSON.stringify(run.curve.map((c) => ({ round: c.round, accuracy: c.accuracy, examples: c.examples }))),
+      curve: curveField(run),
     },
   ];
 }
@@ -186,8 +186,6 @@ export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick:
   const means = groups.map((group): StudyRow => {
     const first = group[0];
     const accuracies = group.map((r) => r.accuracy as number);
-    const accuracy = seedMeanInterval(accuracies, rng.fork(`${first.case}:${first.setting}:${first.selectionKind}`));
-    const target = targetSummary(group);
     const continual = group.every((r) => typeof r.averageAccuracy === 'number');
     return {
       kind: 'mean',
@@ -199,20 +197,9 @@ export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick:
       method: first.method,
       selection: first.selection,
       selectionKind: first.selectionKind,
-      accuracy: accuracy.mean,
-      interval: formatInterval(accuracy.low, accuracy.high),
-      intervalLow: accuracy.low,
-      intervalHigh: accuracy.high,
       accuracyMin: Math.min(...accuracies),
       accuracyMax: Math.max(...accuracies),
       gain: null,
-      bySeed: formatBySeed(accuracies),
-      seeds: group.map((r) => r.seed).join(','),
-      examplesProcessed: mean(group.map((r) => r.examplesProcessed as number)),
-      target: first.target,
-      reachedTarget: target.reached,
-      roundsToTarget: target.rounds,
-      examplesToTarget: target.examples,
       averageAccuracy: continual ? mean(group.map((r) => r.averageAccuracy as number)) : null,
       forgetting: continual ? mean(group.map((r) => r.forgetting as number)) : null,
       rounds: first.rounds,
@@ -220,8 +207,7 @@ export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick:
       clients: first.clients,
       sizes: first.sizes,
       model: first.model,
-      seconds: group.reduce((s, r) => s + (r.seconds as number), 0),
-      curve: JSON.stringify(meanCurve(group)),
+      ...seedMeanFields(group, rng.fork(`${first.case}:${first.setting}:${first.selectionKind}`)),
     };
   });
   for (const row of means) {
@@ -273,16 +259,7 @@ function charts(all: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
   return out;
 }
 
-const PAIR_COLUMNS: StudyColumn[] = [
-  { key: 'case', header: 'data / partition' },
-  { key: 'setting', header: 'setting' },
-  { key: 'pair', header: 'pair' },
-  { key: 'meanDifference', header: 'mean difference', digits: 4 },
-  { key: 'interval', header: '95% interval (paired bootstrap over seeds)' },
-  { key: 'seeds', header: 'seeds' },
-  { key: 'established', header: 'interval excludes 0' },
-  { key: 'verdict', header: 'verdict' },
-];
+const PAIR_COLUMNS: StudyColumn[] = [{ key: 'case', header: 'data / partition' }, { key: 'setting', header: 'setting' }, ...PAIR_RESULT_COLUMNS];
 
 function tables(rows: StudyRow[]): { title: string; rows: StudyRow[]; columns: StudyColumn[] }[] {
   return [

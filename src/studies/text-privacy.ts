@@ -27,7 +27,7 @@ import { loadCorpus, loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset, TextExample } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
 import { DatasetNotFoundError } from '../errors.js';
-import { rocAuc } from '../metrics/index.js';
+import { meanTInterval, rocAuc } from '../metrics/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { membershipStatistics } from '../privacy/audit/membership-statistics.js';
 import {
@@ -38,7 +38,6 @@ import {
   medianOverWords,
   plausibleDeniability,
   rewriteTexts,
-  studentTQuantile,
   trainAdeptAutoencoder,
   type AdeptAutoencoder,
   type AdeptAutoencoderConfig,
@@ -141,10 +140,8 @@ export function wordOverlap(originals: readonly string[], rewrites: readonly str
 
 /** Mean with a Student-t 95% interval, clamped to [lowest, highest] (a rate's interval stays in [0, 1]). */
 function meanInterval(values: number[], lowest = 0, highest = 1): { mean: number; low: number | null; high: number | null } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  if (values.length < 2) return { mean, low: null, high: null };
-  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
-  const half = studentTQuantile(0.95, values.length - 1) * (sd / Math.sqrt(values.length));
+  const { mean, half } = meanTInterval(values);
+  if (half === null) return { mean, low: null, high: null };
   return { mean, low: Math.max(lowest, mean - half), high: Math.min(highest, mean + half) };
 }
 

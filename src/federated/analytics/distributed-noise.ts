@@ -25,6 +25,7 @@ import { ConfigError } from '../../errors.js';
 import { distributedDiscreteGaussianComposedEpsilon, distributedDiscreteGaussianShareSigma, discreteGaussianVariance } from '../../privacy/index.js';
 import { runSecureAggregation } from '../secagg/index.js';
 import type { AnalyticsRandom } from './analytics-random.js';
+import type { RoundsPrivacy } from './gaussian-calibration.js';
 import type { Aggregation, SparseContribution } from './secure-sum.js';
 
 export type NoiseMode = 'central' | 'distributed';
@@ -77,6 +78,58 @@ export function planDistributedNoise(request: DistributedNoiseRequest): Distribu
   const shareSigma = distributedDiscreteGaussianShareSigma({ epsilon, delta, rounds, shares: minReports, l1Sensitivity, l2Sensitivity, dimension });
   const accounted = distributedDiscreteGaussianComposedEpsilon({ shareSigma, shares: minReports, l1Sensitivity, l2Sensitivity, dimension }, rounds, delta);
   return { ...base, shareSigma, accountedEpsilon: accounted.epsilon, rdpOrder: accounted.order, accountant: 'distributed discrete Gaussian (Kairouz, Liu & Steinke 2021, Prop. 14), RDP' };
+}
+
+/**
+ * The noise a release asks for, checked the same way for every analytics release: undefined for
+ * central noise (then `minReports` must not be given); for distributed noise, the plan for
+ * t = `minReports` shares (default: every one of `devices`), t in [2, devices].
+ */
+export function planNoiseMode(request: Omit<DistributedNoiseRequest, 'minReports'> & { noise?: NoiseMode; minReports?: number; devices: number }): DistributedNoisePlan | undefined {
+  const { noise, minReports, devices, ...plan } = request;
+  const mode = noise ?? 'central';
+  if (mode !== 'central' && mode !== 'distributed') throw new ConfigError(`noise must be central or distributed, got "${String(mode)}"`);
+  if (mode === 'central') {
+    if (minReports !== undefined) throw new ConfigError('minReports applies to distributed noise only');
+    return undefined;
+  }
+  const t = minReports ?? devices;
+  if (!Number.isInteger(t) || t < 2 || t > devices) throw new ConfigError(`minReports (t) must be an integer in [2, ${devices}] (the number of devices), got ${t}`);
+  return planDistributedNoise({ ...plan, minReports: t });
+}
+
+/** The central-noise calibration of a release whose noise is distributed: no server noise (σ = 0), the budget as asked. */
+export function noCentralNoise(plan: DistributedNoisePlan): RoundsPrivacy {
+  return { noiseMultiplier: 0, epsilon: plan.epsilon, delta: plan.delta, rounds: plan.rounds, sampleRate: 1, accountant: 'none (distributed noise)' };
+}
+
+/** A plan as JSON output shows it: the accounted ε is null at ε = ∞ (JSON has no infinity). */
+export interface DistributedNoiseReport {
+  shareSigma: number;
+  minReports: number;
+  epsilon: number | null;
+  delta: number;
+  rdpOrder: number | null;
+  dimension: number;
+  l1Sensitivity: number;
+  l2Sensitivity: number;
+  rounds: number;
+  accountant: string;
+}
+
+export function distributedNoiseReport(p: DistributedNoisePlan): DistributedNoiseReport {
+  return {
+    shareSigma: p.shareSigma,
+    minReports: p.minReports,
+    epsilon: Number.isFinite(p.accountedEpsilon) ? p.accountedEpsilon : null,
+    delta: p.delta,
+    rdpOrder: p.rdpOrder,
+    dimension: p.dimension,
+    l1Sensitivity: p.l1Sensitivity,
+    l2Sensitivity: p.l2Sensitivity,
+    rounds: p.rounds,
+    accountant: p.accountant,
+  };
 }
 
 /** Std of the noise in a sum of `reports` shares (the discrete Gaussian's exact variance, slightly below σ_i² for small σ_i). */
@@ -162,6 +215,11 @@ export function integerClippedCounts(counts: ReadonlyMap<number, number>, clipNo
     squares -= 2 * top - 1;
   }
   return out;
+}
+
+/** ‖Δ‖₂ of an integer count vector with L2 norm ≤ C: √⌊C²⌋ (its squared norm is an integer ≤ C²). */
+export function integerCountsL2Bound(clipNorm: number): number {
+  return Math.sqrt(Math.floor(clipNorm * clipNorm + 1e-9));
 }
 
 /** ‖Δ‖₁ of an integer count vector over `bins` with L2 norm ≤ C: min(⌊C²⌋, ⌊√bins·C⌋). */

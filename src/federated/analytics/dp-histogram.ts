@@ -18,7 +18,17 @@
  */
 import { ConfigError } from '../../errors.js';
 import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
-import { distributedNoiseStd, integerClippedCounts, integerCountsL1Bound, planDistributedNoise, sumWithDistributedNoise, type DistributedNoisePlan, type NoiseMechanism, type NoiseMode } from './distributed-noise.js';
+import {
+  distributedNoiseStd,
+  integerClippedCounts,
+  integerCountsL1Bound,
+  integerCountsL2Bound,
+  planNoiseMode,
+  sumWithDistributedNoise,
+  type DistributedNoisePlan,
+  type NoiseMechanism,
+  type NoiseMode,
+} from './distributed-noise.js';
 import { composedGaussianNoiseMultiplier } from './gaussian-calibration.js';
 import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
 
@@ -55,16 +65,9 @@ export interface DpHistogramResult {
   distributedNoise?: DistributedNoisePlan;
 }
 
-function distributedPlan(privacy: HistogramPrivacy, devices: number, l1Sensitivity: number, l2Sensitivity: number, dimension: number): DistributedNoisePlan | undefined {
-  const mode = privacy.noise ?? 'central';
-  if (mode !== 'central' && mode !== 'distributed') throw new ConfigError(`noise must be central or distributed, got "${String(mode)}"`);
-  if (mode === 'central') {
-    if (privacy.minReports !== undefined) throw new ConfigError('minReports applies to distributed noise only');
-    return undefined;
-  }
-  const minReports = privacy.minReports ?? devices;
-  if (!Number.isInteger(minReports) || minReports < 2 || minReports > devices) throw new ConfigError(`minReports (t) must be an integer in [2, ${devices}] (the number of devices), got ${minReports}`);
-  return planDistributedNoise({ epsilon: privacy.epsilon, delta: privacy.delta, rounds: 1, minReports, l1Sensitivity, l2Sensitivity, dimension });
+/** What the noise choice needs of a histogram's privacy options (one release). */
+function noiseRequest(privacy: HistogramPrivacy): { noise?: NoiseMode; minReports?: number; epsilon: number; delta: number; rounds: number } {
+  return { noise: privacy.noise, minReports: privacy.minReports, epsilon: privacy.epsilon, delta: privacy.delta, rounds: 1 };
 }
 
 /** The distributed release: integer contributions, each device's share added before the (secure) sum. */
@@ -155,7 +158,13 @@ export async function dpLabelHistogram(options: LabelHistogramOptions): Promise<
   const index = new Map(options.labels.map((l, i) => [l, i]));
   const unclipped = new Array<number>(options.labels.length).fill(0);
   let clippedDevices = 0;
-  const plan = distributedPlan(options, options.devices.length, integerCountsL1Bound(clipNorm, options.labels.length), Math.sqrt(Math.floor(clipNorm * clipNorm + 1e-9)), options.labels.length);
+  const plan = planNoiseMode({
+    ...noiseRequest(options),
+    devices: options.devices.length,
+    l1Sensitivity: integerCountsL1Bound(clipNorm, options.labels.length),
+    l2Sensitivity: integerCountsL2Bound(clipNorm),
+    dimension: options.labels.length,
+  });
   if (plan) {
     // integers only: counts lowered one at a time until the L2 norm is ≤ C (distributed-noise.ts)
     const random = AnalyticsRandom.from(options.noiseSeed);
@@ -209,7 +218,7 @@ export async function dpStatisticHistogram(options: StatisticHistogramOptions): 
     return { indices: [Math.min(bins - 1, Math.max(0, Math.floor((v - low) / width)))] };
   });
   const names = edges.slice(0, -1).map((e, i) => `[${+e.toFixed(6)}, ${+edges[i + 1].toFixed(6)}${i === bins - 1 ? ']' : ')'}`);
-  const plan = distributedPlan(options, contributions.length, 1, 1, bins);
+  const plan = planNoiseMode({ ...noiseRequest(options), devices: contributions.length, l1Sensitivity: 1, l2Sensitivity: 1, dimension: bins });
   const result = plan ? await releaseDistributed(contributions, names, plan, 1, options, AnalyticsRandom.from(options.noiseSeed)) : await release(contributions, names, 1, 1, options);
   const mid = edges.slice(0, -1).map((e) => e + width / 2);
   const positive = result.noisyCounts.map((c) => Math.max(0, c));

@@ -33,11 +33,11 @@
  */
 import { ConfigError } from '../../errors.js';
 import { AnalyticsRandom, type NoiseSource } from './analytics-random.js';
-import { distributedNoiseStd, planDistributedNoise, sumWithDistributedNoise, type DistributedNoisePlan, type NoiseMechanism, type NoiseMode } from './distributed-noise.js';
+import { distributedNoiseStd, noCentralNoise, planNoiseMode, sumWithDistributedNoise, type DistributedNoisePlan, type NoiseMechanism, type NoiseMode } from './distributed-noise.js';
 import { calibrateRounds, type RoundsPrivacy } from './gaussian-calibration.js';
 import type { UserItems } from './items.js';
 import { sumContributions, type Aggregation, type SparseContribution } from './secure-sum.js';
-import { terminatedItems, trieAlphabet, trieCandidates, trieRelease, trieVoteCandidates } from './trie-rounds.js';
+import { maxTrieCandidates, terminatedItems, trieAlphabet, trieCandidates, trieRelease, trieVoteCandidates } from './trie-rounds.js';
 
 export interface TrieHeavyHittersOptions {
   users: readonly UserItems[];
@@ -134,27 +134,20 @@ export async function trieHeavyHitters(options: TrieHeavyHittersOptions): Promis
   const aggregation = options.aggregation ?? 'plain';
   const sampleRate = options.sampleRate ?? 1;
   const rounds = maxLength + 1;
-  const mode = options.noise ?? 'central';
-  if (mode !== 'central' && mode !== 'distributed') throw new ConfigError(`noise must be central or distributed, got "${String(mode)}"`);
-  let distributed: DistributedNoisePlan | undefined;
-  let privacy: RoundsPrivacy;
-  let countNoiseStd: number;
-  if (mode === 'distributed') {
-    if (sampleRate !== 1) throw new ConfigError('distributed noise runs every device every round (sample rate 1): amplification by sampling is not accounted for the distributed discrete Gaussian here');
-    const minReports = options.minReports ?? options.users.length;
-    if (!Number.isInteger(minReports) || minReports < 2 || minReports > options.users.length) {
-      throw new ConfigError(`minReports (t) must be an integer in [2, ${options.users.length}] (the number of devices), got ${minReports}`);
-    }
-    // a round sums one count per candidate: at most maxPrefixes survivors × (alphabet + END) extensions
-    const dimension = Math.max(alphabet.length + 1, maxPrefixes * (alphabet.length + 1));
-    distributed = planDistributedNoise({ epsilon: options.epsilon, delta: options.delta, rounds, minReports, l1Sensitivity: votesPerDevice, l2Sensitivity: Math.sqrt(votesPerDevice), dimension });
-    privacy = { noiseMultiplier: 0, epsilon: options.epsilon, delta: options.delta, rounds, sampleRate, accountant: 'none (distributed noise)' };
-    countNoiseStd = distributedNoiseStd(distributed, options.users.length);
-  } else {
-    if (options.minReports !== undefined) throw new ConfigError('minReports applies to distributed noise only');
-    privacy = calibrateRounds({ epsilon: options.epsilon, delta: options.delta, rounds, sampleRate });
-    countNoiseStd = privacy.noiseMultiplier * Math.sqrt(votesPerDevice);
-  }
+  if (options.noise === 'distributed' && sampleRate !== 1) throw new ConfigError('distributed noise runs every device every round (sample rate 1): amplification by sampling is not accounted for the distributed discrete Gaussian here');
+  const distributed = planNoiseMode({
+    noise: options.noise,
+    minReports: options.minReports,
+    devices: options.users.length,
+    epsilon: options.epsilon,
+    delta: options.delta,
+    rounds,
+    l1Sensitivity: votesPerDevice,
+    l2Sensitivity: Math.sqrt(votesPerDevice),
+    dimension: maxTrieCandidates(alphabet.length, maxPrefixes),
+  });
+  const privacy: RoundsPrivacy = distributed ? noCentralNoise(distributed) : calibrateRounds({ epsilon: options.epsilon, delta: options.delta, rounds, sampleRate });
+  const countNoiseStd = distributed ? distributedNoiseStd(distributed, options.users.length) : privacy.noiseMultiplier * Math.sqrt(votesPerDevice);
   const threshold = Math.max(minCount, z * countNoiseStd);
   const random = AnalyticsRandom.from(options.noiseSeed);
 

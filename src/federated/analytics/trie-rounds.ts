@@ -21,6 +21,11 @@ export function trieAlphabet(alphabet: string = DEFAULT_ALPHABET): string[] {
   return symbols;
 }
 
+/** The most candidates a round can have: at most `maxPrefixes` survivors, each extended by every symbol and END. */
+export function maxTrieCandidates(alphabetSize: number, maxPrefixes: number): number {
+  return maxPrefixes * (alphabetSize + 1);
+}
+
 /** C_r: every surviving prefix followed by every symbol and END, in that order. */
 export function trieCandidates(prefixes: readonly string[], alphabet: readonly string[]): string[] {
   const out: string[] = [];

@@ -38,8 +38,12 @@ import {
   calibrateRounds,
   composedGaussianNoiseMultiplier,
   distributedNoiseRange,
+  distributedNoiseReport,
   distributedNoiseStd,
   integerCountsL1Bound,
+  integerCountsL2Bound,
+  maxTrieCandidates,
+  noCentralNoise,
   planDistributedNoise,
   ITEM_UNITS,
   NOISE_MODES,
@@ -48,6 +52,7 @@ import {
   trieRelease,
   DEFAULT_ALPHABET,
   type DistributedNoisePlan,
+  type DistributedNoiseReport,
   type ItemUnit,
   type NoiseMechanism,
   type NoiseMode,
@@ -136,7 +141,7 @@ export interface AnalyticsResult {
   noise: 'CSPRNG';
   noiseMechanism: NoiseMechanism;
   /** Distributed noise: each client's share σ_i, t = minClients, and the accounted (ε, δ) (null: ε = ∞). */
-  distributedNoise?: { shareSigma: number; minReports: number; epsilon: number | null; delta: number; rdpOrder: number | null; dimension: number; l1Sensitivity: number; l2Sensitivity: number; rounds: number; accountant: string };
+  distributedNoise?: DistributedNoiseReport;
   noiseMultiplier: number;
   rounds: AnalyticsRoundLog[];
   /** heavy-hitters */
@@ -255,11 +260,11 @@ export class AnalyticsRounds {
         rounds: heavy ? this.maxLength + 1 : 1,
         minReports: this.minClients,
         l1Sensitivity: heavy ? this.votesPerDevice : integerCountsL1Bound(this.clipNorm, this.labels.length),
-        l2Sensitivity: heavy ? Math.sqrt(this.votesPerDevice) : Math.sqrt(Math.floor(this.clipNorm * this.clipNorm + 1e-9)),
-        // a round sums one count per candidate (at most maxPrefixes survivors × (alphabet + END)) or per label
-        dimension: heavy ? Math.max(this.alphabet.length + 1, this.maxPrefixes * (this.alphabet.length + 1)) : Math.max(1, this.labels.length),
+        l2Sensitivity: heavy ? Math.sqrt(this.votesPerDevice) : integerCountsL2Bound(this.clipNorm),
+        // a round sums one count per candidate or per label
+        dimension: heavy ? maxTrieCandidates(this.alphabet.length, this.maxPrefixes) : Math.max(1, this.labels.length),
       });
-      this.privacy = { noiseMultiplier: 0, epsilon: settings.epsilon, delta: settings.delta, rounds: this.distributed.rounds, sampleRate: 1, accountant: 'none (distributed noise)' };
+      this.privacy = noCentralNoise(this.distributed);
       // at the fewest reports a round releases; a round with more reports carries more noise (its threshold is its own)
       this.countNoiseStd = distributedNoiseStd(this.distributed, this.minClients);
       this.threshold = heavy ? Math.max(1, 4 * this.countNoiseStd) : 0;
@@ -469,7 +474,7 @@ export class AnalyticsRounds {
       aggregation: this.secure ? ('secure' as const) : ('plain' as const),
       noise: 'CSPRNG' as const,
       noiseMechanism: this.distributed ? ('distributed-discrete-gaussian' as const) : ('central-gaussian' as const),
-      ...(this.distributed ? { distributedNoise: this.distributedSummary(this.distributed) } : {}),
+      ...(this.distributed ? { distributedNoise: distributedNoiseReport(this.distributed) } : {}),
       noiseMultiplier: this.privacy.noiseMultiplier,
       rounds: this.log.map((r) => ({ ...r })),
     };
@@ -489,11 +494,6 @@ export class AnalyticsRounds {
       threshold: this.threshold,
       accountant: this.privacy.accountant,
     };
-  }
-
-  private distributedSummary(p: DistributedNoisePlan): NonNullable<AnalyticsResult['distributedNoise']> {
-    const finite = (x: number) => (Number.isFinite(x) ? x : null);
-    return { shareSigma: p.shareSigma, minReports: p.minReports, epsilon: finite(p.accountedEpsilon), delta: p.delta, rdpOrder: p.rdpOrder, dimension: p.dimension, l1Sensitivity: p.l1Sensitivity, l2Sensitivity: p.l2Sensitivity, rounds: p.rounds, accountant: p.accountant };
   }
 
   async drain(): Promise<void> {

@@ -15,7 +15,7 @@ import { createStrategy, parseStrategySpec, type ServerStrategy, type StrategySp
 import { privateAggregation, type DpFedAvgOptions, type FederatedPrivacyReport, type SecureAggregationOptions } from '../privacy/index.js';
 import { SimulationExecutor } from './executor.js';
 import { SeededRandom } from '../../engine/random.js';
-import { examplesToTarget, holdOutClientValidation, majorityAccuracy, roundsToTarget } from './budget.js';
+import { holdOutClientValidation, majorityAccuracy, reachTarget, type BudgetPoint } from './budget.js';
 import { MemoryClientStateStore } from './client-registry.js';
 import { prepareFederatedDataset } from './federated-dataset.js';
 import type { UserTextModel } from './user-text-model.js';
@@ -135,6 +135,12 @@ export interface FederatedExperimentSummary {
   privacy?: FederatedPrivacyReport;
   /** Feedback / semi-supervised runs: the labelled set, the seed model's accuracy, the devices' label counts. */
   labels?: DeviceLabelReport;
+}
+
+/** The first evaluated round reaching `accuracy` and the client examples processed by then (nulls when never reached). */
+function targetOf(curve: readonly BudgetPoint[], accuracy: number): { accuracy: number; rounds: number | null; examples: number | null } {
+  const hit = reachTarget(curve, accuracy);
+  return { accuracy, rounds: hit?.round ?? null, examples: hit?.examples ?? null };
 }
 
 export async function runFederatedExperiment(options: FederatedExperimentOptions): Promise<FederatedExperimentSummary> {
@@ -257,9 +263,7 @@ export async function runFederatedExperiment(options: FederatedExperimentOptions
       ...(held ? { validationExamples: held.validation.length } : {}),
       majorityAccuracy: evaluated.examples.task === 'tensors' ? Number.NaN : majorityAccuracy(evaluated.examples, evaluated.indices, data.outOfScopeIndex),
       examplesProcessed: result.examplesProcessed,
-      ...(options.targetAccuracy !== undefined
-        ? { target: { accuracy: options.targetAccuracy, rounds: roundsToTarget(result.curve, options.targetAccuracy), examples: examplesToTarget(result.curve, options.targetAccuracy) } }
-        : {}),
+      ...(options.targetAccuracy !== undefined ? { target: targetOf(result.curve, options.targetAccuracy) } : {}),
       totals: result.totals,
       notes: data.notes,
     };

@@ -347,21 +347,17 @@ export function epsilonAtOptimalOrder(
   const active = [...stepsBySetting.values()];
   if (active.length === 0) return { epsilon: 0, order: NaN };
   if (active.some((p) => p.noiseMultiplier === 0)) return { epsilon: Infinity, order: NaN };
-  const logDelta = Math.log(delta);
-  const { order, value } = minimiseOverOrder(
-    (alpha) => {
-      let rdp = 0;
-      for (const p of active) rdp += p.steps * rdpOneOrder(p.sampleRate, p.noiseMultiplier, alpha);
-      return epsilonAtOrder(alpha, rdp, logDelta, conversion);
-    },
-    { maxOrder: MAX_RDP_ORDER, referenceOrders: PUBLISHED_ORDERS },
-  );
-  return { epsilon: Math.max(0, value), order };
+  return epsilonFromRdpCurve((alpha) => {
+    let rdp = 0;
+    for (const p of active) rdp += p.steps * rdpOneOrder(p.sampleRate, p.noiseMultiplier, alpha);
+    return rdp;
+  }, delta, conversion);
 }
 
 /**
- * ε of any mechanism given by its RDP curve α ↦ RDP(α) (for example ρ-zCDP: α ↦ αρ), with the
- * same conversion and the same continuous order search as `epsilonAtOptimalOrder`. The search
+ * ε of any mechanism given by its RDP curve α ↦ RDP(α) (for example ρ-zCDP: α ↦ αρ), by the
+ * conversion at the best order of a continuous search (`epsilonAtOptimalOrder` passes the
+ * subsampled Gaussian's curve). The search
  * finds the global minimum when the curve is (α − 1)·RDP(α) convex, as for zCDP and for
  * compositions of Gaussian-like mechanisms (order-search.ts).
  */

@@ -16,19 +16,11 @@ import {
   planDistributedNoise,
   simulateHeavyHitters,
   trieHeavyHitters,
-  type UserItems,
 } from '../../../src/federated/analytics/index.js';
+import { population } from './population.js';
 import { discreteGaussianVariance, distributedDiscreteGaussianComposedEpsilon } from '../../../src/privacy/index.js';
 import { ConfigError } from '../../../src/errors.js';
 
-function population(counts: Record<string, number>, users: number, seed: number): UserItems[] {
-  const rng = new SeededRandom(seed);
-  const held: Set<string>[] = Array.from({ length: users }, () => new Set());
-  for (const [item, count] of Object.entries(counts)) {
-    for (const u of rng.permutation(users).slice(0, count)) held[u].add(item);
-  }
-  return held.map((items, i) => ({ user: `u${i}`, items: [...items] }));
-}
 
 const COUNTS = { the: 90, then: 70, them: 55, they: 41, cat: 33, car: 27, care: 20, i: 12, a: 9, zoo: 5 };
 

@@ -4,7 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SeededRandom } from '../../../src/engine/random.js';
 import {
   heavyHitterQuality,
   itemsOfText,
@@ -15,16 +14,7 @@ import {
   userItemsFromTexts,
   type UserItems,
 } from '../../../src/federated/analytics/index.js';
-
-/** A population with known user counts: item i is held by counts[i] users (users hold several items). */
-function population(counts: Record<string, number>, users: number, seed: number): UserItems[] {
-  const rng = new SeededRandom(seed);
-  const held: Set<string>[] = Array.from({ length: users }, () => new Set());
-  for (const [item, count] of Object.entries(counts)) {
-    for (const u of rng.permutation(users).slice(0, count)) held[u].add(item);
-  }
-  return held.map((items, i) => ({ user: `u${i}`, items: [...items] }));
-}
+import { population } from './population.js';
 
 const COUNTS = { the: 90, then: 70, them: 55, they: 41, cat: 33, car: 27, care: 20, i: 12, a: 9, zoo: 5, "what's": 3, x: 1 };
 

@@ -7,52 +7,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client } from '../../../src/federated/client/client.js';
-import { RemoteSession } from '../../../src/federated/client/remote-session.js';
-import { runRemoteClient } from '../../../src/federated/client/remote-runner.js';
+import type { RemoteSession } from '../../../src/federated/client/remote-session.js';
 import { answerAnalyticsRound } from '../../../src/federated/client/analytics-answers.js';
 import { integerCountsL1Bound, planDistributedNoise } from '../../../src/federated/analytics/index.js';
-import { startFederationService, type AnalyticsResult, type AnalyticsSettings, type AnalyticsTaskResponse } from '../../../src/federated/server/index.js';
+import type { AnalyticsResult, AnalyticsTaskResponse } from '../../../src/federated/server/index.js';
+import { adminAnalytics, analyticsService, runIdleClients } from './analytics-service.js';
 import { ConfigError } from '../../../src/errors.js';
 
-const ADMIN = 'analytics-admin-token-0123456789abcdefghijkl';
 const LABELS: string[][] = [['weather', 'alarm'], ['weather', 'alarm'], ['weather', 'music'], ['alarm', 'chat'], ['weather', 'alarm', 'news'], ['music']];
 const BINS = ['alarm', 'chat', 'music', 'news', 'weather'];
 const TRUE_COUNTS = [4, 1, 2, 1, 4];
 
-const idle: (id: string) => Client = (id) => ({
-  id,
-  fit: async () => {
-    throw new Error('an analytics-only federation never trains');
-  },
-  evaluate: async () => ({ loss: 0, numExamples: 0, metrics: {} }),
-});
-
-function service(analytics: AnalyticsSettings, secure: boolean) {
-  return startFederationService({
-    source: { kind: 'synthetic', parameters: 4 },
-    strategy: 'fedavg',
-    enrolment: { mode: 'open' },
-    statePath: ':memory:',
-    policy: { minClients: 2, rounds: 0, targetUpdates: 1, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
-    analytics,
-    ...(secure ? { secureAggregation: { range: 1, stageTimeoutMs: 20_000 } } : {}),
-    http: { adminToken: ADMIN, clientRateLimit: { perSecond: 1000, burst: 1000 }, enrolRateLimit: { perSecond: 1000, burst: 1000 } },
-  });
-}
-
 async function runHistogram(epsilon: number): Promise<AnalyticsResult> {
-  const running = await service({ kind: 'histogram', epsilon, delta: 1e-6, labels: BINS, clipNorm: 2, minClients: 6, noise: 'distributed' }, true);
+  const running = await analyticsService({ kind: 'histogram', epsilon, delta: 1e-6, labels: BINS, clipNorm: 2, minClients: 6, noise: 'distributed' }, { rounds: 0, targetUpdates: 1 }, true);
   try {
-    const summaries = await Promise.all(
-      LABELS.map(async (labels, k) => {
-        const session = new RemoteSession({ server: running.url });
-        await session.register(`u${k}`);
-        return runRemoteClient({ session, client: idle(`u${k}`), analyticsData: { texts: labels.map(() => 'x'), labels }, longPollMs: 1000, timeLimitMs: 60_000 });
-      }),
-    );
+    const summaries = await runIdleClients(running.url, LABELS.map((labels) => ({ texts: labels.map(() => 'x'), labels })));
     assert.ok(summaries.every((s) => s.finished && s.analyticsAnswered >= 1), JSON.stringify(summaries));
-    const result = (await (await fetch(`${running.url}/v1/admin/analytics`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as AnalyticsResult;
+    const result = (await (await adminAnalytics(running.url)).json()) as AnalyticsResult;
     assert.equal(result.status, 'done', JSON.stringify(result));
     assert.equal(result.aggregation, 'secure');
     assert.equal(result.noiseMechanism, 'distributed-discrete-gaussian');
@@ -88,8 +59,8 @@ test('service histogram with distributed noise at ε = 4: the server\'s σ_i for
 });
 
 test('distributed noise needs secure aggregation: the service refuses to start without it', async () => {
-  await assert.rejects(service({ kind: 'histogram', epsilon: 1, delta: 1e-6, labels: BINS, minClients: 2, noise: 'distributed' }, false), /distributed analytics noise needs secure aggregation/);
-  await assert.rejects(service({ kind: 'histogram', epsilon: 1, delta: 1e-6, labels: BINS, minClients: 2, noise: 'loud' as never }, true), /analytics noise must be one of central, distributed/);
+  await assert.rejects(analyticsService({ kind: 'histogram', epsilon: 1, delta: 1e-6, labels: BINS, minClients: 2, noise: 'distributed' }, { rounds: 0, targetUpdates: 1 }, false), /distributed analytics noise needs secure aggregation/);
+  await assert.rejects(analyticsService({ kind: 'histogram', epsilon: 1, delta: 1e-6, labels: BINS, minClients: 2, noise: 'loud' as never }, { rounds: 0, targetUpdates: 1 }, true), /analytics noise must be one of central, distributed/);
 });
 
 test('a client refuses a task whose share σ is out of range, or that asks for distributed noise without secure aggregation', async () => {

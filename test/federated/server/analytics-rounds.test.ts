@@ -12,9 +12,8 @@ import { runRemoteClient } from '../../../src/federated/client/remote-runner.js'
 import { calibrateRounds, dpLabelHistogram, trieHeavyHitters, userItemsFromTexts } from '../../../src/federated/analytics/index.js';
 import { createStrategy } from '../../../src/federated/strategies/index.js';
 import { SqliteFederationStore } from '../../../src/federated/store/index.js';
-import { createFederationServer, RoundCoordinator, startFederationService, type AnalyticsResult, type AnalyticsSettings } from '../../../src/federated/server/index.js';
-
-const ADMIN = 'analytics-admin-token-0123456789abcdefghijkl';
+import { createFederationServer, RoundCoordinator, type AnalyticsResult, type AnalyticsSettings } from '../../../src/federated/server/index.js';
+import { ADMIN, adminAnalytics, analyticsService, runIdleClients } from './analytics-service.js';
 
 /** Six users' requests: "weather", "alarm" and "the" are common, "what's" and "set" less so. */
 const TEXTS: string[][] = [
@@ -27,39 +26,12 @@ const TEXTS: string[][] = [
 ];
 const LABELS: string[][] = [['weather', 'alarm'], ['weather', 'alarm'], ['weather', 'music'], ['alarm', 'chat'], ['weather', 'alarm', 'news'], ['music']];
 
-const idle: (id: string) => Client = (id) => ({
-  id,
-  fit: async () => {
-    throw new Error('an analytics-only federation never trains');
-  },
-  evaluate: async () => ({ loss: 0, numExamples: 0, metrics: {} }),
-});
-
-/** A loopback service of a 4-parameter synthetic model running `analytics` (admin token ADMIN). */
-function analyticsService(analytics: AnalyticsSettings, training: { rounds: number; targetUpdates: number; minClients?: number }, secure: boolean) {
-  return startFederationService({
-    source: { kind: 'synthetic', parameters: 4 },
-    strategy: 'fedavg',
-    enrolment: { mode: 'open' },
-    statePath: ':memory:',
-    policy: { minClients: 2, ...training, roundTimeoutMs: 30_000, pollIntervalMs: 50 },
-    analytics,
-    ...(secure ? { secureAggregation: { range: 1, stageTimeoutMs: 20_000 } } : {}),
-    http: { adminToken: ADMIN, clientRateLimit: { perSecond: 1000, burst: 1000 }, enrolRateLimit: { perSecond: 1000, burst: 1000 } },
-  });
-}
-
 async function runService(analytics: AnalyticsSettings, clients: number, secure: boolean): Promise<AnalyticsResult> {
   const service = await analyticsService({ ...analytics, minClients: clients }, { rounds: 0, targetUpdates: 1 }, secure);
   try {
-    const runs = Array.from({ length: clients }, async (_, k) => {
-      const session = new RemoteSession({ server: service.url });
-      await session.register(`u${k}`);
-      return runRemoteClient({ session, client: idle(`u${k}`), analyticsData: { texts: TEXTS[k], labels: LABELS[k] }, longPollMs: 1000, timeLimitMs: 60_000 });
-    });
-    const summaries = await Promise.all(runs);
+    const summaries = await runIdleClients(service.url, Array.from({ length: clients }, (_, k) => ({ texts: TEXTS[k], labels: LABELS[k] })));
     assert.ok(summaries.every((s) => s.finished && s.analyticsAnswered >= 1), JSON.stringify(summaries));
-    const response = await fetch(`${service.url}/v1/admin/analytics`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const response = await adminAnalytics(service.url);
     assert.equal(response.status, 200);
     const result = (await response.json()) as AnalyticsResult;
     assert.equal(result.status, 'done', JSON.stringify(result));
