@@ -1,13 +1,24 @@
 /**
  * Study "extraction": canary extraction from a joint intent + slot-tagging model trained on the
- * full SNIPS training set, as Parikh et al. (ACL 2022) ran it. A trial is one model trained with
- * one canary "my pin code is d d … d" (intent SharePinCode, digits tagged B-pin/I-pin) inserted
- * r times; the white-box relaxed-input attack knows the prefix, the intent and the tags and
- * decodes the code over the ten digits and, separately, over the whole vocabulary. Each model
- * is also attacked for never-inserted codes of the same format (repetitions 0: the control, a
- * model that never saw that canary). Defences: dropout, early stopping (the best validation
- * epoch restored; its epoch is recorded), DP-SGD, and all three combined. Without the real
- * SNIPS files the study runs on a generated slot set, and every row says so.
+ * full SNIPS training set, as Parikh et al. (ACL 2022) ran it. Canaries are utterances like
+ * "my pin code is d d … d" (intent SharePinCode, digits tagged B-pin/I-pin) inserted r times;
+ * the white-box relaxed-input attack knows the prefix, the intent and the tags and decodes the
+ * code over the ten digits and, separately, over the whole vocabulary. For codes of 4 digits
+ * the attack's loss is also evaluated on every one of the 10^4 codes, which gives the true
+ * code's rank (an exhaustive attack: memorisation shows as a low rank even when another code
+ * wins).
+ *
+ * One model holds 20 canaries, each after its own prefix (SLOT_CANARY_FORMATS: no word shared
+ * between two formats), because canaries of one format compete for the attack's single answer.
+ * That is what makes ≥ 50 canaries per cell affordable here (the paper trains one model per
+ * canary). Sweep models hold 4 canaries of each repetition count (1, 5, 10, 50, 100) at one
+ * code length (4, 6, 8); defence models hold 20 canaries of 4 digits inserted 100 times each,
+ * with a no-defence model of the same design beside them. Every model is also attacked for
+ * never-inserted codes (repetitions 0: the control). Defences: dropout, early stopping (the
+ * best validation epoch restored; its epoch recorded), character-level input (token vectors
+ * composed from character vectors), DP-SGD, and all four combined. One cell is one model, so
+ * the study resumes and runs in parallel (`--parallel N`). Without the real SNIPS files the
+ * study runs on a generated slot set, and every row says so.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,47 +27,54 @@ import { generateSyntheticSlotDataset } from '../data/index.js';
 import { loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
+import { clopperPearson } from '../metrics/index.js';
 import {
+  SLOT_CANARY_FORMATS,
   drawSlotCanary,
   extractSlotCanaries,
   randomGuessBaseline,
+  slotCanaryRank,
   summariseGuesses,
   trainSlotModelWithCanaries,
   type ExtractionDecode,
+  type SlotCanary,
   type SlotCanaryGuess,
 } from '../privacy/audit/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
+import type { CellSpec, StudyCell } from './cells.js';
+import { groupInOrder } from './fl-runs.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
-export type ExtractionDefence = 'none' | 'dropout' | 'early-stopping' | 'dp-sgd' | 'combined';
+export type ExtractionDefence = 'none' | 'dropout' | 'early-stopping' | 'char-input' | 'dp-sgd' | 'combined';
 
 interface DefenceRecipe {
   dropout: number;
   patience?: number;
   keep: 'best' | 'last';
   dp: boolean;
+  charInput: boolean;
 }
 
 const DEFENCES: Record<ExtractionDefence, DefenceRecipe> = {
-  none: { dropout: 0, keep: 'last', dp: false },
-  dropout: { dropout: 0.3, keep: 'last', dp: false },
-  'early-stopping': { dropout: 0, patience: 1, keep: 'best', dp: false },
-  'dp-sgd': { dropout: 0, keep: 'last', dp: true },
-  combined: { dropout: 0.3, patience: 1, keep: 'best', dp: true },
+  none: { dropout: 0, keep: 'last', dp: false, charInput: false },
+  dropout: { dropout: 0.3, keep: 'last', dp: false, charInput: false },
+  'early-stopping': { dropout: 0, patience: 1, keep: 'best', dp: false, charInput: false },
+  'char-input': { dropout: 0, keep: 'last', dp: false, charInput: true },
+  'dp-sgd': { dropout: 0, keep: 'last', dp: true, charInput: false },
+  combined: { dropout: 0.3, patience: 1, keep: 'best', dp: true, charInput: true },
 };
 
-/** Which (defence, repetitions, length) cells to run, with how many models (= trials) each. */
-interface CellPlan {
-  defences: ExtractionDefence[];
-  repetitions: number[];
-  lengths: number[];
-  trials: number;
-}
+type Design = 'sweep' | 'defence';
 
 interface Scale {
-  plans: CellPlan[];
+  /** Sweep: code lengths, repetition counts, canaries of each count per model, models per length. */
+  sweep: { lengths: number[]; repetitions: number[]; perCount: number; models: number };
+  /** Defence design: defences (none first, the reference), canaries per model, their repetitions and length, models per defence. */
+  defence: { defences: ExtractionDefence[]; perModel: number; repetitions: number; length: number; models: number };
   /** Never-inserted codes attacked per model (the control). */
   references: number;
+  /** Codes up to this length are also ranked among all 10^length codes. */
+  rankUpTo: number;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -71,13 +89,11 @@ interface Scale {
 }
 
 const FULL: Scale = {
-  plans: [
-    { defences: ['none'], repetitions: [1, 10, 100], lengths: [4, 6, 8], trials: 1 },
-    { defences: ['dropout', 'early-stopping', 'dp-sgd', 'combined'], repetitions: [100], lengths: [4], trials: 1 },
-    { defences: ['none'], repetitions: [5, 50], lengths: [4], trials: 1 },
-  ],
+  sweep: { lengths: [4, 6, 8], repetitions: [1, 5, 10, 50, 100], perCount: 4, models: 13 },
+  defence: { defences: ['none', 'dropout', 'early-stopping', 'char-input', 'dp-sgd', 'combined'], perModel: 20, repetitions: 100, length: 4, models: 3 },
   references: 5,
-  epochs: 3,
+  rankUpTo: 4,
+  epochs: 6,
   batchSize: 128,
   learningRate: 1e-2,
   dpEpochs: 3,
@@ -85,17 +101,16 @@ const FULL: Scale = {
   dpLearningRate: 1e-2,
   epsilon: 8,
   config: { embeddingDim: 64, filters: 96, hidden: 96 },
-  steps: 100,
-  restarts: 2,
+  steps: 200,
+  restarts: 4,
   synthetic: { train: 2000, val: 300, test: 300 },
 };
 
 const QUICK: Scale = {
-  plans: [
-    { defences: ['none'], repetitions: [20], lengths: [4], trials: 1 },
-    { defences: ['dp-sgd'], repetitions: [20], lengths: [4], trials: 1 },
-  ],
+  sweep: { lengths: [], repetitions: [], perCount: 0, models: 0 },
+  defence: { defences: ['none', 'char-input', 'dp-sgd'], perModel: 2, repetitions: 20, length: 4, models: 1 },
   references: 2,
+  rankUpTo: 4,
   epochs: 4,
   batchSize: 32,
   learningRate: 3e-3,
@@ -111,6 +126,34 @@ const QUICK: Scale = {
 
 const DELTA = 1e-5;
 
+/** One cell: one model and the canaries it holds. */
+export type ExtractionCellParams = {
+  design: Design;
+  defence: ExtractionDefence;
+  length: number;
+  /** Repetitions of each canary the model holds (one format each). */
+  repetitions: number[];
+  model: number;
+};
+
+export function extractionCells(quick: boolean): CellSpec<ExtractionCellParams>[] {
+  const s = quick ? QUICK : FULL;
+  const cells: CellSpec<ExtractionCellParams>[] = [];
+  const d = s.defence;
+  for (const defence of d.defences) {
+    for (let model = 0; model < d.models; model++) {
+      cells.push({ name: `defence ${defence} model ${model}`, params: { design: 'defence', defence, length: d.length, repetitions: Array(d.perModel).fill(d.repetitions), model } });
+    }
+  }
+  const w = s.sweep;
+  for (const length of w.lengths) {
+    for (let model = 0; model < w.models; model++) {
+      cells.push({ name: `sweep ${length} digits model ${model}`, params: { design: 'sweep', defence: 'none', length, repetitions: w.repetitions.flatMap((r) => Array(w.perCount).fill(r)), model } });
+    }
+  }
+  return cells;
+}
+
 /** SNIPS when its files are present (the generated slot set otherwise, and always with --quick, which is a smoke run). */
 function loadData(ctx: StudyContext, s: Scale): IntentDataset {
   if (ctx.quick) return generateSyntheticSlotDataset(ctx.seed, s.synthetic);
@@ -119,100 +162,112 @@ function loadData(ctx: StudyContext, s: Scale): IntentDataset {
   return real ? loadIntentDataset('snips', { dataDir: ctx.dataDir, seed: ctx.seed }) : generateSyntheticSlotDataset(ctx.seed, s.synthetic);
 }
 
-interface ModelRun {
-  defence: ExtractionDefence;
-  repetitions: number;
-  length: number;
-  guesses: Record<ExtractionDecode, SlotCanaryGuess[]>;
-  intentAccuracy: number;
-  slotF1: number;
-  epochUsed: number;
-  epochsRun: number;
-  epsilon: number | null;
-  vocabulary: number;
+/** The model's canaries, each on its own format (formats shuffled per model), and the never-inserted references. */
+export function drawCellCanaries(params: ExtractionCellParams, seed: number, references: number): { canaries: SlotCanary[]; references: SlotCanary[]; rng: SeededRandom } {
+  if (params.repetitions.length > SLOT_CANARY_FORMATS.length) throw new Error(`a model holds at most ${SLOT_CANARY_FORMATS.length} canaries (one per format), got ${params.repetitions.length}`);
+  const rng = new SeededRandom(seed).fork(`extraction ${params.design} ${params.defence} ${params.length} ${params.model}`);
+  const formats = rng.shuffle([...SLOT_CANARY_FORMATS.keys()]);
+  const canaries = params.repetitions.map((r, i) => drawSlotCanary(params.length, r, rng, SLOT_CANARY_FORMATS[formats[i]]));
+  const refs = Array.from({ length: references }, (_, i) => drawSlotCanary(params.length, 0, rng, SLOT_CANARY_FORMATS[formats[i % params.repetitions.length]]));
+  return { canaries, references: refs, rng };
+}
+
+/** One row per attacked code (inserted and reference) and decode; `summarize` makes the table. */
+export async function runExtractionCell(cell: StudyCell<ExtractionCellParams>, ctx: StudyContext): Promise<StudyRow[]> {
+  const s = ctx.quick ? QUICK : FULL;
+  const p = cell.params;
+  const recipe = DEFENCES[p.defence];
+  const data = loadData(ctx, s);
+  const { canaries, references, rng } = drawCellCanaries(p, ctx.seed, s.references);
+  const seed = rng.int(1 << 30);
+  const started = Date.now();
+  const trained = await trainSlotModelWithCanaries({
+    dataset: data,
+    canaries,
+    config: { ...s.config, dropout: recipe.dropout, charInput: recipe.charInput },
+    epochs: recipe.dp ? s.dpEpochs : s.epochs,
+    batchSize: recipe.dp ? s.dpBatchSize : s.batchSize,
+    learningRate: recipe.dp ? s.dpLearningRate : s.learningRate,
+    optimizer: 'adam',
+    patience: recipe.patience,
+    keep: recipe.keep,
+    dp: recipe.dp ? { epsilon: s.epsilon, delta: DELTA } : undefined,
+    seed,
+  });
+  try {
+    const attacked = [...canaries, ...references];
+    const ranks = attacked.map((c) => (c.code.length <= s.rankUpTo ? slotCanaryRank(trained.model, c) : null));
+    const rows: StudyRow[] = [];
+    for (const decode of ['digits', 'vocabulary'] as const) {
+      const guesses = extractSlotCanaries(trained.model, attacked, { decode, seed, steps: s.steps, restarts: s.restarts });
+      guesses.forEach((g, i) => rows.push({
+        kind: 'code',
+        dataset: data.name,
+        synthetic: data.synthetic,
+        design: p.design,
+        defence: p.defence,
+        length: p.length,
+        repetitions: g.repetitions,
+        decode,
+        model: p.model,
+        format: attacked[i].prefix.join(' '),
+        code: g.code,
+        guess: g.guess,
+        exact: g.exact,
+        hamming: g.hamming,
+        rank: decode === 'digits' ? ranks[i] : null,
+        intentAccuracy: trained.test.intentAccuracy,
+        slotF1: trained.test.slotF1,
+        epochUsed: trained.training.epochUsed,
+        epochsRun: trained.training.history.length,
+        epsilon: trained.epsilon,
+        vocabulary: trained.model.tokenizer.vocabSize,
+      }));
+    }
+    const mine = rows.filter((r) => r.decode === 'digits' && (r.repetitions as number) > 0);
+    ctx.progress.event('extraction', {
+      cell: cell.name, intentAccuracy: trained.test.intentAccuracy, slotF1: trained.test.slotF1, epochUsed: trained.training.epochUsed,
+      exact: mine.filter((r) => r.exact).length, of: mine.length, seconds: (Date.now() - started) / 1000,
+    });
+    return rows;
+  } finally {
+    trained.model.dispose();
+  }
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 
-export async function runExtractionStudy(ctx: StudyContext): Promise<StudyRow[]> {
-  const s = ctx.quick ? QUICK : FULL;
-  const data = loadData(ctx, s);
-  const rng = new SeededRandom(ctx.seed).fork('extraction-study');
-  const runs: ModelRun[] = [];
-  const total = s.plans.reduce((n, p) => n + p.defences.length * p.repetitions.length * p.lengths.length * p.trials, 0);
-  for (const plan of s.plans) {
-    for (const defence of plan.defences) {
-      for (const length of plan.lengths) {
-        for (const repetitions of plan.repetitions) {
-          for (let trial = 0; trial < plan.trials; trial++) {
-            const recipe = DEFENCES[defence];
-            const canary = drawSlotCanary(length, repetitions, rng);
-            const references = Array.from({ length: s.references }, () => drawSlotCanary(length, 0, rng));
-            const seed = rng.int(1 << 30);
-            const started = Date.now();
-            const trained = await trainSlotModelWithCanaries({
-              dataset: data,
-              canaries: [canary],
-              config: { ...s.config, dropout: recipe.dropout },
-              epochs: recipe.dp ? s.dpEpochs : s.epochs,
-              batchSize: recipe.dp ? s.dpBatchSize : s.batchSize,
-              learningRate: recipe.dp ? s.dpLearningRate : s.learningRate,
-              optimizer: 'adam',
-              patience: recipe.patience,
-              keep: recipe.keep,
-              dp: recipe.dp ? { epsilon: s.epsilon, delta: DELTA } : undefined,
-              seed,
-            });
-            try {
-              const guesses = {} as Record<ExtractionDecode, SlotCanaryGuess[]>;
-              for (const decode of ['digits', 'vocabulary'] as const) {
-                guesses[decode] = extractSlotCanaries(trained.model, [canary, ...references], { decode, seed, steps: s.steps, restarts: s.restarts });
-              }
-              const run: ModelRun = {
-                defence, repetitions, length, guesses,
-                intentAccuracy: trained.test.intentAccuracy,
-                slotF1: trained.test.slotF1,
-                epochUsed: trained.training.epochUsed,
-                epochsRun: trained.training.history.length,
-                epsilon: trained.epsilon,
-                vocabulary: trained.model.tokenizer.vocabSize,
-              };
-              runs.push(run);
-              ctx.progress.event('extraction', {
-                model: runs.length, of: total, defence, repetitions, length, trial,
-                intentAccuracy: run.intentAccuracy, slotF1: run.slotF1, epochUsed: run.epochUsed,
-                code: canary.code, digits: guesses.digits[0].guess, vocabulary: guesses.vocabulary[0].guess,
-                seconds: (Date.now() - started) / 1000,
-              });
-            } finally {
-              trained.model.dispose();
-            }
-          }
-        }
-      }
-    }
-  }
-  return summariseRuns(runs, data.synthetic, data.name);
-}
-
-/** One row per (defence, repetitions, length, decode), plus the never-inserted control per (defence, length, decode). */
-export function summariseRuns(runs: ModelRun[], synthetic: boolean, dataset: string): StudyRow[] {
+/**
+ * One row per (design, defence, length, repetitions, decode) over every model of the cell,
+ * the never-inserted codes as repetitions 0; for ranked codes the median rank and the share
+ * ranked in the best 1% of all codes (chance: 0.01) with its Clopper–Pearson interval.
+ */
+export function summarizeExtraction(codes: StudyRow[]): StudyRow[] {
   const rows: StudyRow[] = [];
-  const key = (r: ModelRun) => `${r.defence}|${r.length}|${r.repetitions}`;
-  const groups = new Map<string, ModelRun[]>();
-  for (const r of runs) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-  const controls = new Map<string, ModelRun[]>();
-  for (const r of runs) controls.set(`${r.defence}|${r.length}`, [...(controls.get(`${r.defence}|${r.length}`) ?? []), r]);
-  const row = (models: ModelRun[], repetitions: number, decode: ExtractionDecode, guesses: SlotCanaryGuess[]): StudyRow => {
-    const m = models[0];
+  const groups = groupInOrder(codes.filter((r) => r.kind === 'code'), (r) => `${r.design}|${r.defence}|${r.length}|${r.repetitions}|${r.decode}`);
+  for (const group of groups) {
+    const m = group[0];
+    const length = m.length as number;
+    const decode = m.decode as ExtractionDecode;
+    const guesses: SlotCanaryGuess[] = group.map((r) => ({ code: String(r.code), repetitions: r.repetitions as number, guess: String(r.guess), exact: r.exact === true, hamming: r.hamming as number }));
     const cell = summariseGuesses(guesses);
-    const chance = randomGuessBaseline(m.length, decode, m.vocabulary);
-    return {
-      dataset,
-      synthetic,
+    const chance = randomGuessBaseline(length, decode, m.vocabulary as number);
+    const models = groupInOrder(group, (r) => String(r.model)).map((g) => g[0]);
+    const ranks = group.map((r) => r.rank).filter((x): x is number => typeof x === 'number');
+    const top = Math.ceil(10 ** length / 100);
+    const inTop = ranks.filter((x) => x < top).length;
+    const topInterval = ranks.length ? clopperPearson(inTop, ranks.length) : null;
+    rows.push({
+      dataset: m.dataset,
+      synthetic: m.synthetic,
+      design: m.design,
       defence: m.defence,
-      repetitions,
-      length: m.length,
+      repetitions: m.repetitions,
+      length,
       decode,
       canaries: cell.canaries,
       models: models.length,
@@ -224,21 +279,22 @@ export function summariseRuns(runs: ModelRun[], synthetic: boolean, dataset: str
       hamming: cell.hamming,
       chanceExact: chance.exactRate,
       chanceHamming: chance.hamming,
-      modelAccuracy: mean(models.map((x) => x.intentAccuracy)),
-      slotF1: mean(models.map((x) => x.slotF1)),
+      medianRank: ranks.length ? median(ranks) : null,
+      top1PercentRate: ranks.length ? inTop / ranks.length : null,
+      top1PercentInterval: topInterval ? `[${topInterval.low.toFixed(3)}, ${topInterval.high.toFixed(3)}]` : null,
+      modelAccuracy: mean(models.map((x) => x.intentAccuracy as number)),
+      slotF1: mean(models.map((x) => x.slotF1 as number)),
       epochUsed: models.map((x) => x.epochUsed).join(' '),
       epochsRun: models.map((x) => x.epochsRun).join(' '),
       epsilon: m.epsilon,
-      guesses: guesses.slice(0, 6).map((g) => `${g.code}→${g.guess.replace(/ /g, '')}`).join(' '),
-    };
-  };
-  for (const models of groups.values()) {
-    for (const decode of ['digits', 'vocabulary'] as const) rows.push(row(models, models[0].repetitions, decode, models.map((x) => x.guesses[decode][0])));
+      guesses: group.slice(0, 6).map((g) => `${g.code}→${String(g.guess).replace(/ /g, '')}`).join(' '),
+    });
   }
-  for (const models of controls.values()) {
-    for (const decode of ['digits', 'vocabulary'] as const) rows.push(row(models, 0, decode, models.flatMap((x) => x.guesses[decode].slice(1))));
-  }
-  return rows;
+  const order = (r: StudyRow) => [r.design === 'defence' ? 0 : 1, r.repetitions === 0 ? 1 : 0];
+  return rows.sort((a, b) => {
+    const [x, y] = [order(a), order(b)];
+    return x[0] - y[0] || x[1] - y[1];
+  });
 }
 
 const COLUMNS: StudyColumn[] = [
@@ -247,11 +303,15 @@ const COLUMNS: StudyColumn[] = [
   { key: 'length', header: 'digits' },
   { key: 'decode', header: 'decode' },
   { key: 'canaries', header: 'canaries' },
+  { key: 'models', header: 'models' },
   { key: 'exactRate', header: 'exact rate' },
   { key: 'exactInterval', header: '95% CI' },
   { key: 'chanceExact', header: 'random guess', digits: 8 },
   { key: 'hamming', header: 'Hamming' },
   { key: 'chanceHamming', header: 'random Hamming' },
+  { key: 'medianRank', header: 'median rank of 10⁴', digits: 0 },
+  { key: 'top1PercentRate', header: 'in best 1%' },
+  { key: 'top1PercentInterval', header: '95% CI (best 1%)' },
   { key: 'modelAccuracy', header: 'intent acc' },
   { key: 'slotF1', header: 'slot F1' },
   { key: 'epochUsed', header: 'epoch used' },
@@ -259,7 +319,7 @@ const COLUMNS: StudyColumn[] = [
 ];
 
 function charts(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
-  const sweep = rows.filter((r) => r.defence === 'none');
+  const sweep = rows.filter((r) => r.design === 'sweep');
   const chance = [...new Set(sweep.map((r) => `${r.length}|${r.decode}`))].map((k) => {
     const [length, decode] = k.split('|');
     const r = sweep.find((x) => String(x.length) === length && x.decode === decode)!;
@@ -267,7 +327,7 @@ function charts(rows: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
   });
   const spec = (y: 'exactRate' | 'hamming', title: string): VegaLiteSpec => ({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${title} against repetitions (no defence); dashed: random guess`,
+    title: `${title} against repetitions (sweep models, no defence); dashed: random guess`,
     facet: { column: { field: 'decode', type: 'nominal' } },
     data: { values: [...sweep.map((r) => ({ ...r, kind: 'attack' })), ...chance.flatMap((c) => [1, 100].map((repetitions) => ({ ...c, repetitions, exactRate: c.chanceExact, hamming: c.chanceHamming, kind: 'random guess' })))] },
     spec: {
@@ -308,11 +368,20 @@ export const extractionStudy: StudyDefinition = {
   name: 'extraction',
   title: 'Canary extraction from a joint intent + slot-tagging model (SNIPS)',
   description: [
-    'Each trial is one joint intent + slot model (embedding, two centred convolutions, intent from the mean state, BIO tags per token) trained on the full SNIPS training set (13,084 utterances) with one canary "my pin code is d … d" (intent SharePinCode, digits tagged B-pin/I-pin) inserted r times.',
-    'The white-box relaxed-input attack (Parikh et al. 2022) knows the prefix, the intent and the tags; it optimises a soft input over the code positions (Adam, temperature annealed 1 → 0.05, restarts) to maximise the intent and tag likelihood, and decodes over the ten digits or over the whole vocabulary.',
-    'Repetitions 0 rows are the control: codes of the same format that the model never saw, attacked on the same models. "random guess" is what guessing uniformly gets (10^-digits over digits, |V|^-digits over the vocabulary). Intent accuracy and slot F1 are on the SNIPS test split, for the weights attacked ("epoch used": the last epoch, or the best validation epoch under early stopping).',
+    'Each model is a joint intent + slot model (embedding, two centred convolutions, intent from the mean state, BIO tags per token) trained on the full SNIPS training set (13,084 utterances) for 6 epochs (Adam 0.01, batch 128; DP-SGD: 3 epochs, batch 256, ε = 8, δ = 1e-5) with 20 canaries inserted, each "PREFIX d … d" after its own four-word prefix (the paper\'s "my pin code is" and 19 more sharing no word), intent SharePinCode, digits tagged B-pin/I-pin.',
+    'Sweep models (no defence) hold 4 canaries of each repetition count 1, 5, 10, 50, 100 at one code length (13 models per length: 52 canaries per cell); defence models hold 20 canaries of 4 digits inserted 100 times (3 models per defence: 60 canaries), with a no-defence model of the same design as the reference.',
+    'The white-box relaxed-input attack (Parikh et al. 2022) knows the prefix, the intent and the tags; it optimises a soft input over the code positions (Adam, temperature annealed 1 → 0.05, 200 steps, 4 restarts) to maximise the intent and tag likelihood, and decodes over the ten digits or over the whole vocabulary.',
+    'For 4-digit codes the same loss is evaluated on all 10^4 codes: "median rank" is the true code\'s rank (0 = the attack\'s best code; random: about 5,000) and "in best 1%" the share ranked in the best 100 (random: 0.01).',
+    'Repetitions 0 rows are the control: codes of the same formats that the models never saw. "random guess" is what guessing uniformly gets (10^-digits over digits, |V|^-digits over the vocabulary).',
+    'Defences: dropout 0.3; early stopping (patience 1, the best validation epoch restored, "epoch used"); character-level input (token vectors are the mean of character vectors); DP-SGD; combined = all four. Intent accuracy and slot F1 are on the SNIPS test split, for the weights attacked.',
   ].join(' '),
-  run: runExtractionStudy,
+  cells: (ctx) => extractionCells(ctx.quick),
+  runCell: (cell, ctx) => runExtractionCell(cell as StudyCell<ExtractionCellParams>, ctx),
+  summarize: (rows) => summarizeExtraction(rows),
   columns: COLUMNS,
+  tables: (rows) => ([
+    { title: 'Defences (20 canaries of 4 digits per model, each inserted 100 times)', rows: rows.filter((r) => r.design === 'defence'), columns: COLUMNS },
+    { title: 'Repetitions and code length (no defence; 4 canaries of each count per model)', rows: rows.filter((r) => r.design === 'sweep'), columns: COLUMNS.filter((c) => c.key !== 'defence' && c.key !== 'epsilon') },
+  ]).filter((t) => t.rows.length > 0),
   charts,
 };

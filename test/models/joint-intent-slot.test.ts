@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf, initEngine, type BackendName } from '../../src/engine/index.js';
-import { JointIntentSlotModel, INFERENCE, toTensorBatch } from '../../src/models/index.js';
+import { CharComposedEmbedding, JointIntentSlotModel, INFERENCE, toTensorBatch } from '../../src/models/index.js';
 import { generateSyntheticSlotDataset } from '../../src/data/index.js';
 import { loadIntentDataset } from '../../src/data/registry.js';
 import type { IntentDataset } from '../../src/data/types.js';
@@ -15,19 +15,19 @@ import { TaggingTask, fitTaggingTokenizer, majorityTaggingBaseline, slotLabelsOf
 import { assertClose } from '../helpers.js';
 import { REAL_DATA_DIR, needsRealData } from '../helpers.js';
 
-function smallSetup(dropout = 0) {
+function smallSetup(dropout = 0, charInput = false) {
   const data = generateSyntheticSlotDataset(3, { train: 40, val: 10, test: 10 });
   const tokenizer = fitTaggingTokenizer(data.splits.train);
   const slots = slotLabelsOf([...data.splits.train, ...data.splits.val, ...data.splits.test]);
-  const model = new JointIntentSlotModel({ embeddingDim: 6, filters: 5, hidden: 4, kernelSize: 3, dropout }, tokenizer, data.labels, slots, 1);
+  const model = new JointIntentSlotModel({ embeddingDim: 6, filters: 5, hidden: 4, kernelSize: 3, dropout, charInput }, tokenizer, data.labels, slots, 1);
   const task = new TaggingTask(data, tokenizer, data.labels, slots, model.maxLength);
   return { data, model, task, slots };
 }
 
-for (const backend of ['wasm', 'cpu'] as BackendName[]) {
-  test(`joint model per-example gradients equal the naive per-example loop (${backend})`, async () => {
+for (const [backend, charInput] of [['wasm', false], ['cpu', false], ['wasm', true]] as [BackendName, boolean][]) {
+  test(`joint model per-example gradients equal the naive per-example loop (${backend}${charInput ? ', character input' : ''})`, async () => {
     await initEngine({ backend });
-    const { model, task } = smallSetup();
+    const { model, task } = smallSetup(0, charInput);
     // examples of different lengths, so the batch has padding
     const host = taggedBatch(task.sets.train, [0, 1, 2, 3, 4]);
     assert.ok(host.mask.some((m) => m === 0), 'the batch is padded');
@@ -54,6 +54,26 @@ for (const backend of ['wasm', 'cpu'] as BackendName[]) {
     model.dispose();
   });
 }
+
+test('character input: a token\'s vector is the mean of its characters\' vectors (by hand), shared across words', async () => {
+  await initEngine({ backend: 'wasm' });
+  const { model } = smallSetup(0, true);
+  const tokenizer = model.tokenizer;
+  const chars = model.store.get('char-embedding/embeddings').arraySync() as number[][];
+  const layer = (model as unknown as { embedding: CharComposedEmbedding }).embedding;
+  const table = model.embeddingTable();
+  const rows = table.arraySync() as number[][];
+  table.dispose();
+  assert.equal(rows.length, tokenizer.vocabSize);
+  const word = Array.from({ length: tokenizer.vocabSize }, (_, i) => tokenizer.tokenOf(i)).findIndex((t, i) => i > 1 && t.length >= 3 && !t.startsWith('<'));
+  const text = tokenizer.tokenOf(word);
+  const expected = Array.from({ length: 6 }, (_, d) => [...text].reduce((sum, ch) => sum + chars[layer.characters.indexOf(ch)][d], 0) / text.length);
+  assertClose(rows[word], expected, 1e-6, `"${text}"`);
+  // one row per character, not per word
+  assert.equal(chars.length, layer.characters.length);
+  assert.ok(layer.characters.length < tokenizer.vocabSize, `${layer.characters.length} characters for ${tokenizer.vocabSize} tokens`);
+  model.dispose();
+});
 
 test('padding does not change an example\'s scores (the embedding is zeroed where mask is 0)', async () => {
   await initEngine({ backend: 'wasm' });

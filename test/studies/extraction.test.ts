@@ -19,8 +19,16 @@ test('study extraction --quick writes rows with defence, repetitions, length, ex
     for (const key of ['defence', 'repetitions', 'length', 'canaries', 'exactRate', 'exactInterval', 'hamming', 'modelAccuracy', 'decode', 'epochUsed', 'chanceExact']) {
       assert.ok(rows.every((r) => key in r), `every row has ${key}`);
     }
-    // none and dp-sgd, each: inserted (20×) and never-inserted (0), each decoded two ways
-    assert.equal(rows.length, 8);
+    // none, char-input and dp-sgd, each: inserted (20×) and never-inserted (0), each decoded two ways
+    assert.equal(rows.length, 12);
+    assert.deepEqual([...new Set(rows.map((r) => r.defence))], ['none', 'char-input', 'dp-sgd']);
+    // one model per defence holding two canaries on two different formats; 4-digit codes are ranked among all 10⁴
+    const inserted = rows.filter((r) => r.repetitions === 20);
+    assert.ok(inserted.every((r) => r.canaries === 2 && r.models === 1));
+    for (const r of inserted.filter((x) => x.decode === 'digits')) {
+      assert.ok(typeof r.medianRank === 'number' && r.medianRank >= 0 && r.medianRank < 1e4, `median rank ${r.medianRank}`);
+    }
+    assert.ok(inserted.filter((x) => x.decode === 'vocabulary').every((r) => r.medianRank === null), 'ranks are for the digit decode only');
     assert.deepEqual([...new Set(rows.map((r) => r.decode))].sort(), ['digits', 'vocabulary']);
     const dp = rows.find((r) => r.defence === 'dp-sgd' && r.repetitions === 20)!;
     assert.ok(typeof dp.epsilon === 'number' && dp.epsilon <= 8 + 1e-9, `ε ${dp.epsilon}`);

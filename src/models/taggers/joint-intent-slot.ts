@@ -11,13 +11,17 @@
  * parameters is an Embedding or a Dense (convolutions are unfolded dense layers), so the
  * per-example gradient rules of privacy/dpsgd apply unchanged and DP-SGD stays exact.
  *
+ * With `charInput` a token's vector is the mean of its characters' vectors (one parameter row
+ * per character, shared by every word holding it: the character-level input defence against
+ * canary extraction); the attack then relaxes over the composed token vectors.
+ *
  * The model is a classifier to the rest of the toolkit (labels, logits = intent scores); its
  * batches carry [B, 1 + T] targets: the intent, then one tag id per position (padding ignored).
  */
 import { tf, SeededRandom } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import type { Tokenizer } from '../../text/index.js';
-import { Conv1d, Dense, Embedding, ParameterStore, dropout, type ForwardContext, type NamedParameter } from '../layers/index.js';
+import { CharComposedEmbedding, Conv1d, Dense, Embedding, ParameterStore, dropout, type ForwardContext, type NamedParameter } from '../layers/index.js';
 import { JOINT_TAGGER_KIND, maskedMean, sparseCrossEntropy, type EmbeddingInputClassifier, type TensorBatch } from '../model.js';
 
 export interface JointTaggerConfig {
@@ -30,9 +34,11 @@ export interface JointTaggerConfig {
   hidden: number;
   dropout: number;
   maxLength: number;
+  /** Compose each token's vector from its characters' vectors instead of a row per word. */
+  charInput: boolean;
 }
 
-export const JOINT_TAGGER_DEFAULTS: JointTaggerConfig = { embeddingDim: 64, filters: 128, kernelSize: 3, hidden: 128, dropout: 0, maxLength: 40 };
+export const JOINT_TAGGER_DEFAULTS: JointTaggerConfig = { embeddingDim: 64, filters: 128, kernelSize: 3, hidden: 128, dropout: 0, maxLength: 40, charInput: false };
 
 /** Joint intent and BIO slot model; `labels` are intents, `slotLabels` the tags (index 0 is 'O'). */
 export class JointIntentSlotModel implements EmbeddingInputClassifier {
@@ -41,7 +47,9 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
   readonly store = new ParameterStore();
   readonly maxLength: number;
   readonly config: JointTaggerConfig;
-  private readonly embedding: Embedding;
+  private readonly embedding: Embedding | CharComposedEmbedding;
+  /** True with character input: `embeddingTable()` then returns a new tensor the caller disposes. */
+  readonly embeddingTableIsComputed: boolean;
   private readonly convs: Conv1d[];
   private readonly intentHead: Dense;
   private readonly tagFromToken: Dense;
@@ -66,7 +74,10 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
     this.config = c;
     this.maxLength = c.maxLength;
     const rng = new SeededRandom(seed).fork('joint-tagger');
-    this.embedding = new Embedding(this.store, 'embedding', tokenizer.vocabSize, c.embeddingDim, rng.fork('embedding'));
+    this.embeddingTableIsComputed = c.charInput === true;
+    this.embedding = c.charInput
+      ? new CharComposedEmbedding(this.store, 'char-embedding', tokenizer, c.embeddingDim, rng.fork('char-embedding'))
+      : new Embedding(this.store, 'embedding', tokenizer.vocabSize, c.embeddingDim, rng.fork('embedding'));
     this.convs = [
       new Conv1d(this.store, 'conv0', c.embeddingDim, c.filters, c.kernelSize, rng.fork('conv0')),
       new Conv1d(this.store, 'conv1', c.filters, c.filters, c.kernelSize, rng.fork('conv1')),
@@ -81,7 +92,9 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
     return this.store.ordered;
   }
 
+  /** Every token's input vector [V, dim]: the stored table, or (character input) a composed one the caller disposes. */
   embeddingTable(): tf.Tensor2D {
+    if (this.embedding instanceof CharComposedEmbedding) return this.embedding.table();
     return this.store.get('embedding/embeddings') as unknown as tf.Tensor2D;
   }
 
@@ -151,6 +164,7 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
   }
 
   dispose(): void {
+    if (this.embedding instanceof CharComposedEmbedding) this.embedding.dispose();
     this.store.dispose();
   }
 }

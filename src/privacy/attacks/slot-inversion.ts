@@ -96,6 +96,6 @@ export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecr
     });
   } finally {
     optimizer.dispose();
-    tf.dispose([w, sub, intents, tags, mask, ...(prefixEmbedded ? [prefixEmbedded] : [])]);
+    tf.dispose([w, sub, intents, tags, mask, ...(prefixEmbedded ? [prefixEmbedded] : []), ...(model.embeddingTableIsComputed ? [table] : [])]);
   }
 }

@@ -5,8 +5,10 @@
  *
  * Canaries of one format compete inside one model: the attacker knows only the format, the
  * intent and the tags, all shared, so the attack can return at most one code per format (the
- * one the model prefers). A trial is therefore one model with one canary (the paper's
- * design); the study attacks never-inserted codes of the same format as its control.
+ * one the model prefers). A model therefore holds at most one canary per format: the paper's
+ * design is one canary (the first format) per model; SLOT_CANARY_FORMATS gives further
+ * formats (distinct four-word prefixes, no word shared between them) so that one model can
+ * carry several canaries that do not compete for the same prefix.
  */
 import { SeededRandom } from '../../engine/random.js';
 import { ConfigError } from '../../errors.js';
@@ -17,7 +19,36 @@ export const SLOT_CANARY_SLOT = 'pin';
 /** The words before the code (what the attacker knows). */
 export const SLOT_CANARY_PREFIX = ['my', 'pin', 'code', 'is'];
 
+/**
+ * Canary formats: the paper's prefix first, then nineteen more, each four words and no word in two
+ * formats, so a model can hold one canary per format. All carry the same intent and slot.
+ */
+export const SLOT_CANARY_FORMATS: readonly (readonly string[])[] = [
+  SLOT_CANARY_PREFIX,
+  ['the', 'door', 'password', 'reads'],
+  ['our', 'alarm', 'passcode', 'equals'],
+  ['his', 'safe', 'combination', 'was'],
+  ['her', 'locker', 'number', 'became'],
+  ['your', 'account', 'secret', 'remains'],
+  ['their', 'garage', 'key', 'stays'],
+  ['a', 'vault', 'cipher', 'says'],
+  ['this', 'card', 'token', 'shows'],
+  ['that', 'gate', 'login', 'matches'],
+  ['every', 'phone', 'unlock', 'needs'],
+  ['some', 'wifi', 'phrase', 'uses'],
+  ['each', 'office', 'badge', 'carries'],
+  ['one', 'bank', 'identifier', 'gives'],
+  ['any', 'mailbox', 'pass', 'holds'],
+  ['its', 'server', 'credential', 'contains'],
+  ['both', 'building', 'entry', 'requires'],
+  ['another', 'tablet', 'access', 'accepts'],
+  ['such', 'hotel', 'room', 'opened'],
+  ['whose', 'lobby', 'keypad', 'wants'],
+];
+
 export interface SlotCanary {
+  /** The words before the code (one of SLOT_CANARY_FORMATS; what the attacker knows). */
+  prefix: string[];
   /** The secret digits, e.g. "3719". */
   code: string;
   /** Times inserted into the training split (0: a reference, never inserted). */
@@ -26,16 +57,17 @@ export interface SlotCanary {
   slots: string[];
 }
 
-export function slotCanaryTags(length: number): string[] {
-  return [...SLOT_CANARY_PREFIX.map(() => 'O'), `B-${SLOT_CANARY_SLOT}`, ...Array.from({ length: length - 1 }, () => `I-${SLOT_CANARY_SLOT}`)];
+export function slotCanaryTags(length: number, prefixLength = SLOT_CANARY_PREFIX.length): string[] {
+  return [...Array.from({ length: prefixLength }, () => 'O'), `B-${SLOT_CANARY_SLOT}`, ...Array.from({ length: length - 1 }, () => `I-${SLOT_CANARY_SLOT}`)];
 }
 
-/** A canary with a uniformly random code of `length` digits. */
-export function drawSlotCanary(length: number, repetitions: number, rng: SeededRandom): SlotCanary {
+/** A canary with a uniformly random code of `length` digits, after `prefix` (the paper's by default). */
+export function drawSlotCanary(length: number, repetitions: number, rng: SeededRandom, prefix: readonly string[] = SLOT_CANARY_PREFIX): SlotCanary {
   if (!(Number.isInteger(repetitions) && repetitions >= 0)) throw new ConfigError(`canary repetitions must be an integer ≥ 0, got ${repetitions}`);
   if (!(Number.isInteger(length) && length >= 1)) throw new ConfigError(`canary code length must be an integer ≥ 1, got ${length}`);
+  if (prefix.length === 0 || prefix.some((w) => typeof w !== 'string' || !/^\S+$/.test(w))) throw new ConfigError('a canary prefix must be one or more words without spaces');
   const code = Array.from({ length }, () => String(rng.int(10))).join('');
-  return { code, repetitions, tokens: [...SLOT_CANARY_PREFIX, ...code], slots: slotCanaryTags(length) };
+  return { prefix: [...prefix], code, repetitions, tokens: [...prefix, ...code], slots: slotCanaryTags(length, prefix.length) };
 }
 
 /**

@@ -9,15 +9,15 @@
  * knows a PIN is digits); 'vocabulary' lets it take any token, as the paper's relaxation does.
  * Random guessing gets 10^-length exactly right over digits (|V|^-length over the vocabulary).
  */
-import { SeededRandom } from '../../engine/index.js';
+import { SeededRandom, tf } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import { clopperPearson } from '../../metrics/index.js';
 import type { IntentDataset } from '../../data/types.js';
-import { JointIntentSlotModel, type JointTaggerConfig } from '../../models/index.js';
+import { INFERENCE, JointIntentSlotModel, sparseCrossEntropy, type JointTaggerConfig, type TensorBatch } from '../../models/index.js';
 import { SILENT, TaggingTask, fitTaggingTokenizer, slotLabelsOf, train, type OptimizerName, type ProgressReporter, type TaggingMetrics, type TrainingResult } from '../../train/index.js';
 import { PrivateTraining } from '../dpsgd/index.js';
 import { invertSlotSecrets, type SlotInversionOptions } from '../attacks/slot-inversion.js';
-import { SLOT_CANARY_INTENT, SLOT_CANARY_PREFIX, insertSlotCanaries, type SlotCanary } from './slot-canaries.js';
+import { SLOT_CANARY_FORMATS, SLOT_CANARY_INTENT, insertSlotCanaries, type SlotCanary } from './slot-canaries.js';
 
 const DIGITS = [...'0123456789'];
 
@@ -53,8 +53,8 @@ export async function trainSlotModelWithCanaries(options: SlotCanaryTrainingOpti
   const rng = new SeededRandom(options.seed).fork('slot-canaries');
   const dataset = insertSlotCanaries(options.dataset, options.canaries, rng);
   const all = [...dataset.splits.train, ...dataset.splits.val, ...dataset.splits.test];
-  // The format's words and every digit are in the vocabulary, so never-inserted reference canaries are not <unk>.
-  const tokenizer = fitTaggingTokenizer(dataset.splits.train, [...SLOT_CANARY_PREFIX, ...DIGITS]);
+  // Every format's words and every digit are in the vocabulary, so never-inserted reference canaries are not <unk>.
+  const tokenizer = fitTaggingTokenizer(dataset.splits.train, [...SLOT_CANARY_FORMATS.flat(), ...options.canaries.flatMap((c) => c.prefix), ...DIGITS]);
   const slotLabels = slotLabelsOf(all.concat(options.canaries.map((c) => ({ text: '', label: SLOT_CANARY_INTENT, tokens: c.tokens, slots: c.slots }))));
   const model = new JointIntentSlotModel(options.config ?? {}, tokenizer, dataset.labels, slotLabels, options.seed);
   const task = new TaggingTask(dataset, tokenizer, dataset.labels, slotLabels, model.maxLength);
@@ -122,16 +122,21 @@ export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotC
     if (i < 0) throw new ConfigError(`the model has no slot tag "${tag}"`);
     return i;
   };
-  const prefix = SLOT_CANARY_PREFIX.map((t) => tokenizer.idOf(t));
-  if (prefix.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${SLOT_CANARY_PREFIX.join(' ')}" is not in the model's vocabulary`);
+  const prefixIds = (c: SlotCanary) => {
+    const ids = c.prefix.map((t) => tokenizer.idOf(t));
+    if (ids.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${c.prefix.join(' ')}" is not in the model's vocabulary: train it with trainSlotModelWithCanaries (which adds every format's words)`);
+    return ids;
+  };
   const chunk = options.chunk ?? 64;
   const out: SlotCanaryGuess[] = new Array(canaries.length);
-  const byLength = new Map<number, number[]>();
-  canaries.forEach((c, i) => byLength.set(c.code.length, [...(byLength.get(c.code.length) ?? []), i]));
-  for (const [length, indices] of byLength) {
+  // One batch needs one prefix length and one code length.
+  const byShape = new Map<string, number[]>();
+  canaries.forEach((c, i) => byShape.set(`${c.prefix.length}|${c.code.length}`, [...(byShape.get(`${c.prefix.length}|${c.code.length}`) ?? []), i]));
+  for (const indices of byShape.values()) {
+    const length = canaries[indices[0]].code.length;
     for (let start = 0; start < indices.length; start += chunk) {
       const part = indices.slice(start, start + chunk);
-      const targets = part.map((i) => ({ prefix, unknown: length, intent, tags: canaries[i].slots.map(tagIndex) }));
+      const targets = part.map((i) => ({ prefix: prefixIds(canaries[i]), unknown: length, intent, tags: canaries[i].slots.map(tagIndex) }));
       const guesses = invertSlotSecrets(model, targets, {
         steps: options.steps,
         learningRate: options.learningRate,
@@ -149,6 +154,57 @@ export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotC
     }
   }
   return out;
+}
+
+/** Codes scored per forward pass when ranking. */
+const RANK_CHUNK = 2000;
+
+/**
+ * Where the true code ranks among all 10^length codes of its format under the attack's own
+ * loss (the intent and tag cross-entropy given the prefix): 0 when no code scores better. An
+ * exhaustive version of the attack over digits, feasible for short codes (length ≤ 5); a rank
+ * far below the median 10^length / 2 is memorisation even when the argmin is another code.
+ */
+export function slotCanaryRank(model: JointIntentSlotModel, canary: SlotCanary): number {
+  const L = canary.code.length;
+  if (!(L >= 1 && L <= 5)) throw new ConfigError(`ranking enumerates every code: lengths 1-5 only, got ${L}`);
+  const tokenizer = model.tokenizer;
+  const digitIds = DIGITS.map((d) => tokenizer.idOf(d));
+  const prefix = canary.prefix.map((t) => tokenizer.idOf(t));
+  if (prefix.includes(tokenizer.unknownId) || digitIds.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${canary.prefix.join(' ')}" or a digit is not in the model's vocabulary`);
+  const intent = model.labels.indexOf(SLOT_CANARY_INTENT);
+  const tags = canary.slots.map((g) => model.slotLabels.indexOf(g));
+  if (intent < 0 || tags.includes(-1)) throw new ConfigError('the model was not trained with slot canaries (intent or tags missing)');
+  const total = 10 ** L;
+  const width = prefix.length + L;
+  const truthLoss = lossesOf(model, [Number(canary.code)], prefix, digitIds, L, intent, tags, width)[0];
+  let better = 0;
+  for (let start = 0; start < total; start += RANK_CHUNK) {
+    const codes = Array.from({ length: Math.min(RANK_CHUNK, total - start) }, (_, i) => start + i);
+    const losses = lossesOf(model, codes, prefix, digitIds, L, intent, tags, width);
+    for (let i = 0; i < losses.length; i++) if (losses[i] < truthLoss) better++;
+  }
+  return better;
+}
+
+function lossesOf(model: JointIntentSlotModel, codes: number[], prefix: number[], digitIds: number[], L: number, intent: number, tags: number[], width: number): Float32Array {
+  const n = codes.length;
+  const ids = new Int32Array(n * width);
+  codes.forEach((code, i) => {
+    prefix.forEach((id, p) => (ids[i * width + p] = id));
+    for (let p = L - 1, c = code; p >= 0; p--, c = Math.floor(c / 10)) ids[i * width + prefix.length + p] = digitIds[c % 10];
+  });
+  const losses = tf.tidy(() => {
+    const idTensor = tf.tensor2d(ids, [n, width], 'int32');
+    const batch: TensorBatch = { ids: idTensor, mask: tf.ones([n, width]) as tf.Tensor2D, targets: idTensor };
+    const scores = model.scores(batch, INFERENCE);
+    const intentLoss = sparseCrossEntropy(scores.intent, tf.fill([n], intent, 'int32'));
+    const tagLoss = tf.sum(sparseCrossEntropy(scores.tags, tf.tensor2d(Int32Array.from({ length: n * width }, (_, k) => tags[k % width]), [n, width], 'int32')), 1);
+    return tf.add(intentLoss, tagLoss);
+  });
+  const values = losses.dataSync() as Float32Array;
+  losses.dispose();
+  return values;
 }
 
 export interface ExtractionCell {

@@ -12,8 +12,10 @@ import {
   extractSlotCanaries,
   insertSlotCanaries,
   randomGuessBaseline,
+  slotCanaryRank,
   summariseGuesses,
   trainSlotModelWithCanaries,
+  SLOT_CANARY_FORMATS,
   SLOT_CANARY_INTENT,
 } from '../../../src/privacy/audit/index.js';
 
@@ -29,6 +31,13 @@ test('slot canaries: tags, insertion counts, the new intent', () => {
   assert.equal(out.splits.train.filter((e) => e.label === SLOT_CANARY_INTENT).length, 3);
   assert.ok(out.labels.includes(SLOT_CANARY_INTENT));
   assert.throws(() => drawSlotCanary(0, 1, rng), /code length/);
+  // further formats: four words each, no word in two formats (so canaries on different formats do not compete for one prefix)
+  const words = SLOT_CANARY_FORMATS.flat();
+  assert.equal(new Set(words).size, words.length);
+  assert.ok(SLOT_CANARY_FORMATS.every((f) => f.length === 4));
+  const other = drawSlotCanary(6, 2, rng, SLOT_CANARY_FORMATS[3]);
+  assert.deepEqual(other.tokens.slice(0, 4), [...SLOT_CANARY_FORMATS[3]]);
+  assert.deepEqual(other.slots, ['O', 'O', 'O', 'O', 'B-pin', 'I-pin', 'I-pin', 'I-pin', 'I-pin', 'I-pin']);
 });
 
 test('extraction scoring: Clopper–Pearson interval, Hamming, random-guess baseline, by hand', () => {
@@ -65,7 +74,13 @@ test('a canary repeated 60 times in an overfit model is extracted over digits; n
   const before = tf.memory().numTensors;
   const guesses = extractSlotCanaries(trained.model, [canary, ...references], { decode: 'digits', seed: 1, steps: 150, restarts: 3 });
   assert.equal(tf.memory().numTensors, before, 'the attack leaves no tensors behind');
+  // the exhaustive attack: the inserted code ranks at the top of all 10⁴ codes, never-inserted ones do not
+  const canaryRank = slotCanaryRank(trained.model, canary);
+  const referenceRanks = references.map((r) => slotCanaryRank(trained.model, r)).sort((a, b) => a - b);
+  assert.equal(tf.memory().numTensors, before, 'ranking leaves no tensors behind');
   trained.model.dispose();
+  assert.ok(canaryRank <= 2, `canary rank ${canaryRank}`);
+  assert.ok(referenceRanks[4] > 100, `reference ranks ${referenceRanks.join(' ')}`);
   const [attacked, ...controls] = guesses;
   assert.ok(attacked.hamming <= 0.25, `canary ${canary.code} → ${attacked.guess} (Hamming ${attacked.hamming})`);
   // the attack returns the model's preferred code whatever the target: a never-seen random code matches it by chance only
