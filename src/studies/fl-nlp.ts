@@ -101,7 +101,7 @@ export function nlpStudyPlan(quick: boolean, seed: number): NlpStudyPlan {
   // under-trained FedAvg); tuning at a quarter of that.
   return {
     datasets: ['clinc150', 'banking77'],
-    partitions: ['iid', 'dirichlet:1', 'dirichlet:0.1', 'quantity:1'],
+    partitions: ['iid', 'dirichlet:1', 'dirichlet:0.1', 'quantity:1', 'cluster:10:0.1'],
     methods: methods(3),
     federated: { clientsPerRound: 10, numClients: 100, localEpochs: 1, batchSize: 32, model: 'embbag', workers: 1, evaluateEvery: 1 },
     rounds: 100,

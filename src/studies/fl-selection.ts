@@ -29,6 +29,8 @@ interface SelectionCase {
   base: Base;
   /** Test accuracy the runs are timed to (rounds and client examples to target). */
   target: number;
+  /** Settings of this case (default: the plan's); drift:T needs a dataset with domains. */
+  settings?: string[];
 }
 
 export interface SelectionStudyPlan {
@@ -55,21 +57,25 @@ export function selectionStudyPlan(quick: boolean, seed: number): SelectionStudy
           name: 'synthetic dirichlet:0.5',
           base: { ...common, dataset: 'synthetic', partition: 'dirichlet:0.5', numClients: 20, model: 'embbag', modelConfig: { embeddingDim: 8, hidden: 8 } },
           target: 0.1,
+          settings: ['static', 'drift:2'],
         },
       ],
       settings: ['static', 'continual:2'],
-      selections: ['uniform', 'activity'],
+      selections: ['uniform', 'activity', 'power-of-choice:6'],
       seeds: [seed, seed + 1],
       chanceMargin: 0.02,
     };
   }
-  // Sizes fit a shared 2-core machine: 30 rounds for CLINC150, and for Tiny Shakespeare 20
-  // rounds of 5 clients with a small char-LSTM and at most 5 local steps per client; 5 seeds,
-  // evaluated every round (rounds to target). Targets are provisional: between the one-seed
-  // uniform and activity accuracies of the earlier 20/30-round runs.
+  // Sizes fit a shared 2-core machine. CLINC150 under quantity skew (β = 1, heavy-tailed client
+  // sizes), 100 clients, 10 per round, 30 rounds, static and drift:3 (the domains dealt into 3
+  // periods; a client keeps only the current period's data). Tiny Shakespeare by speaker (20
+  // rounds of 5 clients, a small char-LSTM, ≤ 5 local steps), static and continual:3. 5 seeds,
+  // evaluated every round. Targets are provisional: between the one-seed uniform and activity
+  // accuracies of the earlier runs. `--parts` is not needed: every run is a cell.
   const intent = { strategy: 'fedavg', rounds: 30, clientsPerRound: 10, localEpochs: 1, workers: 1, evaluateEvery: 1, dataset: 'clinc150', numClients: 100, model: 'embbag' };
   return {
     cases: [
+      { name: 'clinc150 quantity:1', base: { ...intent, partition: 'quantity:1' }, target: 0.4, settings: ['static', 'drift:3'] },
       {
         name: 'tinyshakespeare speaker',
         base: {
@@ -86,12 +92,11 @@ export function selectionStudyPlan(quick: boolean, seed: number): SelectionStudy
           evaluateEvery: 1,
         },
         target: 0.25,
+        settings: ['static', 'continual:3'],
       },
-      { name: 'clinc150 dirichlet:0.1', base: { ...intent, partition: 'dirichlet:0.1' }, target: 0.3 },
-      { name: 'clinc150 quantity:1', base: { ...intent, partition: 'quantity:1' }, target: 0.4 },
     ],
     settings: ['static', 'continual:3'],
-    selections: ['uniform', 'activity'],
+    selections: ['uniform', 'activity', 'activity:0.5', 'power-of-choice:20'],
     seeds: [0, 1, 2, 3, 4].map((k) => seed + k),
     chanceMargin: 0.02,
   };
@@ -111,6 +116,9 @@ const COLUMNS: StudyColumn[] = [
   { key: 'examplesToTarget', header: 'examples to target', digits: 0 },
   { key: 'averageAccuracy', header: 'continual: mean acc. on periods' },
   { key: 'forgetting', header: 'continual: forgetting' },
+  { key: 'allDataAccuracy', header: 'all data at once (same seeds)' },
+  { key: 'caughtUp', header: 'seeds within 1 pt of it' },
+  { key: 'roundsToAllData', header: 'rounds to within 1 pt', digits: 1 },
   { key: 'clients', header: 'clients' },
   { key: 'sizes', header: 'client sizes p10/p50/p90/max' },
   { key: 'seconds', header: 'seconds', digits: 0 },
@@ -125,9 +133,14 @@ export type SelectionCellParams = {
   options: Base & { setting: string; selection: string };
 };
 
+/** The settings one case runs. */
+export function caseSettings(plan: SelectionStudyPlan, c: SelectionCase): string[] {
+  return c.settings ?? plan.settings;
+}
+
 export function selectionCells(plan: SelectionStudyPlan): CellSpec<SelectionCellParams>[] {
   return plan.cases.flatMap((c) =>
-    plan.settings.flatMap((setting) =>
+    caseSettings(plan, c).flatMap((setting) =>
       plan.selections.flatMap((selection) =>
         plan.seeds.map((seed) => ({
           name: `${c.name} ${setting} ${selection} seed ${seed}`,
@@ -179,8 +192,9 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
  * selection (mean accuracy over seeds with its bootstrap interval, each arm's gain over uniform)
  * and one "pair" row per selection other than uniform: its seed-paired difference to uniform.
  */
-export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick: boolean }): StudyRow[] {
+export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; quick: boolean }): StudyRow[] {
   const plan = selectionStudyPlan(ctx.quick, ctx.seed);
+  const runs = cellRows.map((r) => withRoundsToAllData(r, cellRows));
   const rng = new SeededRandom(ctx.seed).fork('fl-selection:means');
   const groups = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`);
   const means = groups.map((group): StudyRow => {
@@ -201,6 +215,7 @@ export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick:
       accuracyMax: Math.max(...accuracies),
       gain: null,
       averageAccuracy: continual ? mean(group.map((r) => r.averageAccuracy as number)) : null,
+      ...allDataFields(group),
       forgetting: continual ? mean(group.map((r) => r.forgetting as number)) : null,
       rounds: first.rounds,
       clientsPerRound: first.clientsPerRound,
@@ -224,6 +239,35 @@ export function summarizeSelection(runs: StudyRow[], ctx: { seed: number; quick:
     pairs.push(pairRow({ name: String(first.selectionKind), rows: group }, { name: 'uniform', rows: uniform }, { seed: ctx.seed, chanceMargin: plan.chanceMargin }, context));
   }
   return [...runs, ...means, ...pairs];
+}
+
+/** Within this of the all-data-at-once run counts as caught up. */
+export const CATCH_UP_MARGIN = 0.01;
+
+/**
+ * A non-static run with the round at which it first comes within CATCH_UP_MARGIN of the
+ * all-data-at-once baseline: the static run of the same case, selection and seed (same total
+ * rounds), final accuracy. Null when it never does; static runs get nulls.
+ */
+export function withRoundsToAllData(row: StudyRow, all: readonly StudyRow[]): StudyRow {
+  if (row.kind !== 'run' || row.setting === 'static') return { ...row, allDataAccuracy: null, roundsToAllData: null };
+  const baseline = all.find((r) => r.kind === 'run' && r.case === row.case && r.setting === 'static' && r.selectionKind === row.selectionKind && r.seed === row.seed);
+  if (!baseline) return { ...row, allDataAccuracy: null, roundsToAllData: null };
+  const goal = (baseline.accuracy as number) - CATCH_UP_MARGIN;
+  const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number }[];
+  const reached = curve.find((p) => p.accuracy >= goal);
+  return { ...row, allDataAccuracy: baseline.accuracy, roundsToAllData: reached ? reached.round : null };
+}
+
+/** Mean over seeds of the rounds to the all-data baseline (of the seeds that reached it) and how many did. */
+function allDataFields(group: StudyRow[]): StudyRow {
+  if (group.every((r) => r.allDataAccuracy === null || r.allDataAccuracy === undefined)) return { allDataAccuracy: null, roundsToAllData: null, caughtUp: null };
+  const reached = group.filter((r) => typeof r.roundsToAllData === 'number');
+  return {
+    allDataAccuracy: mean(group.map((r) => r.allDataAccuracy as number)),
+    roundsToAllData: reached.length ? mean(reached.map((r) => r.roundsToAllData as number)) : null,
+    caughtUp: `${reached.length}/${group.length}`,
+  };
 }
 
 function charts(all: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {

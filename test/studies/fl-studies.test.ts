@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/index.js';
 import { runStudy, type StudyRow } from '../../src/studies/index.js';
-import { flSelectionStudy, selectionStudyPlan } from '../../src/studies/fl-selection.js';
+import { CATCH_UP_MARGIN, caseSettings, flSelectionStudy, selectionStudyPlan } from '../../src/studies/fl-selection.js';
 import { flNlpStudy, nlpFinalCells, nlpStudyPlan, nlpTuningCells, runNlpCell } from '../../src/studies/fl-nlp.js';
 import { SimulationExecutor } from '../../src/federated/simulation/index.js';
 import { STUDIES } from '../../src/cli/study.js';
@@ -26,18 +26,16 @@ test('both federated studies are registered with the study command', () => {
 
 test('the real plans are the grids the issue asks for', () => {
   const selection = selectionStudyPlan(false, 0);
-  assert.deepEqual(selection.cases.map((c) => [c.base.dataset, c.base.partition]), [
-    ['tinyshakespeare', 'speaker'],
-    ['clinc150', 'dirichlet:0.1'],
-    ['clinc150', 'quantity:1'],
+  assert.deepEqual(selection.cases.map((c) => [c.base.dataset, c.base.partition, caseSettings(selection, c)]), [
+    ['clinc150', 'quantity:1', ['static', 'drift:3']],
+    ['tinyshakespeare', 'speaker', ['static', 'continual:3']],
   ]);
-  assert.deepEqual(selection.selections, ['uniform', 'activity']);
-  assert.ok(selection.settings.includes('static') && selection.settings.some((s) => s.startsWith('continual:')));
+  assert.deepEqual(selection.selections, ['uniform', 'activity', 'activity:0.5', 'power-of-choice:20']);
   assert.equal(selection.seeds.length, 5);
   for (const c of selection.cases) assert.equal(c.base.evaluateEvery, 1, `${c.name}: evaluated every round (rounds to target)`);
   const nlp = nlpStudyPlan(false, 0);
   assert.deepEqual(nlp.datasets, ['clinc150', 'banking77']);
-  assert.deepEqual(nlp.partitions, ['iid', 'dirichlet:1', 'dirichlet:0.1', 'quantity:1']);
+  assert.deepEqual(nlp.partitions, ['iid', 'dirichlet:1', 'dirichlet:0.1', 'quantity:1', 'cluster:10:0.1']);
   assert.deepEqual(nlp.methods.map((m) => m.name), ['centralised', 'fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'fedavgm']);
   // 3 client learning rates for all; × 3 of a second knob where the method has one
   assert.deepEqual(nlp.methods.map((m) => m.grid.length), [3, 3, 9, 9, 9, 9, 9]);
@@ -46,7 +44,7 @@ test('the real plans are the grids the issue asks for', () => {
   assert.equal(nlp.federated.evaluateEvery, 1);
 });
 
-test('fl-selection --quick: run rows with budget and target fields, means, and one activity − uniform pair per case × setting', async () => {
+test('fl-selection --quick: run rows with budget, target and catch-up fields, means, and one pair against uniform per selection × case × setting', async () => {
   await initEngine({ backend: 'wasm' });
   const out = mkdtempSync(join(tmpdir(), 'fl-selection-'));
   const result = await runStudy(flSelectionStudy, ctx, { out, command: 'trustnlu study fl-selection --quick' });
@@ -54,10 +52,12 @@ test('fl-selection --quick: run rows with budget and target fields, means, and o
   const runs = result.rows.filter((r) => r.kind === 'run');
   const means = result.rows.filter((r) => r.kind === 'mean');
   const pairs = result.rows.filter((r) => r.kind === 'pair');
-  const configurations = plan.cases.length * plan.settings.length * plan.selections.length;
+  const caseSettingPairs = plan.cases.reduce((n, c) => n + caseSettings(plan, c).length, 0);
+  const configurations = caseSettingPairs * plan.selections.length;
   assert.equal(runs.length, configurations * plan.seeds.length);
   assert.equal(means.length, configurations);
-  assert.equal(pairs.length, plan.cases.length * plan.settings.length);
+  assert.equal(pairs.length, caseSettingPairs * (plan.selections.length - 1));
+  assert.ok(runs.some((r) => r.setting === 'drift:2'), 'the drift setting ran');
   for (const row of runs) {
     for (const key of ['dataset', 'partition', 'setting', 'method', 'seed', 'rounds', 'examplesProcessed', 'accuracy', 'roundsToTarget']) assert.ok(key in row, `run row has ${key}`);
     assert.ok((row.accuracy as number) >= 0 && (row.accuracy as number) <= 1, `accuracy ${row.accuracy}`);
@@ -67,18 +67,26 @@ test('fl-selection --quick: run rows with budget and target fields, means, and o
     assert.equal(curve[curve.length - 1].examples, row.examplesProcessed);
     const reached = curve.find((p) => p.accuracy >= (row.target as number));
     assert.equal(row.roundsToTarget, reached ? reached.round : null);
-    const continual = String(row.setting).startsWith('continual');
-    assert.equal(typeof row.averageAccuracy === 'number', continual, `${row.case} ${row.setting}: averageAccuracy only in the continual setting`);
+    const continual = row.setting !== 'static';
+    assert.equal(typeof row.averageAccuracy === 'number', continual, `${row.case} ${row.setting}: averageAccuracy only in the continual settings`);
+    if (continual) {
+      // the all-data-at-once baseline: the static run of the same case, selection and seed
+      const baseline = runs.find((r) => r.case === row.case && r.setting === 'static' && r.selectionKind === row.selectionKind && r.seed === row.seed)!;
+      assert.equal(row.allDataAccuracy, baseline.accuracy);
+      const caught = curve.find((p) => p.accuracy >= (baseline.accuracy as number) - CATCH_UP_MARGIN);
+      assert.equal(row.roundsToAllData, caught ? caught.round : null);
+    } else assert.equal(row.roundsToAllData, null);
   }
   for (const row of means) {
     const uniform = means.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform')!;
     if (row.selectionKind === 'uniform') assert.equal(row.gain, null);
     else assert.equal(row.gain, (row.accuracy as number) - (uniform.accuracy as number));
   }
+  assert.deepEqual([...new Set(pairs.map((p) => p.pair))], ['activity − uniform', 'power-of-choice:6 − uniform']);
   for (const pair of pairs) {
     const arm = (selection: string) => runs.filter((r) => r.case === pair.case && r.setting === pair.setting && r.selectionKind === selection);
-    const differences = arm('activity').map((r, i) => (r.accuracy as number) - (arm('uniform')[i].accuracy as number));
-    assert.equal(pair.pair, 'activity − uniform');
+    const other = String(pair.pair).split(' − ')[0];
+    const differences = arm(other).map((r, i) => (r.accuracy as number) - (arm('uniform')[i].accuracy as number));
     assert.ok(Math.abs((pair.meanDifference as number) - differences.reduce((s, d) => s + d, 0) / differences.length) < 1e-12);
     assert.equal(pair.seeds, plan.seeds.join(','));
     assert.equal(pair.established, (pair.intervalLow as number) > 0 || (pair.intervalHigh as number) < 0);
