@@ -1,13 +1,15 @@
 /**
- * Study "fl-selection": does selecting devices by activity (pₖ ∝ nₖ, with the unbiased
- * plain average of Li et al. 2020) beat uniform selection (k distinct clients, weights ∝ nₖ),
- * and does the gap grow in the continual setting (T periods, each device keeps only the
- * current period's data, the model warm-starts)?
+ * Study "fl-selection": does selecting devices by activity (pₖ ∝ nₖ, with the unbiased plain
+ * average of Li et al. 2020; τ tempers it to pₖ ∝ nₖ^τ) or by power of choice (the d
+ * candidates' highest-loss clients, Cho et al. 2022) beat uniform selection (k distinct
+ * clients, weights ∝ nₖ), and does the gap grow when data arrives over time?
  *
- * Real run: Tiny Shakespeare by speaker (next-character LM, a char-LSTM) and CLINC150 under
- * Dirichlet label skew (α = 0.1) and under quantity skew (β = 1, the heavy-tailed case),
- * each static and continual:3, uniform vs activity selection, one seed. The static rows
- * are also the continual setting's "all data at once" baseline (same total rounds).
+ * Real run: CLINC150 under quantity skew (β = 1, heavy-tailed client sizes), static and with
+ * real drift (drift:3: the domains dealt into 3 periods, a client keeping only the current
+ * period's data), and Tiny Shakespeare by speaker (a char-LSTM), static and continual:3; four
+ * selectors, 5 seeds, every round evaluated. The static run of the same selector and seed is
+ * the "all data at once" baseline (same total rounds): continual runs report the round at which
+ * they first come within 1 point of it. `--parts clinc150|tinyshakespeare` runs one case.
  * Quick run (tests, smoke runs): the synthetic corpus and intent set with tiny models.
  * Each run (case × setting × selection × seed) is a study cell: resumable, and parallel
  * with --parallel N or --queue.
@@ -19,6 +21,7 @@ import { curveField, groupInOrder, runOneSeed, seedMeanFields } from './fl-runs.
 import { PAIR_RESULT_COLUMNS, pairRow } from './fl-pairs.js';
 import { SeededRandom } from '../engine/random.js';
 import type { CellSpec, StudyCell } from './cells.js';
+import { ConfigError } from '../errors.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 type Base = Omit<FederatedExperimentOptions, 'seed' | 'progress' | 'selection' | 'setting'>;
@@ -132,6 +135,17 @@ export type SelectionCellParams = {
   seed: number;
   options: Base & { setting: string; selection: string };
 };
+
+/** `--parts`: the real cases by dataset, to run one at a time on a small machine. */
+export const SELECTION_PARTS = ['clinc150', 'tinyshakespeare'];
+
+/** The plan with only the cases of the chosen parts (all without --parts). */
+export function planParts(plan: SelectionStudyPlan, parts: string[] | undefined): SelectionStudyPlan {
+  if (!parts) return plan;
+  const cases = plan.cases.filter((c) => parts.includes(String(c.base.dataset)));
+  if (cases.length === 0) throw new ConfigError(`--parts ${parts.join(',')} names no case of this run (its cases use ${plan.cases.map((c) => c.base.dataset).join(', ')}); --quick runs every case`);
+  return { ...plan, cases };
+}
 
 /** The settings one case runs. */
 export function caseSettings(plan: SelectionStudyPlan, c: SelectionCase): string[] {
@@ -314,19 +328,21 @@ function tables(rows: StudyRow[]): { title: string; rows: StudyRow[]; columns: S
 
 export const flSelectionStudy: StudyDefinition = {
   name: 'fl-selection',
-  title: 'Federated client selection: uniform vs activity, static and continual',
+  title: 'Federated client selection: uniform vs activity vs power of choice, static, continual and drifting',
   description: [
     'Uniform: k distinct clients per round, updates weighted by their example counts.',
-    'Activity: k draws with replacement with pₖ ∝ nₖ and a plain average (Li et al., ICLR 2020; unbiased for the full-participation update).',
-    'Continual:T: every client\'s data is cut into T periods; in period t a client holds only period t (period t − 1 is deleted), the global model warm-starts, rounds are split evenly over the periods.',
-    'The static rows are the "all data at once" baseline with the same total rounds.',
+    'Activity: k draws with replacement with pₖ ∝ nₖ^τ (τ = 1 unless named, activity:0.5) and a plain average (Li et al., ICLR 2020; unbiased for the full-participation update at τ = 1).',
+    'Power-of-choice:d: d candidates drawn ∝ nₖ without replacement, the k with the highest last reported local loss train, equal weights (Cho et al. 2022; biased towards high-loss clients by design).',
+    'Continual:T: every client\'s data is cut into T random periods; drift:T: the domains are dealt into T periods, so intents appear and disappear; in period t a client holds only period t (older data is deleted), the global model warm-starts, rounds are split evenly over the periods.',
+    'The static run of the same selector and seed is the "all data at once" baseline with the same total rounds; "rounds to within 1 pt" is the first round a continual run comes within 0.01 of its final accuracy (mean over the seeds that did).',
     '"Continual: mean acc. on periods" is the final model\'s accuracy on the training data of every period, averaged; forgetting is the mean drop from the best earlier accuracy on each past period (Chaudhry et al. 2018).',
     'Accuracy is next-character accuracy for the language model and in-scope accuracy for CLINC150; "gain" is activity minus uniform in the same case and setting.',
     'Every run is evaluated every round; "client examples" are the training examples the selected clients processed (activity selection picks large clients, so compare curves by examples too); rounds and examples to target are from the first evaluated round at or above the case\'s target accuracy, averaged over the seeds that reached it.',
     'Pairs: per-seed differences (the seed fixes partition and initialisation for both arms), mean and 95% percentile bootstrap over 5 seeds; "established" when the interval excludes 0; pairs whose two arms are within 0.02 of the majority-class accuracy are "both at chance" and never a win.',
   ].join(' '),
   columns: COLUMNS,
-  cells: (ctx) => selectionCells(selectionStudyPlan(ctx.quick, ctx.seed)),
+  parts: SELECTION_PARTS,
+  cells: (ctx) => selectionCells(planParts(selectionStudyPlan(ctx.quick, ctx.seed), ctx.parts)),
   runCell: (cell, ctx) => runSelectionCell(cell as StudyCell<SelectionCellParams>, ctx),
   summarize: (rows, ctx) => summarizeSelection(rows, ctx),
   tables,
