@@ -161,7 +161,9 @@ const RANK_CHUNK = 2000;
 
 /**
  * Where the true code ranks among all 10^length codes of its format under the attack's own
- * loss (the intent and tag cross-entropy given the prefix): 0 when no code scores better. An
+ * loss (the intent and tag cross-entropy given the prefix): 0 when every other code scores
+ * worse; codes with exactly the same loss count half (a random tie-break), so a model whose
+ * float32 losses saturate to one value ranks every code at chance, not first. An
  * exhaustive version of the attack over digits, feasible for short codes (length ≤ 5); a rank
  * far below the median 10^length / 2 is memorisation even when the argmin is another code.
  */
@@ -177,14 +179,20 @@ export function slotCanaryRank(model: JointIntentSlotModel, canary: SlotCanary):
   if (intent < 0 || tags.includes(-1)) throw new ConfigError('the model was not trained with slot canaries (intent or tags missing)');
   const total = 10 ** L;
   const width = prefix.length + L;
-  const truthLoss = lossesOf(model, [Number(canary.code)], prefix, digitIds, L, intent, tags, width)[0];
-  let better = 0;
+  const all = new Float32Array(total);
   for (let start = 0; start < total; start += RANK_CHUNK) {
     const codes = Array.from({ length: Math.min(RANK_CHUNK, total - start) }, (_, i) => start + i);
-    const losses = lossesOf(model, codes, prefix, digitIds, L, intent, tags, width);
-    for (let i = 0; i < losses.length; i++) if (losses[i] < truthLoss) better++;
+    all.set(lossesOf(model, codes, prefix, digitIds, L, intent, tags, width), start);
   }
-  return better;
+  const truth = all[Number(canary.code)];
+  let better = 0;
+  let tied = -1; // the true code ties with itself
+  for (let i = 0; i < total; i++) {
+    if (all[i] < truth) better++;
+    else if (all[i] === truth) tied++;
+  }
+  // ties broken at random: a model whose losses saturate (every code scored the same) ranks the code at chance
+  return better + tied / 2;
 }
 
 function lossesOf(model: JointIntentSlotModel, codes: number[], prefix: number[], digitIds: number[], L: number, intent: number, tags: number[], width: number): Float32Array {

@@ -55,6 +55,26 @@ test('extraction scoring: Clopper–Pearson interval, Hamming, random-guess base
   assert.equal(randomGuessBaseline(2, 'vocabulary', 100).exactRate, 1e-4);
 });
 
+test('ranking by hand: a model that scores every code alike ranks the true code at chance (ties count half), not first', async () => {
+  await initEngine({ backend: 'wasm' });
+  const rng = new SeededRandom(2);
+  const canary = drawSlotCanary(2, 3, rng);
+  const trained = await trainSlotModelWithCanaries({
+    dataset: generateSyntheticSlotDataset(1, { train: 30, val: 10, test: 10 }),
+    canaries: [canary],
+    config: { embeddingDim: 4, filters: 4, hidden: 4 },
+    epochs: 1,
+    batchSize: 16,
+    learningRate: 1e-2,
+    seed: 1,
+  });
+  // zero weights: every one of the 100 codes gets the same loss, so 99 ties count half each
+  trained.model.store.assign(trained.model.store.snapshot().map((p) => ({ ...p, values: new Float32Array(p.values.length) })));
+  assert.equal(slotCanaryRank(trained.model, canary), 99 / 2);
+  trained.model.dispose();
+  assert.throws(() => slotCanaryRank(trained.model, drawSlotCanary(6, 0, rng)), /lengths 1-5/);
+});
+
 test('a canary repeated 60 times in an overfit model is extracted over digits; never-inserted codes stay at chance', async () => {
   await initEngine({ backend: 'wasm' });
   const rng = new SeededRandom(7);
