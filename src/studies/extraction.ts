@@ -27,7 +27,7 @@ import { generateSyntheticSlotDataset } from '../data/index.js';
 import { loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
-import { clopperPearson } from '../metrics/index.js';
+import { clopperPearson, meanTInterval } from '../metrics/index.js';
 import {
   SLOT_CANARY_FORMATS,
   drawSlotCanary,
@@ -41,6 +41,7 @@ import {
   type SlotCanaryGuess,
 } from '../privacy/audit/index.js';
 import type { VegaLiteSpec } from '../report/charts.js';
+import { ConfigError } from '../errors.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import { groupInOrder } from './fl-runs.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
@@ -164,7 +165,7 @@ function loadData(ctx: StudyContext, s: Scale): IntentDataset {
 
 /** The model's canaries, each on its own format (formats shuffled per model), and the never-inserted references. */
 export function drawCellCanaries(params: ExtractionCellParams, seed: number, references: number): { canaries: SlotCanary[]; references: SlotCanary[]; rng: SeededRandom } {
-  if (params.repetitions.length > SLOT_CANARY_FORMATS.length) throw new Error(`a model holds at most ${SLOT_CANARY_FORMATS.length} canaries (one per format), got ${params.repetitions.length}`);
+  if (params.repetitions.length > SLOT_CANARY_FORMATS.length) throw new ConfigError(`a model holds at most ${SLOT_CANARY_FORMATS.length} canaries (one per format), got ${params.repetitions.length}`);
   const rng = new SeededRandom(seed).fork(`extraction ${params.design} ${params.defence} ${params.length} ${params.model}`);
   const formats = rng.shuffle([...SLOT_CANARY_FORMATS.keys()]);
   const canaries = params.repetitions.map((r, i) => drawSlotCanary(params.length, r, rng, SLOT_CANARY_FORMATS[formats[i]]));
@@ -261,6 +262,9 @@ export function summarizeExtraction(codes: StudyRow[]): StudyRow[] {
     const top = Math.ceil(10 ** length / 100);
     const inTop = ranks.filter((x) => x < top).length;
     const topInterval = ranks.length ? clopperPearson(inTop, ranks.length) : null;
+    // rank as a share of all codes (chance ≈ 0.5), averaged per model first: a model's canaries are not independent
+    const perModel = groupInOrder(group.filter((r) => typeof r.rank === 'number'), (r) => String(r.model)).map((g) => mean(g.map((r) => (r.rank as number) / 10 ** length)));
+    const share = perModel.length ? meanTInterval(perModel) : null;
     rows.push({
       dataset: m.dataset,
       synthetic: m.synthetic,
@@ -282,6 +286,10 @@ export function summarizeExtraction(codes: StudyRow[]): StudyRow[] {
       medianRank: ranks.length ? median(ranks) : null,
       top1PercentRate: ranks.length ? inTop / ranks.length : null,
       top1PercentInterval: topInterval ? `[${topInterval.low.toFixed(3)}, ${topInterval.high.toFixed(3)}]` : null,
+      rankShare: share ? share.mean : null,
+      rankShareLow: share?.half != null ? share.mean - share.half : null,
+      rankShareHigh: share?.half != null ? share.mean + share.half : null,
+      rankShareInterval: share?.half != null ? `[${(share.mean - share.half).toFixed(3)}, ${(share.mean + share.half).toFixed(3)}]` : null,
       modelAccuracy: mean(models.map((x) => x.intentAccuracy as number)),
       slotF1: mean(models.map((x) => x.slotF1 as number)),
       epochUsed: models.map((x) => x.epochUsed).join(' '),
@@ -310,8 +318,9 @@ const COLUMNS: StudyColumn[] = [
   { key: 'hamming', header: 'Hamming' },
   { key: 'chanceHamming', header: 'random Hamming' },
   { key: 'medianRank', header: 'median rank of 10⁴', digits: 0 },
+  { key: 'rankShare', header: 'rank / 10⁴' },
+  { key: 'rankShareInterval', header: '95% CI (models)' },
   { key: 'top1PercentRate', header: 'in best 1%' },
-  { key: 'top1PercentInterval', header: '95% CI (best 1%)' },
   { key: 'modelAccuracy', header: 'intent acc' },
   { key: 'slotF1', header: 'slot F1' },
   { key: 'epochUsed', header: 'epoch used' },
@@ -371,7 +380,7 @@ export const extractionStudy: StudyDefinition = {
     'Each model is a joint intent + slot model (embedding, two centred convolutions, intent from the mean state, BIO tags per token) trained on the full SNIPS training set (13,084 utterances) for 6 epochs (Adam 0.01, batch 128; DP-SGD: 3 epochs, batch 256, ε = 8, δ = 1e-5) with 20 canaries inserted, each "PREFIX d … d" after its own four-word prefix (the paper\'s "my pin code is" and 19 more sharing no word), intent SharePinCode, digits tagged B-pin/I-pin.',
     'Sweep models (no defence) hold 4 canaries of each repetition count 1, 5, 10, 50, 100 at one code length (13 models per length: 52 canaries per cell); defence models hold 20 canaries of 4 digits inserted 100 times (3 models per defence: 60 canaries), with a no-defence model of the same design as the reference.',
     'The white-box relaxed-input attack (Parikh et al. 2022) knows the prefix, the intent and the tags; it optimises a soft input over the code positions (Adam, temperature annealed 1 → 0.05, 200 steps, 4 restarts) to maximise the intent and tag likelihood, and decodes over the ten digits or over the whole vocabulary.',
-    'For 4-digit codes the same loss is evaluated on all 10^4 codes: "median rank" is the true code\'s rank (0 = the attack\'s best code; random: about 5,000) and "in best 1%" the share ranked in the best 100 (random: 0.01).',
+    'For 4-digit codes the same loss is evaluated on all 10^4 codes: "median rank" is the true code\'s rank (0 = the attack\'s best code; ties count half; random: about 5,000), "rank / 10⁴" its mean share of all codes (random: 0.5) with a t interval over the models (a model\'s canaries are averaged first), and "in best 1%" the share ranked in the best 100 (random: 0.01).',
     'Repetitions 0 rows are the control: codes of the same formats that the models never saw. "random guess" is what guessing uniformly gets (10^-digits over digits, |V|^-digits over the vocabulary).',
     'Defences: dropout 0.3; early stopping (patience 1, the best validation epoch restored, "epoch used"); character-level input (token vectors are the mean of character vectors); DP-SGD; combined = all four. Intent accuracy and slot F1 are on the SNIPS test split, for the weights attacked.',
   ].join(' '),

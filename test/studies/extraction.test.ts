@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initEngine } from '../../src/engine/index.js';
 import { runStudy } from '../../src/studies/index.js';
-import { extractionStudy } from '../../src/studies/extraction.js';
+import { extractionStudy, summarizeExtraction } from '../../src/studies/extraction.js';
+import { meanTInterval } from '../../src/metrics/index.js';
 import { SILENT } from '../../src/train/index.js';
 
 test('study extraction --quick writes rows with defence, repetitions, length, exact rate and interval, Hamming, accuracy, decode and the epoch used', async () => {
@@ -38,4 +39,25 @@ test('study extraction --quick writes rows with defence, repetitions, length, ex
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+});
+
+test('extraction summary by hand: exact counts, Hamming, median rank, and the rank share averaged per model before its t interval', () => {
+  const code = (model: number, rank: number, exact: boolean, hamming: number) => ({
+    kind: 'code', dataset: 'd', synthetic: true, design: 'sweep', defence: 'none', length: 4, repetitions: 5, decode: 'digits', model,
+    code: '1234', guess: exact ? '1 2 3 4' : '9 9 9 9', exact, hamming, rank, intentAccuracy: 0.9 + model / 100, slotF1: 0.5, epochUsed: 6, epochsRun: 6, epsilon: null, vocabulary: 100,
+  });
+  const rows = summarizeExtraction([code(0, 0, true, 0), code(0, 2000, false, 1), code(1, 5000, false, 0.75), code(2, 1000, false, 0.5)]);
+  assert.equal(rows.length, 1);
+  const [r] = rows;
+  assert.equal(r.canaries, 4);
+  assert.equal(r.models, 3);
+  assert.equal(r.exact, 1);
+  assert.equal(r.hamming, (0 + 1 + 0.75 + 0.5) / 4);
+  assert.equal(r.medianRank, 1500);
+  assert.equal(r.top1PercentRate, 1 / 4);
+  // model means 0.1, 0.5, 0.1 (not the canary mean 0.2)
+  const t = meanTInterval([0.1, 0.5, 0.1]);
+  assert.ok(Math.abs((r.rankShare as number) - t.mean) < 1e-12);
+  assert.ok(Math.abs((r.rankShareLow as number) - (t.mean - t.half!)) < 1e-12);
+  assert.ok(Math.abs((r.modelAccuracy as number) - 0.91) < 1e-12, 'accuracy is the mean over models');
 });
