@@ -117,6 +117,7 @@ const COLUMNS: StudyColumn[] = [
   { key: 'reachedTarget', header: 'seeds at target' },
   { key: 'roundsToTarget', header: 'rounds to target', digits: 1 },
   { key: 'examplesToTarget', header: 'examples to target', digits: 0 },
+  { key: 'accuracyAtUniformExamples', header: 'acc. at uniform\'s examples' },
   { key: 'averageAccuracy', header: 'continual: mean acc. on periods' },
   { key: 'forgetting', header: 'continual: forgetting' },
   { key: 'allDataAccuracy', header: 'all data at once (same seeds)' },
@@ -208,7 +209,7 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
  */
 export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; quick: boolean }): StudyRow[] {
   const plan = selectionStudyPlan(ctx.quick, ctx.seed);
-  const runs = cellRows.map((r) => withRoundsToAllData(r, cellRows));
+  const runs = cellRows.map((r) => withEqualExamples(withRoundsToAllData(r, cellRows), cellRows));
   const rng = new SeededRandom(ctx.seed).fork('fl-selection:means');
   const groups = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`);
   const means = groups.map((group): StudyRow => {
@@ -230,6 +231,7 @@ export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; qu
       gain: null,
       averageAccuracy: continual ? mean(group.map((r) => r.averageAccuracy as number)) : null,
       ...allDataFields(group),
+      accuracyAtUniformExamples: group.every((r) => typeof r.accuracyAtUniformExamples === 'number') ? mean(group.map((r) => r.accuracyAtUniformExamples as number)) : null,
       forgetting: continual ? mean(group.map((r) => r.forgetting as number)) : null,
       rounds: first.rounds,
       clientsPerRound: first.clientsPerRound,
@@ -250,7 +252,10 @@ export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; qu
     const uniform = runs.filter((r) => r.case === first.case && r.setting === first.setting && r.selectionKind === 'uniform');
     if (uniform.length === 0) continue;
     const context = { case: first.case, dataset: first.dataset, partition: first.partition, setting: first.setting };
-    pairs.push(pairRow({ name: String(first.selectionKind), rows: group }, { name: 'uniform', rows: uniform }, { seed: ctx.seed, chanceMargin: plan.chanceMargin }, context));
+    pairs.push(pairRow({ name: String(first.selectionKind), rows: group }, { name: 'uniform', rows: uniform }, { seed: ctx.seed, chanceMargin: plan.chanceMargin }, { ...context, comparison: 'final' }));
+    // the same pair when the selector has processed only as many client examples as uniform did (same seed)
+    const atBudget = group.filter((r) => typeof r.accuracyAtUniformExamples === 'number').map((r) => ({ ...r, accuracy: r.accuracyAtUniformExamples }));
+    if (atBudget.length > 0) pairs.push(pairRow({ name: String(first.selectionKind), rows: atBudget }, { name: 'uniform', rows: uniform }, { seed: ctx.seed, chanceMargin: plan.chanceMargin }, { ...context, comparison: 'equal examples' }));
   }
   return [...runs, ...means, ...pairs];
 }
@@ -271,6 +276,23 @@ export function withRoundsToAllData(row: StudyRow, all: readonly StudyRow[]): St
   const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number }[];
   const reached = curve.find((p) => p.accuracy >= goal);
   return { ...row, allDataAccuracy: baseline.accuracy, roundsToAllData: reached ? reached.round : null };
+}
+
+/**
+ * A selector's run (not uniform) with its test accuracy at uniform's example budget: the last
+ * evaluated round at which it had processed no more client examples than the uniform run of
+ * the same case, setting and seed processed in all. Selectors that pick large clients process
+ * more examples per round, so final accuracy alone flatters them.
+ */
+export function withEqualExamples(row: StudyRow, all: readonly StudyRow[]): StudyRow {
+  if (row.kind !== 'run' || row.selectionKind === 'uniform') return { ...row, accuracyAtUniformExamples: null, roundAtUniformExamples: null };
+  const uniform = all.find((r) => r.kind === 'run' && r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform' && r.seed === row.seed);
+  if (!uniform) return { ...row, accuracyAtUniformExamples: null, roundAtUniformExamples: null };
+  const budget = uniform.examplesProcessed as number;
+  const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number; examples: number }[];
+  const within = curve.filter((p) => p.examples <= budget);
+  const last = within[within.length - 1];
+  return { ...row, accuracyAtUniformExamples: last ? last.accuracy : null, roundAtUniformExamples: last ? last.round : null };
 }
 
 /** Mean over seeds of the rounds to the all-data baseline (of the seeds that reached it) and how many did. */
@@ -317,7 +339,7 @@ function charts(all: StudyRow[]): { name: string; spec: VegaLiteSpec }[] {
   return out;
 }
 
-const PAIR_COLUMNS: StudyColumn[] = [{ key: 'case', header: 'data / partition' }, { key: 'setting', header: 'setting' }, ...PAIR_RESULT_COLUMNS];
+const PAIR_COLUMNS: StudyColumn[] = [{ key: 'case', header: 'data / partition' }, { key: 'setting', header: 'setting' }, { key: 'comparison', header: 'compared at' }, ...PAIR_RESULT_COLUMNS];
 
 function tables(rows: StudyRow[]): { title: string; rows: StudyRow[]; columns: StudyColumn[] }[] {
   return [
@@ -334,10 +356,11 @@ export const flSelectionStudy: StudyDefinition = {
     'Activity: k draws with replacement with pₖ ∝ nₖ^τ (τ = 1 unless named, activity:0.5) and a plain average (Li et al., ICLR 2020; unbiased for the full-participation update at τ = 1).',
     'Power-of-choice:d: d candidates drawn ∝ nₖ without replacement, the k with the highest last reported local loss train, equal weights (Cho et al. 2022; biased towards high-loss clients by design).',
     'Continual:T: every client\'s data is cut into T random periods; drift:T: the domains are dealt into T periods, so intents appear and disappear; in period t a client holds only period t (older data is deleted), the global model warm-starts, rounds are split evenly over the periods.',
-    'The static run of the same selector and seed is the "all data at once" baseline with the same total rounds; "rounds to within 1 pt" is the first round a continual run comes within 0.01 of its final accuracy (mean over the seeds that did).',
+    'The static run of the same selector and seed is the "all data at once" baseline with the same total rounds; "rounds to within 1 pt" is the first round a continual run comes within 0.01 of that run\'s final accuracy (mean over the seeds that did).',
     '"Continual: mean acc. on periods" is the final model\'s accuracy on the training data of every period, averaged; forgetting is the mean drop from the best earlier accuracy on each past period (Chaudhry et al. 2018).',
     'Accuracy is next-character accuracy for the language model and in-scope accuracy for CLINC150; "gain" is activity minus uniform in the same case and setting.',
     'Every run is evaluated every round; "client examples" are the training examples the selected clients processed (activity selection picks large clients, so compare curves by examples too); rounds and examples to target are from the first evaluated round at or above the case\'s target accuracy, averaged over the seeds that reached it.',
+    '"acc. at uniform\'s examples": a selector\'s test accuracy at the last round where it had processed no more client examples than uniform did in the whole run (same seed); pairs are given at the end of the runs ("final") and at that equal budget ("equal examples").',
     'Pairs: per-seed differences (the seed fixes partition and initialisation for both arms), mean and 95% percentile bootstrap over 5 seeds; "established" when the interval excludes 0; pairs whose two arms are within 0.02 of the majority-class accuracy are "both at chance" and never a win.',
   ].join(' '),
   columns: COLUMNS,

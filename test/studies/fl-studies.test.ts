@@ -56,7 +56,8 @@ test('fl-selection --quick: run rows with budget, target and catch-up fields, me
   const configurations = caseSettingPairs * plan.selections.length;
   assert.equal(runs.length, configurations * plan.seeds.length);
   assert.equal(means.length, configurations);
-  assert.equal(pairs.length, caseSettingPairs * (plan.selections.length - 1));
+  assert.equal(pairs.filter((p) => p.comparison === 'final').length, caseSettingPairs * (plan.selections.length - 1));
+  assert.equal(pairs.filter((p) => p.comparison === 'equal examples').length, caseSettingPairs * (plan.selections.length - 1));
   assert.ok(runs.some((r) => r.setting === 'drift:2'), 'the drift setting ran');
   for (const row of runs) {
     for (const key of ['dataset', 'partition', 'setting', 'method', 'seed', 'rounds', 'examplesProcessed', 'accuracy', 'roundsToTarget']) assert.ok(key in row, `run row has ${key}`);
@@ -83,10 +84,18 @@ test('fl-selection --quick: run rows with budget, target and catch-up fields, me
     else assert.equal(row.gain, (row.accuracy as number) - (uniform.accuracy as number));
   }
   assert.deepEqual([...new Set(pairs.map((p) => p.pair))], ['activity − uniform', 'power-of-choice:6 − uniform']);
+  for (const row of runs.filter((r) => r.selectionKind !== 'uniform')) {
+    // accuracy at uniform's example budget: the last round at which this run had processed no more than uniform did in all
+    const uniform = runs.find((r) => r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform' && r.seed === row.seed)!;
+    const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number; examples: number }[];
+    const within = curve.filter((p) => p.examples <= (uniform.examplesProcessed as number));
+    assert.equal(row.accuracyAtUniformExamples, within.length ? within[within.length - 1].accuracy : null);
+  }
   for (const pair of pairs) {
     const arm = (selection: string) => runs.filter((r) => r.case === pair.case && r.setting === pair.setting && r.selectionKind === selection);
     const other = String(pair.pair).split(' − ')[0];
-    const differences = arm(other).map((r, i) => (r.accuracy as number) - (arm('uniform')[i].accuracy as number));
+    const field = pair.comparison === 'final' ? 'accuracy' : 'accuracyAtUniformExamples';
+    const differences = arm(other).map((r, i) => (r[field] as number) - (arm('uniform')[i].accuracy as number));
     assert.ok(Math.abs((pair.meanDifference as number) - differences.reduce((s, d) => s + d, 0) / differences.length) < 1e-12);
     assert.equal(pair.seeds, plan.seeds.join(','));
     assert.equal(pair.established, (pair.intervalLow as number) > 0 || (pair.intervalHigh as number) < 0);
@@ -95,7 +104,7 @@ test('fl-selection --quick: run rows with budget, target and catch-up fields, me
   for (const file of ['results.json', 'README.md', 'accuracy-by-selection.svg', 'curves-1.svg', 'curves-by-examples-1.svg']) assert.ok(existsSync(join(out, file)), file);
   const readme = readFileSync(join(out, 'README.md'), 'utf8');
   assert.match(readme, /\| synthetic-lm quantity:0\.5 \| static \| uniform \|/);
-  assert.match(readme, /## Paired comparisons \(same seeds\)\n\n\| data \/ partition \| setting \| pair \|/);
+  assert.match(readme, /## Paired comparisons \(same seeds\)\n\n\| data \/ partition \| setting \| compared at \| pair \|/);
 });
 
 test('fl-nlp --quick: tuning rows on client validation, final runs at the chosen points on every seed, means, and the pairs', async () => {
