@@ -27,7 +27,7 @@ import { generateSyntheticSlotDataset } from '../data/index.js';
 import { loadIntentDataset } from '../data/registry.js';
 import type { IntentDataset } from '../data/types.js';
 import { SeededRandom } from '../engine/index.js';
-import { clopperPearson, meanTInterval } from '../metrics/index.js';
+import { clopperPearson, mean, meanTInterval, quantileSorted } from '../metrics/index.js';
 import {
   SLOT_CANARY_FORMATS,
   drawSlotCanary,
@@ -44,6 +44,7 @@ import type { VegaLiteSpec } from '../report/charts.js';
 import { ConfigError } from '../errors.js';
 import type { CellSpec, StudyCell } from './cells.js';
 import { groupInOrder } from './fl-runs.js';
+import { formatInterval } from './fl-pairs.js';
 import type { StudyColumn, StudyContext, StudyDefinition, StudyRow } from './runner.js';
 
 export type ExtractionDefence = 'none' | 'dropout' | 'early-stopping' | 'char-input' | 'dp-sgd' | 'combined';
@@ -236,12 +237,6 @@ export async function runExtractionCell(cell: StudyCell<ExtractionCellParams>, c
   }
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-};
-
 /**
  * One row per (design, defence, length, repetitions, decode) over every model of the cell,
  * the never-inserted codes as repetitions 0; for ranked codes the median rank and the share
@@ -265,6 +260,8 @@ export function summarizeExtraction(codes: StudyRow[]): StudyRow[] {
     // rank as a share of all codes (chance ≈ 0.5), averaged per model first: a model's canaries are not independent
     const perModel = groupInOrder(group.filter((r) => typeof r.rank === 'number'), (r) => String(r.model)).map((g) => mean(g.map((r) => (r.rank as number) / 10 ** length)));
     const share = perModel.length ? meanTInterval(perModel) : null;
+    const shareLow = share?.half != null ? share.mean - share.half : null;
+    const shareHigh = share?.half != null ? share.mean + share.half : null;
     rows.push({
       dataset: m.dataset,
       synthetic: m.synthetic,
@@ -277,19 +274,19 @@ export function summarizeExtraction(codes: StudyRow[]): StudyRow[] {
       models: models.length,
       exact: cell.exact,
       exactRate: cell.exactRate,
-      exactInterval: `[${cell.exactInterval[0].toFixed(3)}, ${cell.exactInterval[1].toFixed(3)}]`,
+      exactInterval: formatInterval(cell.exactInterval[0], cell.exactInterval[1]),
       exactLow: cell.exactInterval[0],
       exactHigh: cell.exactInterval[1],
       hamming: cell.hamming,
       chanceExact: chance.exactRate,
       chanceHamming: chance.hamming,
-      medianRank: ranks.length ? median(ranks) : null,
+      medianRank: ranks.length ? quantileSorted([...ranks].sort((a, b) => a - b), 0.5) : null,
       top1PercentRate: ranks.length ? inTop / ranks.length : null,
-      top1PercentInterval: topInterval ? `[${topInterval.low.toFixed(3)}, ${topInterval.high.toFixed(3)}]` : null,
+      top1PercentInterval: topInterval ? formatInterval(topInterval.low, topInterval.high) : null,
       rankShare: share ? share.mean : null,
-      rankShareLow: share?.half != null ? share.mean - share.half : null,
-      rankShareHigh: share?.half != null ? share.mean + share.half : null,
-      rankShareInterval: share?.half != null ? `[${(share.mean - share.half).toFixed(3)}, ${(share.mean + share.half).toFixed(3)}]` : null,
+      rankShareLow: shareLow,
+      rankShareHigh: shareHigh,
+      rankShareInterval: shareLow === null ? null : formatInterval(shareLow, shareHigh),
       modelAccuracy: mean(models.map((x) => x.intentAccuracy as number)),
       slotF1: mean(models.map((x) => x.slotF1 as number)),
       epochUsed: models.map((x) => x.epochUsed).join(' '),

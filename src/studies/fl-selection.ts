@@ -74,7 +74,7 @@ export function selectionStudyPlan(quick: boolean, seed: number): SelectionStudy
   // periods; a client keeps only the current period's data). Tiny Shakespeare by speaker (20
   // rounds of 5 clients, a small char-LSTM, ≤ 5 local steps), static and continual:3. 5 seeds,
   // evaluated every round. Targets are provisional: between the one-seed uniform and activity
-  // accuracies of the earlier runs. `--parts` is not needed: every run is a cell.
+  // accuracies of the earlier runs.
   const intent = { strategy: 'fedavg', rounds: 30, clientsPerRound: 10, localEpochs: 1, workers: 1, evaluateEvery: 1, dataset: 'clinc150', numClients: 100, model: 'embbag' };
   return {
     cases: [
@@ -205,11 +205,13 @@ export async function runSelectionCell(cell: StudyCell<SelectionCellParams>, ctx
 /**
  * The rows of results.json: every run (kind "run"), one "mean" row per case × setting ×
  * selection (mean accuracy over seeds with its bootstrap interval, each arm's gain over uniform)
- * and one "pair" row per selection other than uniform: its seed-paired difference to uniform.
+ * and two "pair" rows per selection other than uniform: its seed-paired difference to uniform at
+ * the end of the runs and at uniform's example budget.
  */
 export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; quick: boolean }): StudyRow[] {
   const plan = selectionStudyPlan(ctx.quick, ctx.seed);
-  const runs = cellRows.map((r) => withEqualExamples(withRoundsToAllData(r, cellRows), cellRows));
+  const find = runLookup(cellRows);
+  const runs = cellRows.map((r) => withEqualExamples(withRoundsToAllData(r, find), find));
   const rng = new SeededRandom(ctx.seed).fork('fl-selection:means');
   const groups = groupInOrder(runs, (r) => `${r.case}\u0000${r.setting}\u0000${r.selectionKind}`);
   const means = groups.map((group): StudyRow => {
@@ -263,18 +265,27 @@ export function summarizeSelection(cellRows: StudyRow[], ctx: { seed: number; qu
 /** Within this of the all-data-at-once run counts as caught up. */
 export const CATCH_UP_MARGIN = 0.01;
 
+/** The run row of one case, setting, selector and seed (undefined when it did not run). */
+type RunLookup = (caseName: unknown, setting: unknown, selection: unknown, seed: unknown) => StudyRow | undefined;
+
+function runLookup(rows: readonly StudyRow[]): RunLookup {
+  const key = (...parts: unknown[]) => parts.map(String).join('\u0000');
+  const index = new Map(rows.filter((r) => r.kind === 'run').map((r) => [key(r.case, r.setting, r.selectionKind, r.seed), r]));
+  return (caseName, setting, selection, seed) => index.get(key(caseName, setting, selection, seed));
+}
+
+type CurvePoint = { round: number; accuracy: number; examples: number };
+
 /**
  * A non-static run with the round at which it first comes within CATCH_UP_MARGIN of the
  * all-data-at-once baseline: the static run of the same case, selection and seed (same total
  * rounds), final accuracy. Null when it never does; static runs get nulls.
  */
-export function withRoundsToAllData(row: StudyRow, all: readonly StudyRow[]): StudyRow {
-  if (row.kind !== 'run' || row.setting === 'static') return { ...row, allDataAccuracy: null, roundsToAllData: null };
-  const baseline = all.find((r) => r.kind === 'run' && r.case === row.case && r.setting === 'static' && r.selectionKind === row.selectionKind && r.seed === row.seed);
+function withRoundsToAllData(row: StudyRow, find: RunLookup): StudyRow {
+  const baseline = row.kind === 'run' && row.setting !== 'static' ? find(row.case, 'static', row.selectionKind, row.seed) : undefined;
   if (!baseline) return { ...row, allDataAccuracy: null, roundsToAllData: null };
   const goal = (baseline.accuracy as number) - CATCH_UP_MARGIN;
-  const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number }[];
-  const reached = curve.find((p) => p.accuracy >= goal);
+  const reached = (JSON.parse(String(row.curve)) as CurvePoint[]).find((p) => p.accuracy >= goal);
   return { ...row, allDataAccuracy: baseline.accuracy, roundsToAllData: reached ? reached.round : null };
 }
 
@@ -284,20 +295,17 @@ export function withRoundsToAllData(row: StudyRow, all: readonly StudyRow[]): St
  * the same case, setting and seed processed in all. Selectors that pick large clients process
  * more examples per round, so final accuracy alone flatters them.
  */
-export function withEqualExamples(row: StudyRow, all: readonly StudyRow[]): StudyRow {
-  if (row.kind !== 'run' || row.selectionKind === 'uniform') return { ...row, accuracyAtUniformExamples: null, roundAtUniformExamples: null };
-  const uniform = all.find((r) => r.kind === 'run' && r.case === row.case && r.setting === row.setting && r.selectionKind === 'uniform' && r.seed === row.seed);
+function withEqualExamples(row: StudyRow, find: RunLookup): StudyRow {
+  const uniform = row.kind === 'run' && row.selectionKind !== 'uniform' ? find(row.case, row.setting, 'uniform', row.seed) : undefined;
   if (!uniform) return { ...row, accuracyAtUniformExamples: null, roundAtUniformExamples: null };
-  const budget = uniform.examplesProcessed as number;
-  const curve = JSON.parse(String(row.curve)) as { round: number; accuracy: number; examples: number }[];
-  const within = curve.filter((p) => p.examples <= budget);
+  const within = (JSON.parse(String(row.curve)) as CurvePoint[]).filter((p) => p.examples <= (uniform.examplesProcessed as number));
   const last = within[within.length - 1];
   return { ...row, accuracyAtUniformExamples: last ? last.accuracy : null, roundAtUniformExamples: last ? last.round : null };
 }
 
 /** Mean over seeds of the rounds to the all-data baseline (of the seeds that reached it) and how many did. */
 function allDataFields(group: StudyRow[]): StudyRow {
-  if (group.every((r) => r.allDataAccuracy === null || r.allDataAccuracy === undefined)) return { allDataAccuracy: null, roundsToAllData: null, caughtUp: null };
+  if (group.every((r) => r.allDataAccuracy === null)) return { allDataAccuracy: null, roundsToAllData: null, caughtUp: null };
   const reached = group.filter((r) => typeof r.roundsToAllData === 'number');
   return {
     allDataAccuracy: mean(group.map((r) => r.allDataAccuracy as number)),
@@ -356,7 +364,7 @@ export const flSelectionStudy: StudyDefinition = {
     'Activity: k draws with replacement with pₖ ∝ nₖ^τ (τ = 1 unless named, activity:0.5) and a plain average (Li et al., ICLR 2020; unbiased for the full-participation update at τ = 1).',
     'Power-of-choice:d: d candidates drawn ∝ nₖ without replacement, the k with the highest last reported local loss train, equal weights (Cho et al. 2022; biased towards high-loss clients by design).',
     'Continual:T: every client\'s data is cut into T random periods; drift:T: the domains are dealt into T periods, so intents appear and disappear; in period t a client holds only period t (older data is deleted), the global model warm-starts, rounds are split evenly over the periods.',
-    'The static run of the same selector and seed is the "all data at once" baseline with the same total rounds; "rounds to within 1 pt" is the first round a continual run comes within 0.01 of that run\'s final accuracy (mean over the seeds that did).',
+    'The static run of the same selector and seed is the "all data at once" baseline with the same total rounds; "rounds to within 1 pt" is the first round a continual run comes within 0.01 of the all-data run\'s final accuracy (mean over the seeds that did).',
     '"Continual: mean acc. on periods" is the final model\'s accuracy on the training data of every period, averaged; forgetting is the mean drop from the best earlier accuracy on each past period (Chaudhry et al. 2018).',
     'Accuracy is next-character accuracy for the language model and in-scope accuracy for CLINC150; "gain" is activity minus uniform in the same case and setting.',
     'Every run is evaluated every round; "client examples" are the training examples the selected clients processed (activity selection picks large clients, so compare curves by examples too); rounds and examples to target are from the first evaluated round at or above the case\'s target accuracy, averaged over the seeds that reached it.',

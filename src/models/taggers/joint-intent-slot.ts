@@ -48,8 +48,6 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
   readonly maxLength: number;
   readonly config: JointTaggerConfig;
   private readonly embedding: Embedding | CharComposedEmbedding;
-  /** True with character input: `embeddingTable()` then returns a new tensor the caller disposes. */
-  readonly embeddingTableIsComputed: boolean;
   private readonly convs: Conv1d[];
   private readonly intentHead: Dense;
   private readonly tagFromToken: Dense;
@@ -74,7 +72,6 @@ export class JointIntentSlotModel implements EmbeddingInputClassifier {
     this.config = c;
     this.maxLength = c.maxLength;
     const rng = new SeededRandom(seed).fork('joint-tagger');
-    this.embeddingTableIsComputed = c.charInput === true;
     this.embedding = c.charInput
       ? new CharComposedEmbedding(this.store, 'char-embedding', tokenizer, c.embeddingDim, rng.fork('char-embedding'))
       : new Embedding(this.store, 'embedding', tokenizer.vocabSize, c.embeddingDim, rng.fork('embedding'));

@@ -29,6 +29,11 @@ export interface SlotSecretTarget {
 /** As for classifier inversion (steps, step size, temperatures, restarts, candidates, seed); defaults here: 200 steps, 2 restarts. */
 export type SlotInversionOptions = InversionOptions;
 
+/** The attack's objective per row [rows]: the known intent's cross-entropy plus the summed cross-entropy of every known tag. */
+export function slotSecretLoss(scores: { intent: tf.Tensor2D; tags: tf.Tensor3D }, intents: tf.Tensor1D, tags: tf.Tensor2D): tf.Tensor1D {
+  return tf.add(sparseCrossEntropy(scores.intent, intents), tf.sum(sparseCrossEntropy(scores.tags, tags), 1)) as tf.Tensor1D;
+}
+
 /** The decoded secret token ids of every target, in order. */
 export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecretTarget[], options: SlotInversionOptions): number[][] {
   if (targets.length === 0) throw new ConfigError('no targets to invert');
@@ -49,7 +54,8 @@ export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecr
     if (t.tags.some((g) => !(Number.isInteger(g) && g >= 0 && g < model.slotLabels.length))) throw new ConfigError(`tag indices must be in [0, ${model.slotLabels.length})`);
   }
   if (P + K > model.maxLength) throw new ConfigError(`prefix + secret is ${P + K} tokens, longer than the model's maxLength ${model.maxLength}`);
-  const table = model.embeddingTable();
+  // an owned copy: the model's stored table, or (character input) the composed one it hands over
+  const table = tf.tidy(() => tf.clone(model.embeddingTable()));
   const vocab = table.shape[0];
   const candidates = options.candidates ?? Array.from({ length: vocab }, (_, i) => i);
   if (candidates.length === 0 || candidates.some((c) => !(Number.isInteger(c) && c >= 0 && c < vocab))) throw new ConfigError(`candidate token ids must be integers in [0, ${vocab})`);
@@ -68,10 +74,7 @@ export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecr
   const optimizer = tf.train.adam(lr);
   const lossOf = (secret: tf.Tensor3D) => {
     const embedded = (prefixEmbedded ? tf.concat([prefixEmbedded, secret], 1) : secret) as tf.Tensor3D;
-    const scores = model.scoresFromEmbeddings(embedded, mask, INFERENCE);
-    const intentLoss = sparseCrossEntropy(scores.intent, intents);
-    const tagLoss = tf.sum(sparseCrossEntropy(scores.tags, tags), 1);
-    return tf.add(intentLoss, tagLoss); // [rows]
+    return slotSecretLoss(model.scoresFromEmbeddings(embedded, mask, INFERENCE), intents, tags);
   };
   try {
     for (let s = 0; s < steps; s++) {
@@ -96,6 +99,6 @@ export function invertSlotSecrets(model: JointIntentSlotModel, targets: SlotSecr
     });
   } finally {
     optimizer.dispose();
-    tf.dispose([w, sub, intents, tags, mask, ...(prefixEmbedded ? [prefixEmbedded] : []), ...(model.embeddingTableIsComputed ? [table] : [])]);
+    tf.dispose([w, sub, intents, tags, mask, ...(prefixEmbedded ? [prefixEmbedded] : []), table]);
   }
 }

@@ -13,10 +13,10 @@ import { SeededRandom, tf } from '../../engine/index.js';
 import { ConfigError } from '../../errors.js';
 import { clopperPearson } from '../../metrics/index.js';
 import type { IntentDataset } from '../../data/types.js';
-import { INFERENCE, JointIntentSlotModel, sparseCrossEntropy, type JointTaggerConfig, type TensorBatch } from '../../models/index.js';
+import { INFERENCE, JointIntentSlotModel, type JointTaggerConfig, type TensorBatch } from '../../models/index.js';
 import { SILENT, TaggingTask, fitTaggingTokenizer, slotLabelsOf, train, type OptimizerName, type ProgressReporter, type TaggingMetrics, type TrainingResult } from '../../train/index.js';
 import { PrivateTraining } from '../dpsgd/index.js';
-import { invertSlotSecrets, type SlotInversionOptions } from '../attacks/slot-inversion.js';
+import { invertSlotSecrets, slotSecretLoss, type SlotInversionOptions } from '../attacks/slot-inversion.js';
 import { SLOT_CANARY_FORMATS, SLOT_CANARY_INTENT, insertSlotCanaries, type SlotCanary } from './slot-canaries.js';
 
 const DIGITS = [...'0123456789'];
@@ -110,33 +110,46 @@ export interface SlotExtractionOptions extends Omit<SlotInversionOptions, 'candi
   chunk?: number;
 }
 
-/** The attack on every canary (grouped by code length), in the canaries' order. */
-export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotCanary[], options: SlotExtractionOptions): SlotCanaryGuess[] {
+/** The ten digits' token ids; refused when the model lacks one. */
+function digitIdsOf(model: JointIntentSlotModel): number[] {
   const tokenizer = model.tokenizer;
-  const digitIds = DIGITS.map((d) => tokenizer.idOf(d));
-  if (digitIds.some((id) => id === tokenizer.unknownId)) throw new ConfigError('the model\'s vocabulary lacks some digit: train it with trainSlotModelWithCanaries (which adds them)');
+  const ids = DIGITS.map((d) => tokenizer.idOf(d));
+  if (ids.some((id) => id === tokenizer.unknownId)) throw new ConfigError('the model\'s vocabulary lacks some digit: train it with trainSlotModelWithCanaries (which adds them)');
+  return ids;
+}
+
+/** What the attacker knows of a canary, as the model's ids: prefix tokens, intent, one tag per position. */
+function canaryTarget(model: JointIntentSlotModel, canary: SlotCanary): { prefix: number[]; intent: number; tags: number[] } {
+  const tokenizer = model.tokenizer;
   const intent = model.labels.indexOf(SLOT_CANARY_INTENT);
   if (intent < 0) throw new ConfigError(`the model has no intent "${SLOT_CANARY_INTENT}": it was not trained with slot canaries`);
-  const tagIndex = (tag: string) => {
+  const tags = canary.slots.map((tag) => {
     const i = model.slotLabels.indexOf(tag);
     if (i < 0) throw new ConfigError(`the model has no slot tag "${tag}"`);
     return i;
-  };
-  const prefixIds = (c: SlotCanary) => {
-    const ids = c.prefix.map((t) => tokenizer.idOf(t));
-    if (ids.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${c.prefix.join(' ')}" is not in the model's vocabulary: train it with trainSlotModelWithCanaries (which adds every format's words)`);
-    return ids;
-  };
+  });
+  const prefix = canary.prefix.map((t) => tokenizer.idOf(t));
+  if (prefix.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${canary.prefix.join(' ')}" is not in the model's vocabulary: train it with trainSlotModelWithCanaries (which adds every format's words)`);
+  return { prefix, intent, tags };
+}
+
+/** The attack on every canary (grouped by code length), in the canaries' order. */
+export function extractSlotCanaries(model: JointIntentSlotModel, canaries: SlotCanary[], options: SlotExtractionOptions): SlotCanaryGuess[] {
+  const tokenizer = model.tokenizer;
+  const digitIds = digitIdsOf(model);
   const chunk = options.chunk ?? 64;
   const out: SlotCanaryGuess[] = new Array(canaries.length);
   // One batch needs one prefix length and one code length.
   const byShape = new Map<string, number[]>();
-  canaries.forEach((c, i) => byShape.set(`${c.prefix.length}|${c.code.length}`, [...(byShape.get(`${c.prefix.length}|${c.code.length}`) ?? []), i]));
+  canaries.forEach((c, i) => {
+    const shape = `${c.prefix.length}|${c.code.length}`;
+    byShape.set(shape, [...(byShape.get(shape) ?? []), i]);
+  });
   for (const indices of byShape.values()) {
     const length = canaries[indices[0]].code.length;
     for (let start = 0; start < indices.length; start += chunk) {
       const part = indices.slice(start, start + chunk);
-      const targets = part.map((i) => ({ prefix: prefixIds(canaries[i]), unknown: length, intent, tags: canaries[i].slots.map(tagIndex) }));
+      const targets = part.map((i) => ({ ...canaryTarget(model, canaries[i]), unknown: length }));
       const guesses = invertSlotSecrets(model, targets, {
         steps: options.steps,
         learningRate: options.learningRate,
@@ -170,13 +183,8 @@ const RANK_CHUNK = 2000;
 export function slotCanaryRank(model: JointIntentSlotModel, canary: SlotCanary): number {
   const L = canary.code.length;
   if (!(L >= 1 && L <= 5)) throw new ConfigError(`ranking enumerates every code: lengths 1-5 only, got ${L}`);
-  const tokenizer = model.tokenizer;
-  const digitIds = DIGITS.map((d) => tokenizer.idOf(d));
-  const prefix = canary.prefix.map((t) => tokenizer.idOf(t));
-  if (prefix.includes(tokenizer.unknownId) || digitIds.includes(tokenizer.unknownId)) throw new ConfigError(`the canary prefix "${canary.prefix.join(' ')}" or a digit is not in the model's vocabulary`);
-  const intent = model.labels.indexOf(SLOT_CANARY_INTENT);
-  const tags = canary.slots.map((g) => model.slotLabels.indexOf(g));
-  if (intent < 0 || tags.includes(-1)) throw new ConfigError('the model was not trained with slot canaries (intent or tags missing)');
+  const digitIds = digitIdsOf(model);
+  const { prefix, intent, tags } = canaryTarget(model, canary);
   const total = 10 ** L;
   const width = prefix.length + L;
   const all = new Float32Array(total);
@@ -205,10 +213,8 @@ function lossesOf(model: JointIntentSlotModel, codes: number[], prefix: number[]
   const losses = tf.tidy(() => {
     const idTensor = tf.tensor2d(ids, [n, width], 'int32');
     const batch: TensorBatch = { ids: idTensor, mask: tf.ones([n, width]) as tf.Tensor2D, targets: idTensor };
-    const scores = model.scores(batch, INFERENCE);
-    const intentLoss = sparseCrossEntropy(scores.intent, tf.fill([n], intent, 'int32'));
-    const tagLoss = tf.sum(sparseCrossEntropy(scores.tags, tf.tensor2d(Int32Array.from({ length: n * width }, (_, k) => tags[k % width]), [n, width], 'int32')), 1);
-    return tf.add(intentLoss, tagLoss);
+    const tagIds = tf.tensor2d(Int32Array.from({ length: n * width }, (_, k) => tags[k % width]), [n, width], 'int32');
+    return slotSecretLoss(model.scores(batch, INFERENCE), tf.fill([n], intent, 'int32') as tf.Tensor1D, tagIds);
   });
   const values = losses.dataSync() as Float32Array;
   losses.dispose();
